@@ -1,0 +1,1 @@
+//! plonky2 circuits.
