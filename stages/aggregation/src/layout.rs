@@ -14,7 +14,19 @@ use plonky2::hash::hash_types::HashOut;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::plonk::config::Hasher;
 
+/// The field of every frispool circuit.
 pub type F = GoldilocksField;
+/// The hash configuration of every frispool circuit (Poseidon over Goldilocks).
+pub type C = plonky2::plonk::config::PoseidonGoldilocksConfig;
+/// Degree of the extension field used by FRI.
+pub const D: usize = 2;
+
+/// The circuit configuration of every frispool circuit: plonky2's standard recursion configuration
+/// (135 wires, 80 routed; FRI rate 1/8, 28 queries, 16 proof-of-work bits: about 100 bits of conjectured
+/// security). One configuration everywhere keeps recursion simple.
+pub fn circuit_config() -> plonky2::plonk::circuit_data::CircuitConfig {
+    plonky2::plonk::circuit_data::CircuitConfig::standard_recursion_config()
+}
 
 /// Field elements in one chained state.
 pub const STATE_LEN: usize = 12;
