@@ -1,1 +1,31 @@
-//! The native rollup model.
+//! The native rollup model of frispool: accounts in a Poseidon sparse Merkle tree, deposit / transfer /
+//! withdrawal transactions, block execution that enforces every rule and yields the Merkle witnesses of the
+//! touched accounts, and a seeded generator of valid blocks.
+//!
+//! No I/O: the sequencer keeps a [`State`], the witness generator re-executes a [`BlockWitness`] with
+//! [`execute_block`] and trusts nothing it was given. The circuits (`frispool-circuits`) enforce the same rules
+//! as [`rules`]; every constant that both sides must agree on lives in [`limits`] and [`hashes`].
+
+pub mod account;
+pub mod block;
+pub mod execute;
+pub mod generator;
+pub mod hashes;
+pub mod limits;
+pub mod rules;
+pub mod state;
+pub mod tree;
+pub mod tx;
+
+pub use account::{Account, PubKey, PUBKEY_LEN};
+pub use block::{AccountWitness, BlockHeader, BlockWitness, ChainState, TxWitness};
+pub use execute::{execute_block, ExecuteError, ExecutedBlock, ExecutedTx};
+pub use frispool_aggregation::layout::F;
+pub use generator::BlockGenerator;
+pub use rules::RuleError;
+pub use state::{BlockError, State};
+pub use tree::StateTree;
+pub use tx::{Signature, SignedTx, Tx, TxKind};
+
+/// A Poseidon digest over the rollup's field.
+pub type Digest = plonky2::hash::hash_types::HashOut<F>;
