@@ -1,1 +1,8 @@
-//! plonky2 circuits.
+//! plonky2 circuits of frispool. For now the basic (round 0) circuit `main`; see CIRCUITS.md for the rule →
+//! constraint → negative test table. No I/O: the stages call these functions.
+
+pub mod basic;
+pub mod error;
+
+pub use basic::main::{main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
+pub use error::CircuitError;

@@ -87,6 +87,10 @@ impl State {
         self.tree.accounts()
     }
 
+    pub fn tree(&self) -> &StateTree {
+        &self.tree
+    }
+
     /// Applies `transactions` as the next block and returns its witness; on any broken rule the state is left
     /// exactly as it was.
     pub fn apply_block(&mut self, transactions: Vec<SignedTx>) -> Result<BlockWitness, BlockError> {

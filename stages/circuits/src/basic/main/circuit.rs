@@ -1,0 +1,131 @@
+//! The `main` circuit: [`MAIN_TXS_PER_INSTANCE`] slots chained from `state_in` to `state_out`.
+
+use frispool_aggregation::layout::{self, CircuitType, C, D, F, STATE_LEN};
+use frispool_rollup::limits::TREE_DEPTH;
+use plonky2::field::types::Field;
+use plonky2::iop::target::Target;
+use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+use plonky2::plonk::circuit_builder::CircuitBuilder;
+use plonky2::plonk::circuit_data::CircuitData;
+use plonky2::plonk::proof::ProofWithPublicInputs;
+
+use super::slot::{ChainTargets, SlotTargets};
+use super::witness::{MainChunkWitness, SlotWitness};
+use super::MAIN_TXS_PER_INSTANCE;
+use crate::error::CircuitError;
+
+pub struct MainCircuit {
+    pub data: CircuitData<F, C, D>,
+    parts: Parts,
+}
+
+/// The targets the witness is assigned to.
+struct Parts {
+    block: Target,
+    instance: Target,
+    state_in: ChainTargets,
+    slots: Vec<SlotTargets>,
+}
+
+impl MainCircuit {
+    /// Builds the circuit; the same code always yields the same circuit (and verifier key).
+    pub fn build() -> Self {
+        Self::build_with_capacity(MAIN_TXS_PER_INSTANCE)
+    }
+
+    /// A circuit of `capacity` slots; the protocol uses [`MAIN_TXS_PER_INSTANCE`]. Other capacities exist to
+    /// measure rows per slot.
+    pub fn build_with_capacity(capacity: usize) -> Self {
+        let (b, parts) = Self::construct(capacity);
+        let data = b.build::<C>();
+        Self { data, parts }
+    }
+
+    /// Gates the constraints of `capacity` slots take before plonky2 pads to a power of two (constants and
+    /// the public-input hash not included): rows per slot is the difference of two capacities.
+    pub fn gate_count(capacity: usize) -> usize {
+        Self::construct(capacity).0.num_gates()
+    }
+
+    fn construct(capacity: usize) -> (CircuitBuilder<F, D>, Parts) {
+        let mut b = CircuitBuilder::<F, D>::new(layout::circuit_config());
+        // Public inputs in `layout::basic` order: type ‖ block ‖ instance ‖ state_in ‖ state_out.
+        let ty = b.constant(F::from_canonical_u64(CircuitType::Main.id()));
+        b.register_public_input(ty);
+        let block = b.add_virtual_public_input();
+        let instance = b.add_virtual_public_input();
+        let state_in = ChainTargets {
+            root: b.add_virtual_hash_public_input(),
+            tx_hash: b.add_virtual_hash_public_input(),
+            withdrawals_hash: b.add_virtual_hash_public_input(),
+        };
+        let mut chain = state_in;
+        let mut slots = Vec::with_capacity(capacity);
+        for _ in 0..capacity {
+            let (slot, next) = SlotTargets::build(&mut b, chain);
+            slots.push(slot);
+            chain = next;
+        }
+        for h in [chain.root, chain.tx_hash, chain.withdrawals_hash] {
+            b.register_public_inputs(&h.elements);
+        }
+        debug_assert_eq!(b.num_public_inputs(), layout::basic::LEN);
+        (b, Parts { block, instance, state_in, slots })
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.parts.slots.len()
+    }
+
+    /// Proves one chunk. A chunk that breaks a rule fails here (witness generation or an unsatisfiable
+    /// constraint), or yields a proof that [`MainCircuit::verify`] rejects.
+    pub fn prove(&self, w: &MainChunkWitness) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
+        let pw = self.assign(w)?;
+        self.data.prove(pw).map_err(CircuitError::Prove)
+    }
+
+    pub fn verify(&self, proof: &ProofWithPublicInputs<F, C, D>) -> Result<(), CircuitError> {
+        self.data.verify(proof.clone()).map_err(CircuitError::Verify)
+    }
+
+    fn assign(&self, w: &MainChunkWitness) -> Result<PartialWitness<F>, CircuitError> {
+        if w.slots.len() > self.capacity() {
+            return Err(CircuitError::TooManySlots { got: w.slots.len(), capacity: self.capacity() });
+        }
+        for (slot, s) in w.slots.iter().enumerate() {
+            for (role, leaf) in [("sender", &s.sender), ("receiver", &s.receiver)] {
+                if leaf.siblings.len() != TREE_DEPTH {
+                    return Err(CircuitError::PathLength { slot, role, got: leaf.siblings.len(), expected: TREE_DEPTH });
+                }
+            }
+        }
+        let mut pw = PartialWitness::new();
+        self.fill(&mut pw, w).map_err(CircuitError::Witness)?;
+        Ok(pw)
+    }
+
+    fn fill(&self, pw: &mut PartialWitness<F>, w: &MainChunkWitness) -> anyhow::Result<()> {
+        pw.set_target(self.parts.block, F::from_noncanonical_u64(w.block))?;
+        pw.set_target(self.parts.instance, F::from_noncanonical_u64(w.instance))?;
+        pw.set_hash_target(self.parts.state_in.root, w.state_in.root)?;
+        pw.set_hash_target(self.parts.state_in.tx_hash, w.state_in.tx_hash)?;
+        pw.set_hash_target(self.parts.state_in.withdrawals_hash, w.state_in.withdrawals_hash)?;
+        let noop = SlotWitness::noop();
+        for (i, targets) in self.parts.slots.iter().enumerate() {
+            targets.set(pw, w.slots.get(i).unwrap_or(&noop))?;
+        }
+        Ok(())
+    }
+}
+
+/// The public inputs a `main` proof of `w` must carry: `layout::basic` with `w.expected_out` as state_out.
+pub fn expected_public_inputs(w: &MainChunkWitness) -> Vec<F> {
+    let mut out = Vec::with_capacity(layout::basic::LEN);
+    out.push(F::from_canonical_u64(CircuitType::Main.id()));
+    out.push(F::from_noncanonical_u64(w.block));
+    out.push(F::from_noncanonical_u64(w.instance));
+    out.extend(w.state_in.to_fields());
+    out.extend(w.expected_out.to_fields());
+    debug_assert_eq!(out.len(), 3 + 2 * STATE_LEN);
+    out
+}

@@ -1,0 +1,14 @@
+//! The basic circuit `main`: transactions in order — balances, nonces, keys, Merkle updates — chaining
+//! `root ‖ tx hash ‖ withdrawals hash` from one instance to the next.
+
+mod circuit;
+mod slot;
+mod witness;
+
+pub use circuit::{expected_public_inputs, MainCircuit};
+pub use slot::{ChainTargets, SlotTargets};
+pub use witness::{main_chunks, LeafWitness, MainChunkWitness, SlotWitness};
+
+/// Transaction slots per `main` instance (the last chunk of a block is padded). A slot is 148 rows (135 of
+/// them Poseidon): 55 slots are 8158 gates, the most that fit 2^13 rows with plonky2's own gates.
+pub const MAIN_TXS_PER_INSTANCE: usize = 55;

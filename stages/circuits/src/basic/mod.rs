@@ -1,0 +1,4 @@
+//! Basic (round 0) circuits: each proves one chunk of a block and exposes `layout::basic` public inputs.
+
+pub mod gadgets;
+pub mod main;
