@@ -1,0 +1,357 @@
+//! Artifacts: a fixed header (magic, format version, kind, payload length, blake3) followed by a
+//! bincode-2 payload. Published write-once and read through mmap, header first.
+
+use std::fmt;
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::fsx;
+use crate::layout::Spool;
+use crate::ticket::OutputRef;
+
+pub const MAGIC: [u8; 8] = *b"FRSPOOL\x1a";
+/// The header format this build writes; it reads `MIN_FORMAT..=FORMAT`.
+pub const FORMAT: u16 = 1;
+pub const MIN_FORMAT: u16 = 1;
+pub const HEADER_LEN: usize = 64;
+
+/// What an artifact holds. The numbers are on disk: never reuse one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u16)]
+pub enum ArtifactKind {
+    BlockInput = 1,
+    BasicWitness = 2,
+    AggregationWitness = 3,
+    Proof = 4,
+    AggregationPlan = 5,
+    FinalProof = 6,
+    WitnessVector = 7,
+    Synthetic = 100,
+}
+
+impl ArtifactKind {
+    pub const ALL: [ArtifactKind; 8] = [
+        ArtifactKind::BlockInput,
+        ArtifactKind::BasicWitness,
+        ArtifactKind::AggregationWitness,
+        ArtifactKind::Proof,
+        ArtifactKind::AggregationPlan,
+        ArtifactKind::FinalProof,
+        ArtifactKind::WitnessVector,
+        ArtifactKind::Synthetic,
+    ];
+
+    pub fn from_u16(n: u16) -> Option<ArtifactKind> {
+        Self::ALL.into_iter().find(|k| *k as u16 == n)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ArtifactKind::BlockInput => "block-input",
+            ArtifactKind::BasicWitness => "basic-witness",
+            ArtifactKind::AggregationWitness => "aggregation-witness",
+            ArtifactKind::Proof => "proof",
+            ArtifactKind::AggregationPlan => "aggregation-plan",
+            ArtifactKind::FinalProof => "final-proof",
+            ArtifactKind::WitnessVector => "witness-vector",
+            ArtifactKind::Synthetic => "synthetic",
+        }
+    }
+}
+
+impl fmt::Display for ArtifactKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The decoded, checked header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub format: u16,
+    pub kind: ArtifactKind,
+    pub payload_len: u64,
+    pub blake3: [u8; 32],
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("artifact {}: {problem}", path.display())]
+pub struct ArtifactError {
+    pub path: PathBuf,
+    #[source]
+    pub problem: ArtifactProblem,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactProblem {
+    #[error("i/o error")]
+    Io(#[source] io::Error),
+    #[error("truncated: {len} bytes, the header alone needs {HEADER_LEN}")]
+    ShortHeader { len: u64 },
+    #[error("not a frispool artifact (magic {found:02x?}, want {MAGIC:02x?})")]
+    ForeignMagic { found: [u8; 8] },
+    #[error("format version {found} is newer than this build reads (up to {FORMAT}): upgrade the reader")]
+    FutureVersion { found: u16 },
+    #[error("format version {found} is older than this build reads (from {MIN_FORMAT}): regenerate it")]
+    OldVersion { found: u16 },
+    #[error("header checksum mismatch (header damaged)")]
+    HeaderChecksum,
+    #[error("unknown artifact kind number {0}")]
+    UnknownKind(u16),
+    #[error("truncated or torn: header promises {want} payload bytes, file has {have}")]
+    Truncated { want: u64, have: u64 },
+    #[error("{extra} trailing bytes after the payload")]
+    Trailing { extra: u64 },
+    #[error("payload checksum mismatch: header says {want}, payload hashes to {have}")]
+    PayloadChecksum { want: String, have: String },
+    #[error("kind is {found}, expected {want}")]
+    WrongKind { want: ArtifactKind, found: ArtifactKind },
+    #[error("payload does not decode as the expected type: {0}")]
+    Decode(String),
+    #[error("payload does not encode: {0}")]
+    Encode(String),
+    #[error("already published with different contents (artifacts are write-once)")]
+    Conflict,
+}
+
+impl ArtifactError {
+    fn new(path: &Path, problem: ArtifactProblem) -> ArtifactError {
+        ArtifactError { path: path.to_path_buf(), problem }
+    }
+
+    /// False only for I/O errors: anything else will fail the same way on every retry.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self.problem, ArtifactProblem::Io(_))
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(io::Error) -> ArtifactError + '_ {
+    move |e| ArtifactError::new(path, ArtifactProblem::Io(e))
+}
+
+impl Header {
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut h = [0u8; HEADER_LEN];
+        h[0..8].copy_from_slice(&MAGIC);
+        h[8..10].copy_from_slice(&self.format.to_le_bytes());
+        h[10..12].copy_from_slice(&(self.kind as u16).to_le_bytes());
+        // 12..16 reserved, zero.
+        h[16..24].copy_from_slice(&self.payload_len.to_le_bytes());
+        h[24..56].copy_from_slice(&self.blake3);
+        let hc = blake3::hash(&h[..56]);
+        h[56..64].copy_from_slice(&hc.as_bytes()[..8]);
+        h
+    }
+
+    /// Checks magic, version, header checksum and kind number, in that order, so the error says
+    /// the most useful thing (a foreign file is "foreign", not "bad checksum").
+    pub fn decode(path: &Path, bytes: &[u8]) -> Result<Header, ArtifactError> {
+        let err = |p| Err(ArtifactError::new(path, p));
+        if bytes.len() < HEADER_LEN {
+            if bytes.len() >= 8 && bytes[..8] != MAGIC {
+                return err(ArtifactProblem::ForeignMagic { found: bytes[..8].try_into().unwrap() });
+            }
+            return err(ArtifactProblem::ShortHeader { len: bytes.len() as u64 });
+        }
+        let magic: [u8; 8] = bytes[..8].try_into().unwrap();
+        if magic != MAGIC {
+            return err(ArtifactProblem::ForeignMagic { found: magic });
+        }
+        let format = u16::from_le_bytes([bytes[8], bytes[9]]);
+        if format > FORMAT {
+            return err(ArtifactProblem::FutureVersion { found: format });
+        }
+        if format < MIN_FORMAT {
+            return err(ArtifactProblem::OldVersion { found: format });
+        }
+        if blake3::hash(&bytes[..56]).as_bytes()[..8] != bytes[56..64] {
+            return err(ArtifactProblem::HeaderChecksum);
+        }
+        let kind_n = u16::from_le_bytes([bytes[10], bytes[11]]);
+        let kind = ArtifactKind::from_u16(kind_n).ok_or_else(|| ArtifactError::new(path, ArtifactProblem::UnknownKind(kind_n)))?;
+        Ok(Header {
+            format,
+            kind,
+            payload_len: u64::from_le_bytes(bytes[16..24].try_into().unwrap()),
+            blake3: bytes[24..56].try_into().unwrap(),
+        })
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A checked, memory-mapped artifact. The mapping is sound because artifacts are never changed
+/// in place (write-once; the protocol never truncates or rewrites a published file).
+pub struct MappedArtifact {
+    pub path: PathBuf,
+    pub header: Header,
+    map: Option<Mmap>,
+}
+
+impl MappedArtifact {
+    /// Maps `path` and checks the header, the length and the payload checksum.
+    pub fn open(path: &Path) -> Result<MappedArtifact, ArtifactError> {
+        let file = File::open(path).map_err(io(path))?;
+        let len = file.metadata().map_err(io(path))?.len();
+        if len == 0 {
+            return Err(ArtifactError::new(path, ArtifactProblem::ShortHeader { len: 0 }));
+        }
+        // SAFETY: published artifacts are immutable (see type docs); a foreign writer changing the
+        // file under us is outside the protocol, and we still verify every byte we use.
+        let map = unsafe { Mmap::map(&file) }.map_err(io(path))?;
+        let header = Header::decode(path, &map)?;
+        let have = len - HEADER_LEN as u64;
+        if have < header.payload_len {
+            return Err(ArtifactError::new(path, ArtifactProblem::Truncated { want: header.payload_len, have }));
+        }
+        if have > header.payload_len {
+            return Err(ArtifactError::new(path, ArtifactProblem::Trailing { extra: have - header.payload_len }));
+        }
+        let got = blake3::hash(&map[HEADER_LEN..]);
+        if got.as_bytes() != &header.blake3 {
+            return Err(ArtifactError::new(
+                path,
+                ArtifactProblem::PayloadChecksum { want: hex(&header.blake3), have: got.to_hex().to_string() },
+            ));
+        }
+        Ok(MappedArtifact { path: path.to_path_buf(), header, map: Some(map) })
+    }
+
+    pub fn payload(&self) -> &[u8] {
+        self.map.as_ref().map(|m| &m[HEADER_LEN..]).unwrap_or(&[])
+    }
+
+    pub fn expect_kind(&self, want: ArtifactKind) -> Result<(), ArtifactError> {
+        if self.header.kind != want {
+            return Err(ArtifactError::new(&self.path, ArtifactProblem::WrongKind { want, found: self.header.kind }));
+        }
+        Ok(())
+    }
+
+    pub fn decode<T: DeserializeOwned>(&self, want: ArtifactKind) -> Result<T, ArtifactError> {
+        self.expect_kind(want)?;
+        let (v, used) = bincode::serde::decode_from_slice::<T, _>(self.payload(), bincode::config::standard())
+            .map_err(|e| ArtifactError::new(&self.path, ArtifactProblem::Decode(e.to_string())))?;
+        if used != self.payload().len() {
+            let msg = format!("{} of {} payload bytes left over", self.payload().len() - used, self.payload().len());
+            return Err(ArtifactError::new(&self.path, ArtifactProblem::Decode(msg)));
+        }
+        Ok(v)
+    }
+}
+
+/// Reads and decodes an artifact of the expected kind.
+pub fn read<T: DeserializeOwned>(path: &Path, kind: ArtifactKind) -> Result<T, ArtifactError> {
+    MappedArtifact::open(path)?.decode(kind)
+}
+
+pub fn encode<T: Serialize>(path: &Path, kind: ArtifactKind, value: &T) -> Result<Vec<u8>, ArtifactError> {
+    let payload = bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .map_err(|e| ArtifactError::new(path, ArtifactProblem::Encode(e.to_string())))?;
+    let header = Header { format: FORMAT, kind, payload_len: payload.len() as u64, blake3: *blake3::hash(&payload).as_bytes() };
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(&header.encode());
+    bytes.extend_from_slice(&payload);
+    Ok(bytes)
+}
+
+impl Spool {
+    /// Publishes `value` at `rel` (relative to the spool root), write-once: tmp → fsync → link
+    /// (never overwrites) → fsync the directory. Publishing identical bytes again succeeds (a
+    /// retried job); different bytes are a `Conflict`.
+    pub fn publish<T: Serialize>(&self, rel: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, ArtifactError> {
+        let path = self.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
+        let bytes = encode(&path, kind, value)?;
+        self.publish_bytes(&path, &bytes)?;
+        Ok(OutputRef {
+            path: rel.to_string(),
+            kind: kind.name().to_string(),
+            bytes: bytes.len() as u64,
+            blake3: hex(&bytes[24..56]),
+        })
+    }
+
+    fn publish_bytes(&self, path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
+        let dir = path.parent().expect("artifact paths have a parent");
+        if !dir.is_dir() {
+            fs::create_dir_all(dir).map_err(io(dir))?;
+            // The new block folder must be durable before a ticket can point into it.
+            fsx::fsync_dir(dir.parent().unwrap_or(dir)).map_err(io(dir))?;
+        }
+        let tmp = self.artifact_tmp_dir().join(fsx::unique_name());
+        fsx::write_new_synced(&tmp, bytes).map_err(io(&tmp))?;
+        let linked = fsx::link_noclobber(&tmp, path).map_err(io(path));
+        let _ = fs::remove_file(&tmp);
+        if !linked? {
+            let existing = fs::read(path).map_err(io(path))?;
+            if existing != bytes {
+                return Err(ArtifactError::new(path, ArtifactProblem::Conflict));
+            }
+        }
+        fsx::fsync_dir(dir).map_err(io(dir))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, Spool) {
+        let d = tempfile::tempdir().unwrap();
+        let s = Spool::init(d.path()).unwrap();
+        (d, s)
+    }
+
+    #[test]
+    fn publish_read_and_write_once() {
+        let (_d, s) = setup();
+        let out = s.publish("artifacts/b00000001/x", ArtifactKind::Synthetic, &(7u64, "hi".to_string())).unwrap();
+        let p = s.resolve(&out.path).unwrap();
+        let v: (u64, String) = read(&p, ArtifactKind::Synthetic).unwrap();
+        assert_eq!(v, (7, "hi".into()));
+        s.publish("artifacts/b00000001/x", ArtifactKind::Synthetic, &(7u64, "hi".to_string())).unwrap();
+        let e = s.publish("artifacts/b00000001/x", ArtifactKind::Synthetic, &(8u64, "hi".to_string())).unwrap_err();
+        assert!(matches!(e.problem, ArtifactProblem::Conflict), "{e}");
+        let e = read::<(u64, String)>(&p, ArtifactKind::Proof).unwrap_err();
+        assert!(e.to_string().contains("expected proof"), "{e}");
+        assert_eq!(fs::read_dir(s.artifact_tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn refuses_damaged_files() {
+        let (_d, s) = setup();
+        let out = s.publish("artifacts/b00000001/x", ArtifactKind::Synthetic, &vec![1u8; 100]).unwrap();
+        let p = s.resolve(&out.path).unwrap();
+        let good = fs::read(&p).unwrap();
+        let check = |bytes: &[u8], needle: &str| {
+            let q = p.with_file_name("damaged");
+            let _ = fs::remove_file(&q);
+            fs::write(&q, bytes).unwrap();
+            let e = MappedArtifact::open(&q).map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains(needle) && e.contains("damaged"), "want {needle}: {e}");
+        };
+        check(&good[..good.len() - 1], "truncated");
+        check(&good[..30], "truncated");
+        check(&[], "truncated");
+        let mut flip = good.clone();
+        flip[HEADER_LEN + 50] ^= 1;
+        check(&flip, "payload checksum mismatch");
+        let mut flip = good.clone();
+        flip[20] ^= 1;
+        check(&flip, "header checksum");
+        check(b"#!/bin/sh\necho this is not an artifact, but long enough to have a header......", "not a frispool artifact");
+        let mut future = good.clone();
+        future[8..10].copy_from_slice(&(FORMAT + 1).to_le_bytes());
+        check(&future, "newer than this build");
+        let mut longer = good.clone();
+        longer.push(0);
+        check(&longer, "trailing");
+    }
+}

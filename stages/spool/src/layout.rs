@@ -1,0 +1,142 @@
+//! The directory layout of a spool. Only this crate builds these paths.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::{io_err, Result, SpoolError};
+use crate::fsx;
+use crate::queue::{Queue, State};
+
+pub(crate) const TMP: &str = "tmp";
+const KEYS: &str = "keys";
+const ARTIFACTS: &str = "artifacts";
+const CLOCK_PROBE: &str = ".clock-probe";
+
+/// An opened spool: a root folder whose layout has been checked.
+#[derive(Clone, Debug)]
+pub struct Spool {
+    root: PathBuf,
+}
+
+impl Spool {
+    /// Every folder a working spool must have, relative to the root.
+    pub fn required_folders() -> Vec<PathBuf> {
+        let mut v = vec![PathBuf::from(KEYS), PathBuf::from(ARTIFACTS), Path::new(ARTIFACTS).join(TMP)];
+        for q in Queue::ALL {
+            v.push(Path::new(q.name()).join(TMP));
+            for s in State::ALL {
+                v.push(Path::new(q.name()).join(s.dir_name()));
+            }
+        }
+        v
+    }
+
+    /// Opens an existing spool; a missing folder is a configuration error naming it.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Spool> {
+        let root = root.into();
+        for rel in Self::required_folders() {
+            let p = root.join(&rel);
+            match fs::metadata(&p) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(SpoolError::MissingFolder { root, missing: rel }),
+                Err(e) if fsx::is_not_found(&e) => return Err(SpoolError::MissingFolder { root, missing: rel }),
+                Err(e) => return Err(io_err("checking", &p)(e)),
+            }
+        }
+        Ok(Spool { root })
+    }
+
+    /// Creates the layout (idempotent) and opens it.
+    pub fn init(root: impl Into<PathBuf>) -> Result<Spool> {
+        let root = root.into();
+        for rel in Self::required_folders() {
+            let p = root.join(rel);
+            fs::create_dir_all(&p).map_err(io_err("creating", &p))?;
+        }
+        for q in Queue::ALL {
+            let p = root.join(q.name());
+            fsx::fsync_dir(&p).map_err(io_err("fsync", &p))?;
+        }
+        fsx::fsync_dir(&root).map_err(io_err("fsync", &root))?;
+        Spool::open(root)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn state_dir(&self, q: Queue, s: State) -> PathBuf {
+        self.root.join(q.name()).join(s.dir_name())
+    }
+
+    pub fn tmp_dir(&self, q: Queue) -> PathBuf {
+        self.root.join(q.name()).join(TMP)
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.root.join(KEYS)
+    }
+
+    pub fn artifact_tmp_dir(&self) -> PathBuf {
+        self.root.join(ARTIFACTS).join(TMP)
+    }
+
+    /// `artifacts/b00000042`, relative to the root (tickets store relative paths so a spool can move).
+    pub fn block_dir_rel(block: u64) -> PathBuf {
+        Path::new(ARTIFACTS).join(format!("b{block:08}"))
+    }
+
+    /// A path inside the spool from its relative form; refuses paths that escape the root.
+    pub fn resolve(&self, rel: &str) -> Result<PathBuf> {
+        let p = Path::new(rel);
+        if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(SpoolError::Config(format!("path `{rel}` must be relative to the spool and stay inside it")));
+        }
+        Ok(self.root.join(p))
+    }
+
+    /// The filesystem's own idea of "now": touch a probe file and read its mtime back. Lease ages
+    /// are measured against this so hosts with skewed clocks judge leases alike.
+    pub fn fs_now(&self) -> Result<std::time::SystemTime> {
+        let probe = self.root.join(CLOCK_PROBE);
+        let touched = match fsx::touch(&probe) {
+            Err(e) if fsx::is_not_found(&e) => {
+                fs::OpenOptions::new().create(true).truncate(false).write(true).open(&probe).map(|_| ()).and_then(|_| fsx::touch(&probe))
+            }
+            r => r,
+        };
+        touched.map_err(io_err("touching clock probe", &probe))?;
+        fs::metadata(&probe).and_then(|m| m.modified()).map_err(io_err("reading clock probe", &probe))
+    }
+}
+
+pub(crate) fn mtime(path: &Path) -> io::Result<std::time::SystemTime> {
+    fs::metadata(path)?.modified()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_then_open_and_missing_folder_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::init(dir.path()).unwrap();
+        assert!(spool.state_dir(Queue::Prove, State::InProgress).is_dir());
+        fs::remove_dir(spool.state_dir(Queue::Wvg, State::Done)).unwrap();
+        let e = Spool::open(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("wvg/done"), "{e}");
+        assert_eq!(e.exit_code(), crate::exit::USAGE);
+    }
+
+    #[test]
+    fn resolve_refuses_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::init(dir.path()).unwrap();
+        assert!(spool.resolve("../etc/passwd").is_err());
+        assert!(spool.resolve("/etc/passwd").is_err());
+        assert!(spool.resolve("artifacts/b00000001/x").is_ok());
+        assert!(spool.fs_now().is_ok());
+    }
+}

@@ -1,0 +1,552 @@
+//! The hand-off protocol of DESIGN.md §2: enqueue, claim, heartbeat, complete, fail, release.
+//! Every rename of a ticket happens here (and in `recover`, which uses the same helpers).
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::clock::{now_unix_ms, rfc3339};
+use crate::error::{io_err, Result, SpoolError};
+use crate::fsx;
+use crate::key::JobKey;
+use crate::layout::Spool;
+use crate::queue::{Queue, State};
+use crate::ticket::{DoneRecord, OutputRef, Ticket};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Newly linked into `queued/`.
+    New,
+    /// Already there, or already claimed, done or failed: enqueue is idempotent.
+    Already(State),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOutcome {
+    /// Back in `queued/`, this many attempts spent.
+    Requeued(u32),
+    /// Out of attempts (or a permanent error): in `failed/` beside `<key>.err`.
+    Failed,
+}
+
+/// `key@host.pid.attempt`: who holds an in_progress ticket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    pub key: JobKey,
+    pub host: String,
+    pub pid: u32,
+    pub attempt: u32,
+}
+
+impl Holder {
+    pub fn file_name(&self) -> String {
+        format!("{}@{}.{}.{}", self.key, self.host, self.pid, self.attempt)
+    }
+
+    pub fn parse(name: &str) -> Option<Holder> {
+        let (key, rest) = name.split_once('@')?;
+        let (rest, attempt) = rest.rsplit_once('.')?;
+        let (host, pid) = rest.rsplit_once('.')?;
+        Some(Holder { key: key.parse().ok()?, host: host.to_string(), pid: pid.parse().ok()?, attempt: attempt.parse().ok()? })
+    }
+}
+
+/// A ticket this process holds in `in_progress/`.
+#[derive(Debug)]
+pub struct Claimed {
+    pub queue: Queue,
+    pub ticket: Ticket,
+    /// The attempt being made now (counted at claim).
+    pub attempt: u32,
+    pub path: PathBuf,
+    pub start_unix_ms: u64,
+}
+
+impl Claimed {
+    pub fn key(&self) -> &JobKey {
+        &self.ticket.key
+    }
+}
+
+impl Spool {
+    pub fn queued_path(&self, q: Queue, key: &JobKey) -> PathBuf {
+        self.state_dir(q, State::Queued).join(key.to_string())
+    }
+
+    /// In which state `key` is, if any (in_progress by listing: holders are in the name).
+    pub fn locate(&self, q: Queue, key: &JobKey) -> Result<Option<State>> {
+        let name = key.to_string();
+        for s in [State::Done, State::Failed, State::Queued] {
+            if self.state_dir(q, s).join(&name).exists() {
+                return Ok(Some(s));
+            }
+        }
+        if self.holders(q)?.iter().any(|(h, _)| h.key == *key) {
+            return Ok(Some(State::InProgress));
+        }
+        Ok(None)
+    }
+
+    /// Parsed holders of `in_progress/` (names that do not parse are skipped; recover reports them).
+    pub fn holders(&self, q: Queue) -> Result<Vec<(Holder, String)>> {
+        let dir = self.state_dir(q, State::InProgress);
+        let names = fsx::list(&dir).map_err(io_err("listing", &dir))?;
+        Ok(names.into_iter().filter_map(|(n, _)| Holder::parse(&n).map(|h| (h, n))).collect())
+    }
+
+    /// Enqueue (protocol step 1): ticket to `tmp/`, fsync, link into `queued/<key>`, unlink the
+    /// tmp name, fsync `queued/`. Idempotent: a key already queued, running, done or failed is
+    /// left alone.
+    pub fn enqueue(&self, ticket: &Ticket) -> Result<Enqueued> {
+        Ok(self.enqueue_many(std::slice::from_ref(ticket))?[0])
+    }
+
+    /// Enqueue several tickets with one directory fsync per queue (the durability order per ticket
+    /// is unchanged: each ticket is fsynced before it is linked; the link is durable when this returns).
+    pub fn enqueue_many(&self, tickets: &[Ticket]) -> Result<Vec<Enqueued>> {
+        let mut out = vec![Enqueued::New; tickets.len()];
+        let mut running: HashMap<Queue, BTreeSet<JobKey>> = HashMap::new();
+        let mut staged: Vec<(usize, PathBuf, fs::File)> = Vec::new();
+        let cleanup = |staged: &[(usize, PathBuf, fs::File)]| staged.iter().for_each(|(_, p, _)| drop(fs::remove_file(p)));
+        for (i, t) in tickets.iter().enumerate() {
+            let q = t.queue;
+            let name = t.key.to_string();
+            if let Some(s) = [State::Done, State::Failed].into_iter().find(|s| self.state_dir(q, *s).join(&name).exists()) {
+                out[i] = Enqueued::Already(s);
+                continue;
+            }
+            if !running.contains_key(&q) {
+                running.insert(q, self.holders(q)?.into_iter().map(|(h, _)| h.key).collect());
+            }
+            if running[&q].contains(&t.key) {
+                out[i] = Enqueued::Already(State::InProgress);
+                continue;
+            }
+            let tmp = self.tmp_dir(q).join(fsx::unique_name());
+            match fsx::write_new(&tmp, &t.to_bytes()) {
+                Ok(f) => staged.push((i, tmp, f)),
+                Err(e) => {
+                    cleanup(&staged);
+                    return Err(io_err("writing ticket", &tmp)(e));
+                }
+            }
+        }
+        // Every ticket is durable before any link makes it visible; fsyncs of a batch run side by
+        // side so the filesystem can commit them together.
+        if let Err((p, e)) = fsx::sync_all_parallel(staged.iter().map(|(_, p, f)| (p.as_path(), f))) {
+            cleanup(&staged);
+            return Err(io_err("fsync ticket", &p)(e));
+        }
+        let mut touched: BTreeSet<Queue> = BTreeSet::new();
+        for (n, (i, tmp, _)) in staged.iter().enumerate() {
+            let t = &tickets[*i];
+            let dst = self.queued_path(t.queue, &t.key);
+            let linked = fsx::link_noclobber(tmp, &dst).map_err(io_err("linking ticket", &dst));
+            let _ = fs::remove_file(tmp);
+            match linked {
+                Ok(true) => {
+                    touched.insert(t.queue);
+                }
+                Ok(false) => out[*i] = Enqueued::Already(State::Queued),
+                Err(e) => {
+                    cleanup(&staged[n + 1..]);
+                    return Err(e);
+                }
+            }
+        }
+        for q in touched {
+            let d = self.state_dir(q, State::Queued);
+            fsx::fsync_dir(&d).map_err(io_err("fsync", &d))?;
+        }
+        Ok(out)
+    }
+
+    /// Claim (protocol step 2): rename `queued/<key>` to `in_progress/<key>@host.pid.attempt`.
+    /// `Ok(None)`: another worker won. `seen` is the ticket as read before claiming; the content is
+    /// read again afterwards because a retry may have replaced the file in between.
+    pub fn try_claim(&self, q: Queue, seen: &Ticket) -> Result<Option<Claimed>> {
+        let src = self.queued_path(q, &seen.key);
+        let mut holder = Holder { key: seen.key.clone(), host: fsx::hostname().to_string(), pid: std::process::id(), attempt: seen.attempt + 1 };
+        let mut dst = self.state_dir(q, State::InProgress).join(holder.file_name());
+        match fs::rename(&src, &dst) {
+            Ok(()) => {}
+            // On NFS a retransmitted rename can report ENOENT although the first one succeeded:
+            // only give up if our target does not exist either.
+            Err(e) if fsx::is_not_found(&e) && !dst.exists() => return Ok(None),
+            Err(e) if fsx::is_not_found(&e) => {}
+            Err(e) => return Err(io_err("claiming", &src)(e)),
+        }
+        let ticket = Ticket::read(&dst)?;
+        if ticket.attempt + 1 != holder.attempt {
+            holder.attempt = ticket.attempt + 1;
+            let fixed = self.state_dir(q, State::InProgress).join(holder.file_name());
+            fs::rename(&dst, &fixed).map_err(io_err("renaming claim", &dst))?;
+            dst = fixed;
+        }
+        Ok(Some(Claimed { queue: q, attempt: holder.attempt, ticket, path: dst, start_unix_ms: now_unix_ms() }))
+    }
+
+    /// Replaces the content of a held in_progress ticket, then moves it to `to` (a state folder
+    /// path). Both steps are renames, so the job is in exactly one state at every instant.
+    pub(crate) fn rewrite_and_move(&self, q: Queue, held: &Path, ticket: &Ticket, to: &Path) -> Result<()> {
+        let tmp = self.tmp_dir(q).join(fsx::unique_name());
+        fsx::write_new_synced(&tmp, &ticket.to_bytes()).map_err(io_err("writing ticket", &tmp))?;
+        if !held.exists() {
+            let _ = fs::remove_file(&tmp);
+            return Err(SpoolError::LeaseLost { key: ticket.key.to_string(), path: held.to_path_buf() });
+        }
+        fs::rename(&tmp, held).map_err(io_err("rewriting ticket", held))?;
+        fs::rename(held, to).map_err(io_err("moving ticket", held))?;
+        let d = to.parent().expect("state folders have a parent");
+        fsx::fsync_dir(d).map_err(io_err("fsync", d))
+    }
+
+    /// Complete (protocol step 4). The outputs must already be published (durable); this records
+    /// them and moves the ticket to `done/`.
+    pub fn complete(&self, c: &Claimed, outputs: Vec<OutputRef>) -> Result<()> {
+        let end = now_unix_ms();
+        let mut t = c.ticket.clone();
+        t.attempt = c.attempt;
+        t.done = Some(DoneRecord {
+            host: fsx::hostname().to_string(),
+            pid: std::process::id(),
+            attempt: c.attempt,
+            start_unix_ms: c.start_unix_ms,
+            end_unix_ms: end,
+            start: rfc3339(c.start_unix_ms),
+            end: rfc3339(end),
+            outputs,
+        });
+        let to = self.state_dir(c.queue, State::Done).join(t.key.to_string());
+        self.rewrite_and_move(c.queue, &c.path, &t, &to)
+    }
+
+    /// Fail (protocol step 5): the attempt is spent. With attempts left (and a retryable error) the
+    /// ticket goes back to `queued/`; otherwise to `failed/` beside `<key>.err` with the whole chain.
+    pub fn fail(&self, c: &Claimed, error_chain: &str, permanent: bool) -> Result<FailOutcome> {
+        let mut t = c.ticket.clone();
+        t.attempt = c.attempt;
+        let first_line = error_chain.lines().next().unwrap_or("").to_string();
+        t.errors.push(format!("attempt {} on {}.{} at {}: {first_line}", c.attempt, fsx::hostname(), std::process::id(), rfc3339(now_unix_ms())));
+        if !permanent && c.attempt < t.max_attempts {
+            self.rewrite_and_move(c.queue, &c.path, &t, &self.queued_path(c.queue, &t.key))?;
+            return Ok(FailOutcome::Requeued(c.attempt));
+        }
+        let why = if permanent { "permanent error, not retried" } else { "out of attempts" };
+        let text = format!(
+            "job {} in queue {} failed on attempt {} of {} ({why})\n{error_chain}\n",
+            t.key, c.queue, c.attempt, t.max_attempts
+        );
+        self.move_to_failed(c.queue, &c.path, &t, &text)?;
+        Ok(FailOutcome::Failed)
+    }
+
+    /// Writes `failed/<key>.err` first, so a failed ticket never lacks its reason.
+    pub(crate) fn move_to_failed(&self, q: Queue, held: &Path, t: &Ticket, err_text: &str) -> Result<()> {
+        let failed = self.state_dir(q, State::Failed);
+        let err_path = failed.join(format!("{}.err", t.key));
+        let tmp = self.tmp_dir(q).join(fsx::unique_name());
+        fsx::write_new_synced(&tmp, err_text.as_bytes()).map_err(io_err("writing error file", &tmp))?;
+        fs::rename(&tmp, &err_path).map_err(io_err("writing error file", &err_path))?;
+        self.rewrite_and_move(q, held, t, &failed.join(t.key.to_string()))
+    }
+
+    /// Clean shutdown: the ticket goes back to `queued/` unchanged — the attempt is not spent.
+    pub fn release(&self, c: &Claimed) -> Result<()> {
+        let to = self.queued_path(c.queue, c.key());
+        fs::rename(&c.path, &to).map_err(io_err("releasing", &c.path))?;
+        let d = self.state_dir(c.queue, State::Queued);
+        fsx::fsync_dir(&d).map_err(io_err("fsync", &d))
+    }
+
+    /// Operator's `requeue KEY`: a failed or done ticket goes back to `queued/` with its attempts
+    /// reset (its error history kept). Returns the queue and the state it came from.
+    pub fn requeue(&self, key: &JobKey, queue: Option<Queue>) -> Result<(Queue, State)> {
+        let mut found = Vec::new();
+        for q in Queue::ALL.into_iter().filter(|q| queue.is_none_or(|want| want == *q)) {
+            for s in [State::Failed, State::Done] {
+                if self.state_dir(q, s).join(key.to_string()).exists() {
+                    found.push((q, s));
+                }
+            }
+        }
+        let (q, s) = match found.as_slice() {
+            [] => return Err(SpoolError::NotFound { key: key.to_string(), queue }),
+            [one] => *one,
+            many => {
+                let names: Vec<String> = many.iter().map(|(q, s)| format!("{q}/{s}")).collect();
+                return Err(SpoolError::Ambiguous { key: key.to_string(), queues: names.join(", ") });
+            }
+        };
+        let held = self.state_dir(q, s).join(key.to_string());
+        let mut t = Ticket::read(&held)?;
+        t.attempt = 0;
+        t.done = None;
+        t.errors.push(format!("requeued by operator from {s} at {}", rfc3339(now_unix_ms())));
+        self.rewrite_and_move(q, &held, &t, &self.queued_path(q, key))?;
+        let _ = fs::remove_file(self.state_dir(q, State::Failed).join(format!("{key}.err")));
+        Ok((q, s))
+    }
+}
+
+/// Touches a held ticket every `interval` (protocol step 3) until dropped. Notices when the
+/// ticket was taken away (a recover judged the lease stale).
+pub struct Heartbeat {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+    lost: Arc<AtomicBool>,
+}
+
+impl Heartbeat {
+    pub fn start(path: PathBuf, interval: Duration) -> Heartbeat {
+        let (tx, rx) = mpsc::channel::<()>();
+        let lost = Arc::new(AtomicBool::new(false));
+        let flag = lost.clone();
+        let thread = thread::Builder::new()
+            .name("heartbeat".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
+                    if let Err(e) = fsx::touch(&path) {
+                        if fsx::is_not_found(&e) {
+                            flag.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                        eprintln!("frispool: heartbeat on {}: {e}", path.display());
+                    }
+                }
+            })
+            .expect("spawning heartbeat thread");
+        Heartbeat { stop: Some(tx), thread: Some(thread), lost }
+    }
+
+    pub fn lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Picks the next job of one queue in claim order for one protocol version. Keeps the last listing
+/// so a claim costs a rename, not a directory scan; relists when it runs dry or grows old.
+pub struct Claimer {
+    pub queue: Queue,
+    pub protocol: String,
+    pending: BTreeSet<JobKey>,
+    listed_at: Option<Instant>,
+    pub relist_every: Duration,
+    /// Other protocol versions' tickets, by name → inode: skipped without re-reading until replaced.
+    foreign: HashMap<String, u64>,
+    /// Malformed tickets moved to failed/ so far.
+    pub quarantined: u64,
+}
+
+impl Claimer {
+    pub fn new(queue: Queue, protocol: &str) -> Claimer {
+        Claimer {
+            queue,
+            protocol: protocol.to_string(),
+            pending: BTreeSet::new(),
+            listed_at: None,
+            relist_every: Duration::from_millis(1000),
+            foreign: HashMap::new(),
+            quarantined: 0,
+        }
+    }
+
+    /// Tells the claimer about a job this process just enqueued in its own queue.
+    pub fn hint(&mut self, key: JobKey) {
+        self.pending.insert(key);
+    }
+
+    /// Forgets the listing, so the next claim rescans (after a wake-up).
+    pub fn invalidate(&mut self) {
+        self.listed_at = None;
+    }
+
+    fn relist(&mut self, spool: &Spool) -> Result<()> {
+        let dir = spool.state_dir(self.queue, State::Queued);
+        let names = fsx::list(&dir).map_err(io_err("listing", &dir))?;
+        self.pending.clear();
+        let mut live = HashMap::new();
+        for (name, ino) in names {
+            if self.foreign.get(&name) == Some(&ino) {
+                live.insert(name, ino);
+                continue;
+            }
+            match name.parse::<JobKey>() {
+                Ok(k) => {
+                    self.pending.insert(k);
+                }
+                Err(e) => self.quarantine(spool, &name, &e.to_string())?,
+            }
+        }
+        self.foreign = live;
+        self.listed_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Claims the next job; `Ok(None)` when nothing claimable is queued.
+    pub fn next(&mut self, spool: &Spool) -> Result<Option<Claimed>> {
+        let stale = self.listed_at.is_none_or(|t| t.elapsed() >= self.relist_every);
+        if stale {
+            self.relist(spool)?;
+        }
+        let mut relisted = stale;
+        loop {
+            let Some(key) = self.pending.pop_first() else {
+                if relisted {
+                    return Ok(None);
+                }
+                self.relist(spool)?;
+                relisted = true;
+                continue;
+            };
+            let path = spool.queued_path(self.queue, &key);
+            let bytes = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if fsx::is_not_found(&e) => continue,
+                Err(e) => return Err(io_err("reading ticket", &path)(e)),
+            };
+            let seen = match Ticket::parse(&path, &bytes) {
+                Ok(t) if t.key == key && t.queue == self.queue => t,
+                Ok(t) => {
+                    let why = format!("ticket says key {} queue {}, but lies at {}", t.key, t.queue, path.display());
+                    self.quarantine(spool, &key.to_string(), &why)?;
+                    continue;
+                }
+                Err(e) => {
+                    self.quarantine(spool, &key.to_string(), &crate::error::chain(&e))?;
+                    continue;
+                }
+            };
+            if seen.protocol != self.protocol {
+                use std::os::unix::fs::MetadataExt;
+                if let Ok(m) = fs::metadata(&path) {
+                    self.foreign.insert(key.to_string(), m.ino());
+                }
+                continue;
+            }
+            if let Some(c) = spool.try_claim(self.queue, &seen)? {
+                return Ok(Some(c));
+            }
+        }
+    }
+
+    /// A ticket that cannot be a job (bad name or content) is claimed and moved to `failed/` with
+    /// a `.err` naming it, so it is visible and nothing is silently dropped.
+    fn quarantine(&mut self, spool: &Spool, name: &str, reason: &str) -> Result<()> {
+        let q = self.queue;
+        let src = spool.state_dir(q, State::Queued).join(name);
+        let held = spool.state_dir(q, State::InProgress).join(format!("{name}@{}.{}.0", fsx::hostname(), std::process::id()));
+        match fs::rename(&src, &held) {
+            Ok(()) => {}
+            Err(e) if fsx::is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(io_err("claiming malformed ticket", &src)(e)),
+        }
+        let failed = spool.state_dir(q, State::Failed);
+        let text = format!("malformed ticket {} (queue {q}): {reason}\nthe file is kept as failed/{name}\n", src.display());
+        let tmp = spool.tmp_dir(q).join(fsx::unique_name());
+        fsx::write_new_synced(&tmp, text.as_bytes()).map_err(io_err("writing error file", &tmp))?;
+        let err_path = failed.join(format!("{name}.err"));
+        fs::rename(&tmp, &err_path).map_err(io_err("writing error file", &err_path))?;
+        fs::rename(&held, failed.join(name)).map_err(io_err("moving malformed ticket", &held))?;
+        fsx::fsync_dir(&failed).map_err(io_err("fsync", &failed))?;
+        eprintln!("frispool: moved malformed ticket {} to failed/: {}", src.display(), reason.lines().next().unwrap_or(""));
+        self.quarantined += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, Spool) {
+        let d = tempfile::tempdir().unwrap();
+        let s = Spool::init(d.path()).unwrap();
+        (d, s)
+    }
+
+    fn ticket(k: &str, proto: &str, max: u32) -> Ticket {
+        Ticket::new(Queue::Prove, k.parse().unwrap(), proto, vec![], max)
+    }
+
+    #[test]
+    fn holder_names_round_trip_with_dotted_hosts() {
+        let h = Holder { key: "b00000001.r0.main.d0.g0000".parse().unwrap(), host: "node1.cluster.local".into(), pid: 42, attempt: 3 };
+        assert_eq!(Holder::parse(&h.file_name()), Some(h));
+        assert_eq!(Holder::parse("b00000001.r0.main.d0.g0000"), None);
+    }
+
+    #[test]
+    fn enqueue_is_idempotent_and_claims_follow_order() {
+        let (_d, s) = setup();
+        let keys = ["b00000002.r0.main.d0.g0000", "b00000001.r0.main.d0.g0001", "b00000009.r1.main.d0.g0000"];
+        for k in keys {
+            assert_eq!(s.enqueue(&ticket(k, "v1", 3)).unwrap(), Enqueued::New);
+        }
+        assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Queued));
+        let mut c = Claimer::new(Queue::Prove, "v1");
+        let got: Vec<String> = std::iter::from_fn(|| c.next(&s).unwrap()).map(|j| {
+            assert_eq!(s.enqueue(&j.ticket).unwrap(), Enqueued::Already(State::InProgress));
+            let k = j.key().to_string();
+            s.complete(&j, vec![]).unwrap();
+            k
+        }).collect();
+        assert_eq!(got, vec![keys[2], keys[1], keys[0]]);
+        assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Done));
+        let done = Ticket::read(&s.state_dir(Queue::Prove, State::Done).join(keys[0])).unwrap();
+        assert_eq!(done.done.unwrap().attempt, 1);
+    }
+
+    #[test]
+    fn fail_counts_attempts_then_fails_with_err_file_and_release_spends_nothing() {
+        let (_d, s) = setup();
+        let k = "b00000001.r0.main.d0.g0000";
+        s.enqueue(&ticket(k, "v1", 2)).unwrap();
+        let mut c = Claimer::new(Queue::Prove, "v1");
+        let j = c.next(&s).unwrap().unwrap();
+        assert!(j.path.to_string_lossy().ends_with(".1"));
+        s.release(&j).unwrap();
+        c.invalidate();
+        let j = c.next(&s).unwrap().unwrap();
+        assert_eq!(j.attempt, 1, "release must not spend an attempt");
+        assert_eq!(s.fail(&j, "boom\n  caused by: disk", false).unwrap(), FailOutcome::Requeued(1));
+        c.invalidate();
+        let j = c.next(&s).unwrap().unwrap();
+        assert_eq!(j.attempt, 2);
+        assert_eq!(s.fail(&j, "boom again\n  caused by: disk", false).unwrap(), FailOutcome::Failed);
+        let err = fs::read_to_string(s.state_dir(Queue::Prove, State::Failed).join(format!("{k}.err"))).unwrap();
+        assert!(err.contains("attempt 2 of 2") && err.contains("caused by: disk"), "{err}");
+        let (q, from) = s.requeue(&k.parse().unwrap(), None).unwrap();
+        assert_eq!((q, from), (Queue::Prove, State::Failed));
+        c.invalidate();
+        assert_eq!(c.next(&s).unwrap().unwrap().attempt, 1);
+    }
+
+    #[test]
+    fn other_protocol_versions_are_left_alone_and_junk_is_quarantined() {
+        let (_d, s) = setup();
+        s.enqueue(&ticket("b00000001.r0.main.d0.g0000", "v2", 3)).unwrap();
+        fs::write(s.state_dir(Queue::Prove, State::Queued).join("notes.txt"), "hi").unwrap();
+        fs::write(s.state_dir(Queue::Prove, State::Queued).join("b00000003.r0.main.d0.g0000"), "{oops").unwrap();
+        let mut c = Claimer::new(Queue::Prove, "v1");
+        assert!(c.next(&s).unwrap().is_none());
+        assert_eq!(c.quarantined, 2);
+        assert!(s.queued_path(Queue::Prove, &"b00000001.r0.main.d0.g0000".parse().unwrap()).exists());
+        let err = fs::read_to_string(s.state_dir(Queue::Prove, State::Failed).join("b00000003.r0.main.d0.g0000.err")).unwrap();
+        assert!(err.contains("malformed ticket JSON"), "{err}");
+        assert!(s.state_dir(Queue::Prove, State::Failed).join("notes.txt").exists());
+    }
+}

@@ -1,0 +1,182 @@
+//! Recover (protocol step 6): stale leases back to queued/ or failed/, stale tmp files removed,
+//! queued duplicates of finished jobs removed, and the stages' missed unblocks redone.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::error::{io_err, Result};
+use crate::fsx;
+use crate::layout::{mtime, Spool};
+use crate::protocol::Holder;
+use crate::queue::{Queue, State};
+use crate::ticket::Ticket;
+
+/// A stage's hook for unblocks that racing workers may both have missed (DESIGN.md §2 step 7):
+/// re-check complete groups and enqueue what is missing (idempotently). Returns how many jobs it
+/// enqueued.
+pub trait UnblockSweep: Send + Sync {
+    fn name(&self) -> &str;
+    fn sweep(&self, spool: &Spool) -> Result<usize>;
+}
+
+#[derive(Clone, Debug)]
+pub struct RecoverOptions {
+    /// A lease whose heartbeat is older than this (by the filesystem's clock) is dead.
+    pub lease: Duration,
+    /// tmp/ files older than this are abandoned.
+    pub tmp_age: Duration,
+    /// Also treat leases and tmp files of processes that no longer exist on this host as dead
+    /// right away (pids are checked only for our own hostname).
+    pub check_local_pids: bool,
+}
+
+impl Default for RecoverOptions {
+    fn default() -> Self {
+        RecoverOptions { lease: Duration::from_secs(60), tmp_age: Duration::from_secs(3600), check_local_pids: true }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecoverReport {
+    pub requeued: usize,
+    pub failed: usize,
+    pub duplicates_removed: usize,
+    pub stale_tmp_removed: usize,
+    pub unblocked: usize,
+    pub unparseable_in_progress: usize,
+}
+
+fn older(now: SystemTime, then: SystemTime, age: Duration) -> bool {
+    now.duration_since(then).map(|d| d > age).unwrap_or(false)
+}
+
+fn dead_local(host: &str, pid: u32, opts: &RecoverOptions) -> bool {
+    opts.check_local_pids && host == fsx::hostname() && pid != std::process::id() && !fsx::pid_alive(pid)
+}
+
+pub fn recover(spool: &Spool, opts: &RecoverOptions, sweeps: &[&dyn UnblockSweep]) -> Result<RecoverReport> {
+    let now = spool.fs_now()?;
+    let mut r = RecoverReport::default();
+    for q in Queue::ALL {
+        recover_leases(spool, q, now, opts, &mut r)?;
+        remove_stale_tmp(&spool.tmp_dir(q), now, opts, &mut r)?;
+        remove_done_duplicates(spool, q, &mut r)?;
+    }
+    remove_stale_tmp(&spool.artifact_tmp_dir(), now, opts, &mut r)?;
+    for s in sweeps {
+        r.unblocked += s.sweep(spool).map_err(|e| crate::SpoolError::Sweep { name: s.name().to_string(), source: Box::new(e) })?;
+    }
+    Ok(r)
+}
+
+fn recover_leases(spool: &Spool, q: Queue, now: SystemTime, opts: &RecoverOptions, r: &mut RecoverReport) -> Result<()> {
+    let dir = spool.state_dir(q, State::InProgress);
+    for (name, _) in fsx::list(&dir).map_err(io_err("listing", &dir))? {
+        let held = dir.join(&name);
+        let Some(h) = Holder::parse(&name) else {
+            r.unparseable_in_progress += 1;
+            continue;
+        };
+        let beat = match mtime(&held) {
+            Ok(t) => t,
+            Err(e) if fsx::is_not_found(&e) => continue,
+            Err(e) => return Err(io_err("stat", &held)(e)),
+        };
+        if !(older(now, beat, opts.lease) || dead_local(&h.host, h.pid, opts)) {
+            continue;
+        }
+        let name_key = h.key.to_string();
+        if spool.state_dir(q, State::Done).join(&name_key).exists() {
+            // It finished elsewhere (a duplicate run): drop the stale copy.
+            let _ = fs::remove_file(&held);
+            r.duplicates_removed += 1;
+            continue;
+        }
+        let mut t = match Ticket::read(&held) {
+            Ok(t) => t,
+            Err(crate::SpoolError::Io { source, .. }) if fsx::is_not_found(&source) => continue,
+            Err(e) => {
+                // Unreadable content: keep the bytes, but out of the way and explained.
+                let failed = spool.state_dir(q, State::Failed);
+                let err_path = failed.join(format!("{name_key}.err"));
+                fs::write(&err_path, format!("stale in_progress ticket {} is unreadable:\n{}\n", held.display(), crate::error::chain(&e)))
+                    .map_err(io_err("writing error file", &err_path))?;
+                fs::rename(&held, failed.join(&name_key)).map_err(io_err("moving", &held))?;
+                r.failed += 1;
+                continue;
+            }
+        };
+        t.attempt = h.attempt.max(t.attempt + 1);
+        let why = format!("lease of {}.{} expired on attempt {} (worker died or hung)", h.host, h.pid, h.attempt);
+        t.errors.push(why.clone());
+        let res = if t.attempt < t.max_attempts {
+            r.requeued += 1;
+            spool.rewrite_and_move(q, &held, &t, &spool.queued_path(q, &t.key))
+        } else {
+            r.failed += 1;
+            let text = format!("job {} in queue {q} failed on attempt {} of {} (out of attempts)\n{why}\n", t.key, t.attempt, t.max_attempts);
+            spool.move_to_failed(q, &held, &t, &text)
+        };
+        match res {
+            // Another recover or the worker itself moved it meanwhile.
+            Err(crate::SpoolError::LeaseLost { .. }) => {}
+            Err(crate::SpoolError::Io { source, .. }) if fsx::is_not_found(&source) => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+fn remove_stale_tmp(dir: &Path, now: SystemTime, opts: &RecoverOptions, r: &mut RecoverReport) -> Result<()> {
+    for (name, _) in fsx::list(dir).map_err(io_err("listing", dir))? {
+        let p = dir.join(&name);
+        let dead_writer = fsx::writer_of(&name).is_some_and(|(host, pid)| dead_local(&host, pid, opts));
+        let old = mtime(&p).map(|t| older(now, t, opts.tmp_age)).unwrap_or(false);
+        if (dead_writer || old) && fs::remove_file(&p).is_ok() {
+            r.stale_tmp_removed += 1;
+        }
+    }
+    Ok(())
+}
+
+fn remove_done_duplicates(spool: &Spool, q: Queue, r: &mut RecoverReport) -> Result<()> {
+    let queued = spool.state_dir(q, State::Queued);
+    let done = spool.state_dir(q, State::Done);
+    for (name, _) in fsx::list(&queued).map_err(io_err("listing", &queued))? {
+        if done.join(&name).exists() && fs::remove_file(queued.join(&name)).is_ok() {
+            r.duplicates_removed += 1;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Claimer;
+
+    #[test]
+    fn stale_leases_go_back_spending_the_attempt() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Spool::init(d.path()).unwrap();
+        for g in 0..2 {
+            s.enqueue(&Ticket::new(Queue::Prove, format!("b00000001.r0.main.d0.g000{g}").parse().unwrap(), "v1", vec![], 2)).unwrap();
+        }
+        let mut c = Claimer::new(Queue::Prove, "v1");
+        let a = c.next(&s).unwrap().unwrap();
+        let _b = c.next(&s).unwrap().unwrap();
+        // Make one lease look old to the filesystem's clock, and leave a tmp file of a dead writer.
+        let old = std::time::SystemTime::now() - Duration::from_secs(600);
+        fs::File::options().write(true).open(&a.path).unwrap().set_modified(old).unwrap();
+        fs::write(s.tmp_dir(Queue::Prove).join(format!("{}.999999999.1.2", fsx::hostname())), "x").unwrap();
+        let opts = RecoverOptions { lease: Duration::from_secs(60), ..Default::default() };
+        let rep = recover(&s, &opts, &[]).unwrap();
+        assert_eq!(rep.requeued, 1);
+        assert_eq!(rep.stale_tmp_removed, 1);
+        let t = Ticket::read(&s.queued_path(Queue::Prove, a.key())).unwrap();
+        assert_eq!(t.attempt, 1);
+        assert!(t.errors[0].contains("lease"), "{:?}", t.errors);
+        assert_eq!(s.holders(Queue::Prove).unwrap().len(), 1, "the live lease stays");
+    }
+}

@@ -1,0 +1,197 @@
+//! `frispool status`: counts and oldest age per queue and state, as a table, JSON, or
+//! node_exporter textfile metrics.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::error::{io_err, Result};
+use crate::fsx;
+use crate::layout::Spool;
+use crate::queue::{Queue, State};
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StateCount {
+    pub count: usize,
+    /// Age of the oldest file (by the filesystem's clock), seconds.
+    pub oldest_age_secs: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueStatus {
+    pub queue: Queue,
+    pub queued: StateCount,
+    pub in_progress: StateCount,
+    pub done: StateCount,
+    pub failed: StateCount,
+    pub tmp_files: usize,
+    /// Last line of the most recent `.err` files (up to 5), to see failures at a glance.
+    pub recent_failures: Vec<String>,
+}
+
+impl QueueStatus {
+    pub fn get(&self, s: State) -> &StateCount {
+        match s {
+            State::Queued => &self.queued,
+            State::InProgress => &self.in_progress,
+            State::Done => &self.done,
+            State::Failed => &self.failed,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusReport {
+    pub spool: String,
+    pub fs_time_unix_ms: u64,
+    pub queues: Vec<QueueStatus>,
+}
+
+fn count(dir: &Path, now: SystemTime, skip_err: bool) -> Result<(StateCount, Vec<(SystemTime, String)>)> {
+    let mut c = StateCount::default();
+    let mut errs = Vec::new();
+    for (name, _) in fsx::list(dir).map_err(io_err("listing", dir))? {
+        let Ok(meta) = fs::metadata(dir.join(&name)) else { continue };
+        let mt = meta.modified().unwrap_or(now);
+        if name.ends_with(".err") {
+            errs.push((mt, name));
+            if skip_err {
+                continue;
+            }
+        }
+        c.count += 1;
+        let age = now.duration_since(mt).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        c.oldest_age_secs = Some(c.oldest_age_secs.map_or(age, |o: f64| o.max(age)));
+    }
+    Ok((c, errs))
+}
+
+pub fn status(spool: &Spool) -> Result<StatusReport> {
+    let now = spool.fs_now()?;
+    let mut queues = Vec::new();
+    for q in Queue::ALL {
+        let (queued, _) = count(&spool.state_dir(q, State::Queued), now, false)?;
+        let (in_progress, _) = count(&spool.state_dir(q, State::InProgress), now, false)?;
+        let (done, _) = count(&spool.state_dir(q, State::Done), now, false)?;
+        let (failed, mut errs) = count(&spool.state_dir(q, State::Failed), now, true)?;
+        errs.sort();
+        let recent_failures = errs
+            .iter()
+            .rev()
+            .take(5)
+            .map(|(_, n)| {
+                let text = fs::read_to_string(spool.state_dir(q, State::Failed).join(n)).unwrap_or_default();
+                let line = text.lines().nth(1).or_else(|| text.lines().next()).unwrap_or("").trim();
+                format!("{}: {line}", n.trim_end_matches(".err"))
+            })
+            .collect();
+        let tmp_dir = spool.tmp_dir(q);
+        let tmp_files = fsx::list(&tmp_dir).map_err(io_err("listing", &tmp_dir))?.len();
+        queues.push(QueueStatus { queue: q, queued, in_progress, done, failed, tmp_files, recent_failures });
+    }
+    let fs_time_unix_ms = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    Ok(StatusReport { spool: spool.root().display().to_string(), fs_time_unix_ms, queues })
+}
+
+fn age(c: &StateCount) -> String {
+    c.oldest_age_secs.map(|a| format!("{a:.0}s")).unwrap_or_else(|| "-".into())
+}
+
+impl StatusReport {
+    pub fn total(&self, s: State) -> usize {
+        self.queues.iter().map(|q| q.get(s).count).sum()
+    }
+
+    /// A table for people; queues with nothing in them are folded into one line.
+    pub fn render(&self) -> String {
+        let mut out = format!("spool {}\n", self.spool);
+        let _ = writeln!(out, "{:<18} {:>8} {:>6} {:>8} {:>6} {:>8} {:>6} {:>8} {:>4}", "queue", "queued", "oldest", "running", "oldest", "done", "failed", "oldest", "tmp");
+        let mut idle = Vec::new();
+        for q in &self.queues {
+            if State::ALL.iter().all(|s| q.get(*s).count == 0) && q.tmp_files == 0 {
+                idle.push(q.queue.name());
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "{:<18} {:>8} {:>6} {:>8} {:>6} {:>8} {:>6} {:>8} {:>4}",
+                q.queue.name(),
+                q.queued.count,
+                age(&q.queued),
+                q.in_progress.count,
+                age(&q.in_progress),
+                q.done.count,
+                q.failed.count,
+                age(&q.failed),
+                q.tmp_files
+            );
+            for f in &q.recent_failures {
+                let _ = writeln!(out, "    failed: {f}");
+            }
+        }
+        if !idle.is_empty() {
+            let _ = writeln!(out, "(empty: {})", idle.join(" "));
+        }
+        out
+    }
+
+    /// node_exporter textfile collector format.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP frispool_jobs Job tickets per queue and state.\n# TYPE frispool_jobs gauge\n");
+        for q in &self.queues {
+            for s in State::ALL {
+                let _ = writeln!(out, "frispool_jobs{{queue=\"{}\",state=\"{}\"}} {}", q.queue, s, q.get(s).count);
+            }
+        }
+        out.push_str("# HELP frispool_oldest_age_seconds Age of the oldest ticket per queue and state (0 when empty).\n# TYPE frispool_oldest_age_seconds gauge\n");
+        for q in &self.queues {
+            for s in State::ALL {
+                let _ = writeln!(out, "frispool_oldest_age_seconds{{queue=\"{}\",state=\"{}\"}} {:.3}", q.queue, s, q.get(s).oldest_age_secs.unwrap_or(0.0));
+            }
+        }
+        out.push_str("# HELP frispool_tmp_files Private staging files per queue (stale ones are removed by recover).\n# TYPE frispool_tmp_files gauge\n");
+        for q in &self.queues {
+            let _ = writeln!(out, "frispool_tmp_files{{queue=\"{}\"}} {}", q.queue, q.tmp_files);
+        }
+        out.push_str("# HELP frispool_status_time_seconds Filesystem time when this status was taken.\n# TYPE frispool_status_time_seconds gauge\n");
+        let _ = writeln!(out, "frispool_status_time_seconds {:.3}", self.fs_time_unix_ms as f64 / 1000.0);
+        out
+    }
+}
+
+/// Writes `text` to `path` atomically (tmp in the same folder, fsync, rename), as the textfile
+/// collector needs: it must never read a half-written file.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // A dot-name not ending in .prom, so the collector ignores it while it is being written.
+    let tmp = dir.join(format!(".{name}.{}.tmp", fsx::unique_name()));
+    fsx::write_new_synced(&tmp, text.as_bytes()).map_err(io_err("writing", &tmp))?;
+    fs::rename(&tmp, path).map_err(io_err("renaming into place", path))?;
+    fsx::fsync_dir(dir).map_err(io_err("fsync", dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ticket::Ticket;
+
+    #[test]
+    fn counts_and_renders() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Spool::init(d.path()).unwrap();
+        s.enqueue(&Ticket::new(Queue::Wvg, "b00000001.r0.main.d0.g0000".parse().unwrap(), "v1", vec![], 1)).unwrap();
+        let r = status(&s).unwrap();
+        assert_eq!(r.total(State::Queued), 1);
+        assert!(r.render().contains("wvg"));
+        let prom = r.prometheus();
+        assert!(prom.contains("frispool_jobs{queue=\"wvg\",state=\"queued\"} 1"), "{prom}");
+        let out = d.path().join("m.prom");
+        write_atomic(&out, &prom).unwrap();
+        assert_eq!(fs::read_to_string(out).unwrap(), prom);
+    }
+}
