@@ -1,11 +1,11 @@
 //! The hand-off protocol of DESIGN.md §2: enqueue, claim, heartbeat, complete, fail, release.
 //! Every rename of a ticket happens here (and in `recover`, which uses the same helpers).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -64,11 +64,33 @@ pub struct Claimed {
     pub attempt: u32,
     pub path: PathBuf,
     pub start_unix_ms: u64,
+    queued_path: PathBuf,
 }
 
 impl Claimed {
     pub fn key(&self) -> &JobKey {
         &self.ticket.key
+    }
+}
+
+/// Jobs this process holds or is claiming. Threads of one process share host and pid, so the NFS
+/// "ENOENT but the target exists" rule alone would let two of them both believe they won.
+/// Keyed by the job's queued/ path, which names the spool, the queue and the key.
+static HELD: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+fn hold(queued: &Path) -> bool {
+    HELD.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashSet::new).insert(queued.to_path_buf())
+}
+
+fn unhold(queued: &Path) {
+    if let Some(set) = HELD.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        set.remove(queued);
+    }
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        unhold(&self.queued_path);
     }
 }
 
@@ -169,6 +191,18 @@ impl Spool {
     /// `Ok(None)`: another worker won. `seen` is the ticket as read before claiming; the content is
     /// read again afterwards because a retry may have replaced the file in between.
     pub fn try_claim(&self, q: Queue, seen: &Ticket) -> Result<Option<Claimed>> {
+        let queued = self.queued_path(q, &seen.key);
+        if !hold(&queued) {
+            return Ok(None);
+        }
+        let claimed = self.try_claim_held(q, seen);
+        if !matches!(claimed, Ok(Some(_))) {
+            unhold(&queued);
+        }
+        claimed
+    }
+
+    fn try_claim_held(&self, q: Queue, seen: &Ticket) -> Result<Option<Claimed>> {
         let src = self.queued_path(q, &seen.key);
         let mut holder = Holder { key: seen.key.clone(), host: fsx::hostname().to_string(), pid: std::process::id(), attempt: seen.attempt + 1 };
         let mut dst = self.state_dir(q, State::InProgress).join(holder.file_name());
@@ -187,7 +221,7 @@ impl Spool {
             fs::rename(&dst, &fixed).map_err(io_err("renaming claim", &dst))?;
             dst = fixed;
         }
-        Ok(Some(Claimed { queue: q, attempt: holder.attempt, ticket, path: dst, start_unix_ms: now_unix_ms() }))
+        Ok(Some(Claimed { queue: q, attempt: holder.attempt, ticket, path: dst, start_unix_ms: now_unix_ms(), queued_path: src }))
     }
 
     /// Replaces the content of a held in_progress ticket, then moves it to `to` (a state folder
@@ -222,7 +256,9 @@ impl Spool {
             outputs,
         });
         let to = self.state_dir(c.queue, State::Done).join(t.key.to_string());
-        self.rewrite_and_move(c.queue, &c.path, &t, &to)
+        self.rewrite_and_move(c.queue, &c.path, &t, &to)?;
+        unhold(&c.queued_path);
+        Ok(())
     }
 
     /// Fail (protocol step 5): the attempt is spent. With attempts left (and a retryable error) the
@@ -234,6 +270,7 @@ impl Spool {
         t.errors.push(format!("attempt {} on {}.{} at {}: {first_line}", c.attempt, fsx::hostname(), std::process::id(), rfc3339(now_unix_ms())));
         if !permanent && c.attempt < t.max_attempts {
             self.rewrite_and_move(c.queue, &c.path, &t, &self.queued_path(c.queue, &t.key))?;
+            unhold(&c.queued_path);
             return Ok(FailOutcome::Requeued(c.attempt));
         }
         let why = if permanent { "permanent error, not retried" } else { "out of attempts" };
@@ -242,6 +279,7 @@ impl Spool {
             t.key, c.queue, c.attempt, t.max_attempts
         );
         self.move_to_failed(c.queue, &c.path, &t, &text)?;
+        unhold(&c.queued_path);
         Ok(FailOutcome::Failed)
     }
 
@@ -259,6 +297,7 @@ impl Spool {
     pub fn release(&self, c: &Claimed) -> Result<()> {
         let to = self.queued_path(c.queue, c.key());
         fs::rename(&c.path, &to).map_err(io_err("releasing", &c.path))?;
+        unhold(&c.queued_path);
         let d = self.state_dir(c.queue, State::Queued);
         fsx::fsync_dir(&d).map_err(io_err("fsync", &d))
     }
@@ -508,6 +547,26 @@ mod tests {
         assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Done));
         let done = Ticket::read(&s.state_dir(Queue::Prove, State::Done).join(keys[0])).unwrap();
         assert_eq!(done.done.unwrap().attempt, 1);
+    }
+
+    #[test]
+    fn threads_of_one_process_never_claim_the_same_job() {
+        let (_d, s) = setup();
+        let tickets: Vec<Ticket> = (0..200).map(|g| ticket(&format!("b00000001.r0.main.d0.g{g:04}"), "v1", 3)).collect();
+        s.enqueue_many(&tickets).unwrap();
+        let claimed = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|sc| {
+            for _ in 0..4 {
+                sc.spawn(|| {
+                    let mut c = Claimer::new(Queue::Prove, "v1");
+                    while let Some(j) = c.next(&s).unwrap() {
+                        s.complete(&j, vec![]).unwrap();
+                        claimed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(claimed.into_inner(), 200);
     }
 
     #[test]
