@@ -6,3 +6,4 @@ pub mod error;
 
 pub use basic::main::{main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
 pub use error::CircuitError;
+pub mod compress;

@@ -1,0 +1,111 @@
+//! Compression (round 5): from the scheduler proof to the final proof an L1 verifier checks.
+//!
+//! Each layer is a circuit that verifies the previous proof (its verifier key a constant) and re-exposes
+//! its public inputs unchanged, so the final proof carries `block ‖ commitment` like the scheduler's:
+//! 1. a standard-configuration layer, which brings any scheduler shape down to the minimal recursive
+//!    verifier (2^12 rows);
+//! 2. a high-rate layer (FRI rate 1/16, 21 queries, 16 proof-of-work bits: 4·21 + 16 = 100 bits of
+//!    conjectured security, the same as the inner layers) whose proof has fewer queries and so is smaller.
+//!
+//! The final proof is stored FRI-compressed (plonky2's `CompressedProofWithPublicInputs`, shared Merkle
+//! paths deduplicated). The BN254 SNARK wrap comes after this as its own layer: it verifies the final proof
+//! of this module, so nothing here changes when it lands.
+
+use frispool_aggregation::layout::{self, C, D, F};
+use plonky2::fri::reduction_strategies::FriReductionStrategy;
+use plonky2::fri::FriConfig;
+use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+use plonky2::plonk::circuit_builder::CircuitBuilder;
+use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData, CommonCircuitData, VerifierOnlyCircuitData};
+use plonky2::plonk::proof::{CompressedProofWithPublicInputs, ProofWithPublicInputs};
+
+use crate::error::CircuitError;
+
+/// FRI parameters of the final layer; see the module comment for the security arithmetic.
+pub const FINAL_RATE_BITS: usize = 4;
+pub const FINAL_QUERY_ROUNDS: usize = 21;
+pub const FINAL_POW_BITS: u32 = 16;
+
+/// Conjectured security in bits of a FRI configuration: `rate_bits · queries + proof-of-work bits`.
+pub fn conjectured_security_bits(config: &CircuitConfig) -> usize {
+    config.fri_config.rate_bits * config.fri_config.num_query_rounds + config.fri_config.proof_of_work_bits as usize
+}
+
+/// The configuration of the final compression layer.
+pub fn final_config() -> CircuitConfig {
+    CircuitConfig {
+        fri_config: FriConfig {
+            rate_bits: FINAL_RATE_BITS,
+            cap_height: 4,
+            proof_of_work_bits: FINAL_POW_BITS,
+            reduction_strategy: FriReductionStrategy::ConstantArityBits(4, 5),
+            num_query_rounds: FINAL_QUERY_ROUNDS,
+        },
+        ..layout::circuit_config()
+    }
+}
+
+/// One compression layer: a circuit that verifies a proof of the layer below.
+struct Layer {
+    data: CircuitData<F, C, D>,
+    proof: plonky2::plonk::proof::ProofWithPublicInputsTarget<D>,
+}
+
+impl Layer {
+    fn build(
+        config: CircuitConfig,
+        inner_common: &CommonCircuitData<F, D>,
+        inner_verifier: &VerifierOnlyCircuitData<C, D>,
+    ) -> Layer {
+        let mut b = CircuitBuilder::<F, D>::new(config);
+        let proof = b.add_virtual_proof_with_pis(inner_common);
+        let vd = b.constant_verifier_data(inner_verifier);
+        b.verify_proof::<C>(&proof, &vd, inner_common);
+        b.register_public_inputs(&proof.public_inputs);
+        Layer { data: b.build::<C>(), proof }
+    }
+
+    fn prove(&self, inner: &ProofWithPublicInputs<F, C, D>) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
+        let mut pw = PartialWitness::new();
+        pw.set_proof_with_pis_target(&self.proof, inner).map_err(CircuitError::Witness)?;
+        self.data.prove(pw).map_err(CircuitError::Prove)
+    }
+}
+
+/// The compression layers over one scheduler circuit.
+pub struct Compressor {
+    layers: Vec<Layer>,
+}
+
+impl Compressor {
+    /// Builds the layers over the scheduler's circuit. Deterministic: the final verifier key is a constant
+    /// of the protocol version.
+    pub fn build(scheduler_common: &CommonCircuitData<F, D>, scheduler_verifier: &VerifierOnlyCircuitData<C, D>) -> Self {
+        let first = Layer::build(layout::circuit_config(), scheduler_common, scheduler_verifier);
+        let last = Layer::build(final_config(), &first.data.common, &first.data.verifier_only);
+        Compressor { layers: vec![first, last] }
+    }
+
+    /// The final circuit: its verifier data is what an L1 verifier holds.
+    pub fn final_circuit(&self) -> &CircuitData<F, C, D> {
+        &self.layers.last().expect("at least one layer").data
+    }
+
+    /// Compresses a scheduler proof into the final proof.
+    pub fn compress(
+        &self,
+        scheduler_proof: &ProofWithPublicInputs<F, C, D>,
+    ) -> Result<CompressedProofWithPublicInputs<F, C, D>, CircuitError> {
+        let mut proof = scheduler_proof.clone();
+        for layer in &self.layers {
+            proof = layer.prove(&proof)?;
+        }
+        let last = self.final_circuit();
+        proof.compress(&last.verifier_only.circuit_digest, &last.common).map_err(CircuitError::Prove)
+    }
+
+    /// Degree bits of every layer, innermost first.
+    pub fn degree_bits(&self) -> Vec<usize> {
+        self.layers.iter().map(|l| l.data.common.degree_bits()).collect()
+    }
+}
