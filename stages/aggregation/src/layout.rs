@@ -98,6 +98,34 @@ pub mod agg {
     pub const LEN: usize = VK_COMMIT + DIGEST_LEN;
 }
 
+/// Where `main` keeps its values inside a chained state: `root (4) ‖ transactions hash (4) ‖ withdrawals hash (4)`.
+pub mod main_state {
+    pub const ROOT: usize = 0;
+    pub const TX_HASH: usize = 4;
+    pub const WITHDRAWALS_HASH: usize = 8;
+}
+
+/// Public inputs of the recursion tip (round 3) proof: `block ‖ slot 0 ‖ slot 1 ‖ …`, one slot per circuit
+/// type in the order the tip was built with, each slot `last instance ‖ state_in (12) ‖ state_out (12)`.
+/// The types themselves are constants of the tip circuit, so they are not repeated here.
+pub mod tip {
+    use super::STATE_LEN;
+    pub const BLOCK: usize = 0;
+    /// Offsets inside one slot.
+    pub const SLOT_LAST: usize = 0;
+    pub const SLOT_STATE_IN: usize = 1;
+    pub const SLOT_STATE_OUT: usize = SLOT_STATE_IN + STATE_LEN;
+    pub const SLOT_LEN: usize = SLOT_STATE_OUT + STATE_LEN;
+    /// Index of the first public input of slot `k`.
+    pub const fn slot(k: usize) -> usize {
+        1 + k * SLOT_LEN
+    }
+    /// Number of public inputs of a tip over `types` circuit types.
+    pub const fn len(types: usize) -> usize {
+        slot(types)
+    }
+}
+
 /// Public inputs of the scheduler (round 4) proof, and so of the final proof:
 /// `block ‖ commitment (4)`, the commitment being [`block_commitment`].
 pub mod scheduler {

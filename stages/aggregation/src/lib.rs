@@ -1,5 +1,36 @@
 //! Aggregation circuits of frispool (rounds 1–4): leaf, node, recursion tip, scheduler.
 //!
+//! Generic over the basic circuits: a basic circuit is anything whose public inputs follow
+//! [`layout::basic`]. [`keys::AggregationKeys::build`] builds every circuit from the basic circuits' keys;
+//! [`plan`] says which proofs each aggregation proof takes.
+//!
+//! Arities: leaf and node share one shape, so their arities are chosen together. Measured rows before
+//! padding: a leaf over four 2^12-row basic proofs 14.4k, a node over four 2^14-row children 17.4k (so
+//! 2^15), over three about 13k. [`LEAF_ARITY`] 4 and [`NODE_ARITY`] 3 keep both at 2^14 rows, about twice
+//! the proving time of a 2^13 proof over two; a block of N instances then needs about N/4 + N/8
+//! aggregation proofs at 2^14 instead of N at 2^13 (arity 2), and a tree of depth log3(N/4).
+//!
 //! Architecture invariant: no I/O here; circuits know nothing of files or the spool.
 
+pub mod chain;
+pub mod error;
+pub mod keys;
 pub mod layout;
+pub mod leaf;
+pub mod node;
+pub mod plan;
+pub mod prove;
+pub mod scheduler;
+pub mod shape;
+pub mod tip;
+pub mod vk;
+
+pub use error::{AggError, Result};
+pub use keys::{AggregationKeys, BasicKey};
+pub use leaf::{LeafCircuit, LEAF_ARITY};
+pub use node::{Child, NodeCircuit, NODE_ARITY};
+pub use scheduler::SchedulerCircuit;
+pub use tip::{TipCircuit, TipSlot};
+
+/// A proof of any frispool circuit.
+pub type Proof = plonky2::plonk::proof::ProofWithPublicInputs<layout::F, layout::C, { layout::D }>;

@@ -1,0 +1,78 @@
+//! Typed errors of the aggregation crate.
+
+use crate::layout::CircuitType;
+
+/// plonky2 reports its failures as `anyhow::Error`; boxed here so they stay a real `source()`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AggError {
+    #[error("a {circuit} proof takes 1..={max} inner proofs, got {got}")]
+    Arity {
+        circuit: &'static str,
+        max: usize,
+        got: usize,
+    },
+
+    #[error("an inner proof of the {circuit} has {got} public inputs, expected {expected}")]
+    PublicInputs {
+        circuit: &'static str,
+        expected: usize,
+        got: usize,
+    },
+
+    #[error("inner proofs of the {circuit} do not chain: {reason}")]
+    Chain {
+        circuit: &'static str,
+        reason: String,
+    },
+
+    #[error("circuit type {0:?} is listed twice")]
+    DuplicateType(CircuitType),
+
+    #[error("circuit type {0:?} has no key here")]
+    UnknownType(CircuitType),
+
+    #[error("the scheduler needs circuit type Main among the tip's types")]
+    MainMissing,
+
+    #[error(
+        "the scheduler does not yet check {0:?} against Main; refusing to build one that would accept it unchecked"
+    )]
+    CrossTypeCheckMissing(CircuitType),
+
+    #[error("no aggregation plan for zero instances of {0:?}")]
+    NoInstances(CircuitType),
+
+    #[error("the leaf and node circuits did not settle on one shape after {0} rounds")]
+    ShapeNotConverged(usize),
+
+    #[error("the {circuit} circuit came out with another shape than the common aggregation shape: {detail}")]
+    ShapeMismatch {
+        circuit: &'static str,
+        detail: String,
+    },
+
+    #[error("setting the witness of the {circuit} failed")]
+    Witness {
+        circuit: &'static str,
+        #[source]
+        source: BoxError,
+    },
+
+    #[error("proving the {circuit} failed")]
+    Prove {
+        circuit: &'static str,
+        #[source]
+        source: BoxError,
+    },
+}
+
+pub type Result<T, E = AggError> = std::result::Result<T, E>;
+
+pub(crate) fn witness_err(circuit: &'static str) -> impl FnOnce(anyhow::Error) -> AggError {
+    move |e| AggError::Witness {
+        circuit,
+        source: e.into(),
+    }
+}

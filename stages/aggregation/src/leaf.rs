@@ -1,0 +1,182 @@
+//! Leaf circuit (round 1): up to [`LEAF_ARITY`] consecutive basic proofs of one circuit type.
+//!
+//! The basic circuit's verifier data is a constant of the leaf, so a leaf accepts proofs of exactly one
+//! basic circuit. Its public inputs follow [`layout::agg`]; its vk commitment slot carries the basic
+//! circuit's digest (the key it accepted), which the leaf's own key already pins.
+
+use plonky2::hash::hash_types::HashOut;
+use plonky2::iop::target::BoolTarget;
+use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+use plonky2::plonk::circuit_builder::CircuitBuilder;
+use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, VerifierOnlyCircuitData};
+use plonky2::plonk::proof::ProofWithPublicInputsTarget;
+
+use crate::chain::{self, Link, NativeLink};
+use crate::error::{witness_err, AggError, Result};
+use crate::layout::{self, basic, CircuitType, C, D, F};
+use crate::shape::Shape;
+use crate::Proof;
+use plonky2::field::types::Field;
+
+/// Basic proofs per leaf. A verification of a standard-recursion proof of 2^12 rows costs about 3.6k rows, so
+/// four fill the 2^14 rows that a node of [`crate::NODE_ARITY`] children needs anyway (leaf and node share one
+/// shape). A larger basic circuit makes each verification dearer and may push the shared shape to 2^15.
+pub const LEAF_ARITY: usize = 4;
+
+const NAME: &str = "leaf";
+
+pub struct LeafCircuit {
+    pub circuit_type: CircuitType,
+    pub data: CircuitData<F, C, D>,
+    basic_common: CommonCircuitData<F, D>,
+    basic_digest: HashOut<F>,
+    proofs: Vec<ProofWithPublicInputsTarget<D>>,
+    enabled: Vec<BoolTarget>,
+}
+
+struct Targets {
+    proofs: Vec<ProofWithPublicInputsTarget<D>>,
+    enabled: Vec<BoolTarget>,
+}
+
+fn define(
+    ty: CircuitType,
+    basic_common: &CommonCircuitData<F, D>,
+    basic_verifier: &VerifierOnlyCircuitData<C, D>,
+) -> Result<(CircuitBuilder<F, D>, Targets)> {
+    if basic_common.num_public_inputs != basic::LEN {
+        return Err(AggError::PublicInputs {
+            circuit: NAME,
+            expected: basic::LEN,
+            got: basic_common.num_public_inputs,
+        });
+    }
+    let mut builder = CircuitBuilder::<F, D>::new(layout::circuit_config());
+    let vd = builder.constant_verifier_data(basic_verifier);
+    let ty_const = builder.constant(F::from_canonical_u64(ty.id()));
+    let enabled = chain::enabled_flags(&mut builder, LEAF_ARITY);
+    let mut proofs = Vec::with_capacity(LEAF_ARITY);
+    let mut links = Vec::with_capacity(LEAF_ARITY);
+    for _ in 0..LEAF_ARITY {
+        let p = builder.add_virtual_proof_with_pis(basic_common);
+        builder.verify_proof::<C>(&p, &vd, basic_common);
+        let link = Link::of_basic(&p.public_inputs);
+        // Unconditional: padding slots repeat a real proof, which has this type too.
+        builder.connect(link.ty, ty_const);
+        links.push(link);
+        proofs.push(p);
+    }
+    let out = chain::chain(&mut builder, &links, &enabled);
+    out.register(&mut builder);
+    builder.register_public_inputs(&vd.circuit_digest.elements);
+    Ok((builder, Targets { proofs, enabled }))
+}
+
+impl LeafCircuit {
+    /// The leaf's common data when padded to `shape`, without committing to it (cheap): used to find the
+    /// shape that leaf and node share.
+    pub(crate) fn mock_common(
+        ty: CircuitType,
+        basic_common: &CommonCircuitData<F, D>,
+        basic_verifier: &VerifierOnlyCircuitData<C, D>,
+        shape: &Shape,
+    ) -> Result<CommonCircuitData<F, D>> {
+        let (mut builder, _) = define(ty, basic_common, basic_verifier)?;
+        shape.pad(&mut builder);
+        Ok(builder.mock_build::<C>().common)
+    }
+
+    /// Build the leaf of `ty`, padded to `shape` (see [`crate::keys::AggregationKeys`] for the shape).
+    pub fn build(
+        ty: CircuitType,
+        basic_common: &CommonCircuitData<F, D>,
+        basic_verifier: &VerifierOnlyCircuitData<C, D>,
+        shape: &Shape,
+    ) -> Result<Self> {
+        let (mut builder, t) = define(ty, basic_common, basic_verifier)?;
+        shape.pad(&mut builder);
+        Ok(LeafCircuit {
+            circuit_type: ty,
+            data: builder.build::<C>(),
+            basic_common: basic_common.clone(),
+            basic_digest: basic_verifier.circuit_digest,
+            proofs: t.proofs,
+            enabled: t.enabled,
+        })
+    }
+
+    /// Prove a leaf over `proofs` (1..=LEAF_ARITY consecutive basic proofs of this leaf's type), after
+    /// checking natively that they chain.
+    pub fn prove(&self, proofs: &[Proof]) -> Result<Proof> {
+        self.check_arity(proofs)?;
+        let links: Vec<_> = proofs
+            .iter()
+            .map(|p| NativeLink::of_basic(&p.public_inputs))
+            .collect();
+        if let Some((i, l)) = links
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.ty != self.circuit_type.id())
+        {
+            return Err(AggError::Chain {
+                circuit: NAME,
+                reason: format!(
+                    "slot {i} is of type {}, this leaf takes {:?}",
+                    l.ty, self.circuit_type
+                ),
+            });
+        }
+        chain::check_native(NAME, &links)?;
+        self.prove_unchecked(proofs)
+    }
+
+    /// Prove without the native checks, leaving every rule to the circuit. For tests that show the circuit
+    /// itself rejects a bad group.
+    pub fn prove_unchecked(&self, proofs: &[Proof]) -> Result<Proof> {
+        self.check_arity(proofs)?;
+        crate::prove::prove(NAME, &self.data, || {
+            let mut pw = PartialWitness::new();
+            let last = proofs.last().expect("arity checked");
+            for i in 0..LEAF_ARITY {
+                let p = proofs.get(i).unwrap_or(last);
+                pw.set_proof_with_pis_target(&self.proofs[i], p)
+                    .map_err(witness_err(NAME))?;
+                if i > 0 {
+                    pw.set_bool_target(self.enabled[i], i < proofs.len())
+                        .map_err(witness_err(NAME))?;
+                }
+            }
+            Ok(pw)
+        })
+    }
+
+    fn check_arity(&self, proofs: &[Proof]) -> Result<()> {
+        if proofs.is_empty() || proofs.len() > LEAF_ARITY {
+            return Err(AggError::Arity {
+                circuit: NAME,
+                max: LEAF_ARITY,
+                got: proofs.len(),
+            });
+        }
+        if let Some(p) = proofs
+            .iter()
+            .find(|p| p.public_inputs.len() != self.basic_common.num_public_inputs)
+        {
+            return Err(AggError::PublicInputs {
+                circuit: NAME,
+                expected: self.basic_common.num_public_inputs,
+                got: p.public_inputs.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Digest of the basic circuit this leaf accepts (what its vk-commitment public inputs carry).
+    pub fn basic_digest(&self) -> HashOut<F> {
+        self.basic_digest
+    }
+
+    pub fn digest(&self) -> HashOut<F> {
+        self.data.verifier_only.circuit_digest
+    }
+}
