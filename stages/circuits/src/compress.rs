@@ -104,6 +104,11 @@ impl Compressor {
         proof.compress(&last.verifier_only.circuit_digest, &last.common).map_err(CircuitError::Prove)
     }
 
+    /// Every layer's circuit, innermost first; the last is the final circuit.
+    pub fn layers(&self) -> Vec<&CircuitData<F, C, D>> {
+        self.layers.iter().map(|l| &l.data).collect()
+    }
+
     /// Degree bits of every layer, innermost first.
     pub fn degree_bits(&self) -> Vec<usize> {
         self.layers.iter().map(|l| l.data.common.degree_bits()).collect()

@@ -10,6 +10,8 @@ pub enum CircuitError {
     Witness(#[source] anyhow::Error),
     #[error("proving failed: {0:#}")]
     Prove(#[source] anyhow::Error),
+    #[error("keys: {0}")]
+    Keys(String),
     #[error("proof rejected: {0:#}")]
     Verify(#[source] anyhow::Error),
 }

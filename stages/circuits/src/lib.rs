@@ -7,3 +7,8 @@ pub mod error;
 pub use basic::main::{main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
 pub use error::CircuitError;
 pub mod compress;
+pub mod keys;
+pub mod api;
+
+pub use api::{ApiError, FinalProofWire, FinalVerifier, PlanWire, ProofWire, WitnessWire};
+pub use keys::{KeyManifest, ProtocolKeys};

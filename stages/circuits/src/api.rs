@@ -1,0 +1,330 @@
+//! The API the stages call: wire types that travel in spool artifacts, and one function per step —
+//! execute a block into basic witnesses, prove any witness, bundle inner proofs into an aggregation
+//! witness, compress, verify. Every value here is plain data (serde), so a stage moves it between
+//! artifacts without knowing plonky2.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use frispool_aggregation::layout::{self, CircuitType, C, D, F};
+use frispool_aggregation::plan::{plan_block, BlockPlan};
+use frispool_aggregation::Proof;
+use frispool_rollup::{execute_block, BlockHeader, BlockWitness};
+use plonky2::field::types::{Field, PrimeField64};
+use plonky2::plonk::circuit_data::{CommonCircuitData, VerifierCircuitData};
+use plonky2::plonk::proof::{CompressedProofWithPublicInputs, ProofWithPublicInputs};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::keys::{self, ProtocolKeys};
+use crate::{main_chunks, MainChunkWitness};
+
+/// Version of the wire types below; a reader refuses another.
+pub const WIRE_FORMAT: u32 = 1;
+
+#[derive(Debug, Error)]
+pub enum ApiError {
+    #[error("block {block} does not re-execute: {reason}")]
+    Execute { block: u64, reason: String },
+    #[error("{what} is for protocol {found}, these keys are protocol {expected}")]
+    Protocol { what: String, found: String, expected: String },
+    #[error("{what} has wire format {found}, this build reads format {WIRE_FORMAT}")]
+    Format { what: String, found: u32 },
+    #[error("{0}")]
+    Shape(String),
+    #[error("proof of {circuit} does not decode: {reason}")]
+    Decode { circuit: String, reason: String },
+    #[error("proving {circuit} failed: {reason}")]
+    Prove { circuit: String, reason: String },
+    #[error("proof of {circuit} rejected: {reason}")]
+    Rejected { circuit: String, reason: String },
+}
+
+/// A proof of any round, as stored in a proof artifact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofWire {
+    pub format: u32,
+    pub protocol: String,
+    /// The circuit that proved it: `main`, `leaf-main`, `node`, `tip`, `scheduler`.
+    pub circuit: String,
+    pub block: u64,
+    /// The public inputs, also inside `proof`; here for `frispool inspect`.
+    pub public_inputs: Vec<u64>,
+    /// plonky2's own proof encoding.
+    pub proof: Vec<u8>,
+    pub prove_ms: u64,
+}
+
+/// What one prove job proves: everything it needs is in here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WitnessWire {
+    Main(MainChunkWitness),
+    /// Consecutive basic proofs of one type.
+    Leaf { circuit_type: String, inputs: Vec<ProofWire> },
+    /// Consecutive leaf or node proofs of one type.
+    Node { circuit_type: String, inputs: Vec<ProofWire> },
+    /// The top proof of every type, in the tip's slot order.
+    Tip { inputs: Vec<ProofWire> },
+    Scheduler { input: ProofWire },
+}
+
+/// The final proof (after compression) that goes back to the sequencer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalProofWire {
+    pub format: u32,
+    pub protocol: String,
+    pub block: u64,
+    pub commitment: [u64; 4],
+    /// plonky2's FRI-compressed proof encoding of the final circuit.
+    pub proof: Vec<u8>,
+    pub compress_ms: u64,
+}
+
+/// The block's aggregation plan as stored: instance counts per type (the plan is a pure function of them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanWire {
+    pub format: u32,
+    pub block: u64,
+    pub instances: Vec<(String, u64)>,
+}
+
+impl PlanWire {
+    pub fn plan(&self) -> Result<BlockPlan, ApiError> {
+        let mut counts = Vec::new();
+        for (name, n) in &self.instances {
+            let ty = CircuitType::from_name(name)
+                .ok_or_else(|| ApiError::Shape(format!("plan of block {} names unknown circuit type {name:?}", self.block)))?;
+            counts.push((ty, *n));
+        }
+        plan_block(&counts).map_err(|e| ApiError::Shape(format!("plan of block {}: {e}", self.block)))
+    }
+}
+
+/// Round 0: re-executes a block, trusting nothing it was given, and cuts it into `main` instances.
+pub fn execute(block: &BlockWitness) -> Result<(Vec<MainChunkWitness>, PlanWire), ApiError> {
+    let number = block.header.number;
+    let executed =
+        execute_block(block).map_err(|e| ApiError::Execute { block: number, reason: e.to_string() })?;
+    let chunks = main_chunks(&executed);
+    let plan = PlanWire {
+        format: WIRE_FORMAT,
+        block: number,
+        instances: vec![(CircuitType::Main.name().to_string(), chunks.len() as u64)],
+    };
+    plan.plan()?;
+    Ok((chunks, plan))
+}
+
+fn run_guarded<T>(circuit: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, ApiError> {
+    // plonky2 panics (rather than erring) on some unsatisfiable witnesses: a bad job must fail, not crash.
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(reason)) => Err(ApiError::Prove { circuit: circuit.to_string(), reason }),
+        Err(panic) => Err(ApiError::Prove { circuit: circuit.to_string(), reason: panic_text(&panic) }),
+    }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        format!("constraint failure: {s}")
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        format!("constraint failure: {s}")
+    } else {
+        "constraint failure".to_string()
+    }
+}
+
+fn decode_proof(circuit: &str, bytes: &[u8], common: &CommonCircuitData<F, D>) -> Result<Proof, ApiError> {
+    let decoded = catch_unwind(AssertUnwindSafe(|| ProofWithPublicInputs::<F, C, D>::from_bytes(bytes.to_vec(), common)));
+    match decoded {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(e)) => Err(ApiError::Decode { circuit: circuit.to_string(), reason: e.to_string() }),
+        Err(_) => Err(ApiError::Decode { circuit: circuit.to_string(), reason: "malformed proof bytes".into() }),
+    }
+}
+
+fn block_of(public_inputs: &[F], at: usize) -> u64 {
+    public_inputs.get(at).map(|f| f.to_canonical_u64()).unwrap_or(0)
+}
+
+impl ProtocolKeys {
+    fn check_protocol(&self, what: &str, found: &str) -> Result<(), ApiError> {
+        if found != self.version() {
+            return Err(ApiError::Protocol {
+                what: what.to_string(),
+                found: found.to_string(),
+                expected: self.version().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Decodes an inner proof and checks it came from `circuit` of this protocol.
+    fn inner(&self, wire: &ProofWire, circuit: &str) -> Result<Proof, ApiError> {
+        if wire.format != WIRE_FORMAT {
+            return Err(ApiError::Format { what: format!("proof of {}", wire.circuit), found: wire.format });
+        }
+        self.check_protocol(&format!("proof of {}", wire.circuit), &wire.protocol)?;
+        if wire.circuit != circuit {
+            return Err(ApiError::Shape(format!("expected a proof of {circuit}, got one of {}", wire.circuit)));
+        }
+        let data = self.circuit(circuit).ok_or_else(|| ApiError::Shape(format!("no circuit named {circuit}")))?;
+        decode_proof(circuit, &wire.proof, &data.common)
+    }
+
+    fn wrap(&self, circuit: &str, proof: Proof, started: Instant, block_at: usize) -> ProofWire {
+        ProofWire {
+            format: WIRE_FORMAT,
+            protocol: self.version().to_string(),
+            circuit: circuit.to_string(),
+            block: block_of(&proof.public_inputs, block_at),
+            public_inputs: proof.public_inputs.iter().map(|f| f.to_canonical_u64()).collect(),
+            proof: proof.to_bytes(),
+            prove_ms: started.elapsed().as_millis() as u64,
+        }
+    }
+
+    /// Proves one witness of any round.
+    pub fn prove(&self, witness: &WitnessWire) -> Result<ProofWire, ApiError> {
+        let started = Instant::now();
+        match witness {
+            WitnessWire::Main(w) => {
+                let proof = run_guarded(keys::MAIN, || self.main.prove(w).map_err(|e| e.to_string()))?;
+                Ok(self.wrap(keys::MAIN, proof, started, layout::basic::BLOCK))
+            }
+            WitnessWire::Leaf { circuit_type, inputs } => {
+                let ty = parse_type(circuit_type)?;
+                let inner: Vec<Proof> = inputs.iter().map(|p| self.inner(p, keys::MAIN)).collect::<Result<_, _>>()?;
+                let name = keys::leaf_name(ty);
+                let proof = run_guarded(&name, || self.agg.prove_leaf(ty, &inner).map_err(|e| e.to_string()))?;
+                Ok(self.wrap(&name, proof, started, layout::agg::BLOCK))
+            }
+            WitnessWire::Node { circuit_type, inputs } => {
+                let ty = parse_type(circuit_type)?;
+                let leaf = keys::leaf_name(ty);
+                let inner: Vec<Proof> = inputs
+                    .iter()
+                    .map(|p| self.inner(p, if p.circuit == keys::NODE { keys::NODE } else { &leaf }))
+                    .collect::<Result<_, _>>()?;
+                let proof =
+                    run_guarded(keys::NODE, || self.agg.prove_node(ty, &inner).map_err(|e| e.to_string()))?;
+                Ok(self.wrap(keys::NODE, proof, started, layout::agg::BLOCK))
+            }
+            WitnessWire::Tip { inputs } => {
+                let mut inner = Vec::new();
+                for (slot, p) in inputs.iter().enumerate() {
+                    let ty = *self.agg.tip.types.get(slot).ok_or_else(|| {
+                        ApiError::Shape(format!("the tip has {} slots, got {} proofs", self.agg.tip.types.len(), inputs.len()))
+                    })?;
+                    let leaf = keys::leaf_name(ty);
+                    inner.push(self.inner(p, if p.circuit == keys::NODE { keys::NODE } else { &leaf })?);
+                }
+                let refs: Vec<&Proof> = inner.iter().collect();
+                let proof = run_guarded(keys::TIP, || self.agg.prove_tip(&refs).map_err(|e| e.to_string()))?;
+                Ok(self.wrap(keys::TIP, proof, started, layout::tip::BLOCK))
+            }
+            WitnessWire::Scheduler { input } => {
+                let tip = self.inner(input, keys::TIP)?;
+                let proof =
+                    run_guarded(keys::SCHEDULER, || self.agg.prove_scheduler(&tip).map_err(|e| e.to_string()))?;
+                Ok(self.wrap(keys::SCHEDULER, proof, started, layout::scheduler::BLOCK))
+            }
+        }
+    }
+
+    /// Verifies a proof of any round with its circuit's verifier key.
+    pub fn verify(&self, wire: &ProofWire) -> Result<(), ApiError> {
+        let proof = self.inner(wire, &wire.circuit)?;
+        let data = self.circuit(&wire.circuit).expect("inner() checked the name");
+        data.verify(proof).map_err(|e| ApiError::Rejected { circuit: wire.circuit.clone(), reason: e.to_string() })
+    }
+
+    /// Round 5: compresses a scheduler proof into the final proof.
+    pub fn compress(&self, scheduler: &ProofWire) -> Result<FinalProofWire, ApiError> {
+        let started = Instant::now();
+        let inner = self.inner(scheduler, keys::SCHEDULER)?;
+        let compressed =
+            run_guarded(keys::FINAL, || self.compressor.compress(&inner).map_err(|e| e.to_string()))?;
+        let pis = &compressed.public_inputs;
+        let mut commitment = [0u64; 4];
+        for (i, c) in commitment.iter_mut().enumerate() {
+            *c = pis[layout::scheduler::COMMITMENT + i].to_canonical_u64();
+        }
+        Ok(FinalProofWire {
+            format: WIRE_FORMAT,
+            protocol: self.version().to_string(),
+            block: pis[layout::scheduler::BLOCK].to_canonical_u64(),
+            commitment,
+            proof: compressed.to_bytes(),
+            compress_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+
+    pub fn final_verifier(&self) -> FinalVerifier {
+        FinalVerifier { data: self.compressor.final_circuit().verifier_data(), protocol: self.version().to_string() }
+    }
+}
+
+fn parse_type(name: &str) -> Result<CircuitType, ApiError> {
+    CircuitType::from_name(name).ok_or_else(|| ApiError::Shape(format!("unknown circuit type {name:?}")))
+}
+
+/// What an L1 verifier (here: the sequencer) holds: the final circuit's verifier key.
+pub struct FinalVerifier {
+    pub data: VerifierCircuitData<F, C, D>,
+    pub protocol: String,
+}
+
+impl FinalVerifier {
+    pub fn from_bytes(protocol: &str, bytes: &[u8]) -> Result<Self, ApiError> {
+        let data = keys::verifier_from_bytes(keys::FINAL, bytes).map_err(|e| ApiError::Shape(e.to_string()))?;
+        Ok(FinalVerifier { data, protocol: protocol.to_string() })
+    }
+
+    /// Checks `proof` against the header of the block it claims to prove: the proof verifies under the
+    /// final key, and its public inputs are exactly `block ‖ commitment(header)`.
+    pub fn verify(&self, proof: &FinalProofWire, header: &BlockHeader) -> Result<(), ApiError> {
+        let rejected = |reason: String| ApiError::Rejected { circuit: keys::FINAL.into(), reason };
+        if proof.format != WIRE_FORMAT {
+            return Err(ApiError::Format { what: "final proof".into(), found: proof.format });
+        }
+        if proof.protocol != self.protocol {
+            return Err(ApiError::Protocol {
+                what: "final proof".into(),
+                found: proof.protocol.clone(),
+                expected: self.protocol.clone(),
+            });
+        }
+        let decoded = catch_unwind(AssertUnwindSafe(|| {
+            CompressedProofWithPublicInputs::<F, C, D>::from_bytes(proof.proof.clone(), &self.data.common)
+        }));
+        let compressed = match decoded {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => return Err(ApiError::Decode { circuit: keys::FINAL.into(), reason: e.to_string() }),
+            Err(_) => return Err(ApiError::Decode { circuit: keys::FINAL.into(), reason: "malformed proof bytes".into() }),
+        };
+        let mut expected = vec![F::from_canonical_u64(header.number)];
+        expected.extend_from_slice(&header.commitment().elements);
+        if compressed.public_inputs != expected {
+            return Err(rejected(format!(
+                "public inputs are not block {} and its commitment: the proof is for another block or state",
+                header.number
+            )));
+        }
+        let checked = catch_unwind(AssertUnwindSafe(|| self.data.verify_compressed(compressed)));
+        match checked {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(rejected(e.to_string())),
+            Err(_) => Err(rejected("verifier panicked on malformed proof".into())),
+        }
+    }
+}
+
+/// The stored plan of a block with `instances` per circuit type.
+pub fn plan_for(block: u64, instances: &[(CircuitType, u64)]) -> PlanWire {
+    PlanWire {
+        format: WIRE_FORMAT,
+        block,
+        instances: instances.iter().map(|(t, n)| (t.name().to_string(), *n)).collect(),
+    }
+}
