@@ -27,7 +27,9 @@ synth seed --jobs "$JOBS" --rounds 2 --max-attempts 5
 pids=()
 for i in $(seq 1 "$WORKERS"); do
   # Short lease so the killed worker's job is picked up again quickly; --poll shows the NFS mode.
-  synth work --lease-secs 3 --max-attempts 5 --threads 1 --work-ms "$WORK_MS" $([[ $i == 2 ]] && echo --poll) \
+  poll=(); [[ $i == 2 ]] && poll=(--poll)
+  # The binary itself goes to the background (not a shell function), so $! is its pid.
+  "$BIN/frispool-synthetic" work --lease-secs 3 --max-attempts 5 --threads 1 --work-ms "$WORK_MS" "${poll[@]}" \
     2> "$SPOOL/worker-$i.log" &
   pids+=($!)
 done
@@ -51,7 +53,9 @@ done
 
 echo "== all $total jobs done; stopping the workers with SIGTERM"
 for p in "${pids[@]:1}"; do kill -TERM "$p" 2>/dev/null || true; done
-for p in "${pids[@]:1}"; do wait "$p" || true; done
+for p in "${pids[@]:1}"; do
+  wait "$p" || { echo "demo: worker $p exited with $?" >&2; exit 1; }
+done
 admin status
 failed=$(ls "$SPOOL/prove/failed" | wc -l)
 if [[ $failed -ne 0 ]]; then echo "demo: $failed jobs failed" >&2; exit 1; fi
