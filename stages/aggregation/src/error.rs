@@ -27,6 +27,9 @@ pub enum AggError {
         reason: String,
     },
 
+    #[error("no circuit types given: aggregation needs at least one")]
+    NoTypes,
+
     #[error("circuit type {0:?} is listed twice")]
     DuplicateType(CircuitType),
 

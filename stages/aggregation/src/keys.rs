@@ -44,11 +44,7 @@ const SHAPE_ROUNDS: usize = 6;
 /// until leaf and node come out identical. Mock builds (no commitment) keep this cheap.
 pub fn common_shape(basics: &[BasicKey]) -> Result<CommonCircuitData<F, D>> {
     if basics.is_empty() {
-        return Err(AggError::Arity {
-            circuit: "aggregation keys",
-            max: usize::MAX,
-            got: 0,
-        });
+        return Err(AggError::NoTypes);
     }
     let mut shape = Shape::default();
     for _ in 0..SHAPE_ROUNDS {

@@ -48,11 +48,7 @@ impl TipCircuit {
             }
         }
         if slots.is_empty() {
-            return Err(AggError::Arity {
-                circuit: NAME,
-                max: usize::MAX,
-                got: 0,
-            });
+            return Err(AggError::NoTypes);
         }
         let mut builder = CircuitBuilder::<F, D>::new(layout::circuit_config());
         let node_vd = builder.constant_verifier_data(node);

@@ -128,8 +128,8 @@ fn rogue_leaf_proof() -> &'static Proof {
     })
 }
 
-/// Prove `n` instances through every round following the plan; returns the scheduler proof and the state
-/// after the last instance.
+/// Prove `n` instances through every round following the plan, check the scheduler proof with the one
+/// scheduler key and its commitment against the native one; returns the scheduler proof.
 fn through_every_round(n: u64) -> Proof {
     let f = fx();
     let keys = &f.keys;
