@@ -7,8 +7,9 @@ SPOOL ?= ./spool
 build:
 	$(CARGO) build --release --workspace --bins
 
-# The demo: until the pipeline lands it is the spool demo (synthetic jobs, several workers, one killed).
-demo: spool-demo
+# The demo: real blocks proven end to end on ./spool (scripts/demo.sh says what it does).
+demo: build
+	scripts/demo.sh
 
 spool-demo: build
 	scripts/spool-demo.sh

@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use frispool_circuits::ProtocolKeys;
+use frispool_pipeline::keystore;
+use frispool_pipeline::unblock::PlanSweep;
 use frispool_spool::artifact::{self, MappedArtifact};
 use frispool_spool::protocol::Holder;
 use frispool_spool::status::{status, write_atomic};
 use frispool_spool::synthetic::{SyntheticPayload, SyntheticSweep};
-use frispool_spool::{exit, recover, ArtifactKind, JobKey, Queue, RecoverOptions, Spool, SpoolError, Ticket, UnblockSweep};
+use frispool_spool::{exit, recover, ArtifactKind, State, JobKey, Queue, RecoverOptions, Spool, SpoolError, Ticket, UnblockSweep};
 
 #[derive(Parser)]
 #[command(name = "frispool", about = "Operate a frispool spool: the folders every stage hands work through")]
@@ -33,6 +36,9 @@ enum Cmd {
         /// Also write node_exporter textfile metrics here (atomically).
         #[arg(long, value_name = "FILE")]
         prometheus: Option<PathBuf>,
+        /// One line: running/queued per busy queue (what the demo shows as progress).
+        #[arg(long)]
+        brief: bool,
     },
     /// Show any ticket or artifact, with the artifact header checked.
     Inspect { file: PathBuf },
@@ -53,11 +59,26 @@ enum Cmd {
         #[arg(long)]
         no_pid_check: bool,
     },
+    /// Build every circuit and write the protocol version, verifier keys and manifest to keys/.
+    Keygen,
+    /// Check a proof or final-proof artifact with the verifier key in keys/.
+    Verify { proof: PathBuf },
+    /// Per-queue and per-round timings of finished jobs (from done tickets).
+    Timings {
+        /// Only these blocks (default: all).
+        blocks: Vec<u64>,
+    },
 }
 
 /// The unblock sweeps of every stage; stages add theirs here.
-fn stage_sweeps() -> Vec<Box<dyn UnblockSweep>> {
-    Queue::ALL.into_iter().map(|queue| Box::new(SyntheticSweep { queue }) as Box<dyn UnblockSweep>).collect()
+fn stage_sweeps(spool: &Spool) -> Vec<Box<dyn UnblockSweep>> {
+    let mut sweeps: Vec<Box<dyn UnblockSweep>> =
+        Queue::ALL.into_iter().map(|queue| Box::new(SyntheticSweep { queue }) as Box<dyn UnblockSweep>).collect();
+    // The pipeline's sweep needs the protocol version; a spool without keys has no pipeline jobs.
+    if let Ok(protocol) = keystore::protocol(&spool.keys_dir()) {
+        sweeps.push(Box::new(PlanSweep { protocol, max_attempts: 3 }));
+    }
+    sweeps
 }
 
 fn main() -> ExitCode {
@@ -79,10 +100,21 @@ fn run(cli: Cli) -> Result<u8> {
             println!("initialised spool {}", cli.spool.display());
             Ok(exit::OK)
         }
-        Cmd::Status { json, prometheus } => {
+        Cmd::Status { json, prometheus, brief } => {
             let spool = Spool::open(&cli.spool)?;
             let report = status(&spool)?;
-            if json {
+            if brief {
+                let busy: Vec<String> = report
+                    .queues
+                    .iter()
+                    .filter(|q| q.queued.count + q.in_progress.count + q.failed.count > 0)
+                    .map(|q| {
+                        let failed = if q.failed.count > 0 { format!(" {} failed", q.failed.count) } else { String::new() };
+                        format!("{} {}/{}{failed}", q.queue, q.in_progress.count, q.queued.count)
+                    })
+                    .collect();
+                println!("{}", if busy.is_empty() { "idle".to_string() } else { busy.join("  ") });
+            } else if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", report.render());
@@ -106,11 +138,43 @@ fn run(cli: Cli) -> Result<u8> {
                 tmp_age: Duration::from_secs(tmp_age_secs),
                 check_local_pids: !no_pid_check,
             };
-            let sweeps = stage_sweeps();
+            let sweeps = stage_sweeps(&spool);
             let refs: Vec<&dyn UnblockSweep> = sweeps.iter().map(|s| s.as_ref()).collect();
             let r = recover::recover(&spool, &opts, &refs)?;
             println!("{}", serde_json::to_string(&r)?);
             Ok(exit::OK)
+        }
+        Cmd::Keygen => {
+            let spool = Spool::open(&cli.spool)?;
+            let started = std::time::Instant::now();
+            let keys = ProtocolKeys::build()?;
+            let manifest = keystore::write(&spool.keys_dir(), &keys)?;
+            println!("protocol {} (keys built in {:.1?}) in {}", manifest.protocol, started.elapsed(), spool.keys_dir().display());
+            for c in &manifest.circuits {
+                println!(
+                    "  {:<12} 2^{:<2} rows  {:>3} public inputs  {} bits  digest {}",
+                    c.name, c.degree_bits, c.public_inputs, c.security_bits, c.digest
+                );
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Timings { blocks } => {
+            let spool = Spool::open(&cli.spool)?;
+            print!("{}", frispool_pipeline::report::timings(&spool, &blocks)?.render());
+            Ok(exit::OK)
+        }
+        Cmd::Verify { proof } => {
+            let spool = Spool::open(&cli.spool)?;
+            match keystore::verify_file(&spool.keys_dir(), &proof) {
+                Ok(line) => {
+                    println!("{line}");
+                    Ok(exit::OK)
+                }
+                Err(e) => {
+                    eprintln!("frispool: {e}");
+                    Ok(exit::JOB_FAILED)
+                }
+            }
         }
     }
 }
@@ -122,9 +186,24 @@ fn inspect(file: &Path) -> Result<u8> {
         print!("{}", String::from_utf8_lossy(&bytes));
         return Ok(exit::OK);
     }
+    if name == keystore::MANIFEST {
+        let m: frispool_circuits::KeyManifest = serde_json::from_slice(&bytes).with_context(|| format!("{} is not a key manifest", file.display()))?;
+        println!("key manifest {}: protocol {}", file.display(), m.protocol);
+        for c in &m.circuits {
+            println!("  {:<12} 2^{} rows, {} public inputs, {} bits, digest {}", c.name, c.degree_bits, c.public_inputs, c.security_bits, c.digest);
+        }
+        return Ok(exit::OK);
+    }
+    let state = file.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let in_queue = State::ALL.iter().any(|s| s.dir_name() == state);
+    if bytes.first() == Some(&b'{') && !in_queue {
+        // Not a ticket: a status record or other JSON (the sequencer's block records, say).
+        let v: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", file.display()))?;
+        println!("JSON {}\n{}", file.display(), serde_json::to_string_pretty(&v)?);
+        return Ok(exit::OK);
+    }
     if bytes.first() == Some(&b'{') {
         let t = Ticket::parse(file, &bytes)?;
-        let state = file.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         println!("ticket {} in queue {} ({state})", t.key, t.queue);
         if let Some(h) = Holder::parse(&name) {
             println!("held by {} pid {}, attempt {}", h.host, h.pid, h.attempt);
@@ -138,7 +217,11 @@ fn inspect(file: &Path) -> Result<u8> {
     println!("  format   {}", h.format);
     println!("  kind     {} ({})", h.kind, h.kind as u16);
     println!("  payload  {} bytes, blake3 {} (verified)", h.payload_len, artifact::hex(&h.blake3));
-    if h.kind == ArtifactKind::Synthetic {
+    if let Some(text) = frispool_pipeline::inspect::describe(&a)? {
+        for line in text.lines() {
+            println!("  {line}");
+        }
+    } else if h.kind == ArtifactKind::Synthetic {
         let p: SyntheticPayload = a.decode(ArtifactKind::Synthetic)?;
         println!("  synthetic key {} round {} digest {} filler {} bytes", p.key, p.round, artifact::hex(&p.digest), p.filler.len());
     } else {

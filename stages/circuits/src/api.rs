@@ -328,3 +328,35 @@ pub fn plan_for(block: u64, instances: &[(CircuitType, u64)]) -> PlanWire {
         instances: instances.iter().map(|(t, n)| (t.name().to_string(), *n)).collect(),
     }
 }
+
+/// Verifies a stored proof with a verifier key read from disk (`frispool verify`): no prover data needed.
+pub fn verify_with_key(vd: &VerifierCircuitData<F, C, D>, wire: &ProofWire) -> Result<(), ApiError> {
+    let proof = decode_proof(&wire.circuit, &wire.proof, &vd.common)?;
+    let checked = catch_unwind(AssertUnwindSafe(|| vd.verify(proof)));
+    match checked {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ApiError::Rejected { circuit: wire.circuit.clone(), reason: e.to_string() }),
+        Err(_) => Err(ApiError::Rejected { circuit: wire.circuit.clone(), reason: "verifier panicked on malformed proof".into() }),
+    }
+}
+
+impl FinalVerifier {
+    /// Verifies the final proof alone (no header at hand): returns its block and commitment.
+    pub fn verify_standalone(&self, proof: &FinalProofWire) -> Result<(u64, [u64; 4]), ApiError> {
+        let rejected = |reason: String| ApiError::Rejected { circuit: keys::FINAL.into(), reason };
+        let compressed = catch_unwind(AssertUnwindSafe(|| {
+            CompressedProofWithPublicInputs::<F, C, D>::from_bytes(proof.proof.clone(), &self.data.common)
+        }))
+        .map_err(|_| rejected("malformed proof bytes".into()))?
+        .map_err(|e| ApiError::Decode { circuit: keys::FINAL.into(), reason: e.to_string() })?;
+        let pis: Vec<u64> = compressed.public_inputs.iter().map(|f| f.to_canonical_u64()).collect();
+        if pis.len() != layout::scheduler::LEN || pis[0] != proof.block || pis[1..] != proof.commitment {
+            return Err(rejected("the proof's public inputs differ from the block and commitment it is labelled with".into()));
+        }
+        match catch_unwind(AssertUnwindSafe(|| self.data.verify_compressed(compressed))) {
+            Ok(Ok(())) => Ok((proof.block, proof.commitment)),
+            Ok(Err(e)) => Err(rejected(e.to_string())),
+            Err(_) => Err(rejected("verifier panicked on malformed proof".into())),
+        }
+    }
+}

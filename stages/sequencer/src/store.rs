@@ -2,12 +2,13 @@
 //! witness, and one human-readable status record per block.
 //!
 //! ```text
-//! <dir>/state.bin                 rollup state snapshot after the newest block (bincode)
-//! <dir>/blocks/b00000042.block    the block's witness: header, transactions, Merkle witnesses (bincode)
+//! <dir>/state.bin                 rollup state snapshot after the newest block
+//! <dir>/blocks/b00000042.block    the block's witness: header, transactions, Merkle witnesses
 //! <dir>/blocks/b00000042.json     its status: produced → handed_out → proven, with times
 //! ```
 //!
-//! Every write is tmp → fsync → rename → fsync(dir), so a crash leaves either the old or the new file.
+//! The binary files use the spool's artifact format (header, checksum, bincode payload), so
+//! `frispool inspect` reads them and a torn file is refused by name. Every write is tmp → fsync → rename → fsync(dir), so a crash leaves either the old or the new file.
 //! A block's witness is written before the state that includes it, so a crash between the two leaves a
 //! block file whose number the state has not reached yet: [`Store::open`] replays it.
 
@@ -17,11 +18,10 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use frispool_rollup::{BlockError, BlockWitness, SignedTx, State};
+use frispool_spool::artifact::{self, ArtifactKind};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Version of the on-disk formats of this store.
-const STORE_FORMAT: u32 = 1;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -29,8 +29,6 @@ pub enum StoreError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("sequencer store {path}: cannot decode: {reason}")]
     Corrupt { path: PathBuf, reason: String },
-    #[error("sequencer store {path}: format {found}, this sequencer reads format {STORE_FORMAT}")]
-    Format { path: PathBuf, found: u32 },
     #[error("block {0} is not in the sequencer store")]
     UnknownBlock(u64),
     #[error(transparent)]
@@ -64,18 +62,6 @@ pub struct BlockRecord {
     pub proof_blake3: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct StoredState {
-    format: u32,
-    state: State,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredBlock {
-    format: u32,
-    witness: BlockWitness,
-}
-
 pub struct Store {
     dir: PathBuf,
     state: State,
@@ -89,8 +75,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io { path: path.to_path_buf(), source }
 }
 
-fn bincode_config() -> bincode::config::Configuration {
-    bincode::config::standard()
+fn encode<T: Serialize>(path: &Path, kind: ArtifactKind, value: &T) -> Result<Vec<u8>, StoreError> {
+    artifact::encode(path, kind, value).map_err(|e| StoreError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })
+}
+
+fn decode<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8], kind: ArtifactKind) -> Result<T, StoreError> {
+    artifact::decode_bytes(path, bytes, kind).map_err(|e| StoreError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })
 }
 
 impl Store {
@@ -101,13 +91,7 @@ impl Store {
         let state_path = dir.join("state.bin");
         let mut state = if state_path.exists() {
             let bytes = fs::read(&state_path).map_err(io(&state_path))?;
-            let (stored, _): (StoredState, usize) =
-                bincode::serde::decode_from_slice(&bytes, bincode_config())
-                    .map_err(|e| StoreError::Corrupt { path: state_path.clone(), reason: e.to_string() })?;
-            if stored.format != STORE_FORMAT {
-                return Err(StoreError::Format { path: state_path, found: stored.format });
-            }
-            stored.state
+            decode(&state_path, &bytes, ArtifactKind::SequencerState)?
         } else {
             State::new()
         };
@@ -159,14 +143,12 @@ impl Store {
             proof_blake3: None,
         };
         // Order matters: block, then its record, then the state (see the module comment).
-        let stored = StoredBlock { format: STORE_FORMAT, witness };
-        let bytes = bincode::serde::encode_to_vec(&stored, bincode_config())
-            .map_err(|e| StoreError::Corrupt { path: self.block_path(number), reason: e.to_string() })?;
+        let bytes = encode(&self.block_path(number), ArtifactKind::BlockInput, &witness)?;
         write_atomic(&self.block_path(number), &bytes)?;
         self.write_record(&record)?;
         self.state = next;
         self.write_state()?;
-        Ok(stored.witness)
+        Ok(witness)
     }
 
     /// Numbers of all produced blocks, ascending.
@@ -251,12 +233,7 @@ impl Store {
 
     fn read_block_file(&self, path: &Path) -> Result<BlockWitness, StoreError> {
         let bytes = fs::read(path).map_err(io(path))?;
-        let (stored, _): (StoredBlock, usize) = bincode::serde::decode_from_slice(&bytes, bincode_config())
-            .map_err(|e| StoreError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })?;
-        if stored.format != STORE_FORMAT {
-            return Err(StoreError::Format { path: path.to_path_buf(), found: stored.format });
-        }
-        Ok(stored.witness)
+        decode(path, &bytes, ArtifactKind::BlockInput)
     }
 
     fn write_record(&self, record: &BlockRecord) -> Result<(), StoreError> {
@@ -267,9 +244,7 @@ impl Store {
 
     fn write_state(&self) -> Result<(), StoreError> {
         let path = self.dir.join("state.bin");
-        let stored = StoredState { format: STORE_FORMAT, state: self.state.clone() };
-        let bytes = bincode::serde::encode_to_vec(&stored, bincode_config())
-            .map_err(|e| StoreError::Corrupt { path: path.clone(), reason: e.to_string() })?;
+        let bytes = encode(&path, ArtifactKind::SequencerState, &self.state)?;
         write_atomic(&path, &bytes)
     }
 }

@@ -31,11 +31,13 @@ pub enum ArtifactKind {
     AggregationPlan = 5,
     FinalProof = 6,
     WitnessVector = 7,
+    VerifierKey = 8,
+    SequencerState = 9,
     Synthetic = 100,
 }
 
 impl ArtifactKind {
-    pub const ALL: [ArtifactKind; 8] = [
+    pub const ALL: [ArtifactKind; 10] = [
         ArtifactKind::BlockInput,
         ArtifactKind::BasicWitness,
         ArtifactKind::AggregationWitness,
@@ -43,6 +45,8 @@ impl ArtifactKind {
         ArtifactKind::AggregationPlan,
         ArtifactKind::FinalProof,
         ArtifactKind::WitnessVector,
+        ArtifactKind::VerifierKey,
+        ArtifactKind::SequencerState,
         ArtifactKind::Synthetic,
     ];
 
@@ -59,6 +63,8 @@ impl ArtifactKind {
             ArtifactKind::AggregationPlan => "aggregation-plan",
             ArtifactKind::FinalProof => "final-proof",
             ArtifactKind::WitnessVector => "witness-vector",
+            ArtifactKind::VerifierKey => "verifier-key",
+            ArtifactKind::SequencerState => "sequencer-state",
             ArtifactKind::Synthetic => "synthetic",
         }
     }
@@ -206,21 +212,7 @@ impl MappedArtifact {
         // SAFETY: published artifacts are immutable (see type docs); a foreign writer changing the
         // file under us is outside the protocol, and we still verify every byte we use.
         let map = unsafe { Mmap::map(&file) }.map_err(io(path))?;
-        let header = Header::decode(path, &map)?;
-        let have = len - HEADER_LEN as u64;
-        if have < header.payload_len {
-            return Err(ArtifactError::new(path, ArtifactProblem::Truncated { want: header.payload_len, have }));
-        }
-        if have > header.payload_len {
-            return Err(ArtifactError::new(path, ArtifactProblem::Trailing { extra: have - header.payload_len }));
-        }
-        let got = blake3::hash(&map[HEADER_LEN..]);
-        if got.as_bytes() != &header.blake3 {
-            return Err(ArtifactError::new(
-                path,
-                ArtifactProblem::PayloadChecksum { want: hex(&header.blake3), have: got.to_hex().to_string() },
-            ));
-        }
+        let header = check_bytes(path, &map)?;
         Ok(MappedArtifact { path: path.to_path_buf(), header, map: Some(map) })
     }
 
@@ -237,14 +229,64 @@ impl MappedArtifact {
 
     pub fn decode<T: DeserializeOwned>(&self, want: ArtifactKind) -> Result<T, ArtifactError> {
         self.expect_kind(want)?;
-        let (v, used) = bincode::serde::decode_from_slice::<T, _>(self.payload(), bincode::config::standard())
-            .map_err(|e| ArtifactError::new(&self.path, ArtifactProblem::Decode(e.to_string())))?;
-        if used != self.payload().len() {
-            let msg = format!("{} of {} payload bytes left over", self.payload().len() - used, self.payload().len());
-            return Err(ArtifactError::new(&self.path, ArtifactProblem::Decode(msg)));
-        }
-        Ok(v)
+        decode_payload(&self.path, self.payload())
     }
+}
+
+/// Checks a whole artifact held in memory (header, length, payload checksum) and returns its header.
+pub fn check_bytes(path: &Path, bytes: &[u8]) -> Result<Header, ArtifactError> {
+    let header = Header::decode(path, bytes)?;
+    let have = (bytes.len() - HEADER_LEN) as u64;
+    if have < header.payload_len {
+        return Err(ArtifactError::new(path, ArtifactProblem::Truncated { want: header.payload_len, have }));
+    }
+    if have > header.payload_len {
+        return Err(ArtifactError::new(path, ArtifactProblem::Trailing { extra: have - header.payload_len }));
+    }
+    let got = blake3::hash(&bytes[HEADER_LEN..]);
+    if got.as_bytes() != &header.blake3 {
+        return Err(ArtifactError::new(
+            path,
+            ArtifactProblem::PayloadChecksum { want: hex(&header.blake3), have: got.to_hex().to_string() },
+        ));
+    }
+    Ok(header)
+}
+
+/// Checks and decodes a whole artifact held in memory (an HTTP body, say); `path` names it in errors.
+pub fn decode_bytes<T: DeserializeOwned>(path: &Path, bytes: &[u8], kind: ArtifactKind) -> Result<T, ArtifactError> {
+    let header = check_bytes(path, bytes)?;
+    if header.kind != kind {
+        return Err(ArtifactError::new(path, ArtifactProblem::WrongKind { want: kind, found: header.kind }));
+    }
+    decode_payload(path, &bytes[HEADER_LEN..])
+}
+
+fn decode_payload<T: DeserializeOwned>(path: &Path, payload: &[u8]) -> Result<T, ArtifactError> {
+    let (v, used) = bincode::serde::decode_from_slice::<T, _>(payload, bincode::config::standard())
+        .map_err(|e| ArtifactError::new(path, ArtifactProblem::Decode(e.to_string())))?;
+    if used != payload.len() {
+        let msg = format!("{} of {} payload bytes left over", payload.len() - used, payload.len());
+        return Err(ArtifactError::new(path, ArtifactProblem::Decode(msg)));
+    }
+    Ok(v)
+}
+
+/// Writes a file outside the artifact tree (keys) write-once: tmp beside it → fsync → link without
+/// overwriting → fsync the folder. Identical bytes already there are fine; different bytes a `Conflict`.
+pub fn write_file_once(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
+    let dir = path.parent().expect("key paths have a parent");
+    let tmp = dir.join(format!(".{}.{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), fsx::unique_name()));
+    fsx::write_new_synced(&tmp, bytes).map_err(io(&tmp))?;
+    let linked = fsx::link_noclobber(&tmp, path).map_err(io(path));
+    let _ = fs::remove_file(&tmp);
+    if !linked? {
+        let existing = fs::read(path).map_err(io(path))?;
+        if existing != bytes {
+            return Err(ArtifactError::new(path, ArtifactProblem::Conflict));
+        }
+    }
+    fsx::fsync_dir(dir).map_err(io(dir))
 }
 
 /// Reads and decodes an artifact of the expected kind.
@@ -276,6 +318,19 @@ impl Spool {
             bytes: bytes.len() as u64,
             blake3: hex(&bytes[24..56]),
         })
+    }
+
+    /// Publishes an artifact that arrived whole (an HTTP body) after checking its header and checksum.
+    pub fn publish_raw(&self, rel: &str, bytes: &[u8]) -> Result<OutputRef, ArtifactError> {
+        let path = self.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
+        let header = check_bytes(&path, bytes)?;
+        self.publish_bytes(&path, bytes)?;
+        Ok(OutputRef { path: rel.to_string(), kind: header.kind.name().to_string(), bytes: bytes.len() as u64, blake3: hex(&header.blake3) })
+    }
+
+    /// Whether the artifact at `rel` has been published (a stale view on NFS may say no for a while).
+    pub fn artifact_exists(&self, rel: &str) -> bool {
+        self.resolve(rel).map(|p| p.is_file()).unwrap_or(false)
     }
 
     fn publish_bytes(&self, path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {

@@ -87,6 +87,25 @@ impl Spool {
         Path::new(ARTIFACTS).join(format!("b{block:08}"))
     }
 
+    /// The finished tickets of `q` (done/), for reports; tickets that do not parse are skipped.
+    pub fn done_tickets(&self, q: Queue) -> Result<Vec<crate::Ticket>> {
+        let dir = self.state_dir(q, State::Done);
+        let names = fsx::list(&dir).map_err(io_err("listing", &dir))?;
+        Ok(names.into_iter().filter_map(|(n, _)| crate::Ticket::read(&dir.join(n)).ok()).collect())
+    }
+
+    /// Blocks that have an artifact folder, ascending.
+    pub fn artifact_blocks(&self) -> Result<Vec<u64>> {
+        let dir = self.root.join(ARTIFACTS);
+        let names = fsx::list(&dir).map_err(io_err("listing", &dir))?;
+        let mut out: Vec<u64> = names
+            .into_iter()
+            .filter_map(|(n, _)| n.strip_prefix('b').and_then(|d| d.parse().ok()))
+            .collect();
+        out.sort_unstable();
+        Ok(out)
+    }
+
     /// A path inside the spool from its relative form; refuses paths that escape the root.
     pub fn resolve(&self, rel: &str) -> Result<PathBuf> {
         let p = Path::new(rel);

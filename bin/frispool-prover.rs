@@ -1,0 +1,53 @@
+//! `frispool-prover --backend cpu`: proves jobs of every round (later rounds first) with keys built once.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use frispool_pipeline::keystore;
+use frispool_pipeline::prover::{Backend, ProverStage};
+use frispool_spool::runner::{self, RunnerArgs};
+use frispool_spool::{exit, Spool};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    /// plonky2 on the CPU (rayon, --threads).
+    Cpu,
+}
+
+#[derive(Parser)]
+#[command(name = "frispool-prover", about = "FRI prover: proves one job of any round at a time, then unblocks the next round")]
+struct Cli {
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: BackendArg,
+    #[command(flatten)]
+    runner: RunnerArgs,
+}
+
+fn main() -> ExitCode {
+    let mut cli = Cli::parse();
+    let keys_dir = match Spool::open(&cli.runner.spool) {
+        Ok(s) => s.keys_dir(),
+        Err(e) => {
+            eprintln!("frispool-prover: error: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let started = Instant::now();
+    let keys = match keystore::serve_protocol(&keys_dir, &cli.runner.protocol).and_then(|_| keystore::build_checked(&keys_dir)) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("frispool-prover: error: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    if cli.runner.verbose {
+        eprintln!("frispool-prover: keys of protocol {} ready in {:.1?}", keys.version(), started.elapsed());
+    }
+    cli.runner.protocol = keys.version().to_string();
+    let backend = match cli.backend {
+        BackendArg::Cpu => Backend::Cpu,
+    };
+    let stage = ProverStage { keys, backend, max_attempts: cli.runner.max_attempts };
+    ExitCode::from(runner::exit_code(&runner::run(&cli.runner, &stage)))
+}

@@ -1,0 +1,131 @@
+//! `frispool-sequencer`: the operator. Keeps the rollup state on disk, produces blocks, serves the HTTP API
+//! provers talk to, and verifies submitted proofs the way an L1 contract would.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use frispool_circuits::FinalProofWire;
+use frispool_pipeline::keystore;
+use frispool_rollup::{BlockGenerator, SignedTx};
+use frispool_sequencer::server::{BlockEncoder, ServerConfig};
+use frispool_sequencer::{serve, ProofCheck, Store};
+use frispool_spool::artifact::{self, ArtifactKind};
+use frispool_spool::exit;
+
+#[derive(Parser)]
+#[command(name = "frispool-sequencer", about = "The operator: rollup state, blocks, and the HTTP API provers talk to")]
+struct Cli {
+    /// The sequencer's own store (state, blocks, status records).
+    #[arg(long, env = "FRISPOOL_SEQUENCER_STORE", default_value = "./sequencer")]
+    store: PathBuf,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args)]
+struct Produce {
+    /// Blocks to produce from the seeded generator.
+    #[arg(long, default_value_t = 0)]
+    blocks: u32,
+    /// Transactions per generated block.
+    #[arg(long, default_value_t = 64)]
+    txs: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Produce one block from this JSON file of transactions (an array of signed transactions).
+    #[arg(long, value_name = "FILE")]
+    transactions: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Produce blocks into the store, then exit.
+    Produce(Produce),
+    /// Serve the HTTP API (after producing any blocks asked for).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:3320")]
+        listen: SocketAddr,
+        /// The keys folder written by `frispool keygen` (the final verifier key is read from it).
+        #[arg(long, default_value = "./spool/keys")]
+        keys: PathBuf,
+        /// A handed-out block still unproven after this many seconds is handed out again.
+        #[arg(long, default_value_t = 600)]
+        handout_timeout_secs: u64,
+        /// Largest request body accepted, in bytes.
+        #[arg(long, default_value_t = 16 << 20)]
+        max_body: usize,
+        #[arg(long, default_value_t = 4)]
+        threads: usize,
+        #[command(flatten)]
+        produce: Produce,
+    },
+    /// Print every block's status record.
+    Status,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("frispool-sequencer: error: {e:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+fn produce(store: &mut Store, p: &Produce) -> Result<()> {
+    if let Some(file) = &p.transactions {
+        let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let txs: Vec<SignedTx> =
+            serde_json::from_slice(&text).with_context(|| format!("{} is not a JSON array of transactions", file.display()))?;
+        let b = store.produce(txs).with_context(|| format!("block from {}", file.display()))?;
+        println!("produced block {} with {} transactions from {}", b.header.number, b.header.tx_count, file.display());
+    }
+    for _ in 0..p.blocks {
+        let number = store.state().next_block_number();
+        let txs = BlockGenerator::new(p.seed.wrapping_mul(0x9e37_79b9).wrapping_add(number)).next_block(store.state(), p.txs);
+        let b = store.produce(txs)?;
+        println!("produced block {} with {} transactions", b.header.number, b.header.tx_count);
+    }
+    Ok(())
+}
+
+fn proof_check(keys: &Path) -> Result<ProofCheck> {
+    let verifier = keystore::final_verifier(keys)?;
+    Ok(Box::new(move |header, body| {
+        let wire: FinalProofWire = artifact::decode_bytes(Path::new("request body"), body, ArtifactKind::FinalProof)
+            .map_err(|e| e.to_string())?;
+        if wire.block != header.number {
+            return Err(format!("the proof is labelled for block {}", wire.block));
+        }
+        verifier.verify(&wire, header).map_err(|e| e.to_string())
+    }))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut store = Store::open(&cli.store)?;
+    match cli.cmd {
+        Cmd::Produce(p) => produce(&mut store, &p),
+        Cmd::Status => {
+            for n in store.block_numbers()? {
+                println!("{}", serde_json::to_string(&store.record(n)?)?);
+            }
+            Ok(())
+        }
+        Cmd::Serve { listen, keys, handout_timeout_secs, max_body, threads, produce: p } => {
+            produce(&mut store, &p)?;
+            let check = proof_check(&keys)?;
+            let encode: BlockEncoder = Box::new(|block| {
+                artifact::encode(Path::new("proof_generation_data"), ArtifactKind::BlockInput, block).map_err(|e| e.to_string())
+            });
+            let config = ServerConfig { addr: listen, handout_timeout_ms: handout_timeout_secs * 1000, max_body, threads };
+            let handle = serve(store, check, encode, config).with_context(|| format!("listening on {listen}"))?;
+            println!("frispool-sequencer: listening on http://{}", handle.addr());
+            handle.join();
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The frispool demo: real blocks proven end to end on the local spool.
+#
+# Builds the binaries, writes the keys if missing, starts the sequencer and one process of every stage on
+# ./spool, produces BLOCKS blocks of TXS transactions, waits until the sequencer says they are proven, prints
+# per-round timings, and stops everything.
+#
+#   scripts/demo.sh                    env: SPOOL=./spool STORE=./sequencer BLOCKS=2 TXS=64 PORT=3320 PROVERS=1
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SPOOL=${SPOOL:-./spool}
+STORE=${STORE:-./sequencer}
+BLOCKS=${BLOCKS:-2}
+TXS=${TXS:-64}
+PORT=${PORT:-3320}
+PROVERS=${PROVERS:-1}
+TIMEOUT=${TIMEOUT:-900}
+BIN=${BIN:-}
+if [[ -z "$BIN" ]]; then
+  cargo build --release --quiet --bins
+  BIN="${CARGO_TARGET_DIR:-target}/release"
+fi
+LOGS="$SPOOL/../frispool-demo-logs"
+mkdir -p "$LOGS"
+export FRISPOOL_SPOOL="$SPOOL"
+URL="http://127.0.0.1:$PORT"
+
+say() { printf '== %s\n' "$*"; }
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+"$BIN/frispool" init >/dev/null
+if [[ ! -f "$SPOOL/keys/manifest.json" ]]; then
+  say "generating keys (once per build)"
+  "$BIN/frispool" keygen
+fi
+protocol=$(sed -n 's/.*"protocol": "\(.*\)".*/\1/p' "$SPOOL/keys/manifest.json")
+say "protocol $protocol, spool $SPOOL, sequencer store $STORE, logs $LOGS"
+
+# Blocks first, so we know which numbers to wait for.
+blocks=$("$BIN/frispool-sequencer" --store "$STORE" produce --blocks "$BLOCKS" --txs "$TXS" --seed "$RANDOM" \
+  | tee /dev/stderr | sed -n 's/^produced block \([0-9]*\).*/\1/p')
+
+start() { local name=$1; shift; "$@" >"$LOGS/$name.log" 2>&1 & pids+=($!); }
+start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT" --keys "$SPOOL/keys"
+common=(--rescan-secs 0.5)
+start gateway "$BIN/frispool-gateway" --sequencer "$URL" --pull-secs 0.5 "${common[@]}"
+for r in basic leaf node tip scheduler; do
+  start "witness-$r" "$BIN/frispool-witness" --round "$r" "${common[@]}"
+done
+for i in $(seq 1 "$PROVERS"); do
+  start "prover-$i" "$BIN/frispool-prover" --backend cpu "${common[@]}" --verbose
+done
+start compressor "$BIN/frispool-compressor" "${common[@]}"
+
+proven() { grep -l '"status": "proven"' $(for b in $blocks; do printf '%s/blocks/b%08d.json ' "$STORE" "$b"; done) 2>/dev/null | wc -l; }
+want=$(echo $blocks | wc -w)
+started=$SECONDS
+last_print=-10
+while (( $(proven) < want )); do
+  if (( SECONDS - started > TIMEOUT )); then
+    say "timed out after ${TIMEOUT}s; status:"; "$BIN/frispool" status; exit 1
+  fi
+  for p in "${pids[@]}"; do
+    kill -0 "$p" 2>/dev/null || { say "a stage exited early; logs in $LOGS"; tail -n 20 "$LOGS"/*.log; exit 1; }
+  done
+  if [[ -t 1 ]]; then
+    line=$("$BIN/frispool" status --brief 2>/dev/null || echo "...")
+    printf '\r\033[K[%4ds] proven %d/%d  running/queued: %s' $((SECONDS - started)) "$(proven)" "$want" "$line"
+  elif (( SECONDS - last_print >= 10 )); then
+    last_print=$SECONDS
+    say "$((SECONDS - started))s: $(proven)/$want blocks proven"
+    "$BIN/frispool" status
+  fi
+  sleep 1
+done
+[[ -t 1 ]] && printf '\n'
+say "all $want blocks proven in $((SECONDS - started))s; status:"
+"$BIN/frispool" status
+say "per-round timings of blocks $(echo $blocks)"
+"$BIN/frispool" timings $blocks
+for b in $blocks; do
+  "$BIN/frispool" verify "$SPOOL/artifacts/$(printf 'b%08d' "$b")/final.proof"
+  "$BIN/frispool-sequencer" --store "$STORE" status | grep "\"number\":$b,"
+done

@@ -1,0 +1,155 @@
+//! The prover gateway: the only stage that speaks HTTP as a client. It pulls blocks from the sequencer's
+//! `GET /proof_generation_data` into the spool (input artifact + round-0 job) and, as the `submit` stage,
+//! posts final proofs to `POST /submit_proof/{block}`, retrying with back-off while the sequencer is down.
+//!
+//! The HTTP bodies are spool artifacts (header, checksum, bincode payload) in both directions, so a body
+//! torn on the way is caught by the same check that guards the spool.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use frispool_rollup::BlockWitness;
+use frispool_spool::artifact::{self, ArtifactKind};
+use frispool_spool::{Handler, JobContext, JobError, Queue, Spool, SpoolError, Ticket};
+use thiserror::Error;
+
+use crate::jobs;
+use crate::unblock::artifact_rel;
+
+#[derive(Debug, Error)]
+pub enum GatewayError {
+    /// The sequencer could not be reached or answered 5xx: try again later.
+    #[error("sequencer {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// The sequencer answered something that is not a block: a bug or a foreign server.
+    #[error("sequencer {url} sent a bad block: {reason}")]
+    BadBlock { url: String, reason: String },
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    #[error(transparent)]
+    Artifact(#[from] frispool_spool::ArtifactError),
+}
+
+impl GatewayError {
+    /// The exit code a gateway run ends with when this error stops it.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            GatewayError::Unreachable { .. } => frispool_spool::exit::TEMPFAIL,
+            GatewayError::BadBlock { .. } => frispool_spool::exit::JOB_FAILED,
+            GatewayError::Spool(e) => e.exit_code(),
+            GatewayError::Artifact(a) if a.is_permanent() => frispool_spool::exit::JOB_FAILED,
+            GatewayError::Artifact(_) => frispool_spool::exit::TEMPFAIL,
+        }
+    }
+}
+
+pub struct Gateway {
+    pub base_url: String,
+    pub protocol: String,
+    pub max_attempts: u32,
+    agent: ureq::Agent,
+}
+
+impl Gateway {
+    pub fn new(base_url: &str, protocol: &str, max_attempts: u32, timeout: Duration) -> Gateway {
+        Gateway {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            protocol: protocol.to_string(),
+            max_attempts,
+            agent: ureq::AgentBuilder::new().timeout(timeout).build(),
+        }
+    }
+
+    /// Pulls blocks until the sequencer has none due; returns the numbers of the blocks enqueued.
+    pub fn pull(&self, spool: &Spool) -> Result<Vec<u64>, GatewayError> {
+        let mut got = Vec::new();
+        while let Some(n) = self.pull_one(spool)? {
+            got.push(n);
+        }
+        Ok(got)
+    }
+
+    /// One `GET /proof_generation_data`: `None` when the sequencer has nothing due (204).
+    pub fn pull_one(&self, spool: &Spool) -> Result<Option<u64>, GatewayError> {
+        let url = format!("{}/proof_generation_data", self.base_url);
+        let unreachable = |reason: String| GatewayError::Unreachable { url: url.clone(), reason };
+        let response = match self.agent.get(&url).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(code, r)) => {
+                let body = r.into_string().unwrap_or_default();
+                return Err(unreachable(format!("HTTP {code}: {}", body.trim())));
+            }
+            Err(e) => return Err(unreachable(e.to_string())),
+        };
+        if response.status() == 204 {
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).map_err(|e| unreachable(e.to_string()))?;
+        let block: BlockWitness = artifact::decode_bytes(Path::new(&url), &bytes, ArtifactKind::BlockInput)
+            .map_err(|e| GatewayError::BadBlock { url: url.clone(), reason: e.to_string() })?;
+        let number = block.header.number;
+        let rel = artifact_rel(number, jobs::INPUT);
+        spool.publish_raw(&rel, &bytes)?;
+        let ticket = Ticket::new(Queue::WitnessBasic, jobs::basic_key(number), &self.protocol, vec![rel], self.max_attempts);
+        spool.enqueue(&ticket)?;
+        Ok(Some(number))
+    }
+}
+
+/// The `submit` stage: posts a final proof to the sequencer.
+pub struct SubmitStage {
+    pub base_url: String,
+    /// How long to keep retrying an unreachable sequencer within one attempt.
+    pub retry_for: Duration,
+    agent: ureq::Agent,
+}
+
+impl SubmitStage {
+    pub fn new(base_url: &str, retry_for: Duration, timeout: Duration) -> SubmitStage {
+        SubmitStage {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            retry_for,
+            agent: ureq::AgentBuilder::new().timeout(timeout).build(),
+        }
+    }
+}
+
+impl Handler for SubmitStage {
+    fn queue(&self) -> Queue {
+        Queue::Submit
+    }
+
+    fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
+        let key = job.key().clone();
+        let input = job.input(0)?;
+        input
+            .expect_kind(ArtifactKind::FinalProof)
+            .map_err(|e| JobError::artifact(&key, "input refused", e))?;
+        let bytes = std::fs::read(&input.path)
+            .map_err(|e| JobError::retryable(&key, format!("reading {}", input.path.display())).because(e))?;
+        drop(input);
+        let url = format!("{}/submit_proof/{}", self.base_url, key.block);
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(200);
+        loop {
+            match self.agent.post(&url).set("Content-Type", "application/octet-stream").send_bytes(&bytes) {
+                Ok(_) => return Ok(()),
+                Err(ureq::Error::Status(code, r)) if (400..500).contains(&code) => {
+                    let body = r.into_string().unwrap_or_default();
+                    return Err(JobError::permanent(&key, format!("sequencer refused the proof: HTTP {code}: {}", body.trim())));
+                }
+                Err(e) => {
+                    if started.elapsed() >= self.retry_for {
+                        return Err(JobError::retryable(&key, format!("sequencer {url} unreachable: {e}")));
+                    }
+                    if job.stop_requested() {
+                        return Err(JobError::interrupted(&key));
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Human-readable summaries of the pipeline's artifacts, for `frispool inspect`.
+
+use frispool_circuits::{FinalProofWire, PlanWire, ProofWire, WitnessWire};
+use frispool_rollup::BlockWitness;
+use frispool_spool::{ArtifactError, ArtifactKind, MappedArtifact};
+
+use crate::keystore::VerifierKeyWire;
+
+fn hex4(c: &[u64]) -> String {
+    c.iter().map(|e| format!("{e:016x}")).collect()
+}
+
+/// A few lines describing the payload of a pipeline artifact; `None` for kinds this crate does not own.
+pub fn describe(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
+    Ok(Some(match a.header.kind {
+        ArtifactKind::BlockInput => {
+            let b: BlockWitness = a.decode(ArtifactKind::BlockInput)?;
+            let h = &b.header;
+            format!(
+                "block {}: {} transactions\n  prev root {}\n  new root  {}\n  tx hash   {}\n  commitment {}",
+                h.number,
+                h.tx_count,
+                hex4(&h.prev_root.elements.map(|e| e.0)),
+                hex4(&h.new_root.elements.map(|e| e.0)),
+                hex4(&h.tx_hash.elements.map(|e| e.0)),
+                hex4(&h.commitment().elements.map(|e| e.0)),
+            )
+        }
+        ArtifactKind::BasicWitness | ArtifactKind::AggregationWitness => {
+            let w: WitnessWire = a.decode(a.header.kind)?;
+            match w {
+                WitnessWire::Main(c) => format!(
+                    "main witness: block {} instance {}, {} transaction slots",
+                    c.block,
+                    c.instance,
+                    c.slots.len()
+                ),
+                WitnessWire::Leaf { circuit_type, inputs } => format!("leaf witness of {circuit_type}: {}", list(&inputs)),
+                WitnessWire::Node { circuit_type, inputs } => format!("node witness of {circuit_type}: {}", list(&inputs)),
+                WitnessWire::Tip { inputs } => format!("recursion-tip witness: {}", list(&inputs)),
+                WitnessWire::Scheduler { input } => format!("scheduler witness: {}", list(std::slice::from_ref(&input))),
+            }
+        }
+        ArtifactKind::Proof => {
+            let p: ProofWire = a.decode(ArtifactKind::Proof)?;
+            format!(
+                "{} proof of block {} (protocol {}): {} bytes, proven in {} ms\n  public inputs {:?}",
+                p.circuit,
+                p.block,
+                p.protocol,
+                p.proof.len(),
+                p.prove_ms,
+                p.public_inputs
+            )
+        }
+        ArtifactKind::AggregationPlan => {
+            let p: PlanWire = a.decode(ArtifactKind::AggregationPlan)?;
+            let mut out = format!("aggregation plan of block {}: instances {:?}", p.block, p.instances);
+            if let Ok(plan) = p.plan() {
+                for g in plan.groups() {
+                    out.push_str(&format!("\n  {:?} waits for {} proofs", g.output, g.expected_inputs()));
+                }
+            }
+            out
+        }
+        ArtifactKind::FinalProof => {
+            let p: FinalProofWire = a.decode(ArtifactKind::FinalProof)?;
+            format!(
+                "final proof of block {} (protocol {}): {} bytes, compressed in {} ms\n  commitment {}",
+                p.block,
+                p.protocol,
+                p.proof.len(),
+                p.compress_ms,
+                hex4(&p.commitment)
+            )
+        }
+        ArtifactKind::VerifierKey => {
+            let k: VerifierKeyWire = a.decode(ArtifactKind::VerifierKey)?;
+            format!("verifier key of {} (protocol {}): {} bytes", k.circuit, k.protocol, k.bytes.len())
+        }
+        _ => return Ok(None),
+    }))
+}
+
+fn list(inputs: &[ProofWire]) -> String {
+    let names: Vec<String> = inputs.iter().map(|p| format!("{} (block {})", p.circuit, p.block)).collect();
+    format!("{} inner proofs: {}", inputs.len(), names.join(", "))
+}

@@ -1,0 +1,73 @@
+//! The prover: proves one witness of any round with the keys built once per process, publishes the proof,
+//! and unblocks the next round (idempotently: by the group's deterministic key).
+
+use frispool_circuits::api::{ApiError, WitnessWire};
+use frispool_circuits::{ProofWire, ProtocolKeys};
+use frispool_spool::{ArtifactKind, Handler, JobContext, JobError, Queue, UnblockSweep};
+
+use crate::jobs;
+use crate::unblock::{self, PlanSweep};
+
+/// Proving backends. Only the CPU backend exists in this build; the GPU backend (CUDA through cudarc)
+/// fills the same commitment types and plugs in here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Cpu,
+}
+
+pub struct ProverStage {
+    pub keys: ProtocolKeys,
+    pub backend: Backend,
+    pub max_attempts: u32,
+}
+
+impl Handler for ProverStage {
+    fn queue(&self) -> Queue {
+        Queue::Prove
+    }
+
+    fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
+        let key = job.key().clone();
+        let id = jobs::proof_id(&key).ok_or_else(|| JobError::permanent(&key, "the job key names no proof of the plan"))?;
+        let out_name = jobs::proof_name(&key);
+        let out_rel = job.artifact_path(&out_name);
+        // A replayed job whose proof already exists (a crash after publishing): only the unblock is owed.
+        let proof_exists = job.spool().artifact_exists(&out_rel);
+        if !proof_exists {
+            let input = job.input(0)?;
+            let kind = input.header.kind;
+            if kind != ArtifactKind::BasicWitness && kind != ArtifactKind::AggregationWitness {
+                return Err(JobError::permanent(&key, format!("input {} is a {kind}, not a witness", input.path.display())));
+            }
+            let witness: WitnessWire = input
+                .decode(kind)
+                .map_err(|e| JobError::artifact(&key, format!("input {} refused", job.ticket().inputs[0]), e))?;
+            drop(input);
+            let proof = job.pool().install(|| self.keys.prove(&witness)).map_err(|e| api_error(&key, e))?;
+            if proof.block != key.block {
+                return Err(JobError::permanent(&key, format!("the witness proves block {}, not {}", proof.block, key.block)));
+            }
+            job.write_output(&out_name, ArtifactKind::Proof, &proof)?;
+        }
+        let plan = unblock::read_plan(job.spool(), key.block)
+            .map_err(|e| JobError::retryable(&key, "cannot read the block's plan").because(e))?;
+        if let Some(f) = unblock::after_proof(job.spool(), key.block, &plan, &id) {
+            job.follow_up(f.queue, f.key, f.inputs);
+        }
+        Ok(())
+    }
+
+    fn sweeps(&self) -> Vec<Box<dyn UnblockSweep>> {
+        vec![Box::new(PlanSweep { protocol: self.keys.version().to_string(), max_attempts: self.max_attempts })]
+    }
+}
+
+/// Bad witnesses and foreign proofs never prove on a retry: they fail at once, with the reason.
+pub(crate) fn api_error(key: &frispool_spool::JobKey, e: ApiError) -> JobError {
+    JobError::permanent(key, "proving refused").because(e)
+}
+
+/// Checks a stored proof with its circuit's verifier key (used by `frispool verify`).
+pub fn verify_proof(keys: &ProtocolKeys, proof: &ProofWire) -> Result<(), ApiError> {
+    keys.verify(proof)
+}
