@@ -1,11 +1,11 @@
 //! Compression (round 5): from the scheduler proof to the final proof an L1 verifier checks.
 //!
 //! Each layer is a circuit that verifies the previous proof (its verifier key a constant) and re-exposes
-//! its public inputs unchanged, so the final proof carries `block ‖ commitment` like the scheduler's:
-//! 1. a standard-configuration layer, which brings any scheduler shape down to the minimal recursive
-//!    verifier (2^12 rows);
-//! 2. a high-rate layer (FRI rate 1/16, 21 queries, 16 proof-of-work bits: 4·21 + 16 = 100 bits of
-//!    conjectured security, the same as the inner layers) whose proof has fewer queries and so is smaller.
+//! its public inputs unchanged, so the final proof carries `block ‖ commitment` like the scheduler's.
+//! The scheduler is already the minimal recursive-verifier shape (2^12 rows), so one layer suffices: a
+//! high-rate configuration (FRI rate 1/16, 21 queries, 16 proof-of-work bits: 4·21 + 16 = 100 bits of
+//! conjectured security, the same as the inner layers) whose proof has fewer queries and so is smaller.
+//! A scheduler that grows (more circuit types) gets a standard-configuration layer in front.
 //!
 //! The final proof is stored FRI-compressed (plonky2's `CompressedProofWithPublicInputs`, shared Merkle
 //! paths deduplicated). The BN254 SNARK wrap comes after this as its own layer: it verifies the final proof
@@ -25,6 +25,9 @@ use crate::error::CircuitError;
 pub const FINAL_RATE_BITS: usize = 4;
 pub const FINAL_QUERY_ROUNDS: usize = 21;
 pub const FINAL_POW_BITS: u32 = 16;
+
+/// Degree bits of the smallest circuit that verifies one standard-configuration proof.
+const MINIMAL_DEGREE_BITS: usize = 12;
 
 /// Conjectured security in bits of a FRI configuration: `rate_bits · queries + proof-of-work bits`.
 pub fn conjectured_security_bits(config: &CircuitConfig) -> usize {
@@ -81,9 +84,16 @@ impl Compressor {
     /// Builds the layers over the scheduler's circuit. Deterministic: the final verifier key is a constant
     /// of the protocol version.
     pub fn build(scheduler_common: &CommonCircuitData<F, D>, scheduler_verifier: &VerifierOnlyCircuitData<C, D>) -> Self {
-        let first = Layer::build(layout::circuit_config(), scheduler_common, scheduler_verifier);
-        let last = Layer::build(final_config(), &first.data.common, &first.data.verifier_only);
-        Compressor { layers: vec![first, last] }
+        let mut layers = Vec::new();
+        if scheduler_common.degree_bits() > MINIMAL_DEGREE_BITS {
+            layers.push(Layer::build(layout::circuit_config(), scheduler_common, scheduler_verifier));
+        }
+        let (common, verifier) = match layers.last() {
+            Some(l) => (&l.data.common, &l.data.verifier_only),
+            None => (scheduler_common, scheduler_verifier),
+        };
+        layers.push(Layer::build(final_config(), common, verifier));
+        Compressor { layers }
     }
 
     /// The final circuit: its verifier data is what an L1 verifier holds.
