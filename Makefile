@@ -20,5 +20,10 @@ test:
 bench:
 	$(CARGO) bench --workspace
 
+# Keys of this build into $(SPOOL)/keys (idempotent for one build; a new build needs a fresh keys folder).
+keys: build
+	target/release/frispool --spool $(SPOOL) init
+	target/release/frispool --spool $(SPOOL) keygen
+
 clean-spool:
 	rm -rf $(SPOOL)/*
