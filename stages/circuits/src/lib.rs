@@ -1,4 +1,4 @@
-//! plonky2 circuits of frispool. For now the basic (round 0) circuit `main`; see CIRCUITS.md for the rule →
+//! plonky2 circuits of frispool: the basic (round 0) circuit `main`, compression, protocol keys, and the stages' API; see CIRCUITS.md (repository root) for the rule →
 //! constraint → negative test table. No I/O: the stages call these functions.
 
 pub mod basic;
