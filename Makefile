@@ -18,7 +18,7 @@ test:
 	$(CARGO) test --workspace
 
 bench:
-	$(CARGO) bench --workspace
+	scripts/bench.sh
 
 # Keys of this build into $(SPOOL)/keys (idempotent for one build; a new build needs a fresh keys folder).
 keys: build
