@@ -186,6 +186,13 @@ fn inspect(file: &Path) -> Result<u8> {
         print!("{}", String::from_utf8_lossy(&bytes));
         return Ok(exit::OK);
     }
+    if name == frispool_spool::layout::CLOCK_PROBE {
+        // Not an artifact: an empty file whose mtime is the filesystem's own clock (leases are judged by it).
+        let mtime = std::fs::metadata(file).and_then(|m| m.modified()).with_context(|| format!("reading {}", file.display()))?;
+        let ms = mtime.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        println!("clock probe {}: last touched {} (filesystem clock, read by recover and status)", file.display(), frispool_spool::clock::rfc3339(ms));
+        return Ok(exit::OK);
+    }
     if name == keystore::MANIFEST {
         let m: frispool_circuits::KeyManifest = serde_json::from_slice(&bytes).with_context(|| format!("{} is not a key manifest", file.display()))?;
         println!("key manifest {}: protocol {}", file.display(), m.protocol);

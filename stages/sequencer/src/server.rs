@@ -153,16 +153,23 @@ fn read_body(request: &mut Request, max: usize) -> Result<Vec<u8>, Answer> {
         return Err(Answer::text(413, format!("body larger than {max} bytes")));
     }
     let mut body = Vec::new();
-    request
-        .as_reader()
+    let reader = request.as_reader();
+    reader
         .take(max as u64 + 1)
         .read_to_end(&mut body)
         .map_err(|e| Answer::text(400, format!("cannot read the body: {e}")))?;
     if body.len() > max {
+        // A client writes its whole body before it reads the answer: closing on it now would give it a
+        // broken pipe instead of the 413. Discard the rest first (bounded; tiny_http itself drains a body
+        // with a Content-Length, this is for chunked ones).
+        let _ = std::io::copy(&mut reader.take(DRAIN_LIMIT), &mut std::io::sink());
         return Err(Answer::text(413, format!("body larger than {max} bytes")));
     }
     Ok(body)
 }
+
+/// The most of an oversized chunked body read and discarded so that its sender still gets the 413.
+const DRAIN_LIMIT: u64 = 256 << 20;
 
 fn store_error(e: StoreError) -> Answer {
     match e {

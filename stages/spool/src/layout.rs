@@ -11,7 +11,8 @@ use crate::queue::{Queue, State};
 pub(crate) const TMP: &str = "tmp";
 const KEYS: &str = "keys";
 const ARTIFACTS: &str = "artifacts";
-const CLOCK_PROBE: &str = ".clock-probe";
+/// The empty file at the spool root whose mtime `fs_now` reads: the filesystem's own clock.
+pub const CLOCK_PROBE: &str = ".clock-probe";
 
 /// An opened spool: a root folder whose layout has been checked.
 #[derive(Clone, Debug)]
