@@ -11,6 +11,10 @@ use frispool_spool::{exit, Spool};
 #[derive(Parser)]
 #[command(name = "frispool-compressor", about = "Compressor: turns scheduler proofs into final proofs and enqueues their submission")]
 struct Cli {
+    /// Build every circuit instead of loading the prover keys from the spool's keys/ (slow; for keys folders
+    /// written before prover keys existed). The built protocol must still equal the keys' manifest.
+    #[arg(long)]
+    rebuild_keys: bool,
     #[command(flatten)]
     runner: RunnerArgs,
 }
@@ -24,7 +28,13 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
-    let keys = match keystore::serve_protocol(&keys_dir, &cli.runner.protocol).and_then(|_| keystore::build_checked(&keys_dir)) {
+    let keys = match keystore::serve_protocol(&keys_dir, &cli.runner.protocol).and_then(|_| {
+        if cli.rebuild_keys {
+            keystore::build_checked(&keys_dir)
+        } else {
+            keystore::load(&keys_dir)
+        }
+    }) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("frispool-compressor: error: {e}");

@@ -1,4 +1,4 @@
-//! `frispool-prover --backend cpu`: proves jobs of every round (later rounds first) with keys built once.
+//! `frispool-prover --backend cpu`: proves jobs of every round (later rounds first) with the prover keys loaded once from keys/.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -20,6 +20,10 @@ enum BackendArg {
 struct Cli {
     #[arg(long, value_enum, default_value = "cpu")]
     backend: BackendArg,
+    /// Build every circuit instead of loading the prover keys from the spool's keys/ (slow; for keys folders
+    /// written before prover keys existed). The built protocol must still equal the keys' manifest.
+    #[arg(long)]
+    rebuild_keys: bool,
     #[command(flatten)]
     runner: RunnerArgs,
 }
@@ -34,7 +38,13 @@ fn main() -> ExitCode {
         }
     };
     let started = Instant::now();
-    let keys = match keystore::serve_protocol(&keys_dir, &cli.runner.protocol).and_then(|_| keystore::build_checked(&keys_dir)) {
+    let keys = match keystore::serve_protocol(&keys_dir, &cli.runner.protocol).and_then(|_| {
+        if cli.rebuild_keys {
+            keystore::build_checked(&keys_dir)
+        } else {
+            keystore::load(&keys_dir)
+        }
+    }) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("frispool-prover: error: {e}");

@@ -151,9 +151,15 @@ fn run(cli: Cli) -> Result<u8> {
             let manifest = keystore::write(&spool.keys_dir(), &keys)?;
             println!("protocol {} (keys built in {:.1?}) in {}", manifest.protocol, started.elapsed(), spool.keys_dir().display());
             for c in &manifest.circuits {
+                let prover = std::fs::metadata(spool.keys_dir().join(format!("{}.prover", c.name))).map(|m| m.len()).unwrap_or(0);
                 println!(
-                    "  {:<12} 2^{:<2} rows  {:>3} public inputs  {} bits  digest {}",
-                    c.name, c.degree_bits, c.public_inputs, c.security_bits, c.digest
+                    "  {:<12} 2^{:<2} rows  {:>3} public inputs  {} bits  prover key {:>6.1} MB  digest {}",
+                    c.name,
+                    c.degree_bits,
+                    c.public_inputs,
+                    c.security_bits,
+                    prover as f64 / 1e6,
+                    c.digest
                 );
             }
             Ok(exit::OK)

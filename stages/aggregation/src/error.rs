@@ -56,6 +56,12 @@ pub enum AggError {
         detail: String,
     },
 
+    #[error("loaded {circuit} key does not fit this build's {circuit} circuit: {detail}")]
+    KeyMismatch {
+        circuit: &'static str,
+        detail: String,
+    },
+
     #[error("setting the witness of the {circuit} failed")]
     Witness {
         circuit: &'static str,

@@ -4,7 +4,7 @@
 //! the tip needs the leaf and node keys as constants, the scheduler the tip's.
 
 use plonky2::hash::hash_types::HashOut;
-use plonky2::plonk::circuit_data::{CommonCircuitData, VerifierOnlyCircuitData};
+use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, VerifierOnlyCircuitData};
 
 use crate::error::{AggError, Result};
 use crate::layout::{agg, CircuitType, C, D, F};
@@ -93,6 +93,56 @@ impl AggregationKeys {
             .collect();
         let tip = TipCircuit::build(&slots, &node.data.verifier_only, &common)?;
         let scheduler = SchedulerCircuit::build(&tip)?;
+        Ok(AggregationKeys {
+            common,
+            leaves,
+            node,
+            tip,
+            scheduler,
+        })
+    }
+
+    /// Every aggregation circuit around prover data loaded from disk (made by [`Self::build`] of the same
+    /// code for the same `basics`), without building any: `leaves` in the order of `basics`. The common
+    /// shape is the loaded node's own common data (so no mock build runs either); every leaf must have it.
+    pub fn from_data(
+        basics: &[BasicKey],
+        leaves: Vec<CircuitData<F, C, D>>,
+        node: CircuitData<F, C, D>,
+        tip: CircuitData<F, C, D>,
+        scheduler: CircuitData<F, C, D>,
+    ) -> Result<Self> {
+        for (i, b) in basics.iter().enumerate() {
+            if basics[..i].iter().any(|o| o.circuit_type == b.circuit_type) {
+                return Err(AggError::DuplicateType(b.circuit_type));
+            }
+        }
+        crate::scheduler::check_types(basics.iter().map(|b| b.circuit_type))?;
+        if leaves.len() != basics.len() {
+            return Err(AggError::KeyMismatch {
+                circuit: "leaf",
+                detail: format!("{} leaf keys for {} circuit types", leaves.len(), basics.len()),
+            });
+        }
+        let common = node.common.clone();
+        let node = NodeCircuit::from_data(node)?;
+        let leaves = basics
+            .iter()
+            .zip(leaves)
+            .map(|(b, data)| {
+                shape::check("leaf", &data.common, &common)?;
+                LeafCircuit::from_data(b.circuit_type, b.common, b.verifier, data)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let slots: Vec<TipSlot> = leaves
+            .iter()
+            .map(|l| TipSlot {
+                circuit_type: l.circuit_type,
+                leaf: &l.data.verifier_only,
+            })
+            .collect();
+        let tip = TipCircuit::from_data(&slots, &node.data.verifier_only, &common, tip)?;
+        let scheduler = SchedulerCircuit::from_data(&tip, scheduler)?;
         Ok(AggregationKeys {
             common,
             leaves,

@@ -14,7 +14,7 @@ use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 use crate::chain::{self, Link, NativeLink};
 use crate::error::{witness_err, AggError, Result};
 use crate::layout::{self, basic, CircuitType, C, D, F};
-use crate::shape::Shape;
+use crate::shape::{self, Shape};
 use crate::Proof;
 use plonky2::field::types::Field;
 
@@ -95,14 +95,39 @@ impl LeafCircuit {
     ) -> Result<Self> {
         let (mut builder, t) = define(ty, basic_common, basic_verifier)?;
         shape.pad(&mut builder);
-        Ok(LeafCircuit {
+        let data = builder.build::<C>();
+        Ok(Self::assemble(ty, basic_common, basic_verifier, data, t))
+    }
+
+    /// The leaf of `ty` around prover data loaded from disk (made by [`Self::build`] of the same code):
+    /// only the construction runs, to recover the witness targets; `build` is skipped.
+    pub fn from_data(
+        ty: CircuitType,
+        basic_common: &CommonCircuitData<F, D>,
+        basic_verifier: &VerifierOnlyCircuitData<C, D>,
+        data: CircuitData<F, C, D>,
+    ) -> Result<Self> {
+        let (mut builder, t) = define(ty, basic_common, basic_verifier)?;
+        Shape::of(&data.common).pad(&mut builder);
+        shape::check_construction(NAME, builder, &data)?;
+        Ok(Self::assemble(ty, basic_common, basic_verifier, data, t))
+    }
+
+    fn assemble(
+        ty: CircuitType,
+        basic_common: &CommonCircuitData<F, D>,
+        basic_verifier: &VerifierOnlyCircuitData<C, D>,
+        data: CircuitData<F, C, D>,
+        t: Targets,
+    ) -> Self {
+        LeafCircuit {
             circuit_type: ty,
-            data: builder.build::<C>(),
+            data,
             basic_common: basic_common.clone(),
             basic_digest: basic_verifier.circuit_digest,
             proofs: t.proofs,
             enabled: t.enabled,
-        })
+        }
     }
 
     /// Prove a leaf over `proofs` (1..=LEAF_ARITY consecutive basic proofs of this leaf's type), after

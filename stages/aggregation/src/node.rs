@@ -116,6 +116,15 @@ impl NodeCircuit {
         Ok(NodeCircuit { data, targets })
     }
 
+    /// The node around prover data loaded from disk (made by [`Self::build`] of the same code): its
+    /// children's shape is its own common data; only the construction runs, `build` is skipped.
+    pub fn from_data(data: CircuitData<F, C, D>) -> Result<Self> {
+        let (mut builder, targets) = define(&data.common);
+        Shape::of(&data.common).pad(&mut builder);
+        shape::check_construction(NAME, builder, &data)?;
+        Ok(NodeCircuit { data, targets })
+    }
+
     /// Prove a node over `children` (1..=NODE_ARITY consecutive leaf or node proofs of one type).
     /// `leaf_digest` is the digest of the leaf circuit of the children's type.
     pub fn prove(&self, leaf_digest: HashOut<F>, children: &[Child]) -> Result<Proof> {

@@ -34,6 +34,22 @@ pub struct SchedulerCircuit {
 
 impl SchedulerCircuit {
     pub fn build(tip_circuit: &TipCircuit) -> Result<Self> {
+        let (builder, tip_proof) = Self::construct(tip_circuit)?;
+        let data = builder.build::<C>();
+        Ok(SchedulerCircuit { data, tip_proof })
+    }
+
+    /// The scheduler around prover data loaded from disk (made by [`Self::build`] over the same tip and
+    /// code): only the construction runs, to recover the witness target; `build` is skipped.
+    pub fn from_data(tip_circuit: &TipCircuit, data: CircuitData<F, C, D>) -> Result<Self> {
+        let (builder, tip_proof) = Self::construct(tip_circuit)?;
+        crate::shape::check_construction(NAME, builder, &data)?;
+        Ok(SchedulerCircuit { data, tip_proof })
+    }
+
+    fn construct(
+        tip_circuit: &TipCircuit,
+    ) -> Result<(CircuitBuilder<F, D>, ProofWithPublicInputsTarget<D>)> {
         let main_slot = tip_circuit
             .slot_of(CircuitType::Main)
             .ok_or(AggError::MainMissing)?;
@@ -68,8 +84,7 @@ impl SchedulerCircuit {
         let commitment = commitment_target(&mut builder, block, main);
         builder.register_public_input(block);
         builder.register_public_inputs(&commitment.elements);
-        let data = builder.build::<C>();
-        Ok(SchedulerCircuit { data, tip_proof: p })
+        Ok((builder, p))
     }
 
     pub fn prove(&self, tip_proof: &Proof) -> Result<Proof> {

@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use plonky2::gates::gate::GateRef;
 use plonky2::gates::noop::NoopGate;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
-use plonky2::plonk::circuit_data::CommonCircuitData;
+use plonky2::iop::target::Target;
+use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData};
 
 use crate::error::{AggError, Result};
-use crate::layout::{D, F};
+use crate::layout::{C, D, F};
 
 /// Target of padding: a degree and a gate set. Gates are keyed by id so the result is deterministic.
 #[derive(Clone, Debug, Default)]
@@ -82,4 +83,58 @@ pub fn check(
         "selectors or constants differ".to_string()
     };
     Err(AggError::ShapeMismatch { circuit, detail })
+}
+
+/// Check that a circuit *construction* (the builder before `build`, with the targets its witness is set
+/// through) fits prover data loaded from disk, so that loading can skip the expensive `build`.
+///
+/// Targets are plain indices (wire row/column or virtual-target number) into the loaded data, so the
+/// construction must be the very one that produced the data. What is checked is what can be checked
+/// without building: the configuration, the number of public inputs, that the gates placed fit the loaded
+/// degree, and that every virtual target the construction allocated exists in the loaded witness map.
+/// Same code gives the same construction; the circuit digests are checked against the manifest by the
+/// caller.
+pub fn check_construction(
+    circuit: &'static str,
+    mut builder: CircuitBuilder<F, D>,
+    data: &CircuitData<F, C, D>,
+) -> Result<()> {
+    let err = |detail: String| Err(AggError::KeyMismatch { circuit, detail });
+    let common = &data.common;
+    if builder.config != common.config {
+        return err("circuit configuration differs".to_string());
+    }
+    if builder.num_public_inputs() != common.num_public_inputs
+        || data.prover_only.public_inputs.len() != common.num_public_inputs
+    {
+        return err(format!(
+            "{} public inputs constructed, {} in the key",
+            builder.num_public_inputs(),
+            common.num_public_inputs
+        ));
+    }
+    let rows = common.degree();
+    if builder.num_gates() > rows {
+        return err(format!(
+            "{} gates constructed, the key has 2^{} rows",
+            builder.num_gates(),
+            common.degree_bits()
+        ));
+    }
+    // The next virtual target's number is how many the construction allocated; `build` only adds more.
+    let allocated = match builder.add_virtual_target() {
+        Target::VirtualTarget { index } => index,
+        Target::Wire(_) => unreachable!("add_virtual_target returns a virtual target"),
+    };
+    let in_key = data
+        .prover_only
+        .representative_map
+        .len()
+        .saturating_sub(rows * common.config.num_wires);
+    if allocated > in_key {
+        return err(format!(
+            "{allocated} virtual targets constructed, the key has {in_key}"
+        ));
+    }
+    Ok(())
 }

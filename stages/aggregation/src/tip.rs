@@ -15,6 +15,7 @@ use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 
 use crate::error::{witness_err, AggError, Result};
 use crate::layout::{self, agg, CircuitType, C, D, DIGEST_LEN, F, STATE_LEN};
+use crate::shape;
 use crate::vk;
 use crate::Proof;
 
@@ -35,6 +36,26 @@ pub struct TipCircuit {
     is_node: Vec<BoolTarget>,
 }
 
+/// Everything of a [`TipCircuit`] but its circuit data: what the construction yields.
+struct TipParts {
+    types: Vec<CircuitType>,
+    commits: Vec<HashOut<F>>,
+    proofs: Vec<ProofWithPublicInputsTarget<D>>,
+    is_node: Vec<BoolTarget>,
+}
+
+impl TipParts {
+    fn with(self, data: CircuitData<F, C, D>) -> TipCircuit {
+        TipCircuit {
+            types: self.types,
+            data,
+            commits: self.commits,
+            proofs: self.proofs,
+            is_node: self.is_node,
+        }
+    }
+}
+
 impl TipCircuit {
     /// `common` is the shape leaf and node proofs share; `node` is the node circuit's verifier data.
     pub fn build(
@@ -42,6 +63,30 @@ impl TipCircuit {
         node: &VerifierOnlyCircuitData<C, D>,
         common: &CommonCircuitData<F, D>,
     ) -> Result<Self> {
+        let (builder, parts) = Self::construct(slots, node, common)?;
+        let data = builder.build::<C>();
+        debug_assert_eq!(data.common.num_public_inputs, layout::tip::len(slots.len()));
+        Ok(parts.with(data))
+    }
+
+    /// The tip around prover data loaded from disk (made by [`Self::build`] with the same arguments and
+    /// code): only the construction runs, to recover the witness targets; `build` is skipped.
+    pub fn from_data(
+        slots: &[TipSlot],
+        node: &VerifierOnlyCircuitData<C, D>,
+        common: &CommonCircuitData<F, D>,
+        data: CircuitData<F, C, D>,
+    ) -> Result<Self> {
+        let (builder, parts) = Self::construct(slots, node, common)?;
+        shape::check_construction(NAME, builder, &data)?;
+        Ok(parts.with(data))
+    }
+
+    fn construct(
+        slots: &[TipSlot],
+        node: &VerifierOnlyCircuitData<C, D>,
+        common: &CommonCircuitData<F, D>,
+    ) -> Result<(CircuitBuilder<F, D>, TipParts)> {
         for (i, s) in slots.iter().enumerate() {
             if slots[..i].iter().any(|o| o.circuit_type == s.circuit_type) {
                 return Err(AggError::DuplicateType(s.circuit_type));
@@ -87,15 +132,13 @@ impl TipCircuit {
         }
         builder.register_public_input(block.expect("at least one slot"));
         builder.register_public_inputs(&outputs);
-        let data = builder.build::<C>();
-        debug_assert_eq!(data.common.num_public_inputs, layout::tip::len(slots.len()));
-        Ok(TipCircuit {
+        let parts = TipParts {
             types: slots.iter().map(|s| s.circuit_type).collect(),
-            data,
             commits,
             proofs,
             is_node,
-        })
+        };
+        Ok((builder, parts))
     }
 
     /// Prove the tip over the top proof of every type, in the order of [`Self::types`]. Whether a top

@@ -17,7 +17,7 @@ use plonky2::fri::FriConfig;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData, CommonCircuitData, VerifierOnlyCircuitData};
-use plonky2::plonk::proof::{CompressedProofWithPublicInputs, ProofWithPublicInputs};
+use plonky2::plonk::proof::{CompressedProofWithPublicInputs, ProofWithPublicInputs, ProofWithPublicInputsTarget};
 
 use crate::error::CircuitError;
 
@@ -51,7 +51,7 @@ pub fn final_config() -> CircuitConfig {
 /// One compression layer: a circuit that verifies a proof of the layer below.
 struct Layer {
     data: CircuitData<F, C, D>,
-    proof: plonky2::plonk::proof::ProofWithPublicInputsTarget<D>,
+    proof: ProofWithPublicInputsTarget<D>,
 }
 
 impl Layer {
@@ -60,12 +60,34 @@ impl Layer {
         inner_common: &CommonCircuitData<F, D>,
         inner_verifier: &VerifierOnlyCircuitData<C, D>,
     ) -> Layer {
+        let (b, proof) = Self::construct(config, inner_common, inner_verifier);
+        Layer { data: b.build::<C>(), proof }
+    }
+
+    /// The layer around prover data loaded from disk: the construction only, checked to fit the data.
+    fn from_data(
+        config: CircuitConfig,
+        inner_common: &CommonCircuitData<F, D>,
+        inner_verifier: &VerifierOnlyCircuitData<C, D>,
+        data: CircuitData<F, C, D>,
+    ) -> Result<Layer, CircuitError> {
+        let (b, proof) = Self::construct(config, inner_common, inner_verifier);
+        frispool_aggregation::shape::check_construction("compression layer", b, &data)
+            .map_err(|e| CircuitError::Keys(e.to_string()))?;
+        Ok(Layer { data, proof })
+    }
+
+    fn construct(
+        config: CircuitConfig,
+        inner_common: &CommonCircuitData<F, D>,
+        inner_verifier: &VerifierOnlyCircuitData<C, D>,
+    ) -> (CircuitBuilder<F, D>, ProofWithPublicInputsTarget<D>) {
         let mut b = CircuitBuilder::<F, D>::new(config);
         let proof = b.add_virtual_proof_with_pis(inner_common);
         let vd = b.constant_verifier_data(inner_verifier);
         b.verify_proof::<C>(&proof, &vd, inner_common);
         b.register_public_inputs(&proof.public_inputs);
-        Layer { data: b.build::<C>(), proof }
+        (b, proof)
     }
 
     fn prove(&self, inner: &ProofWithPublicInputs<F, C, D>) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
@@ -84,16 +106,56 @@ impl Compressor {
     /// Builds the layers over the scheduler's circuit. Deterministic: the final verifier key is a constant
     /// of the protocol version.
     pub fn build(scheduler_common: &CommonCircuitData<F, D>, scheduler_verifier: &VerifierOnlyCircuitData<C, D>) -> Self {
-        let mut layers = Vec::new();
+        let built = Self::assemble(scheduler_common, scheduler_verifier, |_, config, common, verifier| {
+            Ok::<_, CircuitError>(Layer::build(config, common, verifier))
+        });
+        built.expect("building a layer cannot fail")
+    }
+
+    /// How many layers a scheduler of this shape gets (the last one is the final circuit).
+    pub fn layer_count(scheduler_common: &CommonCircuitData<F, D>) -> usize {
         if scheduler_common.degree_bits() > MINIMAL_DEGREE_BITS {
-            layers.push(Layer::build(layout::circuit_config(), scheduler_common, scheduler_verifier));
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The layers around prover data loaded from disk: `data(i)` gives layer `i`'s (innermost first, of
+    /// [`Self::layer_count`]); only the constructions run, `build` is skipped.
+    pub fn from_data(
+        scheduler_common: &CommonCircuitData<F, D>,
+        scheduler_verifier: &VerifierOnlyCircuitData<C, D>,
+        mut data: impl FnMut(usize) -> Result<CircuitData<F, C, D>, CircuitError>,
+    ) -> Result<Self, CircuitError> {
+        Self::assemble(scheduler_common, scheduler_verifier, |i, config, common, verifier| {
+            Layer::from_data(config, common, verifier, data(i)?)
+        })
+    }
+
+    /// The layer sequence, each made by `layer(index, config, inner common, inner verifier)`: one place
+    /// decides how many layers and which configuration, for building and loading alike.
+    fn assemble(
+        scheduler_common: &CommonCircuitData<F, D>,
+        scheduler_verifier: &VerifierOnlyCircuitData<C, D>,
+        mut layer: impl FnMut(
+            usize,
+            CircuitConfig,
+            &CommonCircuitData<F, D>,
+            &VerifierOnlyCircuitData<C, D>,
+        ) -> Result<Layer, CircuitError>,
+    ) -> Result<Self, CircuitError> {
+        let mut layers = Vec::new();
+        if Self::layer_count(scheduler_common) > 1 {
+            layers.push(layer(0, layout::circuit_config(), scheduler_common, scheduler_verifier)?);
         }
         let (common, verifier) = match layers.last() {
             Some(l) => (&l.data.common, &l.data.verifier_only),
             None => (scheduler_common, scheduler_verifier),
         };
-        layers.push(Layer::build(final_config(), common, verifier));
-        Compressor { layers }
+        let last = layer(layers.len(), final_config(), common, verifier)?;
+        layers.push(last);
+        Ok(Compressor { layers })
     }
 
     /// The final circuit: its verifier data is what an L1 verifier holds.

@@ -4,17 +4,18 @@
 //! to any constraint gives a new version. Keys and jobs carry it: a worker serves one version and refuses
 //! another's keys or jobs with a clear error.
 //!
-//! What goes to disk (`frispool keygen`, through the spool's artifact format) is the verifier data of every
-//! circuit plus a manifest; provers build their prover data in memory, deterministically, and check that
-//! their version equals the manifest's before they take a job.
+//! What goes to disk (`frispool keygen`, through the spool's artifact format) is a manifest, the verifier
+//! data and the prover data of every circuit. Provers load the prover data ([`ProtocolKeys::load`]) instead
+//! of building (seconds of FFTs and Merkle trees per circuit): they run only each circuit's construction to
+//! recover the targets their witness is set through, and check that it fits the loaded data.
 
 use frispool_aggregation::layout::{CircuitType, C, D, F};
-use frispool_aggregation::{AggregationKeys, BasicKey};
+use frispool_aggregation::{AggError, AggregationKeys, BasicKey};
 use plonky2::hash::hash_types::HashOut;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::plonk::circuit_data::{CircuitData, VerifierCircuitData};
 use plonky2::plonk::config::Hasher;
-use plonky2::util::serialization::DefaultGateSerializer;
+use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
 use serde::{Deserialize, Serialize};
 
 use crate::compress::{conjectured_security_bits, Compressor};
@@ -64,17 +65,96 @@ pub fn digest_hex(h: &HashOut<F>) -> String {
     h.elements.iter().map(|e| format!("{:016x}", e.0)).collect()
 }
 
+/// Loading failed for one circuit (so the caller can name its file).
+#[derive(Debug, thiserror::Error)]
+#[error("circuit {circuit}: {source}")]
+pub struct LoadError {
+    pub circuit: String,
+    pub source: CircuitError,
+}
+
+fn load_err(circuit: &str) -> impl FnOnce(CircuitError) -> LoadError + '_ {
+    move |source| LoadError { circuit: circuit.to_string(), source }
+}
+
+fn agg_err(e: frispool_aggregation::AggError) -> CircuitError {
+    CircuitError::Keys(e.to_string())
+}
+
+/// The basic circuit types of this protocol, in the tip's slot order.
+const BASIC_TYPES: [CircuitType; 1] = [CircuitType::Main];
+
+fn layer_name(i: usize, count: usize) -> String {
+    if i + 1 == count {
+        FINAL.to_string()
+    } else {
+        format!("compress-{i}")
+    }
+}
+
 impl ProtocolKeys {
     /// Builds every circuit. Deterministic: the same code gives the same keys and version.
     pub fn build() -> Result<Self, CircuitError> {
         let main = MainCircuit::build();
         let basics = [BasicKey {
-            circuit_type: CircuitType::Main,
+            circuit_type: BASIC_TYPES[0],
             common: &main.data.common,
             verifier: &main.data.verifier_only,
         }];
-        let agg = AggregationKeys::build(&basics).map_err(|e| CircuitError::Keys(e.to_string()))?;
+        let agg = AggregationKeys::build(&basics).map_err(agg_err)?;
         let compressor = Compressor::build(&agg.scheduler.data.common, &agg.scheduler.data.verifier_only);
+        Ok(Self::assemble(main, agg, compressor))
+    }
+
+    /// Every circuit around prover data written by [`Self::prover_bytes`] of a build of the same code:
+    /// `data(name)` gives circuit `name`'s, innermost first (names as in [`Self::circuits`]). Nothing is
+    /// built, not even the mock builds that find the aggregation shape (the loaded node's is the shape);
+    /// each circuit's construction runs to recover its witness targets and must fit the loaded data. The
+    /// caller compares the loaded digests with the manifest's: a construction that fits but constrains
+    /// something else would show there as a different digest only at build time, which is why keys are
+    /// written by the very build that serves them (the protocol version is in every key file).
+    pub fn load(
+        mut data: impl FnMut(&str) -> Result<CircuitData<F, C, D>, CircuitError>,
+    ) -> Result<Self, LoadError> {
+        let main = MainCircuit::from_data(data(MAIN).map_err(load_err(MAIN))?).map_err(load_err(MAIN))?;
+        let basics = [BasicKey {
+            circuit_type: BASIC_TYPES[0],
+            common: &main.data.common,
+            verifier: &main.data.verifier_only,
+        }];
+        let mut leaves = Vec::new();
+        for ty in BASIC_TYPES {
+            let name = leaf_name(ty);
+            leaves.push(data(&name).map_err(load_err(&name))?);
+        }
+        let node = data(NODE).map_err(load_err(NODE))?;
+        let tip = data(TIP).map_err(load_err(TIP))?;
+        let scheduler = data(SCHEDULER).map_err(load_err(SCHEDULER))?;
+        // The aggregation error names the circuit that did not fit.
+        let agg = AggregationKeys::from_data(&basics, leaves, node, tip, scheduler)
+            .map_err(|e| {
+                let circuit = match &e {
+                    AggError::KeyMismatch { circuit, .. } | AggError::ShapeMismatch { circuit, .. } => match *circuit {
+                        "node" => NODE.to_string(),
+                        "recursion tip" => TIP.to_string(),
+                        "scheduler" => SCHEDULER.to_string(),
+                        _ => leaf_name(BASIC_TYPES[0]),
+                    },
+                    _ => "aggregation".to_string(),
+                };
+                LoadError { circuit, source: agg_err(e) }
+            })?;
+        let count = Compressor::layer_count(&agg.scheduler.data.common);
+        let mut current = String::new();
+        let compressor = Compressor::from_data(&agg.scheduler.data.common, &agg.scheduler.data.verifier_only, |i| {
+            current = layer_name(i, count);
+            data(&current)
+        })
+        .map_err(|e| LoadError { circuit: current.clone(), source: e })?;
+        Ok(Self::assemble(main, agg, compressor))
+    }
+
+    fn assemble(main: MainCircuit, agg: AggregationKeys, compressor: Compressor) -> Self {
         let mut keys = ProtocolKeys { main, agg, compressor, version: String::new() };
         let mut digests = Vec::new();
         for (_, data) in keys.circuits() {
@@ -82,7 +162,7 @@ impl ProtocolKeys {
         }
         let h = PoseidonHash::hash_no_pad(&digests);
         keys.version = digest_hex(&h)[..16].to_string();
-        Ok(keys)
+        keys
     }
 
     /// The protocol version: 16 hex digits of a hash over every circuit digest.
@@ -101,8 +181,7 @@ impl ProtocolKeys {
         out.push((SCHEDULER.to_string(), &self.agg.scheduler.data));
         let layers = self.compressor.layers();
         for (i, layer) in layers.iter().enumerate() {
-            let name = if i + 1 == layers.len() { FINAL.to_string() } else { format!("compress-{i}") };
-            out.push((name, *layer));
+            out.push((layer_name(i, layers.len()), *layer));
         }
         out
     }
@@ -136,6 +215,22 @@ impl ProtocolKeys {
             .to_bytes(&DefaultGateSerializer)
             .map_err(|e| CircuitError::Keys(format!("cannot serialise the verifier key of {name}: {e:?}")))
     }
+}
+
+impl ProtocolKeys {
+    /// The prover data of circuit `name` (everything [`ProtocolKeys::load`] needs of it), serialised with
+    /// plonky2's default gate and generator serializers: frispool has no custom gates or generators.
+    pub fn prover_bytes(&self, name: &str) -> Result<Vec<u8>, CircuitError> {
+        let data = self.circuit(name).ok_or_else(|| CircuitError::Keys(format!("no circuit named {name}")))?;
+        data.to_bytes(&DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default())
+            .map_err(|e| CircuitError::Keys(format!("cannot serialise the prover key of {name}: {e:?}")))
+    }
+}
+
+/// Prover data read back from [`ProtocolKeys::prover_bytes`]'s bytes (borrowed: a memory map will do).
+pub fn prover_from_bytes(name: &str, bytes: &[u8]) -> Result<CircuitData<F, C, D>, CircuitError> {
+    CircuitData::from_bytes(bytes, &DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default())
+        .map_err(|e| CircuitError::Keys(format!("prover key {name} does not decode: {e:?}")))
 }
 
 /// A verifier key read back from bytes (`keys/<name>.vk`).

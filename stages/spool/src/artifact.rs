@@ -33,11 +33,12 @@ pub enum ArtifactKind {
     WitnessVector = 7,
     VerifierKey = 8,
     SequencerState = 9,
+    ProverKey = 10,
     Synthetic = 100,
 }
 
 impl ArtifactKind {
-    pub const ALL: [ArtifactKind; 10] = [
+    pub const ALL: [ArtifactKind; 11] = [
         ArtifactKind::BlockInput,
         ArtifactKind::BasicWitness,
         ArtifactKind::AggregationWitness,
@@ -47,6 +48,7 @@ impl ArtifactKind {
         ArtifactKind::WitnessVector,
         ArtifactKind::VerifierKey,
         ArtifactKind::SequencerState,
+        ArtifactKind::ProverKey,
         ArtifactKind::Synthetic,
     ];
 
@@ -65,6 +67,7 @@ impl ArtifactKind {
             ArtifactKind::WitnessVector => "witness-vector",
             ArtifactKind::VerifierKey => "verifier-key",
             ArtifactKind::SequencerState => "sequencer-state",
+            ArtifactKind::ProverKey => "prover-key",
             ArtifactKind::Synthetic => "synthetic",
         }
     }

@@ -41,6 +41,15 @@ impl MainCircuit {
         Self { data, parts }
     }
 
+    /// The protocol's circuit around prover data loaded from disk (made by [`Self::build`] of the same
+    /// code): only the construction runs, to recover the witness targets; the expensive `build` is skipped.
+    pub fn from_data(data: CircuitData<F, C, D>) -> Result<Self, CircuitError> {
+        let (b, parts) = Self::construct(MAIN_TXS_PER_INSTANCE);
+        frispool_aggregation::shape::check_construction("main", b, &data)
+            .map_err(|e| CircuitError::Keys(e.to_string()))?;
+        Ok(Self { data, parts })
+    }
+
     /// Gates the constraints of `capacity` slots take before plonky2 pads to a power of two (constants and
     /// the public-input hash not included): rows per slot is the difference of two capacities.
     pub fn gate_count(capacity: usize) -> usize {
