@@ -56,10 +56,17 @@ pub struct CircuitEntry {
 pub struct KeyManifest {
     pub format: u32,
     pub protocol: String,
+    /// [`SOURCE_FINGERPRINT`] of the build that wrote the keys.
+    pub source: String,
     pub circuits: Vec<CircuitEntry>,
 }
 
-pub const MANIFEST_FORMAT: u32 = 1;
+pub const MANIFEST_FORMAT: u32 = 2;
+
+/// A fingerprint of the source of every crate that shapes a circuit (computed by `build.rs`). A prover loads
+/// keys without building the circuits, so it cannot compute the protocol version itself; this tells it the
+/// keys were written by a build of the same circuit code.
+pub const SOURCE_FINGERPRINT: &str = env!("FRISPOOL_CIRCUIT_SOURCE");
 
 pub fn digest_hex(h: &HashOut<F>) -> String {
     h.elements.iter().map(|e| format!("{:016x}", e.0)).collect()
@@ -194,6 +201,7 @@ impl ProtocolKeys {
         KeyManifest {
             format: MANIFEST_FORMAT,
             protocol: self.version.clone(),
+            source: SOURCE_FINGERPRINT.to_string(),
             circuits: self
                 .circuits()
                 .into_iter()

@@ -115,11 +115,13 @@ pub fn write(dir: &Path, built: &ProtocolKeys) -> Result<KeyManifest, KeyError> 
     std::fs::create_dir_all(dir).map_err(|e| bad(e.to_string()))?;
     let manifest = built.manifest();
     if let Ok(existing) = read_manifest(dir) {
-        if existing.protocol != manifest.protocol {
+        // Key files are write-once: another build's keys (even of the same protocol, from other circuit
+        // source) need a fresh folder, and the error says so before anything is written.
+        if existing != manifest {
             return Err(KeyError::WrongVersion {
                 dir: dir.to_path_buf(),
-                on_disk: existing.protocol,
-                built: manifest.protocol,
+                on_disk: format!("{} (circuit source {})", existing.protocol, existing.source),
+                built: format!("{} (circuit source {}); move the old keys folder away first", manifest.protocol, manifest.source),
             });
         }
     }
@@ -177,6 +179,13 @@ pub fn protocol(dir: &Path) -> Result<String, KeyError> {
 /// file or keys that do not fit this build's circuits are refused with an error naming the file.
 pub fn load(dir: &Path) -> Result<ProtocolKeys, KeyError> {
     let manifest = read_manifest(dir)?;
+    if manifest.source != keys::SOURCE_FINGERPRINT {
+        return Err(KeyError::WrongVersion {
+            dir: dir.to_path_buf(),
+            on_disk: format!("{} (written by circuit source {})", manifest.protocol, manifest.source),
+            built: format!("unknown until built (circuit source {})", keys::SOURCE_FINGERPRINT),
+        });
+    }
     let file_err = |name: &str, reason: String| KeyError::Bad {
         dir: dir.to_path_buf(),
         reason: format!("{}: {reason}", dir.join(prover_file(name)).display()),
