@@ -337,6 +337,19 @@ impl Spool {
     }
 
     fn publish_bytes(&self, path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
+        let (tmp, file) = self.stage_bytes(path, bytes)?;
+        if let Err(e) = file.sync_all() {
+            let _ = fs::remove_file(&tmp);
+            return Err(io(&tmp)(e));
+        }
+        link_staged(&tmp, path, bytes)?;
+        let dir = path.parent().expect("artifact paths have a parent");
+        fsx::fsync_dir(dir).map_err(io(dir))
+    }
+
+    /// Writes `bytes` to a fresh name in `artifacts/tmp/` (not yet fsynced) and makes sure the
+    /// target's block folder exists durably.
+    fn stage_bytes(&self, path: &Path, bytes: &[u8]) -> Result<(PathBuf, File), ArtifactError> {
         let dir = path.parent().expect("artifact paths have a parent");
         if !dir.is_dir() {
             fs::create_dir_all(dir).map_err(io(dir))?;
@@ -344,16 +357,88 @@ impl Spool {
             fsx::fsync_dir(dir.parent().unwrap_or(dir)).map_err(io(dir))?;
         }
         let tmp = self.artifact_tmp_dir().join(fsx::unique_name());
-        fsx::write_new_synced(&tmp, bytes).map_err(io(&tmp))?;
-        let linked = fsx::link_noclobber(&tmp, path).map_err(io(path));
-        let _ = fs::remove_file(&tmp);
-        if !linked? {
-            let existing = fs::read(path).map_err(io(path))?;
-            if existing != bytes {
-                return Err(ArtifactError::new(path, ArtifactProblem::Conflict));
+        match fsx::write_new(&tmp, bytes) {
+            Ok(f) => Ok((tmp, f)),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(io(&tmp)(e))
             }
         }
-        fsx::fsync_dir(dir).map_err(io(dir))
+    }
+}
+
+/// Links a staged (already fsynced) artifact into place without overwriting and drops the tmp name.
+/// Identical bytes already there are fine (a retried job); different bytes are a `Conflict`.
+fn link_staged(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
+    let linked = fsx::link_noclobber(tmp, path).map_err(io(path));
+    let _ = fs::remove_file(tmp);
+    if !linked? {
+        let existing = fs::read(path).map_err(io(path))?;
+        if existing != bytes {
+            return Err(ArtifactError::new(path, ArtifactProblem::Conflict));
+        }
+    }
+    Ok(())
+}
+
+/// The outputs of one job, published as the handler writes them, with the fsync of each one's
+/// folder deferred so it shares a journal commit with the next step's fsyncs:
+///
+/// `write`: tmp → fsync the file *together with* the folders of earlier outputs → link (the
+/// artifact is visible; its content is durable). So output i is durable before output i+1 is
+/// visible (the order a handler writes in is kept). The last output's folder is fsynced by
+/// `Spool::complete_batch` together with the follow-up and done tickets, before it links any
+/// ticket: no ticket of this job points at an output that is not durable.
+///
+/// Why not fsync the folder in the background right after the link: on ext4 (one journal, one
+/// commit at a time) an fsync that starts before the next files exist commits without them, and
+/// theirs waits for another commit: the round trips stay sequential. Issued together, all of
+/// them ride one commit.
+pub struct OutputBatch<'s> {
+    spool: &'s Spool,
+    refs: Vec<OutputRef>,
+    unsynced_dirs: Vec<PathBuf>,
+}
+
+impl<'s> OutputBatch<'s> {
+    pub fn new(spool: &'s Spool) -> OutputBatch<'s> {
+        OutputBatch { spool, refs: Vec::new(), unsynced_dirs: Vec::new() }
+    }
+
+    /// Publishes `value` at `rel` (write-once, like `Spool::publish`) and records it. Visible with
+    /// durable content when this returns; its name is durable once `wait_durable` or
+    /// `complete_batch` returned Ok.
+    pub fn write<T: Serialize>(&mut self, rel: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, ArtifactError> {
+        let path = self.spool.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
+        let bytes = encode(&path, kind, value)?;
+        let (tmp, file) = self.spool.stage_bytes(&path, &bytes)?;
+        if let Err((p, e)) = fsx::sync_batch(std::iter::once((tmp.as_path(), &file)), &self.unsynced_dirs) {
+            let _ = fs::remove_file(&tmp);
+            return Err(io(&p)(e));
+        }
+        self.unsynced_dirs.clear();
+        link_staged(&tmp, &path, &bytes)?;
+        self.unsynced_dirs.push(path.parent().expect("artifact paths have a parent").to_path_buf());
+        let out = OutputRef { path: rel.to_string(), kind: kind.name().to_string(), bytes: bytes.len() as u64, blake3: hex(&bytes[24..56]) };
+        self.refs.push(out.clone());
+        Ok(out)
+    }
+
+    pub fn refs(&self) -> &[OutputRef] {
+        &self.refs
+    }
+
+    /// Makes every output written so far durable (fsyncs the folders not yet synced).
+    pub fn wait_durable(&mut self) -> Result<(), ArtifactError> {
+        fsx::sync_batch(std::iter::empty(), &self.unsynced_dirs).map_err(|(p, e)| io(&p)(e))?;
+        self.unsynced_dirs.clear();
+        Ok(())
+    }
+
+    /// The recorded outputs and the folders whose fsync the caller owes before any ticket may
+    /// point at them.
+    pub(crate) fn into_parts(self) -> (Vec<OutputRef>, Vec<PathBuf>) {
+        (self.refs, self.unsynced_dirs)
     }
 }
 

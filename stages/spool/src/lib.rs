@@ -17,7 +17,7 @@ pub mod synthetic;
 pub mod ticket;
 pub mod watch;
 
-pub use artifact::{ArtifactError, ArtifactKind, ArtifactProblem, Header, MappedArtifact};
+pub use artifact::{ArtifactError, ArtifactKind, ArtifactProblem, Header, MappedArtifact, OutputBatch};
 pub use error::{exit, SpoolError};
 pub use key::{JobKey, KeyParseError};
 pub use layout::Spool;

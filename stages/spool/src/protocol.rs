@@ -1,5 +1,28 @@
 //! The hand-off protocol of DESIGN.md §2: enqueue, claim, heartbeat, complete, fail, release.
 //! Every rename of a ticket happens here (and in `recover`, which uses the same helpers).
+//!
+//! The durability protocol (a "round trip" is one wait for the disk; fsyncs listed together run
+//! side by side and cost one):
+//! 1. Enqueue: ticket → `tmp/`, fsync; `link()` to `queued/<key>` (EEXIST: already enqueued);
+//!    unlink the tmp name; fsync `queued/`. A batch fsyncs all its tickets together, then each
+//!    touched `queued/` once.
+//! 2. Claim: `rename(queued/<key>, in_progress/<key>@host.pid.attempt)`; ENOENT with the target
+//!    present is a retransmitted NFS rename that won.
+//! 3. Heartbeat: touch the in_progress ticket every lease/3.
+//! 4. Complete (`JobContext` + `complete_batch`), in this order:
+//!    a. each output: tmp → fsync (together with the folder of the previous output) → link
+//!       (write-once, EEXIST with equal bytes is a retry). Output i is durable before output i+1
+//!       is visible; the last output's folder fsync is left to b.
+//!    b. follow-up tickets and the done ticket → `tmp/`; fsync them together with the last
+//!       output's folder; all of it finishes before c.
+//!    c. follow-ups linked into `queued/` (step 1's link), each touched `queued/` fsynced.
+//!    d. the done ticket replaces the in_progress one (rename) and moves to `done/`; fsync `done/`.
+//!    So a ticket never points at an artifact that is not durable, and a done ticket implies its
+//!    follow-ups. One output, no follow-up: 3 round trips (was 4); with a follow-up: 4 (was 6).
+//! 5. Fail: the new ticket content → `tmp/`, fsync; with attempts left rename over the held
+//!    ticket and into `queued/`, else `failed/<key>.err` first, then the ticket into `failed/`;
+//!    fsync the target folder.
+//! 6. Recover: see `recover.rs`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
@@ -15,6 +38,7 @@ use crate::fsx;
 use crate::key::JobKey;
 use crate::layout::Spool;
 use crate::queue::{Queue, State};
+use crate::artifact::OutputBatch;
 use crate::ticket::{DoneRecord, OutputRef, Ticket};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +118,36 @@ impl Drop for Claimed {
     }
 }
 
+/// Tickets of a batch written to `tmp/` and not yet linked: (index into the batch, tmp path, file).
+/// Whatever is still staged when this is dropped (an error on the way) is removed.
+struct StagedTickets {
+    out: Vec<Enqueued>,
+    staged: Vec<(usize, PathBuf, fs::File)>,
+}
+
+impl StagedTickets {
+    fn files(&self) -> impl Iterator<Item = (&Path, &fs::File)> {
+        self.staged.iter().map(|(_, p, f)| (p.as_path(), f))
+    }
+}
+
+impl Drop for StagedTickets {
+    fn drop(&mut self) {
+        self.staged.iter().for_each(|(_, p, _)| drop(fs::remove_file(p)));
+    }
+}
+
+/// A file in `tmp/` that is removed unless it was moved away (path emptied).
+struct TmpFile(PathBuf, Option<fs::File>);
+
+impl Drop for TmpFile {
+    fn drop(&mut self) {
+        if !self.0.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.0);
+        }
+    }
+}
+
 impl Spool {
     pub fn queued_path(&self, q: Queue, key: &JobKey) -> PathBuf {
         self.state_dir(q, State::Queued).join(key.to_string())
@@ -130,61 +184,64 @@ impl Spool {
     /// Enqueue several tickets with one directory fsync per queue (the durability order per ticket
     /// is unchanged: each ticket is fsynced before it is linked; the link is durable when this returns).
     pub fn enqueue_many(&self, tickets: &[Ticket]) -> Result<Vec<Enqueued>> {
-        let mut out = vec![Enqueued::New; tickets.len()];
+        let mut batch = self.stage_tickets(tickets)?;
+        // Every ticket is durable before any link makes it visible; fsyncs of a batch run side by
+        // side so the filesystem can commit them together.
+        if let Err((p, e)) = fsx::sync_all_parallel(batch.files()) {
+            return Err(io_err("fsync ticket", &p)(e));
+        }
+        self.link_tickets(tickets, &mut batch)
+    }
+
+    /// Step 1a of enqueue for a batch: each new ticket written to `<queue>/tmp/` (not yet fsynced).
+    /// Keys already done, failed or running are answered without staging.
+    fn stage_tickets(&self, tickets: &[Ticket]) -> Result<StagedTickets> {
+        let mut batch = StagedTickets { out: vec![Enqueued::New; tickets.len()], staged: Vec::new() };
         let mut running: HashMap<Queue, BTreeSet<JobKey>> = HashMap::new();
-        let mut staged: Vec<(usize, PathBuf, fs::File)> = Vec::new();
-        let cleanup = |staged: &[(usize, PathBuf, fs::File)]| staged.iter().for_each(|(_, p, _)| drop(fs::remove_file(p)));
         for (i, t) in tickets.iter().enumerate() {
             let q = t.queue;
             let name = t.key.to_string();
             if let Some(s) = [State::Done, State::Failed].into_iter().find(|s| self.state_dir(q, *s).join(&name).exists()) {
-                out[i] = Enqueued::Already(s);
+                batch.out[i] = Enqueued::Already(s);
                 continue;
             }
             if !running.contains_key(&q) {
                 running.insert(q, self.holders(q)?.into_iter().map(|(h, _)| h.key).collect());
             }
             if running[&q].contains(&t.key) {
-                out[i] = Enqueued::Already(State::InProgress);
+                batch.out[i] = Enqueued::Already(State::InProgress);
                 continue;
             }
             let tmp = self.tmp_dir(q).join(fsx::unique_name());
             match fsx::write_new(&tmp, &t.to_bytes()) {
-                Ok(f) => staged.push((i, tmp, f)),
+                Ok(f) => batch.staged.push((i, tmp, f)),
                 Err(e) => {
-                    cleanup(&staged);
+                    let _ = fs::remove_file(&tmp);
                     return Err(io_err("writing ticket", &tmp)(e));
                 }
             }
         }
-        // Every ticket is durable before any link makes it visible; fsyncs of a batch run side by
-        // side so the filesystem can commit them together.
-        if let Err((p, e)) = fsx::sync_all_parallel(staged.iter().map(|(_, p, f)| (p.as_path(), f))) {
-            cleanup(&staged);
-            return Err(io_err("fsync ticket", &p)(e));
-        }
-        let mut touched: BTreeSet<Queue> = BTreeSet::new();
-        for (n, (i, tmp, _)) in staged.iter().enumerate() {
+        Ok(batch)
+    }
+
+    /// Step 1b of enqueue for a batch whose files are fsynced: link each into `queued/<key>`
+    /// (EEXIST: already queued), drop the tmp names, fsync every touched `queued/` (side by side).
+    fn link_tickets(&self, tickets: &[Ticket], batch: &mut StagedTickets) -> Result<Vec<Enqueued>> {
+        let mut touched: Vec<PathBuf> = Vec::new();
+        for (i, tmp, _) in std::mem::take(&mut batch.staged).iter() {
             let t = &tickets[*i];
             let dst = self.queued_path(t.queue, &t.key);
             let linked = fsx::link_noclobber(tmp, &dst).map_err(io_err("linking ticket", &dst));
             let _ = fs::remove_file(tmp);
             match linked {
-                Ok(true) => {
-                    touched.insert(t.queue);
-                }
-                Ok(false) => out[*i] = Enqueued::Already(State::Queued),
-                Err(e) => {
-                    cleanup(&staged[n + 1..]);
-                    return Err(e);
-                }
+                Ok(true) => touched.push(self.state_dir(t.queue, State::Queued)),
+                Ok(false) => batch.out[*i] = Enqueued::Already(State::Queued),
+                // The rest of the batch is removed by StagedTickets' Drop.
+                Err(e) => return Err(e),
             }
         }
-        for q in touched {
-            let d = self.state_dir(q, State::Queued);
-            fsx::fsync_dir(&d).map_err(io_err("fsync", &d))?;
-        }
-        Ok(out)
+        fsx::sync_batch(std::iter::empty(), &touched).map_err(|(p, e)| io_err("fsync", &p)(e))?;
+        Ok(std::mem::take(&mut batch.out))
     }
 
     /// Claim (protocol step 2): rename `queued/<key>` to `in_progress/<key>@host.pid.attempt`.
@@ -228,12 +285,25 @@ impl Spool {
     /// path). Both steps are renames, so the job is in exactly one state at every instant.
     pub(crate) fn rewrite_and_move(&self, q: Queue, held: &Path, ticket: &Ticket, to: &Path) -> Result<()> {
         let tmp = self.tmp_dir(q).join(fsx::unique_name());
-        fsx::write_new_synced(&tmp, &ticket.to_bytes()).map_err(io_err("writing ticket", &tmp))?;
+        let file = match fsx::write_new(&tmp, &ticket.to_bytes()) {
+            Ok(f) => TmpFile(tmp, Some(f)),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(io_err("writing ticket", &tmp)(e));
+            }
+        };
+        file.1.as_ref().expect("open").sync_all().map_err(io_err("fsync ticket", &file.0))?;
+        self.move_synced(held, file, ticket, to)
+    }
+
+    /// The second half of `rewrite_and_move`, for a new content already fsynced in `tmp/`.
+    fn move_synced(&self, held: &Path, mut tmp: TmpFile, ticket: &Ticket, to: &Path) -> Result<()> {
         if !held.exists() {
-            let _ = fs::remove_file(&tmp);
             return Err(SpoolError::LeaseLost { key: ticket.key.to_string(), path: held.to_path_buf() });
         }
-        fs::rename(&tmp, held).map_err(io_err("rewriting ticket", held))?;
+        fs::rename(&tmp.0, held).map_err(io_err("rewriting ticket", held))?;
+        tmp.1 = None;
+        tmp.0 = PathBuf::new();
         fs::rename(held, to).map_err(io_err("moving ticket", held))?;
         let d = to.parent().expect("state folders have a parent");
         fsx::fsync_dir(d).map_err(io_err("fsync", d))
@@ -242,6 +312,14 @@ impl Spool {
     /// Complete (protocol step 4). The outputs must already be published (durable); this records
     /// them and moves the ticket to `done/`.
     pub fn complete(&self, c: &Claimed, outputs: Vec<OutputRef>) -> Result<()> {
+        let t = self.done_ticket(c, outputs);
+        let to = self.state_dir(c.queue, State::Done).join(t.key.to_string());
+        self.rewrite_and_move(c.queue, &c.path, &t, &to)?;
+        unhold(&c.queued_path);
+        Ok(())
+    }
+
+    fn done_ticket(&self, c: &Claimed, outputs: Vec<OutputRef>) -> Ticket {
         let end = now_unix_ms();
         let mut t = c.ticket.clone();
         t.attempt = c.attempt;
@@ -255,10 +333,40 @@ impl Spool {
             end: rfc3339(end),
             outputs,
         });
+        t
+    }
+
+    /// Complete (protocol step 4) for a job whose outputs were written through an `OutputBatch`,
+    /// with its follow-up jobs (step 1 for each of them), in the fewest sequential round trips
+    /// that keep the order "outputs, then follow-ups, then done":
+    ///
+    /// - a. follow-up tickets and the done ticket are written to `tmp/`, then fsynced together
+    ///   with the folder of the last output(s);
+    /// - b. follow-ups are linked into `queued/`, every touched `queued/` fsynced (if any);
+    /// - c. the done ticket replaces the in_progress one and is renamed into `done/`; fsync `done/`.
+    ///
+    /// So a ticket never points at an output that is not durable, and a durable done ticket implies
+    /// durable follow-ups. Returns how each follow-up was enqueued.
+    pub fn complete_batch(&self, c: &Claimed, outputs: OutputBatch<'_>, follow_ups: &[Ticket]) -> Result<Vec<Enqueued>> {
+        let (refs, output_dirs) = outputs.into_parts();
+        let t = self.done_ticket(c, refs);
+        let mut batch = self.stage_tickets(follow_ups)?;
+        let done_tmp = self.tmp_dir(c.queue).join(fsx::unique_name());
+        let done_file = match fsx::write_new(&done_tmp, &t.to_bytes()) {
+            Ok(f) => TmpFile(done_tmp, Some(f)),
+            Err(e) => {
+                let _ = fs::remove_file(&done_tmp);
+                return Err(io_err("writing ticket", &done_tmp)(e));
+            }
+        };
+        let files = batch.files().chain(std::iter::once((done_file.0.as_path(), done_file.1.as_ref().expect("open"))));
+        // One batch: the tickets' content and the outputs' folder entries.
+        fsx::sync_batch(files, &output_dirs).map_err(|(p, e)| io_err("fsync", &p)(e))?;
+        let enqueued = self.link_tickets(follow_ups, &mut batch)?;
         let to = self.state_dir(c.queue, State::Done).join(t.key.to_string());
-        self.rewrite_and_move(c.queue, &c.path, &t, &to)?;
+        self.move_synced(&c.path, done_file, &t, &to)?;
         unhold(&c.queued_path);
-        Ok(())
+        Ok(enqueued)
     }
 
     /// Fail (protocol step 5): the attempt is spent. With attempts left (and a retryable error) the
@@ -567,6 +675,47 @@ mod tests {
             }
         });
         assert_eq!(claimed.into_inner(), 200);
+    }
+
+    #[test]
+    fn complete_batch_publishes_outputs_enqueues_follow_ups_then_marks_done() {
+        let (_d, s) = setup();
+        let k = "b00000001.r0.main.d0.g0000";
+        s.enqueue(&ticket(k, "v1", 3)).unwrap();
+        let mut c = Claimer::new(Queue::Prove, "v1");
+        let j = c.next(&s).unwrap().unwrap();
+        let mut outs = OutputBatch::new(&s);
+        let a = outs.write("artifacts/b00000001/a", crate::ArtifactKind::Synthetic, &1u64).unwrap();
+        // Visible as soon as write returns (a handler may check for its own output).
+        assert!(s.artifact_exists(&a.path));
+        let b = outs.write("artifacts/b00000002/b", crate::ArtifactKind::Synthetic, &2u64).unwrap();
+        let next = Ticket::new(Queue::Wvg, "b00000001.r1.main.d0.g0000".parse().unwrap(), "v1", vec![b.path.clone()], 3);
+        let again = Ticket::new(Queue::Prove, k.parse().unwrap(), "v1", vec![], 3);
+        let got = s.complete_batch(&j, outs, &[next.clone(), again]).unwrap();
+        assert_eq!(got, vec![Enqueued::New, Enqueued::Already(State::InProgress)]);
+        assert!(s.queued_path(Queue::Wvg, &next.key).exists());
+        let done = Ticket::read(&s.state_dir(Queue::Prove, State::Done).join(k)).unwrap();
+        assert_eq!(done.done.unwrap().outputs, vec![a, b]);
+        assert!(s.holders(Queue::Prove).unwrap().is_empty());
+        for q in [Queue::Prove, Queue::Wvg] {
+            assert_eq!(fs::read_dir(s.tmp_dir(q)).unwrap().count(), 0, "{q}/tmp left behind");
+        }
+        assert_eq!(fs::read_dir(s.artifact_tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn complete_batch_after_a_lost_lease_records_nothing_and_leaves_no_tmp() {
+        let (_d, s) = setup();
+        let k = "b00000001.r0.main.d0.g0000";
+        s.enqueue(&ticket(k, "v1", 3)).unwrap();
+        let mut c = Claimer::new(Queue::Prove, "v1");
+        let j = c.next(&s).unwrap().unwrap();
+        // A recover took the ticket away meanwhile.
+        fs::rename(&j.path, s.queued_path(Queue::Prove, j.key())).unwrap();
+        let e = s.complete_batch(&j, OutputBatch::new(&s), &[]).unwrap_err();
+        assert!(matches!(e, SpoolError::LeaseLost { .. }), "{e}");
+        assert!(!s.state_dir(Queue::Prove, State::Done).join(k).exists());
+        assert_eq!(fs::read_dir(s.tmp_dir(Queue::Prove)).unwrap().count(), 0);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::artifact::{ArtifactError, ArtifactKind, MappedArtifact};
+use crate::artifact::{ArtifactError, ArtifactKind, MappedArtifact, OutputBatch};
 use crate::error::{chain, exit, Result, SpoolError};
 use crate::key::JobKey;
 use crate::layout::Spool;
@@ -153,7 +153,7 @@ pub struct JobContext<'a> {
     pool: &'a rayon::ThreadPool,
     stop: &'a AtomicBool,
     args: &'a RunnerArgs,
-    outputs: Vec<OutputRef>,
+    outputs: OutputBatch<'a>,
     follow_ups: Vec<Ticket>,
 }
 
@@ -201,12 +201,15 @@ impl<'a> JobContext<'a> {
         Spool::block_dir_rel(self.key().block).join(name).to_string_lossy().into_owned()
     }
 
-    /// Publishes an output (durable when this returns) and records it for the done ticket.
+    /// Publishes an output write-once and records it for the done ticket. When this returns the
+    /// artifact is visible with its content durable, and every earlier output of this job is
+    /// durable; the fsync of its folder is left to the runner, which does it (with the tickets'
+    /// fsyncs) before it enqueues a follow-up or marks the job done (`OutputBatch`,
+    /// `Spool::complete_batch`), so no ticket of this job points at it before it is durable.
     pub fn write_output<T: Serialize>(&mut self, name: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, JobError> {
         let rel = self.artifact_path(name);
-        let out = self.spool.publish(&rel, kind, value).map_err(|e| JobError::artifact(self.key(), format!("output {rel}"), e))?;
-        self.outputs.push(out.clone());
-        Ok(out)
+        let key = self.claimed.key();
+        self.outputs.write(&rel, kind, value).map_err(|e| JobError::artifact(key, format!("output {rel}"), e))
     }
 
     /// Asks for a follow-up job, enqueued after the outputs are durable and before this job is
@@ -302,7 +305,7 @@ fn run_one(
     sum: &mut RunSummary,
 ) -> Result<()> {
     let heartbeat = Heartbeat::start(claimed.path.clone(), args.lease() / 3);
-    let mut ctx = JobContext { spool, claimed: &claimed, pool, stop, args, outputs: Vec::new(), follow_ups: Vec::new() };
+    let mut ctx = JobContext { spool, claimed: &claimed, pool, stop, args, outputs: OutputBatch::new(spool), follow_ups: Vec::new() };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.handle(&mut ctx)))
         .unwrap_or_else(|p| {
             let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
@@ -322,9 +325,8 @@ fn run_one(
     let step = match result {
         Ok(()) => {
             let own: Vec<JobKey> = follow_ups.iter().filter(|t| t.queue == claimed.queue).map(|t| t.key.clone()).collect();
-            spool.enqueue_many(&follow_ups)?;
-            own.into_iter().for_each(|k| claimer.hint(k));
-            spool.complete(&claimed, outputs).map(|()| {
+            spool.complete_batch(&claimed, outputs, &follow_ups).map(|_| {
+                own.into_iter().for_each(|k| claimer.hint(k));
                 sum.done += 1;
                 if args.verbose {
                     eprintln!("frispool: done {key} (attempt {})", claimed.attempt);
