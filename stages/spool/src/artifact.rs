@@ -397,28 +397,27 @@ fn link_staged(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), ArtifactErro
 pub struct OutputBatch<'s> {
     spool: &'s Spool,
     refs: Vec<OutputRef>,
-    unsynced_dirs: Vec<PathBuf>,
 }
 
 impl<'s> OutputBatch<'s> {
     pub fn new(spool: &'s Spool) -> OutputBatch<'s> {
-        OutputBatch { spool, refs: Vec::new(), unsynced_dirs: Vec::new() }
+        OutputBatch { spool, refs: Vec::new() }
     }
 
-    /// Publishes `value` at `rel` (write-once, like `Spool::publish`) and records it. Visible with
-    /// durable content when this returns; its name is durable once `wait_durable` or
-    /// `complete_batch` returned Ok.
+    /// Publishes `value` at `rel` (write-once, like `Spool::publish`) and records it. Durable, name
+    /// included, when this returns: other workers may act on an output as soon as they see it (a prover
+    /// unblocks a group when every input proof exists), so it must not be visible before it is durable.
     pub fn write<T: Serialize>(&mut self, rel: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, ArtifactError> {
         let path = self.spool.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
         let bytes = encode(&path, kind, value)?;
         let (tmp, file) = self.spool.stage_bytes(&path, &bytes)?;
-        if let Err((p, e)) = fsx::sync_batch(std::iter::once((tmp.as_path(), &file)), &self.unsynced_dirs) {
+        if let Err((p, e)) = fsx::sync_batch(std::iter::once((tmp.as_path(), &file)), &[]) {
             let _ = fs::remove_file(&tmp);
             return Err(io(&p)(e));
         }
-        self.unsynced_dirs.clear();
         link_staged(&tmp, &path, &bytes)?;
-        self.unsynced_dirs.push(path.parent().expect("artifact paths have a parent").to_path_buf());
+        let dir = path.parent().expect("artifact paths have a parent");
+        fsx::fsync_dir(dir).map_err(io(dir))?;
         let out = OutputRef { path: rel.to_string(), kind: kind.name().to_string(), bytes: bytes.len() as u64, blake3: hex(&bytes[24..56]) };
         self.refs.push(out.clone());
         Ok(out)
@@ -428,17 +427,8 @@ impl<'s> OutputBatch<'s> {
         &self.refs
     }
 
-    /// Makes every output written so far durable (fsyncs the folders not yet synced).
-    pub fn wait_durable(&mut self) -> Result<(), ArtifactError> {
-        fsx::sync_batch(std::iter::empty(), &self.unsynced_dirs).map_err(|(p, e)| io(&p)(e))?;
-        self.unsynced_dirs.clear();
-        Ok(())
-    }
-
-    /// The recorded outputs and the folders whose fsync the caller owes before any ticket may
-    /// point at them.
-    pub(crate) fn into_parts(self) -> (Vec<OutputRef>, Vec<PathBuf>) {
-        (self.refs, self.unsynced_dirs)
+    pub(crate) fn into_refs(self) -> Vec<OutputRef> {
+        self.refs
     }
 }
 

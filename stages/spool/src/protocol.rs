@@ -10,15 +10,15 @@
 //!    present is a retransmitted NFS rename that won.
 //! 3. Heartbeat: touch the in_progress ticket every lease/3.
 //! 4. Complete (`JobContext` + `complete_batch`), in this order:
-//!    a. each output: tmp → fsync (together with the folder of the previous output) → link
-//!       (write-once, EEXIST with equal bytes is a retry). Output i is durable before output i+1
-//!       is visible; the last output's folder fsync is left to b.
-//!    b. follow-up tickets and the done ticket → `tmp/`; fsync them together with the last
-//!       output's folder; all of it finishes before c.
+//!    a. each output: tmp → fsync → link (write-once, EEXIST with equal bytes is a retry) →
+//!       fsync its folder. Durable before anyone can act on it: other workers look for outputs
+//!       (a prover unblocks a group when all its input proofs exist).
+//!    b. follow-up tickets and the done ticket → `tmp/`, fsynced together in one batch.
 //!    c. follow-ups linked into `queued/` (step 1's link), each touched `queued/` fsynced.
 //!    d. the done ticket replaces the in_progress one (rename) and moves to `done/`; fsync `done/`.
 //!    So a ticket never points at an artifact that is not durable, and a done ticket implies its
-//!    follow-ups. One output, no follow-up: 3 round trips (was 4); with a follow-up: 4 (was 6).
+//!    follow-ups. One output and a follow-up: 5 sequential fsync round trips (6 when the follow-up
+//!    ticket was fsynced on its own).
 //! 5. Fail: the new ticket content → `tmp/`, fsync; with attempts left rename over the held
 //!    ticket and into `queued/`, else `failed/<key>.err` first, then the ticket into `failed/`;
 //!    fsync the target folder.
@@ -340,15 +340,15 @@ impl Spool {
     /// with its follow-up jobs (step 1 for each of them), in the fewest sequential round trips
     /// that keep the order "outputs, then follow-ups, then done":
     ///
-    /// - a. follow-up tickets and the done ticket are written to `tmp/`, then fsynced together
-    ///   with the folder of the last output(s);
+    /// - a. follow-up tickets and the done ticket are written to `tmp/`, then fsynced together (the
+    ///   outputs are already durable: `OutputBatch::write` returns only then);
     /// - b. follow-ups are linked into `queued/`, every touched `queued/` fsynced (if any);
     /// - c. the done ticket replaces the in_progress one and is renamed into `done/`; fsync `done/`.
     ///
     /// So a ticket never points at an output that is not durable, and a durable done ticket implies
     /// durable follow-ups. Returns how each follow-up was enqueued.
     pub fn complete_batch(&self, c: &Claimed, outputs: OutputBatch<'_>, follow_ups: &[Ticket]) -> Result<Vec<Enqueued>> {
-        let (refs, output_dirs) = outputs.into_parts();
+        let refs = outputs.into_refs();
         let t = self.done_ticket(c, refs);
         let mut batch = self.stage_tickets(follow_ups)?;
         let done_tmp = self.tmp_dir(c.queue).join(fsx::unique_name());
@@ -360,8 +360,8 @@ impl Spool {
             }
         };
         let files = batch.files().chain(std::iter::once((done_file.0.as_path(), done_file.1.as_ref().expect("open"))));
-        // One batch: the tickets' content and the outputs' folder entries.
-        fsx::sync_batch(files, &output_dirs).map_err(|(p, e)| io_err("fsync", &p)(e))?;
+        // One batch: every ticket's content at once.
+        fsx::sync_batch(files, &[]).map_err(|(p, e)| io_err("fsync", &p)(e))?;
         let enqueued = self.link_tickets(follow_ups, &mut batch)?;
         let to = self.state_dir(c.queue, State::Done).join(t.key.to_string());
         self.move_synced(&c.path, done_file, &t, &to)?;
