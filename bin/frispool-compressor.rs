@@ -4,9 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use frispool_pipeline::compressor::CompressorStage;
-use frispool_pipeline::keystore;
+use frispool_pipeline::setup;
 use frispool_spool::runner::{self, RunnerArgs};
-use frispool_spool::{exit, Spool};
 
 #[derive(Parser)]
 #[command(name = "frispool-compressor", about = "Compressor: turns scheduler proofs into final proofs and enqueues their submission")]
@@ -21,27 +20,13 @@ struct Cli {
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let keys_dir = match Spool::open(&cli.runner.spool) {
-        Ok(s) => s.keys_dir(),
+    let keys = match setup::serve_with_keys(&mut cli.runner, cli.rebuild_keys) {
+        Ok((_, keys)) => keys,
         Err(e) => {
             eprintln!("frispool-compressor: error: {e}");
             return ExitCode::from(e.exit_code());
         }
     };
-    let keys = match keystore::serve_protocol(&keys_dir, &cli.runner.protocol).and_then(|_| {
-        if cli.rebuild_keys {
-            keystore::build_checked(&keys_dir)
-        } else {
-            keystore::load(&keys_dir)
-        }
-    }) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("frispool-compressor: error: {e}");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
-    cli.runner.protocol = keys.version().to_string();
     let stage = CompressorStage { keys };
     ExitCode::from(runner::exit_code(&runner::run(&cli.runner, &stage)))
 }

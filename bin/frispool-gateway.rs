@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use frispool_pipeline::gateway::{Gateway, SubmitStage};
-use frispool_pipeline::keystore;
+use frispool_pipeline::setup;
 use frispool_spool::runner::{self, RunnerArgs};
-use frispool_spool::{exit, Spool};
 
 #[derive(Parser)]
 #[command(name = "frispool-gateway", about = "Prover gateway: sequencer → spool (blocks) and spool → sequencer (final proofs)")]
@@ -32,20 +31,13 @@ struct Cli {
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let spool = match Spool::open(&cli.runner.spool) {
+    let spool = match setup::serve(&mut cli.runner) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("frispool-gateway: error: {e}");
             return ExitCode::from(e.exit_code());
         }
     };
-    match keystore::serve_protocol(&spool.keys_dir(), &cli.runner.protocol) {
-        Ok(p) => cli.runner.protocol = p,
-        Err(e) => {
-            eprintln!("frispool-gateway: error: {e}");
-            return ExitCode::from(exit::USAGE);
-        }
-    }
     let timeout = Duration::from_secs(cli.http_timeout_secs);
     let gateway = Gateway::new(&cli.sequencer, &cli.runner.protocol, cli.runner.max_attempts, timeout);
     let submit = SubmitStage::new(&cli.sequencer, Duration::from_secs(cli.submit_retry_secs), timeout);

@@ -4,10 +4,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use frispool_pipeline::keystore;
+use frispool_pipeline::setup;
 use frispool_pipeline::prover::{Backend, ProverStage};
 use frispool_spool::runner::{self, RunnerArgs};
-use frispool_spool::{exit, Spool};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum BackendArg {
@@ -30,31 +29,17 @@ struct Cli {
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let keys_dir = match Spool::open(&cli.runner.spool) {
-        Ok(s) => s.keys_dir(),
+    let started = Instant::now();
+    let keys = match setup::serve_with_keys(&mut cli.runner, cli.rebuild_keys) {
+        Ok((_, keys)) => keys,
         Err(e) => {
             eprintln!("frispool-prover: error: {e}");
             return ExitCode::from(e.exit_code());
         }
     };
-    let started = Instant::now();
-    let keys = match keystore::serve_protocol(&keys_dir, &cli.runner.protocol).and_then(|_| {
-        if cli.rebuild_keys {
-            keystore::build_checked(&keys_dir)
-        } else {
-            keystore::load(&keys_dir)
-        }
-    }) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("frispool-prover: error: {e}");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
     if cli.runner.verbose {
         eprintln!("frispool-prover: keys of protocol {} ready in {:.1?}", keys.version(), started.elapsed());
     }
-    cli.runner.protocol = keys.version().to_string();
     let backend = match cli.backend {
         BackendArg::Cpu => Backend::Cpu,
     };

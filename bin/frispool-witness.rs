@@ -3,10 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use frispool_pipeline::keystore;
+use frispool_pipeline::setup;
 use frispool_pipeline::witness::{WitnessRound, WitnessStage};
 use frispool_spool::runner::{self, RunnerArgs};
-use frispool_spool::{exit, Spool};
 
 #[derive(Parser)]
 #[command(
@@ -27,19 +26,9 @@ fn parse_round(s: &str) -> Result<WitnessRound, String> {
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let keys_dir = match Spool::open(&cli.runner.spool) {
-        Ok(s) => s.keys_dir(),
-        Err(e) => {
-            eprintln!("frispool-witness: error: {e}");
-            return ExitCode::from(e.exit_code());
-        }
-    };
-    match keystore::serve_protocol(&keys_dir, &cli.runner.protocol) {
-        Ok(p) => cli.runner.protocol = p,
-        Err(e) => {
-            eprintln!("frispool-witness: error: {e}");
-            return ExitCode::from(exit::USAGE);
-        }
+    if let Err(e) = setup::serve(&mut cli.runner) {
+        eprintln!("frispool-witness: error: {e}");
+        return ExitCode::from(e.exit_code());
     }
     let stage = WitnessStage { round: cli.round, protocol: cli.runner.protocol.clone(), max_attempts: cli.runner.max_attempts };
     ExitCode::from(runner::exit_code(&runner::run(&cli.runner, &stage)))

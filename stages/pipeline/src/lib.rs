@@ -20,5 +20,6 @@ pub mod jobs;
 pub mod keystore;
 pub mod prover;
 pub mod report;
+pub mod setup;
 pub mod unblock;
 pub mod witness;

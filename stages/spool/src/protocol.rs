@@ -11,8 +11,8 @@
 //! 3. Heartbeat: touch the in_progress ticket every lease/3.
 //! 4. Complete (`JobContext` + `complete_batch`), in this order:
 //!    a. each output: tmp → fsync → link (write-once, EEXIST with equal bytes is a retry) →
-//!       fsync its folder. Durable before anyone can act on it: other workers look for outputs
-//!       (a prover unblocks a group when all its input proofs exist).
+//!    fsync its folder. Durable before anyone can act on it: other workers look for outputs
+//!    (a prover unblocks a group when all its input proofs exist).
 //!    b. follow-up tickets and the done ticket → `tmp/`, fsynced together in one batch.
 //!    c. follow-ups linked into `queued/` (step 1's link), each touched `queued/` fsynced.
 //!    d. the done ticket replaces the in_progress one (rename) and moves to `done/`; fsync `done/`.
