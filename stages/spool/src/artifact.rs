@@ -281,14 +281,7 @@ pub fn write_file_once(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
     let dir = path.parent().expect("key paths have a parent");
     let tmp = dir.join(format!(".{}.{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), fsx::unique_name()));
     fsx::write_new_synced(&tmp, bytes).map_err(io(&tmp))?;
-    let linked = fsx::link_noclobber(&tmp, path).map_err(io(path));
-    let _ = fs::remove_file(&tmp);
-    if !linked? {
-        let existing = fs::read(path).map_err(io(path))?;
-        if existing != bytes {
-            return Err(ArtifactError::new(path, ArtifactProblem::Conflict));
-        }
-    }
+    link_staged(&tmp, path, bytes)?;
     fsx::fsync_dir(dir).map_err(io(dir))
 }
 
@@ -381,19 +374,10 @@ fn link_staged(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), ArtifactErro
     Ok(())
 }
 
-/// The outputs of one job, published as the handler writes them, with the fsync of each one's
-/// folder deferred so it shares a journal commit with the next step's fsyncs:
-///
-/// `write`: tmp → fsync the file *together with* the folders of earlier outputs → link (the
-/// artifact is visible; its content is durable). So output i is durable before output i+1 is
-/// visible (the order a handler writes in is kept). The last output's folder is fsynced by
-/// `Spool::complete_batch` together with the follow-up and done tickets, before it links any
-/// ticket: no ticket of this job points at an output that is not durable.
-///
-/// Why not fsync the folder in the background right after the link: on ext4 (one journal, one
-/// commit at a time) an fsync that starts before the next files exist commits without them, and
-/// theirs waits for another commit: the round trips stay sequential. Issued together, all of
-/// them ride one commit.
+/// The outputs of one job, in the order the handler published them: the done ticket lists them.
+/// Each is published like [`Spool::publish`] — durable, name included, when `write` returns — because
+/// other workers act on an output as soon as they see it (a prover unblocks a group when every input
+/// proof exists).
 pub struct OutputBatch<'s> {
     spool: &'s Spool,
     refs: Vec<OutputRef>,
@@ -404,21 +388,8 @@ impl<'s> OutputBatch<'s> {
         OutputBatch { spool, refs: Vec::new() }
     }
 
-    /// Publishes `value` at `rel` (write-once, like `Spool::publish`) and records it. Durable, name
-    /// included, when this returns: other workers may act on an output as soon as they see it (a prover
-    /// unblocks a group when every input proof exists), so it must not be visible before it is durable.
     pub fn write<T: Serialize>(&mut self, rel: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, ArtifactError> {
-        let path = self.spool.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
-        let bytes = encode(&path, kind, value)?;
-        let (tmp, file) = self.spool.stage_bytes(&path, &bytes)?;
-        if let Err((p, e)) = fsx::sync_batch(std::iter::once((tmp.as_path(), &file)), &[]) {
-            let _ = fs::remove_file(&tmp);
-            return Err(io(&p)(e));
-        }
-        link_staged(&tmp, &path, &bytes)?;
-        let dir = path.parent().expect("artifact paths have a parent");
-        fsx::fsync_dir(dir).map_err(io(dir))?;
-        let out = OutputRef { path: rel.to_string(), kind: kind.name().to_string(), bytes: bytes.len() as u64, blake3: hex(&bytes[24..56]) };
+        let out = self.spool.publish(rel, kind, value)?;
         self.refs.push(out.clone());
         Ok(out)
     }
