@@ -59,7 +59,7 @@ enum Cmd {
         #[arg(long)]
         no_pid_check: bool,
     },
-    /// Build every circuit and write the protocol version, verifier keys and manifest to keys/.
+    /// Build every circuit and write the protocol version, verifier and prover keys and the manifest to keys/.
     Keygen,
     /// Check a proof or final-proof artifact with the verifier key in keys/.
     Verify { proof: PathBuf },

@@ -42,7 +42,8 @@ pub struct RunnerArgs {
     /// Size of the thread pool a job may use (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Protocol version served: other versions' tickets are left alone.
+    /// Protocol version served: other versions' tickets are left alone. Pipeline stages serve the
+    /// version of the spool's keys/ when this is left at `dev` (the synthetic stage's version).
     #[arg(long, env = "FRISPOOL_PROTOCOL", default_value = crate::DEFAULT_PROTOCOL)]
     pub protocol: String,
     /// Seconds between full rescans of the queue (the truth; events only wake us sooner).
