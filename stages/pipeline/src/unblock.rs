@@ -91,6 +91,10 @@ impl UnblockSweep for PlanSweep {
             if !spool.artifact_exists(&artifact_rel(block, jobs::PLAN)) {
                 continue;
             }
+            // A submitted block owes nothing: skipping it keeps the sweep's cost to the blocks in flight.
+            if spool.locate(Queue::Submit, &jobs::submit_key(block))? == Some(frispool_spool::State::Done) {
+                continue;
+            }
             let plan = read_plan(spool, block)?;
             for f in owed(spool, block, &plan) {
                 tickets.push(Ticket::new(f.queue, f.key, &self.protocol, f.inputs, self.max_attempts));
