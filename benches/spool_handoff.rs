@@ -6,8 +6,8 @@
 //! machine hits both alike, and reports medians and their ratio:
 //! - `per-step`: `Spool::publish` each output (file fsync, folder fsync), `enqueue_many` the
 //!   follow-ups (ticket fsync, folder fsync), `Spool::complete` (ticket fsync, folder fsync);
-//! - `batched`: what the runner does: `OutputBatch::write` + `Spool::complete_batch` (protocol.rs
-//!   step 4: the last output folder fsync batched with the tickets' fsyncs).
+//! - `batched`: what the runner does: `OutputBatch::write` (each output durable when written) +
+//!   `Spool::complete_batch` (protocol.rs step 4: follow-up and done tickets fsynced in one batch).
 //!
 //! `cargo bench --bench spool_handoff [-- --jobs N --reps R --threads 1,2,4,8 --baseline-synthetic PATH]`
 //! `--baseline-synthetic` adds process rows for an older `frispool-synthetic` build, interleaved
