@@ -4,23 +4,21 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use frispool_pipeline::compressor::CompressorStage;
-use frispool_pipeline::setup;
+use frispool_pipeline::setup::{self, KeyArgs};
 use frispool_spool::runner::{self, RunnerArgs};
 
 #[derive(Parser)]
 #[command(name = "frispool-compressor", about = "Compressor: turns scheduler proofs into final proofs and enqueues their submission")]
 struct Cli {
-    /// Build every circuit instead of loading the prover keys from the spool's keys/ (slow; for keys folders
-    /// written before prover keys existed). The built protocol must still equal the keys' manifest.
-    #[arg(long)]
-    rebuild_keys: bool,
+    #[command(flatten)]
+    keys: KeyArgs,
     #[command(flatten)]
     runner: RunnerArgs,
 }
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let keys = match setup::serve_with_keys(&mut cli.runner, cli.rebuild_keys) {
+    let keys = match setup::serve_with_keys(&mut cli.runner, &cli.keys) {
         Ok((_, keys)) => keys,
         Err(e) => {
             eprintln!("frispool-compressor: error: {e}");

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use frispool_pipeline::setup;
+use frispool_pipeline::setup::{self, KeyArgs};
 use frispool_pipeline::prover::{Backend, ProverStage};
 use frispool_spool::runner::{self, RunnerArgs};
 
@@ -19,10 +19,8 @@ enum BackendArg {
 struct Cli {
     #[arg(long, value_enum, default_value = "cpu")]
     backend: BackendArg,
-    /// Build every circuit instead of loading the prover keys from the spool's keys/ (slow; for keys folders
-    /// written before prover keys existed). The built protocol must still equal the keys' manifest.
-    #[arg(long)]
-    rebuild_keys: bool,
+    #[command(flatten)]
+    keys: KeyArgs,
     #[command(flatten)]
     runner: RunnerArgs,
 }
@@ -30,7 +28,7 @@ struct Cli {
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
     let started = Instant::now();
-    let keys = match setup::serve_with_keys(&mut cli.runner, cli.rebuild_keys) {
+    let keys = match setup::serve_with_keys(&mut cli.runner, &cli.keys) {
         Ok((_, keys)) => keys,
         Err(e) => {
             eprintln!("frispool-prover: error: {e}");

@@ -63,16 +63,26 @@ pub fn common_shape(basics: &[BasicKey]) -> Result<CommonCircuitData<F, D>> {
     Err(AggError::ShapeNotConverged(SHAPE_ROUNDS))
 }
 
+/// The basic circuit types must be distinct and of a combination the scheduler can check.
+fn check_basics(basics: &[BasicKey]) -> Result<()> {
+    for (i, b) in basics.iter().enumerate() {
+        if basics[..i].iter().any(|o| o.circuit_type == b.circuit_type) {
+            return Err(AggError::DuplicateType(b.circuit_type));
+        }
+    }
+    crate::scheduler::check_types(basics.iter().map(|b| b.circuit_type))
+}
+
+/// One tip slot per leaf, in the leaves' order.
+fn tip_slots(leaves: &[LeafCircuit]) -> Vec<TipSlot<'_>> {
+    leaves.iter().map(|l| TipSlot { circuit_type: l.circuit_type, leaf: &l.data.verifier_only }).collect()
+}
+
 impl AggregationKeys {
     /// Build every aggregation circuit for `basics` (deterministic: the same basic keys give the same
     /// aggregation keys).
     pub fn build(basics: &[BasicKey]) -> Result<Self> {
-        for (i, b) in basics.iter().enumerate() {
-            if basics[..i].iter().any(|o| o.circuit_type == b.circuit_type) {
-                return Err(AggError::DuplicateType(b.circuit_type));
-            }
-        }
-        crate::scheduler::check_types(basics.iter().map(|b| b.circuit_type))?;
+        check_basics(basics)?;
         let common = common_shape(basics)?;
         let target = Shape::of(&common);
         let leaves = basics
@@ -84,13 +94,7 @@ impl AggregationKeys {
             })
             .collect::<Result<Vec<_>>>()?;
         let node = NodeCircuit::build(&common)?;
-        let slots: Vec<TipSlot> = leaves
-            .iter()
-            .map(|l| TipSlot {
-                circuit_type: l.circuit_type,
-                leaf: &l.data.verifier_only,
-            })
-            .collect();
+        let slots = tip_slots(&leaves);
         let tip = TipCircuit::build(&slots, &node.data.verifier_only, &common)?;
         let scheduler = SchedulerCircuit::build(&tip)?;
         Ok(AggregationKeys {
@@ -112,12 +116,7 @@ impl AggregationKeys {
         tip: CircuitData<F, C, D>,
         scheduler: CircuitData<F, C, D>,
     ) -> Result<Self> {
-        for (i, b) in basics.iter().enumerate() {
-            if basics[..i].iter().any(|o| o.circuit_type == b.circuit_type) {
-                return Err(AggError::DuplicateType(b.circuit_type));
-            }
-        }
-        crate::scheduler::check_types(basics.iter().map(|b| b.circuit_type))?;
+        check_basics(basics)?;
         if leaves.len() != basics.len() {
             return Err(AggError::KeyMismatch {
                 circuit: "leaf",
@@ -134,13 +133,7 @@ impl AggregationKeys {
                 LeafCircuit::from_data(b.circuit_type, b.common, b.verifier, data)
             })
             .collect::<Result<Vec<_>>>()?;
-        let slots: Vec<TipSlot> = leaves
-            .iter()
-            .map(|l| TipSlot {
-                circuit_type: l.circuit_type,
-                leaf: &l.data.verifier_only,
-            })
-            .collect();
+        let slots = tip_slots(&leaves);
         let tip = TipCircuit::from_data(&slots, &node.data.verifier_only, &common, tip)?;
         let scheduler = SchedulerCircuit::from_data(&tip, scheduler)?;
         Ok(AggregationKeys {

@@ -9,6 +9,15 @@ use thiserror::Error;
 
 use crate::keystore::{self, KeyError};
 
+/// The key flags of the stages that prove (prover, compressor).
+#[derive(clap::Args, Clone, Debug)]
+pub struct KeyArgs {
+    /// Build every circuit instead of loading the prover keys from the spool's keys/ (slow; for keys folders
+    /// written before prover keys existed). The built protocol must still equal the keys' manifest.
+    #[arg(long)]
+    pub rebuild_keys: bool,
+}
+
 #[derive(Debug, Error)]
 pub enum SetupError {
     #[error(transparent)]
@@ -34,11 +43,11 @@ pub fn serve(args: &mut RunnerArgs) -> Result<Spool, SetupError> {
     Ok(spool)
 }
 
-/// [`serve`], then the keys: loaded from the spool's `keys/`, or built when `rebuild` (slow; for keys
-/// folders without prover keys), checked against the manifest either way.
-pub fn serve_with_keys(args: &mut RunnerArgs, rebuild: bool) -> Result<(Spool, ProtocolKeys), SetupError> {
+/// [`serve`], then the keys: loaded from the spool's `keys/`, or built with `--rebuild-keys`, checked
+/// against the manifest either way.
+pub fn serve_with_keys(args: &mut RunnerArgs, keys: &KeyArgs) -> Result<(Spool, ProtocolKeys), SetupError> {
     let spool = serve(args)?;
     let dir = spool.keys_dir();
-    let keys = if rebuild { keystore::build_checked(&dir)? } else { keystore::load(&dir)? };
+    let keys = if keys.rebuild_keys { keystore::build_checked(&dir)? } else { keystore::load(&dir)? };
     Ok((spool, keys))
 }
