@@ -320,15 +320,6 @@ impl FinalVerifier {
     }
 }
 
-/// The stored plan of a block with `instances` per circuit type.
-pub fn plan_for(block: u64, instances: &[(CircuitType, u64)]) -> PlanWire {
-    PlanWire {
-        format: WIRE_FORMAT,
-        block,
-        instances: instances.iter().map(|(t, n)| (t.name().to_string(), *n)).collect(),
-    }
-}
-
 /// Verifies a stored proof with a verifier key read from disk (`frispool verify`): no prover data needed.
 pub fn verify_with_key(vd: &VerifierCircuitData<F, C, D>, wire: &ProofWire) -> Result<(), ApiError> {
     let proof = decode_proof(&wire.circuit, &wire.proof, &vd.common)?;

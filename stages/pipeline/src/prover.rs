@@ -2,7 +2,7 @@
 //! and unblocks the next round (idempotently: by the group's deterministic key).
 
 use frispool_circuits::api::{ApiError, WitnessWire};
-use frispool_circuits::{ProofWire, ProtocolKeys};
+use frispool_circuits::ProtocolKeys;
 use frispool_spool::{ArtifactKind, Handler, JobContext, JobError, Queue, UnblockSweep};
 
 use crate::jobs;
@@ -65,9 +65,4 @@ impl Handler for ProverStage {
 /// Bad witnesses and foreign proofs never prove on a retry: they fail at once, with the reason.
 pub(crate) fn api_error(key: &frispool_spool::JobKey, e: ApiError) -> JobError {
     JobError::permanent(key, "proving refused").because(e)
-}
-
-/// Checks a stored proof with its circuit's verifier key (used by `frispool verify`).
-pub fn verify_proof(keys: &ProtocolKeys, proof: &ProofWire) -> Result<(), ApiError> {
-    keys.verify(proof)
 }

@@ -394,10 +394,6 @@ impl<'s> OutputBatch<'s> {
         Ok(out)
     }
 
-    pub fn refs(&self) -> &[OutputRef] {
-        &self.refs
-    }
-
     pub(crate) fn into_refs(self) -> Vec<OutputRef> {
         self.refs
     }
