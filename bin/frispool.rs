@@ -113,7 +113,10 @@ fn run(cli: Cli) -> Result<u8> {
                         format!("{} {}/{}{failed}", q.queue, q.in_progress.count, q.queued.count)
                     })
                     .collect();
-                println!("{}", if busy.is_empty() { "idle".to_string() } else { busy.join("  ") });
+                let line = if busy.is_empty() { "idle".to_string() } else { busy.join("  ") };
+                // A full spool stalls every worker (they hand jobs back and wait): say so on the progress line.
+                let full = if report.space == Some(frispool_spool::fault::SpaceLevel::Full) { "FULL disk  " } else { "" };
+                println!("{full}{line}");
             } else if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -137,6 +137,14 @@ impl ArtifactError {
     pub fn is_permanent(&self) -> bool {
         !matches!(self.problem, ArtifactProblem::Io(_))
     }
+
+    /// The infrastructure fault behind an I/O error (a full disk, EIO, …): not the job's doing.
+    pub fn infra(&self) -> Option<crate::fault::InfraFault> {
+        match &self.problem {
+            ArtifactProblem::Io(e) => crate::fault::InfraFault::of_io(e),
+            _ => None,
+        }
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(io::Error) -> ArtifactError + '_ {

@@ -68,6 +68,11 @@ impl SpoolError {
             _ => exit::TEMPFAIL,
         }
     }
+
+    /// The infrastructure fault behind this error, if any (typed: the errno in the chain).
+    pub fn infra(&self) -> Option<crate::fault::InfraFault> {
+        crate::fault::InfraFault::in_chain(self)
+    }
 }
 
 /// `map_err` helper that names the operation and the file.

@@ -38,17 +38,23 @@ pub fn unique_name() -> String {
 }
 
 /// Creates `path` (which must not exist), writes `bytes`, and fsyncs the file before closing.
+/// On failure the half-written file is removed (a full disk must not leave torn files behind).
 pub fn write_new_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+    write_new(path, bytes)?.sync_all().inspect_err(|_| drop(fs::remove_file(path)))
 }
 
 /// Creates `path` (which must not exist) and writes `bytes`, leaving the fsync to the caller.
+/// On failure the half-written file is removed.
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<File> {
     let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
-    f.write_all(bytes)?;
-    Ok(f)
+    match f.write_all(bytes) {
+        Ok(()) => Ok(f),
+        Err(e) => {
+            drop(f);
+            let _ = fs::remove_file(path);
+            Err(e)
+        }
+    }
 }
 
 /// fsyncs files concurrently (a few threads), so a batch costs about one journal commit instead

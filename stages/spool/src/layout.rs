@@ -60,7 +60,10 @@ impl Spool {
             fsx::fsync_dir(&p).map_err(io_err("fsync", &p))?;
         }
         fsx::fsync_dir(&root).map_err(io_err("fsync", &root))?;
-        Spool::open(root)
+        let spool = Spool::open(root)?;
+        // Allocated now, while there is room, so a worker can record a fault on a full disk.
+        let _ = spool.prepare_fault_record();
+        Ok(spool)
     }
 
     pub fn root(&self) -> &Path {

@@ -3,8 +3,10 @@
 //! write-once, bincode payloads) that this crate reads and writes.
 
 pub mod artifact;
+mod claim;
 pub mod clock;
 pub mod error;
+pub mod fault;
 mod fsx;
 pub mod key;
 pub mod layout;
@@ -19,6 +21,7 @@ pub mod watch;
 
 pub use artifact::{ArtifactError, ArtifactKind, ArtifactProblem, Header, MappedArtifact, OutputBatch};
 pub use error::{exit, SpoolError};
+pub use fault::{FsSpace, InfraFault};
 pub use key::{JobKey, KeyParseError};
 pub use layout::Spool;
 pub use protocol::{Claimed, Claimer, Enqueued, FailOutcome};

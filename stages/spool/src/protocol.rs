@@ -6,8 +6,11 @@
 //! 1. Enqueue: ticket → `tmp/`, fsync; `link()` to `queued/<key>` (EEXIST: already enqueued);
 //!    unlink the tmp name; fsync `queued/`. A batch fsyncs all its tickets together, then each
 //!    touched `queued/` once.
-//! 2. Claim: `rename(queued/<key>, in_progress/<key>@host.pid.attempt)`; ENOENT with the target
-//!    present is a retransmitted NFS rename that won.
+//! 2. Claim: touch `queued/<key>` (times = NULL: the file server's clock; ENOENT: another worker
+//!    won), then `rename(queued/<key>, in_progress/<key>@host.pid.attempt)`; ENOENT with the target
+//!    present is a retransmitted NFS rename that won. A rename keeps the mtime, so without the
+//!    touch the in_progress name would carry the time the job waited in the queue, and a recover
+//!    before the first heartbeat would judge a live lease stale. The lease starts at the claim.
 //! 3. Heartbeat: touch the in_progress ticket every lease/3.
 //! 4. Complete (`JobContext` + `complete_batch`), in this order:
 //!    a. each output: tmp → fsync → link (write-once, EEXIST with equal bytes is a retry) →
@@ -30,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::clock::{now_unix_ms, rfc3339};
 use crate::error::{io_err, Result, SpoolError};
@@ -263,6 +266,12 @@ impl Spool {
         let src = self.queued_path(q, &seen.key);
         let mut holder = Holder { key: seen.key.clone(), host: fsx::hostname().to_string(), pid: std::process::id(), attempt: seen.attempt + 1 };
         let mut dst = self.state_dir(q, State::InProgress).join(holder.file_name());
+        // The lease starts here, not when the ticket was queued: see step 2 at the top.
+        match fsx::touch(&src) {
+            Ok(()) => {}
+            Err(e) if fsx::is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(io_err("touching before claim", &src)(e)),
+        }
         match fs::rename(&src, &dst) {
             Ok(()) => {}
             // On NFS a retransmitted rename can report ENOENT although the first one succeeded:
@@ -271,7 +280,15 @@ impl Spool {
             Err(e) if fsx::is_not_found(&e) => {}
             Err(e) => return Err(io_err("claiming", &src)(e)),
         }
-        let ticket = Ticket::read(&dst)?;
+        let ticket = match Ticket::read(&dst) {
+            Ok(t) => t,
+            Err(e) => {
+                // Not ours to judge (EIO, a stale handle…): hand it back unspent rather than leave
+                // a lease nobody heartbeats. A malformed ticket is quarantined on the next listing.
+                let _ = fs::rename(&dst, &src);
+                return Err(e);
+            }
+        };
         if ticket.attempt + 1 != holder.attempt {
             holder.attempt = ticket.attempt + 1;
             let fixed = self.state_dir(q, State::InProgress).join(holder.file_name());
@@ -397,8 +414,16 @@ impl Spool {
         let err_path = failed.join(format!("{}.err", t.key));
         let tmp = self.tmp_dir(q).join(fsx::unique_name());
         fsx::write_new_synced(&tmp, err_text.as_bytes()).map_err(io_err("writing error file", &tmp))?;
-        fs::rename(&tmp, &err_path).map_err(io_err("writing error file", &err_path))?;
-        self.rewrite_and_move(q, held, t, &failed.join(t.key.to_string()))
+        if let Err(e) = fs::rename(&tmp, &err_path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_err("writing error file", &err_path)(e));
+        }
+        let moved = self.rewrite_and_move(q, held, t, &failed.join(t.key.to_string()));
+        if moved.is_err() && held.exists() {
+            // The ticket stayed where it was (a full disk, say): no `.err` without its ticket.
+            let _ = fs::remove_file(&err_path);
+        }
+        moved
     }
 
     /// Clean shutdown: the ticket goes back to `queued/` unchanged — the attempt is not spent.
@@ -484,277 +509,8 @@ impl Drop for Heartbeat {
     }
 }
 
-/// Picks the next job of one queue in claim order for one protocol version. Keeps the last listing
-/// so a claim costs a rename, not a directory scan; relists when it runs dry or grows old.
-pub struct Claimer {
-    pub queue: Queue,
-    pub protocol: String,
-    pending: BTreeSet<JobKey>,
-    listed_at: Option<Instant>,
-    pub relist_every: Duration,
-    /// Other protocol versions' tickets, by name → inode: skipped without re-reading until replaced.
-    foreign: HashMap<String, u64>,
-    /// Malformed tickets moved to failed/ so far.
-    pub quarantined: u64,
-}
-
-impl Claimer {
-    pub fn new(queue: Queue, protocol: &str) -> Claimer {
-        Claimer {
-            queue,
-            protocol: protocol.to_string(),
-            pending: BTreeSet::new(),
-            listed_at: None,
-            relist_every: Duration::from_millis(1000),
-            foreign: HashMap::new(),
-            quarantined: 0,
-        }
-    }
-
-    /// Tells the claimer about a job this process just enqueued in its own queue.
-    pub fn hint(&mut self, key: JobKey) {
-        self.pending.insert(key);
-    }
-
-    /// Forgets the listing, so the next claim rescans (after a wake-up).
-    pub fn invalidate(&mut self) {
-        self.listed_at = None;
-    }
-
-    fn relist(&mut self, spool: &Spool) -> Result<()> {
-        let dir = spool.state_dir(self.queue, State::Queued);
-        let names = fsx::list(&dir).map_err(io_err("listing", &dir))?;
-        self.pending.clear();
-        let mut live = HashMap::new();
-        for (name, ino) in names {
-            if self.foreign.get(&name) == Some(&ino) {
-                live.insert(name, ino);
-                continue;
-            }
-            match name.parse::<JobKey>() {
-                Ok(k) => {
-                    self.pending.insert(k);
-                }
-                Err(e) => self.quarantine(spool, &name, &e.to_string())?,
-            }
-        }
-        self.foreign = live;
-        self.listed_at = Some(Instant::now());
-        Ok(())
-    }
-
-    /// Claims the next job; `Ok(None)` when nothing claimable is queued.
-    pub fn next(&mut self, spool: &Spool) -> Result<Option<Claimed>> {
-        let stale = self.listed_at.is_none_or(|t| t.elapsed() >= self.relist_every);
-        if stale {
-            self.relist(spool)?;
-        }
-        let mut relisted = stale;
-        loop {
-            let Some(key) = self.pending.pop_first() else {
-                if relisted {
-                    return Ok(None);
-                }
-                self.relist(spool)?;
-                relisted = true;
-                continue;
-            };
-            let path = spool.queued_path(self.queue, &key);
-            let bytes = match fs::read(&path) {
-                Ok(b) => b,
-                Err(e) if fsx::is_not_found(&e) => continue,
-                Err(e) => return Err(io_err("reading ticket", &path)(e)),
-            };
-            let seen = match Ticket::parse(&path, &bytes) {
-                Ok(t) if t.key == key && t.queue == self.queue => t,
-                Ok(t) => {
-                    let why = format!("ticket says key {} queue {}, but lies at {}", t.key, t.queue, path.display());
-                    self.quarantine(spool, &key.to_string(), &why)?;
-                    continue;
-                }
-                Err(e) => {
-                    self.quarantine(spool, &key.to_string(), &crate::error::chain(&e))?;
-                    continue;
-                }
-            };
-            if seen.protocol != self.protocol {
-                use std::os::unix::fs::MetadataExt;
-                if let Ok(m) = fs::metadata(&path) {
-                    self.foreign.insert(key.to_string(), m.ino());
-                }
-                continue;
-            }
-            if let Some(c) = spool.try_claim(self.queue, &seen)? {
-                return Ok(Some(c));
-            }
-        }
-    }
-
-    /// A ticket that cannot be a job (bad name or content) is claimed and moved to `failed/` with
-    /// a `.err` naming it, so it is visible and nothing is silently dropped.
-    fn quarantine(&mut self, spool: &Spool, name: &str, reason: &str) -> Result<()> {
-        let q = self.queue;
-        let src = spool.state_dir(q, State::Queued).join(name);
-        let held = spool.state_dir(q, State::InProgress).join(format!("{name}@{}.{}.0", fsx::hostname(), std::process::id()));
-        match fs::rename(&src, &held) {
-            Ok(()) => {}
-            Err(e) if fsx::is_not_found(&e) => return Ok(()),
-            Err(e) => return Err(io_err("claiming malformed ticket", &src)(e)),
-        }
-        let failed = spool.state_dir(q, State::Failed);
-        let text = format!("malformed ticket {} (queue {q}): {reason}\nthe file is kept as failed/{name}\n", src.display());
-        let tmp = spool.tmp_dir(q).join(fsx::unique_name());
-        fsx::write_new_synced(&tmp, text.as_bytes()).map_err(io_err("writing error file", &tmp))?;
-        let err_path = failed.join(format!("{name}.err"));
-        fs::rename(&tmp, &err_path).map_err(io_err("writing error file", &err_path))?;
-        fs::rename(&held, failed.join(name)).map_err(io_err("moving malformed ticket", &held))?;
-        fsx::fsync_dir(&failed).map_err(io_err("fsync", &failed))?;
-        eprintln!("frispool: moved malformed ticket {} to failed/: {}", src.display(), reason.lines().next().unwrap_or(""));
-        self.quarantined += 1;
-        Ok(())
-    }
-}
+pub use crate::claim::Claimer;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn setup() -> (tempfile::TempDir, Spool) {
-        let d = tempfile::tempdir().unwrap();
-        let s = Spool::init(d.path()).unwrap();
-        (d, s)
-    }
-
-    fn ticket(k: &str, proto: &str, max: u32) -> Ticket {
-        Ticket::new(Queue::Prove, k.parse().unwrap(), proto, vec![], max)
-    }
-
-    #[test]
-    fn holder_names_round_trip_with_dotted_hosts() {
-        let h = Holder { key: "b00000001.r0.main.d0.g0000".parse().unwrap(), host: "node1.cluster.local".into(), pid: 42, attempt: 3 };
-        assert_eq!(Holder::parse(&h.file_name()), Some(h));
-        assert_eq!(Holder::parse("b00000001.r0.main.d0.g0000"), None);
-    }
-
-    #[test]
-    fn enqueue_is_idempotent_and_claims_follow_order() {
-        let (_d, s) = setup();
-        let keys = ["b00000002.r0.main.d0.g0000", "b00000001.r0.main.d0.g0001", "b00000009.r1.main.d0.g0000"];
-        for k in keys {
-            assert_eq!(s.enqueue(&ticket(k, "v1", 3)).unwrap(), Enqueued::New);
-        }
-        assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Queued));
-        let mut c = Claimer::new(Queue::Prove, "v1");
-        let got: Vec<String> = std::iter::from_fn(|| c.next(&s).unwrap()).map(|j| {
-            assert_eq!(s.enqueue(&j.ticket).unwrap(), Enqueued::Already(State::InProgress));
-            let k = j.key().to_string();
-            s.complete(&j, vec![]).unwrap();
-            k
-        }).collect();
-        assert_eq!(got, vec![keys[2], keys[1], keys[0]]);
-        assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Done));
-        let done = Ticket::read(&s.state_dir(Queue::Prove, State::Done).join(keys[0])).unwrap();
-        assert_eq!(done.done.unwrap().attempt, 1);
-    }
-
-    #[test]
-    fn threads_of_one_process_never_claim_the_same_job() {
-        let (_d, s) = setup();
-        let tickets: Vec<Ticket> = (0..200).map(|g| ticket(&format!("b00000001.r0.main.d0.g{g:04}"), "v1", 3)).collect();
-        s.enqueue_many(&tickets).unwrap();
-        let claimed = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|sc| {
-            for _ in 0..4 {
-                sc.spawn(|| {
-                    let mut c = Claimer::new(Queue::Prove, "v1");
-                    while let Some(j) = c.next(&s).unwrap() {
-                        s.complete(&j, vec![]).unwrap();
-                        claimed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    }
-                });
-            }
-        });
-        assert_eq!(claimed.into_inner(), 200);
-    }
-
-    #[test]
-    fn complete_batch_publishes_outputs_enqueues_follow_ups_then_marks_done() {
-        let (_d, s) = setup();
-        let k = "b00000001.r0.main.d0.g0000";
-        s.enqueue(&ticket(k, "v1", 3)).unwrap();
-        let mut c = Claimer::new(Queue::Prove, "v1");
-        let j = c.next(&s).unwrap().unwrap();
-        let mut outs = OutputBatch::new(&s);
-        let a = outs.write("artifacts/b00000001/a", crate::ArtifactKind::Synthetic, &1u64).unwrap();
-        // Visible as soon as write returns (a handler may check for its own output).
-        assert!(s.artifact_exists(&a.path));
-        let b = outs.write("artifacts/b00000002/b", crate::ArtifactKind::Synthetic, &2u64).unwrap();
-        let next = Ticket::new(Queue::Wvg, "b00000001.r1.main.d0.g0000".parse().unwrap(), "v1", vec![b.path.clone()], 3);
-        let again = Ticket::new(Queue::Prove, k.parse().unwrap(), "v1", vec![], 3);
-        let got = s.complete_batch(&j, outs, &[next.clone(), again]).unwrap();
-        assert_eq!(got, vec![Enqueued::New, Enqueued::Already(State::InProgress)]);
-        assert!(s.queued_path(Queue::Wvg, &next.key).exists());
-        let done = Ticket::read(&s.state_dir(Queue::Prove, State::Done).join(k)).unwrap();
-        assert_eq!(done.done.unwrap().outputs, vec![a, b]);
-        assert!(s.holders(Queue::Prove).unwrap().is_empty());
-        for q in [Queue::Prove, Queue::Wvg] {
-            assert_eq!(fs::read_dir(s.tmp_dir(q)).unwrap().count(), 0, "{q}/tmp left behind");
-        }
-        assert_eq!(fs::read_dir(s.artifact_tmp_dir()).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn complete_batch_after_a_lost_lease_records_nothing_and_leaves_no_tmp() {
-        let (_d, s) = setup();
-        let k = "b00000001.r0.main.d0.g0000";
-        s.enqueue(&ticket(k, "v1", 3)).unwrap();
-        let mut c = Claimer::new(Queue::Prove, "v1");
-        let j = c.next(&s).unwrap().unwrap();
-        // A recover took the ticket away meanwhile.
-        fs::rename(&j.path, s.queued_path(Queue::Prove, j.key())).unwrap();
-        let e = s.complete_batch(&j, OutputBatch::new(&s), &[]).unwrap_err();
-        assert!(matches!(e, SpoolError::LeaseLost { .. }), "{e}");
-        assert!(!s.state_dir(Queue::Prove, State::Done).join(k).exists());
-        assert_eq!(fs::read_dir(s.tmp_dir(Queue::Prove)).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn fail_counts_attempts_then_fails_with_err_file_and_release_spends_nothing() {
-        let (_d, s) = setup();
-        let k = "b00000001.r0.main.d0.g0000";
-        s.enqueue(&ticket(k, "v1", 2)).unwrap();
-        let mut c = Claimer::new(Queue::Prove, "v1");
-        let j = c.next(&s).unwrap().unwrap();
-        assert!(j.path.to_string_lossy().ends_with(".1"));
-        s.release(&j).unwrap();
-        c.invalidate();
-        let j = c.next(&s).unwrap().unwrap();
-        assert_eq!(j.attempt, 1, "release must not spend an attempt");
-        assert_eq!(s.fail(&j, "boom\n  caused by: disk", false).unwrap(), FailOutcome::Requeued(1));
-        c.invalidate();
-        let j = c.next(&s).unwrap().unwrap();
-        assert_eq!(j.attempt, 2);
-        assert_eq!(s.fail(&j, "boom again\n  caused by: disk", false).unwrap(), FailOutcome::Failed);
-        let err = fs::read_to_string(s.state_dir(Queue::Prove, State::Failed).join(format!("{k}.err"))).unwrap();
-        assert!(err.contains("attempt 2 of 2") && err.contains("caused by: disk"), "{err}");
-        let (q, from) = s.requeue(&k.parse().unwrap(), None).unwrap();
-        assert_eq!((q, from), (Queue::Prove, State::Failed));
-        c.invalidate();
-        assert_eq!(c.next(&s).unwrap().unwrap().attempt, 1);
-    }
-
-    #[test]
-    fn other_protocol_versions_are_left_alone_and_junk_is_quarantined() {
-        let (_d, s) = setup();
-        s.enqueue(&ticket("b00000001.r0.main.d0.g0000", "v2", 3)).unwrap();
-        fs::write(s.state_dir(Queue::Prove, State::Queued).join("notes.txt"), "hi").unwrap();
-        fs::write(s.state_dir(Queue::Prove, State::Queued).join("b00000003.r0.main.d0.g0000"), "{oops").unwrap();
-        let mut c = Claimer::new(Queue::Prove, "v1");
-        assert!(c.next(&s).unwrap().is_none());
-        assert_eq!(c.quarantined, 2);
-        assert!(s.queued_path(Queue::Prove, &"b00000001.r0.main.d0.g0000".parse().unwrap()).exists());
-        let err = fs::read_to_string(s.state_dir(Queue::Prove, State::Failed).join("b00000003.r0.main.d0.g0000.err")).unwrap();
-        assert!(err.contains("malformed ticket JSON"), "{err}");
-        assert!(s.state_dir(Queue::Prove, State::Failed).join("notes.txt").exists());
-    }
-}
+#[path = "protocol_tests.rs"]
+mod tests;

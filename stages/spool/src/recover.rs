@@ -100,8 +100,14 @@ fn recover_leases(spool: &Spool, q: Queue, now: SystemTime, opts: &RecoverOption
                 // Unreadable content: keep the bytes, but out of the way and explained.
                 let failed = spool.state_dir(q, State::Failed);
                 let err_path = failed.join(format!("{name_key}.err"));
-                fs::write(&err_path, format!("stale in_progress ticket {} is unreadable:\n{}\n", held.display(), crate::error::chain(&e)))
-                    .map_err(io_err("writing error file", &err_path))?;
+                let text = format!("stale in_progress ticket {} is unreadable:\n{}\n", held.display(), crate::error::chain(&e));
+                // Through tmp/ like every other write: a full disk must not leave a torn `.err`.
+                let tmp = spool.tmp_dir(q).join(fsx::unique_name());
+                fsx::write_new_synced(&tmp, text.as_bytes()).map_err(io_err("writing error file", &tmp))?;
+                if let Err(e) = fs::rename(&tmp, &err_path) {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(io_err("writing error file", &err_path)(e));
+                }
                 fs::rename(&held, failed.join(&name_key)).map_err(io_err("moving", &held))?;
                 r.failed += 1;
                 continue;
@@ -178,5 +184,26 @@ mod tests {
         assert_eq!(t.attempt, 1);
         assert!(t.errors[0].contains("lease"), "{:?}", t.errors);
         assert_eq!(s.holders(Queue::Prove).unwrap().len(), 1, "the live lease stays");
+    }
+
+    /// Issue 8 part 2: a job that waited in the queue longer than the lease, claimed just now,
+    /// is a live lease: the claim itself starts it (the queued ticket is touched before the rename).
+    #[test]
+    fn a_lease_starts_at_the_claim_not_when_the_ticket_was_queued() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Spool::init(d.path()).unwrap();
+        let key = "b00000001.r0.main.d0.g0000";
+        s.enqueue(&Ticket::new(Queue::Prove, key.parse().unwrap(), "v1", vec![], 3)).unwrap();
+        let queued = s.queued_path(Queue::Prove, &key.parse().unwrap());
+        let old = std::time::SystemTime::now() - Duration::from_secs(30);
+        fs::File::options().write(true).open(&queued).unwrap().set_modified(old).unwrap();
+        let job = Claimer::new(Queue::Prove, "v1").next(&s).unwrap().unwrap();
+        let opts = RecoverOptions { lease: Duration::from_secs(6), ..Default::default() };
+        let rep = recover(&s, &opts, &[]).unwrap();
+        assert_eq!(rep.requeued, 0, "a job claimed just now was judged stale: {rep:?}");
+        assert!(job.path.exists(), "the live job must stay in progress");
+        assert_eq!(Ticket::read(&job.path).unwrap().attempt, 0, "no attempt spent");
+        s.complete(&job, vec![]).unwrap();
+        assert_eq!(s.locate(Queue::Prove, &key.parse().unwrap()).unwrap(), Some(State::Done));
     }
 }

@@ -1,5 +1,10 @@
 //! The loop every stage shares: claim → handle → complete or fail, with leases, `--once`, watch
 //! mode and clean shutdown. A stage plugs in a small `Handler`.
+//!
+//! Infrastructure faults (a full disk, EIO, a lost file server: `fault::InfraFault`) are not the
+//! job's doing, so they never spend an attempt: the ticket goes back to `queued/` unchanged (the
+//! release of protocol step 8), the worker records the fault where `frispool status` shows it,
+//! backs off (exponential, capped) and tries again — or, under `--once`, stops with exit 75.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -13,6 +18,7 @@ use serde::Serialize;
 
 use crate::artifact::{ArtifactError, ArtifactKind, MappedArtifact, OutputBatch};
 use crate::error::{chain, exit, Result, SpoolError};
+use crate::fault::{Backoff, FaultRecord, InfraFault};
 use crate::key::JobKey;
 use crate::layout::Spool;
 use crate::protocol::{Claimed, Claimer, FailOutcome, Heartbeat};
@@ -58,6 +64,13 @@ pub struct RunnerArgs {
     /// Log every job, not only failures.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Seconds to wait after an infrastructure fault (full disk, EIO, lost file server) before
+    /// trying again; doubles on each fault in a row up to --fault-backoff-max-secs. The job goes
+    /// back to queued/ without spending an attempt.
+    #[arg(long, default_value_t = 1.0)]
+    pub fault_backoff_secs: f64,
+    #[arg(long, default_value_t = 60.0)]
+    pub fault_backoff_max_secs: f64,
 }
 
 impl RunnerArgs {
@@ -75,7 +88,14 @@ impl RunnerArgs {
             max_jobs: None,
             no_recover: false,
             verbose: false,
+            fault_backoff_secs: 1.0,
+            fault_backoff_max_secs: 60.0,
         }
+    }
+
+    pub fn fault_backoff(&self) -> Backoff {
+        let secs = |s: f64| Duration::from_secs_f64(s.clamp(0.01, 86_400.0));
+        Backoff::new(secs(self.fault_backoff_secs), secs(self.fault_backoff_max_secs))
     }
 
     pub fn lease(&self) -> Duration {
@@ -88,13 +108,17 @@ impl RunnerArgs {
 }
 
 /// Why a job failed. `permanent` errors (bad input, wrong kind) go to failed/ at once; others are
-/// retried while attempts are left. Display names the job; the source chain says the rest.
+/// retried while attempts are left; infrastructure faults spend no attempt at all. Display names
+/// the job; the source chain says the rest.
 #[derive(Debug)]
 pub struct JobError {
     pub key: String,
     pub what: String,
     pub permanent: bool,
     pub interrupted: bool,
+    /// Set by `because` from the errno in the source chain (or by `infrastructure`); wins over
+    /// `permanent`: a write that failed on a full disk says nothing about the job.
+    pub infra: Option<InfraFault>,
     pub source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -112,19 +136,27 @@ impl StdError for JobError {
 
 impl JobError {
     pub fn retryable(key: &JobKey, what: impl Into<String>) -> JobError {
-        JobError { key: key.to_string(), what: what.into(), permanent: false, interrupted: false, source: None }
+        JobError { key: key.to_string(), what: what.into(), permanent: false, interrupted: false, infra: None, source: None }
     }
 
     pub fn permanent(key: &JobKey, what: impl Into<String>) -> JobError {
         JobError { permanent: true, ..JobError::retryable(key, what) }
     }
 
+    /// Attaches the cause; an infrastructure fault anywhere in its chain marks the error as one.
     pub fn because(mut self, source: impl StdError + Send + Sync + 'static) -> JobError {
+        self.infra = self.infra.or_else(|| InfraFault::in_chain(&source));
         self.source = Some(Box::new(source));
         self
     }
 
-    /// An artifact problem: permanent unless it was an I/O error.
+    /// A fault of the filesystem or network, not of the job: handed back without spending an attempt.
+    pub fn infrastructure(key: &JobKey, what: impl Into<String>, fault: InfraFault) -> JobError {
+        JobError { infra: Some(fault), ..JobError::retryable(key, what) }
+    }
+
+    /// An artifact problem: permanent unless it was an I/O error (an infrastructure fault if
+    /// its errno says so).
     pub fn artifact(key: &JobKey, what: impl Into<String>, e: ArtifactError) -> JobError {
         let permanent = e.is_permanent();
         JobError { permanent, ..JobError::retryable(key, what) }.because(e)
@@ -229,10 +261,17 @@ pub struct RunSummary {
     pub lost_leases: u64,
     pub quarantined: u64,
     pub interrupted: bool,
+    /// Infrastructure faults met (each handed its job back unspent, then backed off).
+    pub infra_faults: u64,
+    /// `--once` stopped on this fault with work left: exit 75, retry later.
+    pub deferred: Option<InfraFault>,
 }
 
 impl RunSummary {
     pub fn exit_code(&self) -> u8 {
+        if self.deferred.is_some() && !self.interrupted {
+            return exit::TEMPFAIL;
+        }
         if self.failed + self.retried + self.quarantined > 0 && !self.interrupted {
             exit::JOB_FAILED
         } else {
@@ -257,11 +296,15 @@ pub fn run(args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
         .map_err(|e| SpoolError::Config(format!("thread pool: {e}")))?;
     let queue = handler.queue();
     let sweeps = handler.sweeps();
+    let _ = spool.prepare_fault_record();
     if !args.no_recover {
         let refs: Vec<&dyn UnblockSweep> = sweeps.iter().map(|s| s.as_ref()).collect();
-        let r = recover(&spool, &args.recover_options(), &refs)?;
-        if r != Default::default() {
-            eprintln!("frispool: recover at start: {r:?}");
+        match recover(&spool, &args.recover_options(), &refs) {
+            Ok(r) if r != Default::default() => eprintln!("frispool: recover at start: {r:?}"),
+            Ok(_) => {}
+            // A watching worker outlives the fault; cron's `recover` or the next start redoes this.
+            Err(e) if !args.once && fault_of(&spool, &e).is_some() => eprintln!("frispool: recover at start skipped: {}", chain(&e)),
+            Err(e) => return Err(e),
         }
     }
     let waker = (!args.once).then(|| {
@@ -270,6 +313,9 @@ pub fn run(args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
     let mut claimer = Claimer::new(queue, &args.protocol);
     claimer.relist_every = Duration::from_secs_f64(args.rescan_secs.clamp(0.05, 1.0));
     let mut sum = RunSummary::default();
+    // A fault left open by an earlier run is cleared by this run's first finished job.
+    let open = spool.read_fault_record().ok().flatten().filter(|r| r.cleared_unix_ms.is_none());
+    let mut faults = Faults { backoff: args.fault_backoff(), open };
     loop {
         if stop.load(Ordering::SeqCst) {
             sum.interrupted = true;
@@ -278,7 +324,20 @@ pub fn run(args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
         if args.max_jobs.is_some_and(|m| sum.done + sum.failed + sum.retried >= m) {
             break;
         }
-        let Some(claimed) = claimer.next(&spool)? else {
+        let next = match claimer.next(&spool) {
+            Ok(next) => next,
+            Err(e) => match fault_of(&spool, &e) {
+                Some(f) => {
+                    if faults.met(&spool, args, &stop, &mut sum, FaultRecord::new(f, &e, Some(queue.to_string()), None)) {
+                        break;
+                    }
+                    claimer.invalidate();
+                    continue;
+                }
+                None => return Err(e),
+            },
+        };
+        let Some(claimed) = next else {
             match &waker {
                 None => break,
                 Some(w) => {
@@ -288,10 +347,99 @@ pub fn run(args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
                 }
             }
         };
-        run_one(&spool, args, handler, &pool, &stop, claimed, &mut claimer, &mut sum)?;
+        match run_one(&spool, args, handler, &pool, &stop, claimed, &mut claimer, &mut sum)? {
+            Step::Finished => faults.cleared(&spool),
+            Step::Released => {}
+            Step::Fault(record) => {
+                if faults.met(&spool, args, &stop, &mut sum, record) {
+                    break;
+                }
+                claimer.invalidate();
+            }
+        }
     }
     sum.quarantined = claimer.quarantined;
     Ok(sum)
+}
+
+/// The infrastructure fault behind a spool error: its errno, or the spool's folders gone from
+/// under us (an unmounted filesystem turns every path into ENOENT, which alone means nothing).
+fn fault_of(spool: &Spool, e: &SpoolError) -> Option<InfraFault> {
+    e.infra().or_else(|| vanished(spool))
+}
+
+fn vanished(spool: &Spool) -> Option<InfraFault> {
+    Spool::open(spool.root()).is_err().then_some(InfraFault::Vanished)
+}
+
+/// How one claimed job ended for the loop.
+enum Step {
+    /// Done, failed or retried (an ordinary outcome was recorded), or its lease was lost.
+    Finished,
+    /// Handed back on shutdown.
+    Released,
+    /// Handed back unspent after an infrastructure fault.
+    Fault(FaultRecord),
+}
+
+/// The worker's side of infrastructure faults: back-off and the record `frispool status` reads.
+struct Faults {
+    backoff: Backoff,
+    /// The last fault recorded and not yet cleared by a finished job.
+    open: Option<FaultRecord>,
+}
+
+impl Faults {
+    /// Logs and records a fault, then waits out the back-off. True when the loop should stop
+    /// (`--once`, or a signal during the wait).
+    fn met(&mut self, spool: &Spool, args: &RunnerArgs, stop: &AtomicBool, sum: &mut RunSummary, record: FaultRecord) -> bool {
+        sum.infra_faults += 1;
+        let job = record.job.as_ref().map(|k| format!(" (job {k} back in queued/, no attempt spent)")).unwrap_or_default();
+        eprintln!("frispool: infrastructure fault: {}{job}: {}", record.fault, record.error.replace('\n', " / "));
+        // In place, so it usually works on a full disk too; if not, statvfs in `status` still shows it.
+        if let Err(e) = spool.write_fault_record(&record) {
+            eprintln!("frispool: could not record the fault in {}: {e}", spool.root().join(crate::fault::FAULT_RECORD).display());
+        }
+        let fault = record.fault;
+        self.open = Some(record);
+        if args.once {
+            sum.deferred = Some(fault);
+            return true;
+        }
+        let wait = self.backoff.step();
+        eprintln!("frispool: retrying in {:.1}s", wait.as_secs_f64());
+        let until = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < until && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50).min(until.saturating_duration_since(std::time::Instant::now())));
+        }
+        stop.load(Ordering::SeqCst)
+    }
+
+    /// A job finished: the spool works again; say so in the record. The record on disk is the
+    /// one cleared (another worker may have written a later fault over ours).
+    fn cleared(&mut self, spool: &Spool) {
+        self.backoff.reset();
+        if let Some(ours) = self.open.take() {
+            let mut r = spool.read_fault_record().ok().flatten().unwrap_or(ours);
+            if r.cleared_unix_ms.is_none() {
+                r.cleared_unix_ms = Some(crate::clock::now_unix_ms());
+                eprintln!("frispool: infrastructure fault cleared ({})", r.fault);
+                let _ = spool.write_fault_record(&r);
+            }
+        }
+    }
+}
+
+/// Gives a held ticket back unchanged after an infrastructure fault (the release of protocol
+/// step 8: a rename, which needs no free space). If even that fails, the lease runs out and
+/// `recover` requeues it.
+fn hand_back(spool: &Spool, claimed: &Claimed) {
+    if !claimed.path.exists() {
+        return; // recorded after all (only a last fsync failed), or taken by a recover
+    }
+    if let Err(e) = spool.release(claimed) {
+        eprintln!("frispool: job {}: could not hand the ticket back ({}); recover will once its lease runs out", claimed.key(), chain(&e));
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -304,7 +452,7 @@ fn run_one(
     claimed: Claimed,
     claimer: &mut Claimer,
     sum: &mut RunSummary,
-) -> Result<()> {
+) -> Result<Step> {
     let heartbeat = Heartbeat::start(claimed.path.clone(), args.lease() / 3);
     let mut ctx = JobContext { spool, claimed: &claimed, pool, stop, args, outputs: OutputBatch::new(spool), follow_ups: Vec::new() };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.handle(&mut ctx)))
@@ -321,7 +469,13 @@ fn run_one(
         eprintln!("frispool: shutdown: returned {key} to queued/");
         sum.interrupted = true;
         stop.store(true, Ordering::SeqCst);
-        return Ok(());
+        return Ok(Step::Released);
+    }
+    if let Err(e) = &result {
+        if let Some(f) = e.infra.or_else(|| vanished(spool)) {
+            hand_back(spool, &claimed);
+            return Ok(Step::Fault(FaultRecord::new(f, e, Some(claimed.queue.to_string()), Some(key))));
+        }
     }
     let step = match result {
         Ok(()) => {
@@ -349,12 +503,22 @@ fn run_one(
         }
     };
     match step {
+        Ok(()) => Ok(Step::Finished),
         Err(SpoolError::LeaseLost { key, path }) => {
             eprintln!("frispool: job {key}: lease lost ({} was recovered as stale); not recording this run", path.display());
             sum.lost_leases += 1;
-            Ok(())
+            Ok(Step::Finished)
         }
-        other => other,
+        // The outcome could not be recorded (a full disk while writing the done ticket, say):
+        // nothing half-done is visible (tmp files are removed), so the job goes back unspent and
+        // its re-run republishes identical outputs.
+        Err(e) => match fault_of(spool, &e) {
+            Some(f) => {
+                hand_back(spool, &claimed);
+                Ok(Step::Fault(FaultRecord::new(f, &e, Some(claimed.queue.to_string()), Some(key))))
+            }
+            None => Err(e),
+        },
     }
 }
 
@@ -362,8 +526,10 @@ fn run_one(
 pub fn exit_code(result: &Result<RunSummary>) -> u8 {
     match result {
         Ok(s) => {
+            let faults = if s.infra_faults > 0 { format!(", {} infrastructure faults (no attempt spent)", s.infra_faults) } else { String::new() };
+            let deferred = s.deferred.map(|f| format!(", stopped: {f}; retry later")).unwrap_or_default();
             eprintln!(
-                "frispool: {} done, {} failed, {} retried, {} malformed{}",
+                "frispool: {} done, {} failed, {} retried, {} malformed{faults}{deferred}{}",
                 s.done,
                 s.failed,
                 s.retried,

@@ -1,5 +1,6 @@
-//! `frispool status`: counts and oldest age per queue and state, as a table, JSON, or
-//! node_exporter textfile metrics.
+//! `frispool status`: counts and oldest age per queue and state, the spool filesystem's free
+//! space and the last infrastructure fault, as a table, JSON, or node_exporter textfile metrics.
+//! Taking it writes nothing but the clock probe's mtime, so it works on a full disk.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -9,6 +10,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::error::{io_err, Result};
+use crate::fault::{FaultRecord, FsSpace, SpaceLevel};
 use crate::fsx;
 use crate::layout::Spool;
 use crate::queue::{Queue, State};
@@ -48,6 +50,13 @@ pub struct StatusReport {
     pub spool: String,
     pub fs_time_unix_ms: u64,
     pub queues: Vec<QueueStatus>,
+    /// statvfs of the spool root (None if even that failed: see `filesystem_error`).
+    pub filesystem: Option<FsSpace>,
+    pub space: Option<SpaceLevel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filesystem_error: Option<String>,
+    /// The last infrastructure fault a worker recorded (`.infra-fault`), cleared or not.
+    pub last_infra_fault: Option<FaultRecord>,
 }
 
 fn count(dir: &Path, now: SystemTime, skip_err: bool) -> Result<(StateCount, Vec<(SystemTime, String)>)> {
@@ -70,7 +79,9 @@ fn count(dir: &Path, now: SystemTime, skip_err: bool) -> Result<(StateCount, Vec
 }
 
 pub fn status(spool: &Spool) -> Result<StatusReport> {
-    let now = spool.fs_now()?;
+    // The probe's mtime is the clock leases are judged by; a read-only spool cannot touch it,
+    // and status must still answer then.
+    let now = spool.fs_now().unwrap_or_else(|_| SystemTime::now());
     let mut queues = Vec::new();
     for q in Queue::ALL {
         let (queued, _) = count(&spool.state_dir(q, State::Queued), now, false)?;
@@ -93,7 +104,24 @@ pub fn status(spool: &Spool) -> Result<StatusReport> {
         queues.push(QueueStatus { queue: q, queued, in_progress, done, failed, tmp_files, recent_failures });
     }
     let fs_time_unix_ms = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    Ok(StatusReport { spool: spool.root().display().to_string(), fs_time_unix_ms, queues })
+    let (filesystem, filesystem_error) = match FsSpace::of(spool.root()) {
+        Ok(f) => (Some(f), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let space = filesystem.as_ref().map(FsSpace::level);
+    let last_infra_fault = spool.read_fault_record().ok().flatten();
+    Ok(StatusReport { spool: spool.root().display().to_string(), fs_time_unix_ms, queues, filesystem, space, filesystem_error, last_infra_fault })
+}
+
+fn bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[u]) }
 }
 
 fn age(c: &StateCount) -> String {
@@ -105,9 +133,42 @@ impl StatusReport {
         self.queues.iter().map(|q| q.get(s).count).sum()
     }
 
+    /// One line on the spool's filesystem: free space, and FULL / LOW when it is short.
+    pub fn space_line(&self) -> String {
+        let Some(f) = &self.filesystem else {
+            return format!("filesystem: statvfs failed: {}", self.filesystem_error.as_deref().unwrap_or("?"));
+        };
+        let pct = if f.size_bytes > 0 { 100.0 * f.avail_bytes as f64 / f.size_bytes as f64 } else { 0.0 };
+        let inodes = if f.inodes > 0 { format!(", {} of {} inodes free", f.avail_inodes, f.inodes) } else { String::new() };
+        let ro = if f.read_only { ", read-only" } else { "" };
+        let warn = match f.level() {
+            SpaceLevel::Full => " — FULL: workers hand their jobs back (no attempt spent) and wait until space is freed",
+            SpaceLevel::Low => " — LOW on space",
+            SpaceLevel::Ok => "",
+        };
+        format!("filesystem: {} free of {} ({pct:.1}%){inodes}{ro}{warn}", bytes(f.avail_bytes), bytes(f.size_bytes))
+    }
+
+    /// The last infrastructure fault, with its age by the filesystem's clock, or None.
+    pub fn fault_line(&self) -> Option<String> {
+        let r = self.last_infra_fault.as_ref()?;
+        let ago = self.fs_time_unix_ms.saturating_sub(r.at_unix_ms) / 1000;
+        let errno = r.errno.map(|n| format!(" (errno {n})")).unwrap_or_default();
+        let job = r.job.as_ref().map(|j| format!(", job {j}")).unwrap_or_default();
+        let state = match r.cleared_unix_ms {
+            Some(ms) => format!("cleared {}", crate::clock::rfc3339(ms)),
+            None => "NOT cleared yet".to_string(),
+        };
+        let first = r.error.lines().last().unwrap_or("").trim().trim_start_matches("caused by: ");
+        Some(format!("last infrastructure fault: {}{errno} at {} ({ago}s ago) on {}.{}{job}: {first}; {state}", r.fault, r.at, r.host, r.pid))
+    }
+
     /// A table for people; queues with nothing in them are folded into one line.
     pub fn render(&self) -> String {
-        let mut out = format!("spool {}\n", self.spool);
+        let mut out = format!("spool {}\n{}\n", self.spool, self.space_line());
+        if let Some(l) = self.fault_line() {
+            let _ = writeln!(out, "{l}");
+        }
         let _ = writeln!(out, "{:<18} {:>8} {:>6} {:>8} {:>6} {:>8} {:>6} {:>8} {:>4}", "queue", "queued", "oldest", "running", "oldest", "done", "failed", "oldest", "tmp");
         let mut idle = Vec::new();
         for q in &self.queues {
@@ -157,6 +218,22 @@ impl StatusReport {
         for q in &self.queues {
             let _ = writeln!(out, "frispool_tmp_files{{queue=\"{}\"}} {}", q.queue, q.tmp_files);
         }
+        if let Some(f) = &self.filesystem {
+            out.push_str("# HELP frispool_fs_size_bytes Size of the spool's filesystem.\n# TYPE frispool_fs_size_bytes gauge\n");
+            let _ = writeln!(out, "frispool_fs_size_bytes {}", f.size_bytes);
+            out.push_str("# HELP frispool_fs_avail_bytes Free bytes on the spool's filesystem (for unprivileged writers).\n# TYPE frispool_fs_avail_bytes gauge\n");
+            let _ = writeln!(out, "frispool_fs_avail_bytes {}", f.avail_bytes);
+            out.push_str("# HELP frispool_fs_avail_inodes Free inodes on the spool's filesystem.\n# TYPE frispool_fs_avail_inodes gauge\n");
+            let _ = writeln!(out, "frispool_fs_avail_inodes {}", f.avail_inodes);
+            out.push_str("# HELP frispool_fs_full 1 when the spool's filesystem is full (workers back off), else 0.\n# TYPE frispool_fs_full gauge\n");
+            let _ = writeln!(out, "frispool_fs_full {}", u8::from(f.level() == SpaceLevel::Full));
+        }
+        if let Some(r) = &self.last_infra_fault {
+            out.push_str("# HELP frispool_infra_fault_time_seconds When a worker last met an infrastructure fault.\n# TYPE frispool_infra_fault_time_seconds gauge\n");
+            let _ = writeln!(out, "frispool_infra_fault_time_seconds {:.3}", r.at_unix_ms as f64 / 1000.0);
+            out.push_str("# HELP frispool_infra_fault_open 1 while the last infrastructure fault is not cleared by a finished job.\n# TYPE frispool_infra_fault_open gauge\n");
+            let _ = writeln!(out, "frispool_infra_fault_open {}", u8::from(r.cleared_unix_ms.is_none()));
+        }
         out.push_str("# HELP frispool_status_time_seconds Filesystem time when this status was taken.\n# TYPE frispool_status_time_seconds gauge\n");
         let _ = writeln!(out, "frispool_status_time_seconds {:.3}", self.fs_time_unix_ms as f64 / 1000.0);
         out
@@ -188,6 +265,8 @@ mod tests {
         let r = status(&s).unwrap();
         assert_eq!(r.total(State::Queued), 1);
         assert!(r.render().contains("wvg"));
+        assert!(r.render().contains("filesystem: "), "{}", r.render());
+        assert!(r.fault_line().is_none());
         let prom = r.prometheus();
         assert!(prom.contains("frispool_jobs{queue=\"wvg\",state=\"queued\"} 1"), "{prom}");
         let out = d.path().join("m.prom");
