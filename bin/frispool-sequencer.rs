@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -40,6 +41,27 @@ struct Produce {
     transactions: Option<PathBuf>,
 }
 
+/// The HTTP server's limits against slow or hostile clients.
+#[derive(clap::Args)]
+struct HttpLimits {
+    /// Open connections served at once; one more is answered 503 and closed.
+    #[arg(long, default_value_t = ServerConfig::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Request bodies received or checked at once (each up to --max-body in memory); one more gets 503.
+    #[arg(long, default_value_t = ServerConfig::DEFAULT_MAX_UPLOADS)]
+    max_uploads: usize,
+    /// A request head (request line and headers) must arrive within this many seconds; this also closes
+    /// an idle kept-alive connection.
+    #[arg(long, default_value_t = ServerConfig::DEFAULT_HEADER_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// A request body must arrive within this many seconds of its head, or the answer is 408.
+    #[arg(long, default_value_t = ServerConfig::DEFAULT_BODY_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+    /// A connection with no request in hand and no byte moving for this many seconds is closed.
+    #[arg(long, default_value_t = ServerConfig::DEFAULT_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_secs: u64,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Produce blocks into the store, then exit.
@@ -57,8 +79,11 @@ enum Cmd {
         /// Largest request body accepted, in bytes.
         #[arg(long, default_value_t = 16 << 20)]
         max_body: usize,
+        /// Proof checks run at once (on the server's blocking pool).
         #[arg(long, default_value_t = 4)]
         threads: usize,
+        #[command(flatten)]
+        http: HttpLimits,
         #[command(flatten)]
         produce: Produce,
     },
@@ -115,13 +140,23 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Serve { listen, keys, handout_timeout_secs, max_body, threads, produce: p } => {
+        Cmd::Serve { listen, keys, handout_timeout_secs, max_body, threads, http, produce: p } => {
             produce(&mut store, &p)?;
             let check = proof_check(&keys)?;
             let encode: BlockEncoder = Box::new(|block| {
                 artifact::encode(Path::new("proof_generation_data"), ArtifactKind::BlockInput, block).map_err(|e| e.to_string())
             });
-            let config = ServerConfig { addr: listen, handout_timeout_ms: handout_timeout_secs * 1000, max_body, threads };
+            let config = ServerConfig {
+                addr: listen,
+                handout_timeout_ms: handout_timeout_secs * 1000,
+                max_body,
+                threads,
+                max_connections: http.max_connections,
+                max_uploads: http.max_uploads,
+                header_timeout: Duration::from_secs(http.header_timeout_secs),
+                body_timeout: Duration::from_secs(http.body_timeout_secs),
+                idle_timeout: Duration::from_secs(http.idle_timeout_secs),
+            };
             let handle = serve(store, check, encode, config).with_context(|| format!("listening on {listen}"))?;
             println!("frispool-sequencer: listening on http://{}", handle.addr());
             handle.join();

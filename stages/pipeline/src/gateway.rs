@@ -43,6 +43,16 @@ impl GatewayError {
     }
 }
 
+/// The longest a connection attempt to the sequencer may take, whatever the overall timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP client of both stages. ureq's `timeout` is one deadline for the whole request (writing the
+/// body, waiting for and reading the answer); the connect has its own limit (ureq's default is 30 s, which
+/// would outlast a shorter overall timeout), so it gets the smaller of the two.
+fn http_agent(timeout: Duration) -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout_connect(timeout.min(CONNECT_TIMEOUT)).timeout(timeout).build()
+}
+
 pub struct Gateway {
     pub base_url: String,
     pub protocol: String,
@@ -56,7 +66,7 @@ impl Gateway {
             base_url: base_url.trim_end_matches('/').to_string(),
             protocol: protocol.to_string(),
             max_attempts,
-            agent: ureq::AgentBuilder::new().timeout(timeout).build(),
+            agent: http_agent(timeout),
         }
     }
 
@@ -110,7 +120,7 @@ impl SubmitStage {
         SubmitStage {
             base_url: base_url.trim_end_matches('/').to_string(),
             retry_for,
-            agent: ureq::AgentBuilder::new().timeout(timeout).build(),
+            agent: http_agent(timeout),
         }
     }
 }

@@ -16,5 +16,5 @@ use frispool_rollup::BlockHeader;
 /// goes back to the client in a 400 answer.
 pub type ProofCheck = Box<dyn Fn(&BlockHeader, &[u8]) -> Result<(), String> + Send + Sync>;
 
-pub use server::{serve, ServerHandle};
+pub use server::{serve, ServerConfig, ServerHandle};
 pub use store::{BlockRecord, BlockStatus, Store, StoreError};

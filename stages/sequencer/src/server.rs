@@ -1,19 +1,53 @@
-//! The sequencer's HTTP API (a real server on loopback by default, `tiny_http`).
+//! The sequencer's HTTP API (a real server on loopback by default: HTTP/1.1 on `hyper`, async on `tokio`).
 //!
 //! | request                        | answer                                                                  |
 //! |--------------------------------|-------------------------------------------------------------------------|
 //! | `GET /proof_generation_data`   | 200 + a block-input artifact (header, transactions, Merkle witnesses); 204 when none is due |
-//! | `POST /submit_proof/{block}`   | 200 + the block's record when the proof verifies; 400 + reason when not; 404 unknown block; 413 too large |
+//! | `POST /submit_proof/{block}`   | 200 + the block's record when the proof verifies; 400 + reason when not; 404 unknown block; 413 too large; 408 body too slow; 503 too many uploads at once |
 //! | `GET /blocks/{n}`              | 200 + the block's status record (JSON); 404 unknown                      |
 //!
 //! Anything else gets 404 or 405 with a one-line reason. A bad request never takes the server down.
+//!
+//! Hostile clients, and what they get:
+//! - A declared `Content-Length` above [`ServerConfig::max_body`]: 413 at once, before anything is allocated
+//!   or read; the connection is closed (after discarding up to [`DRAIN_LIMIT`] bytes within the body timeout,
+//!   so that a client that writes its whole body before it reads sees the 413 and not a reset). A chunked body
+//!   is counted while it is read and cut off at the limit the same way.
+//! - A `Content-Length` that is no number, negative, beyond `u64`, or two that disagree: hyper answers 400;
+//!   one within `u64` but beyond hyper's own maximum (2^64 − 2 and up): hyper answers 431. Request lines of
+//!   another HTTP version (`HTTP/2.0`), bad methods, URIs and header lines: 400; headers over 64 KiB: 431.
+//!   hyper closes the connection after each of these (its answers carry no reason text).
+//! - Request head slower than [`ServerConfig::header_timeout`] (counted from when the server starts waiting
+//!   for it, so it also bounds an idle keep-alive connection): closed without an answer.
+//! - A body that has not fully arrived [`ServerConfig::body_timeout`] after its head: 408, closed.
+//! - No byte moving either way for [`ServerConfig::idle_timeout`] while no request is being handled (a client
+//!   that stopped reading its answer, an idle keep-alive): closed.
+//! - More than [`ServerConfig::max_connections`] open connections: the new one gets a canned 503 and is
+//!   closed; the accept loop never waits for a slot.
+//! - More than [`ServerConfig::max_uploads`] request bodies being received or checked at once: 503 at once.
+//!
+//! Every 4xx/5xx answer closes its connection. No thread is held by a client: connections are tasks on two
+//! reactor threads; the store and the proof check (blocking: filesystem, CPU) run on tokio's blocking pool,
+//! at most [`ServerConfig::threads`] proof checks at a time.
 
-use std::io::Read;
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use tiny_http::{Header, Method, Request, Response, Server};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Bytes, Incoming};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, EXPECT};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::store::{Store, StoreError};
 use crate::ProofCheck;
@@ -27,8 +61,56 @@ pub struct ServerConfig {
     pub handout_timeout_ms: u64,
     /// Largest accepted request body.
     pub max_body: usize,
+    /// Proof checks run at once (on tokio's blocking pool, which gets this many threads plus a few for the
+    /// store).
     pub threads: usize,
+    /// Open connections served at once; one more gets 503 and is closed.
+    pub max_connections: usize,
+    /// Request bodies received or checked at once (each may hold up to `max_body` bytes); one more gets 503.
+    pub max_uploads: usize,
+    /// The whole request head must arrive within this, counted from when the server waits for it.
+    pub header_timeout: Duration,
+    /// The whole request body must arrive within this, counted from its head.
+    pub body_timeout: Duration,
+    /// A connection with no request in hand and no byte moving either way for this long is closed.
+    pub idle_timeout: Duration,
 }
+
+impl ServerConfig {
+    pub const DEFAULT_MAX_BODY: usize = 16 << 20;
+    pub const DEFAULT_THREADS: usize = 4;
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+    pub const DEFAULT_MAX_UPLOADS: usize = 16;
+    pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// A configuration with the defaults above and a 600 s hand-out timeout.
+    pub fn new(addr: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            addr,
+            handout_timeout_ms: 600_000,
+            max_body: Self::DEFAULT_MAX_BODY,
+            threads: Self::DEFAULT_THREADS,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            max_uploads: Self::DEFAULT_MAX_UPLOADS,
+            header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
+            body_timeout: Self::DEFAULT_BODY_TIMEOUT,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// The most of a refused body read and discarded (within the body timeout) so that its sender still gets
+/// the answer; a body declared larger than this is not read at all and its connection is closed at once.
+pub const DRAIN_LIMIT: u64 = 256 << 20;
+
+/// Largest request head (request line and headers); hyper answers 431 beyond it.
+const MAX_HEAD: usize = 64 << 10;
+/// How long a stopping server waits for its open connections to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// Connections beyond the limit that are being told 503 at once; beyond these they are dropped unanswered.
+const MAX_REFUSING: usize = 256;
 
 struct Shared {
     store: Mutex<Store>,
@@ -36,12 +118,15 @@ struct Shared {
     encode: BlockEncoder,
     handout_timeout_ms: u64,
     max_body: usize,
+    body_timeout: Duration,
+    uploads: Arc<Semaphore>,
+    checks: Arc<Semaphore>,
 }
 
 pub struct ServerHandle {
     addr: SocketAddr,
-    server: Arc<Server>,
-    threads: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    thread: JoinHandle<()>,
 }
 
 impl ServerHandle {
@@ -49,22 +134,15 @@ impl ServerHandle {
         self.addr
     }
 
-    /// Stops accepting requests and waits for the worker threads.
+    /// Stops accepting connections, lets open ones finish (a short grace), and waits for the server thread.
     pub fn shutdown(self) {
-        self.server.unblock();
-        for _ in 1..self.threads.len() {
-            self.server.unblock();
-        }
-        for t in self.threads {
-            let _ = t.join();
-        }
+        let _ = self.stop.send(true);
+        let _ = self.thread.join();
     }
 
-    /// Blocks until the server stops (it stops only on [`ServerHandle::shutdown`] or a fatal listener error).
+    /// Blocks until the server stops (it stops only on [`ServerHandle::shutdown`]).
     pub fn join(self) {
-        for t in self.threads {
-            let _ = t.join();
-        }
+        let _ = self.thread.join();
     }
 }
 
@@ -74,27 +152,261 @@ pub fn serve(
     encode: BlockEncoder,
     config: ServerConfig,
 ) -> std::io::Result<ServerHandle> {
-    let server = Arc::new(Server::http(config.addr).map_err(std::io::Error::other)?);
-    let addr = server.server_addr().to_ip().ok_or_else(|| std::io::Error::other("not an IP listener"))?;
+    let threads = config.threads.max(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(threads + 4)
+        .thread_name("sequencer-http")
+        .enable_io()
+        .enable_time()
+        .build()?;
+    let listener = std::net::TcpListener::bind(config.addr)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let listener = {
+        let _guard = runtime.enter();
+        tokio::net::TcpListener::from_std(listener)?
+    };
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
         check,
         encode,
         handout_timeout_ms: config.handout_timeout_ms,
         max_body: config.max_body,
+        body_timeout: config.body_timeout,
+        uploads: Arc::new(Semaphore::new(config.max_uploads.max(1))),
+        checks: Arc::new(Semaphore::new(threads)),
     });
-    let threads = (0..config.threads.max(1))
-        .map(|_| {
-            let server = Arc::clone(&server);
-            let shared = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    handle(&shared, request);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout)
+        .keep_alive(true)
+        .half_close(false)
+        .max_buf_size(MAX_HEAD)
+        .max_headers(64);
+    let limits = Limits { http, idle_timeout: config.idle_timeout, max_connections: config.max_connections.max(1) };
+    let (stop, stop_rx) = watch::channel(false);
+    let thread = std::thread::Builder::new().name("sequencer-http".into()).spawn(move || {
+        runtime.block_on(accept_loop(listener, shared, limits, stop_rx));
+        runtime.shutdown_timeout(Duration::from_secs(1));
+    })?;
+    Ok(ServerHandle { addr, stop, thread })
+}
+
+struct Limits {
+    http: hyper::server::conn::http1::Builder,
+    idle_timeout: Duration,
+    max_connections: usize,
+}
+
+/// Resolves once the handle asks the server to stop (never, if the handle is dropped without asking).
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow_and_update() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    limits: Limits,
+    stop: watch::Receiver<bool>,
+) {
+    let limits = Arc::new(limits);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+    let mut last_error_report: Option<Instant> = None;
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stopped(stop.clone()) => break,
+        };
+        match accepted {
+            Ok((stream, _peer)) => {
+                let _ = stream.set_nodelay(true);
+                match Arc::clone(&slots).try_acquire_owned() {
+                    Ok(slot) => {
+                        tokio::spawn(connection(stream, Arc::clone(&shared), Arc::clone(&limits), slot, stop.clone()));
+                    }
+                    Err(_) => {
+                        if let Ok(permit) = Arc::clone(&refusing).try_acquire_owned() {
+                            tokio::spawn(refuse(stream, permit));
+                        }
+                    }
                 }
-            })
+            }
+            Err(e) => {
+                // Out of descriptors, or a connection reset before it was accepted: never fatal. Say so
+                // at most once a second, and give the open connections a moment to finish.
+                if last_error_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                    eprintln!("frispool-sequencer: accept failed: {e}");
+                    last_error_report = Some(Instant::now());
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    drop(listener);
+    // Connections saw the same stop signal and are winding down; wait a little for them.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_millis(500), slots.acquire_many(limits.max_connections as u32))
+        .await;
+}
+
+/// A connection beyond the limit: a canned 503, then close. Whatever the client sent is read and discarded
+/// for a moment first, so that the close does not turn into a reset that destroys the answer in flight.
+async fn refuse(mut stream: TcpStream, _permit: OwnedSemaphorePermit) {
+    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
+connection: close\r\ncontent-length: 21\r\n\r\ntoo many connections\n";
+    let sent = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(BUSY).await?;
+        stream.shutdown().await
+    })
+    .await;
+    if !matches!(sent, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(Duration::from_millis(250), async {
+        let mut buf = [0u8; 4096];
+        let mut read = 0usize;
+        while read < (64 << 10) {
+            match stream.read(&mut buf).await? {
+                0 => break,
+                n => read += n,
+            }
+        }
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
+}
+
+/// When bytes last moved on a connection, and whether a request is being handled on it.
+struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+    busy: AtomicUsize,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity { start: Instant::now(), last_ms: AtomicU64::new(0), busy: AtomicUsize::new(0) }
+    }
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+    fn touch(&self) {
+        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+    fn busy(self: &Arc<Self>) -> BusyGuard {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        BusyGuard(Arc::clone(self))
+    }
+    /// Resolves when the connection has been idle (no request in hand, no byte moved) for `limit`.
+    async fn idle_for(&self, limit: Duration) {
+        let limit_ms = limit.as_millis() as u64;
+        loop {
+            let wait = if self.busy.load(Ordering::SeqCst) > 0 {
+                limit_ms
+            } else {
+                let idle = self.now_ms().saturating_sub(self.last_ms.load(Ordering::Relaxed));
+                if idle >= limit_ms {
+                    return;
+                }
+                limit_ms - idle
+            };
+            tokio::time::sleep(Duration::from_millis(wait.max(10))).await;
+        }
+    }
+}
+
+/// A request being handled; the idle clock starts again when it is dropped.
+struct BusyGuard(Arc<Activity>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A TCP stream that records when bytes last moved.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        poll
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        poll
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    limits: Arc<Limits>,
+    _slot: OwnedSemaphorePermit,
+    stop: watch::Receiver<bool>,
+) {
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(Watched { inner: stream, activity: Arc::clone(&activity) });
+    let service = {
+        let activity = Arc::clone(&activity);
+        service_fn(move |request| {
+            let shared = Arc::clone(&shared);
+            let busy = activity.busy();
+            async move { Ok::<_, Infallible>(handle(shared, request, busy).await) }
         })
-        .collect();
-    Ok(ServerHandle { addr, server, threads })
+    };
+    let conn = limits.http.serve_connection(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        // Errors here are the client's (reset, parse error already answered, header timeout): nothing to do.
+        _ = conn.as_mut() => return,
+        _ = activity.idle_for(limits.idle_timeout) => return,
+        _ = stopped(stop) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
 }
 
 /// An answer before it is sent: status, content type, body.
@@ -111,24 +423,52 @@ impl Answer {
         body.push(b'\n');
         Answer(200, "application/json", body)
     }
+    fn internal(what: &str) -> Answer {
+        Answer::text(500, format!("internal error: {what}"))
+    }
 }
 
-fn handle(shared: &Shared, mut request: Request) {
-    let method = request.method().clone();
-    let url = request.url().to_string();
-    let path = url.split('?').next().unwrap_or("").to_string();
+fn response(answer: Answer) -> Response<Full<Bytes>> {
+    let Answer(status, content_type, body) = answer;
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if status >= 400 {
+        response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// The request body, if it was not consumed: what to do with it once the answer is decided.
+enum Rest {
+    /// Nothing left to read (no body, or it was read whole).
+    Done,
+    /// Read and discard what the client still sends (bounded), so that it sees the answer.
+    Drain(Incoming),
+    /// Do not read any more of it: the connection closes right after the answer.
+    Abandon,
+}
+
+async fn handle(shared: Arc<Shared>, request: Request<Incoming>, busy: BusyGuard) -> Response<Full<Bytes>> {
+    let received = Instant::now();
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = parts.method.clone();
+    let mut body = Some(body);
     let answer = match (segments.as_slice(), &method) {
-        (["proof_generation_data"], Method::Get) => proof_generation_data(shared),
-        (["submit_proof", n], Method::Post) => match parse_block(n) {
-            Ok(n) => match read_body(&mut request, shared.max_body) {
-                Ok(body) => submit_proof(shared, n, &body),
-                Err(a) => a,
-            },
+        (["proof_generation_data"], &Method::GET) => blocking(&shared, proof_generation_data).await,
+        (["submit_proof", n], &Method::POST) => match parse_block(n) {
+            Ok(n) => {
+                let body = body.take().expect("body not taken yet");
+                let (answer, rest) = upload(&shared, n, body, &parts.headers, received).await;
+                body_rest(rest, &shared, received, busy);
+                return response(answer);
+            }
             Err(a) => a,
         },
-        (["blocks", n], Method::Get) => match parse_block(n) {
-            Ok(n) => block_status(shared, n),
+        (["blocks", n], &Method::GET) => match parse_block(n) {
+            Ok(n) => blocking(&shared, move |s| block_status(s, n)).await,
             Err(a) => a,
         },
         (["proof_generation_data"], _) | (["submit_proof", _], _) | (["blocks", _], _) => {
@@ -136,40 +476,121 @@ fn handle(shared: &Shared, mut request: Request) {
         }
         _ => Answer::text(404, format!("no such endpoint: {path}")),
     };
-    let Answer(status, content_type, body) = answer;
-    let response = Response::from_data(body)
-        .with_status_code(status)
-        .with_header(Header::from_bytes("Content-Type", content_type).expect("static header"));
-    // The client may have gone away; nothing to do about it here.
-    let _ = request.respond(response);
+    let body = body.take().expect("body not taken yet");
+    let rest = if body.is_end_stream() {
+        Rest::Done
+    } else if declared_len(&body).is_some_and(|n| n > DRAIN_LIMIT) || expects_continue(&parts.headers) {
+        Rest::Abandon
+    } else {
+        Rest::Drain(body)
+    };
+    let mut answer = response(answer);
+    if !matches!(rest, Rest::Done) {
+        // A body this server did not read: the connection cannot carry another request.
+        answer.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    body_rest(rest, &shared, received, busy);
+    answer
+}
+
+/// Disposes of an unread request body: a drain runs as its own task (holding the connection busy) so the
+/// answer goes out at once.
+fn body_rest(rest: Rest, shared: &Shared, received: Instant, busy: BusyGuard) {
+    if let Rest::Drain(body) = rest {
+        let deadline = received + shared.body_timeout;
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout_at(deadline.into(), drain(body)).await;
+            drop(busy);
+        });
+    }
+}
+
+async fn drain(mut body: Incoming) {
+    let mut read = 0u64;
+    while read <= DRAIN_LIMIT {
+        match body.frame().await {
+            Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => return,
+        }
+    }
+}
+
+fn declared_len(body: &Incoming) -> Option<u64> {
+    body.size_hint().exact()
+}
+
+fn expects_continue(headers: &hyper::HeaderMap) -> bool {
+    headers.get(EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
+/// Runs store or proof-check work on tokio's blocking pool.
+async fn blocking(shared: &Arc<Shared>, work: impl FnOnce(&Shared) -> Answer + Send + 'static) -> Answer {
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || work(&shared)).await.unwrap_or_else(|_| Answer::internal("the handler panicked"))
 }
 
 fn parse_block(s: &str) -> Result<u64, Answer> {
     s.parse::<u64>().map_err(|_| Answer::text(400, format!("{s:?} is not a block number")))
 }
 
-fn read_body(request: &mut Request, max: usize) -> Result<Vec<u8>, Answer> {
-    if request.body_length().is_some_and(|n| n > max) {
-        return Err(Answer::text(413, format!("body larger than {max} bytes")));
+/// `POST /submit_proof/{n}`: the body, limited before anything is allocated and bounded in time, then the
+/// check. Returns the answer and what to do with any part of the body not read.
+async fn upload(
+    shared: &Arc<Shared>,
+    number: u64,
+    mut body: Incoming,
+    headers: &hyper::HeaderMap,
+    received: Instant,
+) -> (Answer, Rest) {
+    let max = shared.max_body;
+    let too_large = || Answer::text(413, format!("body larger than {max} bytes"));
+    let unread = |body: Incoming| {
+        if body.is_end_stream() {
+            Rest::Done
+        } else if declared_len(&body).is_some_and(|n| n > DRAIN_LIMIT) || expects_continue(headers) {
+            Rest::Abandon
+        } else {
+            Rest::Drain(body)
+        }
+    };
+    let declared = declared_len(&body);
+    if declared.is_some_and(|n| n > max as u64) {
+        return (too_large(), unread(body));
     }
-    let mut body = Vec::new();
-    let reader = request.as_reader();
-    reader
-        .take(max as u64 + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| Answer::text(400, format!("cannot read the body: {e}")))?;
-    if body.len() > max {
-        // A client writes its whole body before it reads the answer: closing on it now would give it a
-        // broken pipe instead of the 413. Discard the rest first (bounded; tiny_http itself drains a body
-        // with a Content-Length, this is for chunked ones).
-        let _ = std::io::copy(&mut reader.take(DRAIN_LIMIT), &mut std::io::sink());
-        return Err(Answer::text(413, format!("body larger than {max} bytes")));
+    let Ok(_upload) = Arc::clone(&shared.uploads).try_acquire_owned() else {
+        return (Answer::text(503, "busy: too many uploads at once, try again"), unread(body));
+    };
+    let deadline = received + shared.body_timeout;
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    let read = tokio::time::timeout_at(deadline.into(), async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Answer::text(400, format!("cannot read the body: {e}")))?;
+            if let Some(data) = frame.data_ref() {
+                if bytes.len() + data.len() > max {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(data);
+            }
+        }
+        Ok(())
+    })
+    .await;
+    match read {
+        Err(_elapsed) => {
+            let secs = shared.body_timeout.as_secs_f64();
+            return (Answer::text(408, format!("the body did not arrive within {secs} s")), Rest::Abandon);
+        }
+        Ok(Err(answer)) => {
+            let rest = if answer.0 == 413 { unread(body) } else { Rest::Abandon };
+            return (answer, rest);
+        }
+        Ok(Ok(())) => {}
     }
-    Ok(body)
+    let Ok(_check) = Arc::clone(&shared.checks).acquire_owned().await else {
+        return (Answer::internal("the check pool is closed"), Rest::Done);
+    };
+    (blocking(shared, move |s| submit_proof(s, number, &bytes)).await, Rest::Done)
 }
-
-/// The most of an oversized chunked body read and discarded so that its sender still gets the 413.
-const DRAIN_LIMIT: u64 = 256 << 20;
 
 fn store_error(e: StoreError) -> Answer {
     match e {
