@@ -135,6 +135,16 @@ impl Drop for TmpfsSpool {
     }
 }
 
+/// A watching worker, killed if the test ends early (it would never stop by itself).
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
@@ -218,13 +228,13 @@ fn a_watching_worker_backs_off_and_resumes_when_space_returns() {
     t.s.seed(20, &["--bytes", FILLER]);
     t.fill_leaving(5 * 19 * PAGE);
     let log = t.outside.path().join("worker.log");
-    let mut worker = Command::new(SYNTH)
+    let mut worker = Reaped(Command::new(SYNTH)
         .args(["work", "--threads", "1", "--iterations", "16", "--rescan-secs", "0.2"])
         .args(["--fault-backoff-secs", "0.1", "--fault-backoff-max-secs", "0.4"])
         .env("FRISPOOL_SPOOL", t.s.path())
         .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
         .spawn()
-        .unwrap();
+        .unwrap());
     let read_log = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
     let until = |what: &str, f: &dyn Fn() -> bool| {
         let t0 = Instant::now();
@@ -246,8 +256,8 @@ fn a_watching_worker_backs_off_and_resumes_when_space_returns() {
     t.free();
     until("the batch to finish", &|| t.s.count(Queue::Prove, State::Done) == 20);
     // SAFETY: plain kill(2) of our own child.
-    unsafe { libc::kill(worker.id() as libc::pid_t, libc::SIGTERM) };
-    let status = worker.wait().unwrap();
+    unsafe { libc::kill(worker.0.id() as libc::pid_t, libc::SIGTERM) };
+    let status = worker.0.wait().unwrap();
     let text = read_log(&log);
     assert!(status.success(), "worker: {status:?}\n{text}");
     assert!(text.contains("infrastructure fault cleared"), "{text}");
