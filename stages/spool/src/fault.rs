@@ -196,9 +196,16 @@ impl FsSpace {
 /// The fault record's file at the spool root. It is allocated once at its full size and then
 /// always overwritten in place, so a worker can still record a fault when the disk is full
 /// (an in-place write needs no new block; not so on copy-on-write filesystems, where the record
-/// is best-effort like everywhere else).
+/// is best-effort like everywhere else). Its content is always JSON padded with spaces (`{}`
+/// before the first fault), so `cat`, `jq` and `frispool inspect` read it as it is.
 pub const FAULT_RECORD: &str = ".infra-fault";
 const RECORD_LEN: usize = 4096;
+const NO_FAULT: &[u8] = b"{}\n";
+
+fn padded(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.resize(RECORD_LEN, b' ');
+    bytes
+}
 
 /// The last infrastructure fault a worker met, and whether it got past it since.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,7 +255,7 @@ impl Spool {
             return Ok(());
         }
         let tmp = self.root().join(format!(".{FAULT_RECORD}.{}", fsx::unique_name()));
-        fsx::write_new_synced(&tmp, &[b' '; RECORD_LEN])?;
+        fsx::write_new_synced(&tmp, &padded(NO_FAULT.to_vec()))?;
         // link, not rename: a record another worker wrote meanwhile stays.
         let linked = fsx::link_noclobber(&tmp, &path);
         let _ = fs::remove_file(&tmp);
@@ -259,7 +266,7 @@ impl Spool {
     pub fn write_fault_record(&self, r: &FaultRecord) -> io::Result<()> {
         let mut bytes = serde_json::to_vec(r).map_err(io::Error::other)?;
         bytes.push(b'\n');
-        bytes.resize(RECORD_LEN, b' ');
+        let bytes = padded(bytes);
         let f = OpenOptions::new().write(true).open(self.root().join(FAULT_RECORD))?;
         f.write_all_at(&bytes, 0)?;
         f.sync_data()
@@ -274,7 +281,7 @@ impl Spool {
         };
         let text = String::from_utf8_lossy(&bytes);
         let text = text.trim();
-        if text.is_empty() {
+        if text.is_empty() || text.as_bytes() == NO_FAULT.trim_ascii() {
             return Ok(None);
         }
         serde_json::from_str(text).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
@@ -317,6 +324,8 @@ mod tests {
         let spool = Spool::init(d.path()).unwrap();
         assert!(FsSpace::of(d.path()).unwrap().size_bytes > 0);
         assert_eq!(spool.read_fault_record().unwrap(), None);
+        let fresh: serde_json::Value = serde_json::from_slice(&fs::read(d.path().join(FAULT_RECORD)).unwrap()).unwrap();
+        assert_eq!(fresh, serde_json::json!({}), "JSON before the first fault too");
         let e = io::Error::from_raw_os_error(libc::ENOSPC);
         let mut r = FaultRecord::new(InfraFault::NoSpace, &e, Some("prove".into()), None);
         assert_eq!(r.errno, Some(libc::ENOSPC));
