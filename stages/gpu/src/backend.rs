@@ -1,0 +1,103 @@
+//! The kernel launches, as a trait: CUDA implements it ([`crate::Gpu`]); the tests implement it
+//! with a CPU emulation of the same CUDA source.
+
+use std::sync::Arc;
+
+use plonky2::field::types::Field;
+
+use crate::error::GpuError;
+use crate::plan::NttPass;
+use crate::F;
+
+/// Which Poseidon permutation kernel (both compute plonky2's permutation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoseidonVariant {
+    /// Fast partial rounds (plonky2's `Poseidon::poseidon`), delayed reduction of dot products.
+    Fast,
+    /// `Fast` with a 32-bit carry-chain 64x64 product, fused multiply-adds, 96-bit MDS reduction
+    /// (the Merkle kernels' permutation).
+    Fast2,
+    /// Every partial round with its full constant layer and MDS (plonky2's `poseidon_naive`).
+    Naive,
+}
+
+/// Launches of the kernels in [`crate::source`], on buffers of canonical Goldilocks elements.
+/// Column-major buffers hold column c at `c << log_len`.
+pub trait Backend {
+    type Buf;
+
+    fn alloc(&self, len: usize) -> Result<Self::Buf, GpuError>;
+    /// Upload `len` elements written by `fill` (a staging buffer on CUDA).
+    fn upload_with(&self, len: usize, fill: &dyn Fn(&mut [u64])) -> Result<Self::Buf, GpuError>;
+    /// Download `buf` and hand the host copy to `read`.
+    fn download_with<R>(&self, buf: &Self::Buf, read: impl FnOnce(&[u64]) -> R) -> Result<R, GpuError>;
+    /// Overwrite `data.len()` elements of `buf` starting at `offset`.
+    fn write_at(&self, buf: &mut Self::Buf, offset: usize, data: &[u64]) -> Result<(), GpuError>;
+
+    fn ntt_pass(&self, data: &mut Self::Buf, tw: &Self::Buf, ncols: u32, log_len: u32, pass: NttPass)
+        -> Result<(), GpuError>;
+    #[allow(clippy::too_many_arguments)]
+    fn lde_expand(
+        &self,
+        coeffs_br: &Self::Buf,
+        scale: &Self::Buf,
+        n_inv: u64,
+        coeffs: &mut Self::Buf,
+        out: &mut Self::Buf,
+        ncols: u32,
+        log_n: u32,
+        rate_bits: u32,
+    ) -> Result<(), GpuError>;
+    fn merkle_leaves(
+        &self,
+        lde: &Self::Buf,
+        ncols: u32,
+        log_n: u32,
+        sub_log: u32,
+        digests: &mut Self::Buf,
+        cap: &mut Self::Buf,
+    ) -> Result<(), GpuError>;
+    fn merkle_layer(&self, digests: &mut Self::Buf, cap: &mut Self::Buf, log_n: u32, sub_log: u32, layer: u32)
+        -> Result<(), GpuError>;
+    fn transpose(&self, input: &Self::Buf, out: &mut Self::Buf, ncols: u32, len: u64) -> Result<(), GpuError>;
+    fn poseidon_batch(&self, states: &Self::Buf, out: &mut Self::Buf, count: u32, variant: PoseidonVariant)
+        -> Result<(), GpuError>;
+
+    /// Twiddles w^e, e < 2^(log_len - 1), w = plonky2's primitive 2^log_len-th root (inverted for the
+    /// inverse transform). Backends may cache them.
+    fn twiddles(&self, log_len: u32, inverse: bool) -> Result<Arc<Self::Buf>, GpuError> {
+        let t = twiddle_table(log_len, inverse);
+        Ok(Arc::new(self.upload_with(t.len(), &|d| d.copy_from_slice(&t))?))
+    }
+    /// n^-1 * shift^j, j < n = 2^log_n, shift = plonky2's coset shift. Backends may cache them.
+    fn lde_scale(&self, log_n: u32) -> Result<Arc<Self::Buf>, GpuError> {
+        let t = lde_scale_table(log_n);
+        Ok(Arc::new(self.upload_with(t.len(), &|d| d.copy_from_slice(&t))?))
+    }
+}
+
+/// Host computation of the twiddle table (see [`Backend::twiddles`]).
+pub fn twiddle_table(log_len: u32, inverse: bool) -> Vec<u64> {
+    let mut w = F::primitive_root_of_unity(log_len as usize);
+    if inverse {
+        w = w.inverse();
+    }
+    let half = if log_len == 0 { 1 } else { 1usize << (log_len - 1) };
+    w.powers().take(half).map(|x| x.to_canonical_u64_()).collect()
+}
+
+/// Host computation of the LDE scale table (see [`Backend::lde_scale`]).
+pub fn lde_scale_table(log_n: u32) -> Vec<u64> {
+    let n_inv = F::from_canonical_u64(1u64 << log_n).inverse();
+    F::coset_shift().powers().take(1usize << log_n).map(|x| (x * n_inv).to_canonical_u64_()).collect()
+}
+
+pub(crate) trait Canon {
+    fn to_canonical_u64_(&self) -> u64;
+}
+impl Canon for F {
+    fn to_canonical_u64_(&self) -> u64 {
+        use plonky2::field::types::PrimeField64;
+        self.to_canonical_u64()
+    }
+}

@@ -1,0 +1,251 @@
+//! The launch sequences: NTT, coset LDE, Merkle tree, a whole commitment, and plonky2's public
+//! `PolynomialBatch` / `MerkleTree` built from the device results. Generic over [`Backend`].
+
+use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
+use plonky2::field::types::{Field, PrimeField64, Sample};
+use plonky2::fri::oracle::{PolynomialBatch, SALT_SIZE};
+use plonky2::hash::hash_types::HashOut;
+use plonky2::hash::merkle_tree::{MerkleCap, MerkleTree};
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::plonk::config::GenericConfig;
+use rayon::prelude::*;
+
+use crate::backend::Backend;
+use crate::error::GpuError;
+use crate::plan::{ntt_plan, num_digests};
+use crate::F;
+
+/// Largest log2 of the LDE length the kernels take (32-bit bit reversal, plonky2's 2-adicity 32).
+pub const MAX_LOG_LDE: u32 = 30;
+
+/// In-place DIF NTT of `ncols` columns of 2^log_len: natural order in, bit-reversed order out.
+/// `inverse` uses the inverse root and does not scale by n^-1.
+pub fn ntt<B: Backend>(b: &B, data: &mut B::Buf, ncols: u32, log_len: u32, inverse: bool) -> Result<(), GpuError> {
+    if log_len == 0 || ncols == 0 {
+        return Ok(());
+    }
+    let tw = b.twiddles(log_len, inverse)?;
+    for pass in ntt_plan(log_len) {
+        b.ntt_pass(data, &tw, ncols, log_len, pass)?;
+    }
+    Ok(())
+}
+
+/// Coset LDE of `ncols` columns of values (2^log_n each; `values` is overwritten): returns
+/// (the LDE, column-major with `ncols + extra_cols` columns of 2^(log_n + rate_bits) in plonky2's
+/// leaf order, i.e. bit-reversed; the coefficients, column-major, natural order). The extra
+/// columns are left for the caller (salt).
+pub fn lde<B: Backend>(
+    b: &B,
+    values: &mut B::Buf,
+    ncols: u32,
+    log_n: u32,
+    rate_bits: u32,
+    extra_cols: u32,
+) -> Result<(B::Buf, B::Buf), GpuError> {
+    let n = 1usize << log_n;
+    let big = n << rate_bits;
+    ntt(b, values, ncols, log_n, true)?;
+    let mut coeffs = b.alloc(ncols as usize * n)?;
+    let mut out = b.alloc((ncols + extra_cols) as usize * big)?;
+    let scale = b.lde_scale(log_n)?;
+    let n_inv = F::from_canonical_u64(n as u64).inverse().to_canonical_u64();
+    b.lde_expand(values, &scale, n_inv, &mut coeffs, &mut out, ncols, log_n, rate_bits)?;
+    ntt(b, &mut out, ncols, log_n + rate_bits, false)?;
+    Ok((out, coeffs))
+}
+
+/// A Merkle tree on the device, in plonky2's layout: `digests` holds 4 elements per digest in
+/// `MerkleTree::digests` order, `cap` 4 per cap entry.
+pub struct DeviceTree<Buf> {
+    pub digests: Buf,
+    pub cap: Buf,
+    pub log_leaves: u32,
+    pub cap_height: u32,
+}
+
+impl<Buf> DeviceTree<Buf> {
+    pub fn num_digests(&self) -> usize {
+        num_digests(self.log_leaves, self.cap_height) as usize
+    }
+}
+
+/// Hash every row of the column-major `leaves` (ncols columns of 2^log_leaves) with
+/// `hash_or_noop` and build the tree up to the cap.
+pub fn merkle<B: Backend>(
+    b: &B,
+    leaves: &B::Buf,
+    ncols: u32,
+    log_leaves: u32,
+    cap_height: u32,
+) -> Result<DeviceTree<B::Buf>, GpuError> {
+    if cap_height > log_leaves {
+        return Err(GpuError::Unsupported(format!(
+            "cap height {cap_height} above log2 of the leaf count {log_leaves}"
+        )));
+    }
+    let sub_log = log_leaves - cap_height;
+    let nd = num_digests(log_leaves, cap_height) as usize;
+    let mut digests = b.alloc((nd * 4).max(4))?;
+    let mut cap = b.alloc(4usize << cap_height)?;
+    b.merkle_leaves(leaves, ncols, log_leaves, sub_log, &mut digests, &mut cap)?;
+    for layer in 0..sub_log {
+        b.merkle_layer(&mut digests, &mut cap, log_leaves, sub_log, layer)?;
+    }
+    Ok(DeviceTree { digests, cap, log_leaves, cap_height })
+}
+
+/// A commitment held on the device: the LDE (leaf order), the coefficients and the tree.
+pub struct DeviceCommitment<Buf> {
+    pub lde: Buf,
+    pub coeffs: Buf,
+    pub tree: DeviceTree<Buf>,
+    /// Polynomials (data columns).
+    pub ncols: u32,
+    /// Elements per leaf: ncols, plus SALT_SIZE when blinding.
+    pub leaf_width: u32,
+    pub log_n: u32,
+    pub rate_bits: u32,
+    pub blinding: bool,
+}
+
+fn check_shape(values: &[PolynomialValues<F>], rate_bits: u32, blinding: bool, cap_height: u32) -> Result<u32, GpuError> {
+    let Some(first) = values.first() else {
+        return Err(GpuError::Unsupported("no polynomials to commit to".into()));
+    };
+    let n = first.len();
+    if n == 0 || !n.is_power_of_two() {
+        return Err(GpuError::Unsupported(format!("polynomial length {n} is not a power of two")));
+    }
+    if let Some(bad) = values.iter().position(|v| v.len() != n) {
+        return Err(GpuError::Unsupported(format!(
+            "polynomial {bad} has {} values, polynomial 0 has {n}",
+            values[bad].len()
+        )));
+    }
+    let log_n = n.trailing_zeros();
+    if log_n + rate_bits > MAX_LOG_LDE {
+        return Err(GpuError::Unsupported(format!("LDE of 2^{} points is above 2^{MAX_LOG_LDE}", log_n + rate_bits)));
+    }
+    let width = values.len() + if blinding { SALT_SIZE } else { 0 };
+    if width > 65_535 {
+        return Err(GpuError::Unsupported(format!("{width} columns: at most 65535")));
+    }
+    if cap_height > log_n + rate_bits {
+        return Err(GpuError::Unsupported(format!(
+            "cap height {cap_height} above log2 of the leaf count {}",
+            log_n + rate_bits
+        )));
+    }
+    Ok(log_n)
+}
+
+/// What `PolynomialBatch::from_values(values, rate_bits, blinding, cap_height, ..)` computes, on
+/// the device: IFFT, coset shift, LDE, bit-reversed leaves, Merkle tree. With blinding, SALT_SIZE
+/// random columns (drawn on the host like plonky2's) are appended to every leaf.
+pub fn commit_values<B: Backend>(
+    b: &B,
+    values: &[PolynomialValues<F>],
+    rate_bits: u32,
+    blinding: bool,
+    cap_height: u32,
+) -> Result<DeviceCommitment<B::Buf>, GpuError> {
+    let log_n = check_shape(values, rate_bits, blinding, cap_height)?;
+    let n = 1usize << log_n;
+    let ncols = values.len() as u32;
+    let salt = if blinding { SALT_SIZE as u32 } else { 0 };
+    let mut dev_values = b.upload_with(ncols as usize * n, &|dst: &mut [u64]| {
+        dst.par_chunks_mut(n).zip(values.par_iter()).for_each(|(d, v)| {
+            for (x, y) in d.iter_mut().zip(&v.values) {
+                *x = y.to_canonical_u64();
+            }
+        })
+    })?;
+    let (mut lde_buf, coeffs) = lde(b, &mut dev_values, ncols, log_n, rate_bits, salt)?;
+    drop(dev_values);
+    let big = n << rate_bits;
+    for s in 0..salt as usize {
+        let col: Vec<u64> = F::rand_vec(big).iter().map(|x| x.to_canonical_u64()).collect();
+        b.write_at(&mut lde_buf, (ncols as usize + s) * big, &col)?;
+    }
+    let tree = merkle(b, &lde_buf, ncols + salt, log_n + rate_bits, cap_height)?;
+    Ok(DeviceCommitment {
+        lde: lde_buf,
+        coeffs,
+        tree,
+        ncols,
+        leaf_width: ncols + salt,
+        log_n,
+        rate_bits,
+        blinding,
+    })
+}
+
+fn hash_out(chunk: &[u64]) -> HashOut<F> {
+    HashOut { elements: [0, 1, 2, 3].map(|i| F::from_canonical_u64(chunk[i])) }
+}
+
+/// The digests (plonky2's `MerkleTree::digests` order) and the cap, downloaded.
+pub fn download_tree<B: Backend>(
+    b: &B,
+    t: &DeviceTree<B::Buf>,
+) -> Result<(Vec<HashOut<F>>, MerkleCap<F, PoseidonHash>), GpuError> {
+    let nd = t.num_digests();
+    let digests = if nd == 0 {
+        Vec::new()
+    } else {
+        b.download_with(&t.digests, |d| d[..nd * 4].par_chunks_exact(4).map(hash_out).collect())?
+    };
+    let cap = b.download_with(&t.cap, |d| d.chunks_exact(4).map(hash_out).collect())?;
+    Ok((digests, MerkleCap(cap)))
+}
+
+/// plonky2's public `PolynomialBatch` (coefficients, `MerkleTree { leaves, digests, cap }`) from a
+/// device commitment: the leaves are transposed on the device and downloaded.
+pub fn to_polynomial_batch<B: Backend, C>(b: &B, dc: &DeviceCommitment<B::Buf>) -> Result<PolynomialBatch<F, C, 2>, GpuError>
+where
+    C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
+{
+    let n = 1usize << dc.log_n;
+    let big = n << dc.rate_bits;
+    let w = dc.leaf_width as usize;
+    let polynomials: Vec<PolynomialCoeffs<F>> = b.download_with(&dc.coeffs, |d| {
+        d[..dc.ncols as usize * n]
+            .par_chunks_exact(n)
+            .map(|c| PolynomialCoeffs::new(c.iter().map(|&x| F::from_canonical_u64(x)).collect()))
+            .collect()
+    })?;
+    let mut rows = b.alloc(w * big)?;
+    b.transpose(&dc.lde, &mut rows, dc.leaf_width, big as u64)?;
+    let leaves: Vec<Vec<F>> = b.download_with(&rows, |d| {
+        d[..w * big]
+            .par_chunks_exact(w)
+            .map(|r| r.iter().map(|&x| F::from_canonical_u64(x)).collect())
+            .collect()
+    })?;
+    drop(rows);
+    let (digests, cap) = download_tree(b, &dc.tree)?;
+    Ok(PolynomialBatch {
+        polynomials,
+        merkle_tree: MerkleTree { leaves, digests, cap },
+        degree_log: dc.log_n as usize,
+        rate_bits: dc.rate_bits as usize,
+        blinding: dc.blinding,
+    })
+}
+
+/// The GPU twin of `PolynomialBatch::<F, C, 2>::from_values(values, rate_bits, blinding,
+/// cap_height, ..)`: equal to it (bit for bit without blinding).
+pub fn polynomial_batch_from_values<B: Backend, C>(
+    b: &B,
+    values: &[PolynomialValues<F>],
+    rate_bits: usize,
+    blinding: bool,
+    cap_height: usize,
+) -> Result<PolynomialBatch<F, C, 2>, GpuError>
+where
+    C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
+{
+    let dc = commit_values(b, values, rate_bits as u32, blinding, cap_height as u32)?;
+    to_polynomial_batch(b, &dc)
+}

@@ -1,0 +1,403 @@
+//! The CUDA backend: cudarc with libcuda and libnvrtc loaded at run time.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
+use cudarc::driver::{
+    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice,
+    PushKernelArg,
+};
+use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions};
+
+use crate::backend::{lde_scale_table, twiddle_table, Backend, PoseidonVariant};
+use crate::error::{DriverContext, GpuError};
+use crate::plan::NttPass;
+use crate::source::{kernel_source, KERNEL_NAMES};
+
+/// What the device said about itself.
+#[derive(Clone, Debug)]
+pub struct DeviceInfo {
+    pub name: String,
+    pub compute_capability: (i32, i32),
+    pub multiprocessors: i32,
+    pub total_mem: usize,
+    /// Seconds NVRTC took to compile the kernels.
+    pub compile_s: f64,
+}
+
+/// One GPU with the kernels compiled and loaded, one stream, and cached tables/staging buffers.
+pub struct Gpu {
+    ctx: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    _module: Arc<CudaModule>,
+    kernels: HashMap<&'static str, CudaFunction>,
+    info: DeviceInfo,
+    twiddles: Mutex<HashMap<(u32, bool), Arc<CudaSlice<u64>>>>,
+    scales: Mutex<HashMap<u32, Arc<CudaSlice<u64>>>>,
+    up_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
+    down_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
+    ntt_v1: std::sync::atomic::AtomicBool,
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+impl Gpu {
+    /// Load libcuda and libnvrtc, open device `ordinal`, compile and load the kernels.
+    /// On a machine without a usable GPU: `NoDriver`, `NoDevice` or `NoNvrtc`.
+    pub fn new(ordinal: usize) -> Result<Self, GpuError> {
+        // cudarc panics when a library is missing; probe first so the error is typed.
+        if !unsafe { cudarc::driver::sys::is_culib_present() } {
+            return Err(GpuError::NoDriver);
+        }
+        if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+            return Err(GpuError::NoNvrtc);
+        }
+        match catch_unwind(AssertUnwindSafe(|| Self::open(ordinal))) {
+            Ok(r) => r,
+            Err(p) => Err(GpuError::NoDevice(format!("CUDA initialisation panicked: {}", panic_text(p)))),
+        }
+    }
+
+    fn open(ordinal: usize) -> Result<Self, GpuError> {
+        let count = CudaContext::device_count()
+            .map_err(|e| GpuError::NoDevice(format!("the CUDA driver reports no device ({e})")))?;
+        if count <= 0 {
+            return Err(GpuError::NoDevice("the CUDA driver reports 0 devices".into()));
+        }
+        if ordinal >= count as usize {
+            return Err(GpuError::NoDevice(format!("device {ordinal} asked for, the driver reports {count}")));
+        }
+        let ctx = CudaContext::new(ordinal)
+            .map_err(|e| GpuError::NoDevice(format!("device {ordinal} could not be opened ({e})")))?;
+        let name = ctx.name().ctx("device name")?;
+        let cc = ctx.compute_capability().ctx("compute capability")?;
+        let sms = ctx
+            .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+            .ctx("multiprocessor count")?;
+        let total_mem = ctx.total_mem().ctx("total memory")?;
+        let src = kernel_source().map_err(GpuError::Compile)?;
+        let t0 = Instant::now();
+        let opts = CompileOptions {
+            options: vec![format!("--gpu-architecture=compute_{}{}", cc.0, cc.1)],
+            name: Some("frispool_gpu.cu".into()),
+            ..Default::default()
+        };
+        let ptx = compile_ptx_with_opts(&src, opts).map_err(|e| match e {
+            cudarc::nvrtc::CompileError::CompileError { log, .. } => {
+                GpuError::Compile(log.to_string_lossy().into_owned())
+            }
+            other => GpuError::Compile(format!("{other:?}")),
+        })?;
+        let module = ctx.load_module(ptx).ctx("load module")?;
+        let compile_s = t0.elapsed().as_secs_f64();
+        let mut kernels = HashMap::new();
+        for &k in KERNEL_NAMES {
+            kernels.insert(k, module.load_function(k).ctx("load function")?);
+        }
+        let stream = ctx.default_stream();
+        Ok(Gpu {
+            ctx,
+            stream,
+            _module: module,
+            kernels,
+            info: DeviceInfo {
+                name,
+                compute_capability: cc,
+                multiprocessors: sms,
+                total_mem,
+                compile_s,
+            },
+            twiddles: Mutex::new(HashMap::new()),
+            scales: Mutex::new(HashMap::new()),
+            up_stage: Mutex::new(HashMap::new()),
+            down_stage: Mutex::new(HashMap::new()),
+            ntt_v1: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Use the first NTT pass kernel (radix 2, one stage per barrier) instead of v2 (for timing).
+    pub fn set_ntt_v1(&self, on: bool) {
+        self.ntt_v1.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The PTX that NVRTC made of the kernel source (for ptxas reports), compiled again.
+    pub fn ptx(&self) -> Result<String, GpuError> {
+        let cc = self.info.compute_capability;
+        let opts = CompileOptions {
+            options: vec![format!("--gpu-architecture=compute_{}{}", cc.0, cc.1)],
+            ..Default::default()
+        };
+        let src = kernel_source().map_err(GpuError::Compile)?;
+        compile_ptx_with_opts(&src, opts).map(|p| p.to_src()).map_err(|e| GpuError::Compile(format!("{e:?}")))
+    }
+
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    pub fn stream(&self) -> &Arc<CudaStream> {
+        &self.stream
+    }
+
+    pub fn context(&self) -> &Arc<CudaContext> {
+        &self.ctx
+    }
+
+    pub fn synchronize(&self) -> Result<(), GpuError> {
+        self.stream.synchronize().ctx("synchronize")
+    }
+
+    fn f(&self, name: &'static str) -> &CudaFunction {
+        &self.kernels[name]
+    }
+
+    /// Device time of `work` (CUDA events around it on this stream), in milliseconds.
+    pub fn time_ms(&self, mut work: impl FnMut() -> Result<(), GpuError>) -> Result<f64, GpuError> {
+        let start = self.ctx.new_event(Some(CUevent_flags::CU_EVENT_DEFAULT)).ctx("event")?;
+        let end = self.ctx.new_event(Some(CUevent_flags::CU_EVENT_DEFAULT)).ctx("event")?;
+        start.record(&self.stream).ctx("event record")?;
+        work()?;
+        end.record(&self.stream).ctx("event record")?;
+        end.synchronize().ctx("event sync")?;
+        Ok(start.elapsed_ms(&end).ctx("elapsed")? as f64)
+    }
+
+    /// A device-to-device copy of `src` into `dst` (the bandwidth reference).
+    pub fn copy(&self, src: &CudaSlice<u64>, dst: &mut CudaSlice<u64>) -> Result<(), GpuError> {
+        self.stream.memcpy_dtod(src, dst).ctx("memcpy dtod")
+    }
+
+    /// `count` threads each apply the permutation `iters` times to their state (io: 12 × count,
+    /// element i of state t at i * count + t).
+    pub fn poseidon_bench(&self, io: &mut CudaSlice<u64>, count: u32, iters: u32, variant: PoseidonVariant) -> Result<(), GpuError> {
+        let f = match variant {
+            PoseidonVariant::Fast => self.f("poseidon_bench_fast"),
+            PoseidonVariant::Fast2 => self.f("poseidon_bench_fast2"),
+            PoseidonVariant::Naive => self.f("poseidon_bench_naive"),
+        };
+        let cfg = LaunchConfig { grid_dim: (count.div_ceil(128), 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
+        unsafe { self.stream.launch_builder(f).arg(io).arg(&count).arg(&iters).launch(cfg) }
+            .map(|_| ())
+            .ctx("launch poseidon_bench")
+    }
+
+    pub fn upload(&self, data: &[u64]) -> Result<CudaSlice<u64>, GpuError> {
+        self.stream.clone_htod(data).ctx("upload")
+    }
+
+    pub fn download(&self, buf: &CudaSlice<u64>) -> Result<Vec<u64>, GpuError> {
+        self.stream.clone_dtoh(buf).ctx("download")
+    }
+}
+
+impl Backend for Gpu {
+    type Buf = CudaSlice<u64>;
+
+    fn alloc(&self, len: usize) -> Result<CudaSlice<u64>, GpuError> {
+        unsafe { self.stream.alloc::<u64>(len.max(1)) }.ctx("alloc")
+    }
+
+    fn upload_with(&self, len: usize, fill: &dyn Fn(&mut [u64])) -> Result<CudaSlice<u64>, GpuError> {
+        let mut stages = self.up_stage.lock().unwrap();
+        if !stages.contains_key(&len) {
+            // Write-combined pinned memory: the host only writes it.
+            let p = unsafe { self.ctx.alloc_pinned::<u64>(len.max(1)) }.ctx("pinned alloc")?;
+            stages.insert(len, p);
+        }
+        let stage = stages.get_mut(&len).unwrap();
+        // cudarc records a pinned buffer's event only in multi-stream mode: with one stream its
+        // `as_mut_slice` does not wait, so wait for any earlier copy out of this buffer here.
+        self.stream.synchronize().ctx("synchronize")?;
+        fill(&mut stage.as_mut_slice().ctx("pinned slice")?[..len]);
+        let mut dst = self.alloc(len)?;
+        self.stream.memcpy_htod(stage, &mut dst).ctx("upload")?;
+        Ok(dst)
+    }
+
+    fn download_with<R>(&self, buf: &CudaSlice<u64>, read: impl FnOnce(&[u64]) -> R) -> Result<R, GpuError> {
+        let len = buf.len();
+        let mut stages = self.down_stage.lock().unwrap();
+        if !stages.contains_key(&len) {
+            // Ordinary (cached) pinned memory: the host reads it.
+            let p = unsafe { self.ctx.alloc_pinned_with_flags::<u64>(len, 0) }.ctx("pinned alloc")?;
+            stages.insert(len, p);
+        }
+        let stage = stages.get_mut(&len).unwrap();
+        self.stream.memcpy_dtoh(buf, stage).ctx("download")?;
+        // See upload_with: the pinned buffer's event is not recorded with one stream.
+        self.stream.synchronize().ctx("synchronize")?;
+        Ok(read(stage.as_slice().ctx("pinned slice")?))
+    }
+
+    fn write_at(&self, buf: &mut CudaSlice<u64>, offset: usize, data: &[u64]) -> Result<(), GpuError> {
+        let mut view = buf.slice_mut(offset..offset + data.len());
+        self.stream.memcpy_htod(data, &mut view).ctx("write_at")
+    }
+
+    fn ntt_pass(&self, data: &mut CudaSlice<u64>, tw: &CudaSlice<u64>, ncols: u32, log_len: u32, p: NttPass) -> Result<(), GpuError> {
+        let tile_log = p.tile_log();
+        let tiles = 1u32 << (log_len - tile_log);
+        let threads = (1u32 << tile_log.saturating_sub(1)).clamp(32, 512);
+        let cfg = LaunchConfig {
+            grid_dim: (tiles, ncols, 1),
+            block_dim: (threads, 1, 1),
+            shared_mem_bytes: 8 << tile_log,
+        };
+        unsafe {
+            self.stream
+                .launch_builder(if self.ntt_v1.load(std::sync::atomic::Ordering::Relaxed) {
+                    self.f("ntt_dif_pass_v1")
+                } else {
+                    self.f("ntt_dif_pass")
+                })
+                .arg(data)
+                .arg(tw)
+                .arg(&log_len)
+                .arg(&p.s0)
+                .arg(&p.t)
+                .arg(&p.log_c)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch ntt_dif_pass")
+    }
+
+    fn lde_expand(
+        &self,
+        coeffs_br: &CudaSlice<u64>,
+        scale: &CudaSlice<u64>,
+        n_inv: u64,
+        coeffs: &mut CudaSlice<u64>,
+        out: &mut CudaSlice<u64>,
+        ncols: u32,
+        log_n: u32,
+        rate_bits: u32,
+    ) -> Result<(), GpuError> {
+        let big = 1u64 << (log_n + rate_bits);
+        let cfg = LaunchConfig {
+            grid_dim: (big.div_ceil(256) as u32, ncols, 1),
+            block_dim: (256, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("lde_expand"))
+                .arg(coeffs_br)
+                .arg(scale)
+                .arg(&n_inv)
+                .arg(coeffs)
+                .arg(out)
+                .arg(&log_n)
+                .arg(&rate_bits)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch lde_expand")
+    }
+
+    fn merkle_leaves(
+        &self,
+        lde: &CudaSlice<u64>,
+        ncols: u32,
+        log_n: u32,
+        sub_log: u32,
+        digests: &mut CudaSlice<u64>,
+        cap: &mut CudaSlice<u64>,
+    ) -> Result<(), GpuError> {
+        let n = 1u64 << log_n;
+        let cfg = LaunchConfig { grid_dim: (n.div_ceil(128) as u32, 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("merkle_leaves"))
+                .arg(lde)
+                .arg(&ncols)
+                .arg(&log_n)
+                .arg(&sub_log)
+                .arg(digests)
+                .arg(cap)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch merkle_leaves")
+    }
+
+    fn merkle_layer(&self, digests: &mut CudaSlice<u64>, cap: &mut CudaSlice<u64>, log_n: u32, sub_log: u32, layer: u32) -> Result<(), GpuError> {
+        let total = 1u64 << (log_n - layer - 1);
+        let cfg = LaunchConfig {
+            grid_dim: (total.div_ceil(128) as u32, 1, 1),
+            block_dim: (128, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("merkle_layer"))
+                .arg(digests)
+                .arg(cap)
+                .arg(&log_n)
+                .arg(&sub_log)
+                .arg(&layer)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch merkle_layer")
+    }
+
+    fn transpose(&self, input: &CudaSlice<u64>, out: &mut CudaSlice<u64>, ncols: u32, len: u64) -> Result<(), GpuError> {
+        let cfg = LaunchConfig {
+            grid_dim: (len.div_ceil(32) as u32, ncols.div_ceil(32), 1),
+            block_dim: (32, 8, 1),
+            shared_mem_bytes: 0,
+        };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("transpose_cols_to_rows"))
+                .arg(input)
+                .arg(out)
+                .arg(&ncols)
+                .arg(&len)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch transpose")
+    }
+
+    fn poseidon_batch(&self, states: &CudaSlice<u64>, out: &mut CudaSlice<u64>, count: u32, variant: PoseidonVariant) -> Result<(), GpuError> {
+        let f = match variant {
+            PoseidonVariant::Fast => self.f("poseidon_batch_fast"),
+            PoseidonVariant::Fast2 => self.f("poseidon_batch_fast2"),
+            PoseidonVariant::Naive => self.f("poseidon_batch_naive"),
+        };
+        let cfg = LaunchConfig { grid_dim: (count.div_ceil(128), 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
+        unsafe { self.stream.launch_builder(f).arg(states).arg(out).arg(&count).launch(cfg) }
+            .map(|_| ())
+            .ctx("launch poseidon_batch")
+    }
+
+    fn twiddles(&self, log_len: u32, inverse: bool) -> Result<Arc<CudaSlice<u64>>, GpuError> {
+        let mut cache = self.twiddles.lock().unwrap();
+        if let Some(t) = cache.get(&(log_len, inverse)) {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(self.upload(&twiddle_table(log_len, inverse))?);
+        cache.insert((log_len, inverse), t.clone());
+        Ok(t)
+    }
+
+    fn lde_scale(&self, log_n: u32) -> Result<Arc<CudaSlice<u64>>, GpuError> {
+        let mut cache = self.scales.lock().unwrap();
+        if let Some(t) = cache.get(&log_n) {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(self.upload(&lde_scale_table(log_n))?);
+        cache.insert(log_n, t.clone());
+        Ok(t)
+    }
+}

@@ -1,0 +1,31 @@
+//! frispool-gpu: plonky2 FRI commitments on an NVIDIA GPU (issue 10).
+//!
+//! Goldilocks arithmetic, batched NTT / inverse NTT / coset LDE over many columns, plonky2's exact
+//! Poseidon (width 12, 8 full + 22 partial rounds, constants taken from plonky2 at run time), leaf
+//! hashing (`hash_or_noop`) and the Merkle tree with its cap in plonky2's `MerkleTree` layout.
+//! Kernels are CUDA C generated in [`source`] and compiled at run time with NVRTC; cudarc loads
+//! libcuda and libnvrtc dynamically, so the crate builds (and its CPU tests run) without CUDA.
+//!
+//! Everything that needs a GPU starts from [`Gpu::new`], which returns a typed [`GpuError`]
+//! (`NoDriver`, `NoDevice`, `NoNvrtc`, `Compile`) on a machine without a usable GPU.
+//!
+//! The orchestration ([`commit`]) is generic over a [`Backend`], so the same launch sequence runs
+//! on CUDA and, in this crate's tests, on a CPU emulation of the very same kernel source.
+
+pub mod backend;
+pub mod commit;
+pub mod cuda;
+pub mod error;
+pub mod plan;
+pub mod source;
+
+pub use backend::{Backend, PoseidonVariant};
+pub use commit::{
+    commit_values, download_tree, lde, merkle, ntt, polynomial_batch_from_values,
+    to_polynomial_batch, DeviceCommitment, DeviceTree,
+};
+pub use cuda::{DeviceInfo, Gpu};
+pub use error::GpuError;
+
+/// The field of every kernel.
+pub type F = plonky2::field::goldilocks_field::GoldilocksField;

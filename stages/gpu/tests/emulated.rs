@@ -1,0 +1,381 @@
+//! Runs the generated CUDA source on the CPU and checks it against plonky2, with no GPU.
+//!
+//! The kernel text is compiled by the host C++ compiler under a small shim (`__global__` and
+//! friends defined away, `__umul64hi`/`__brev` written out) and launched with one thread per
+//! block: every kernel strides its loops by blockDim, so one thread per block runs each block's
+//! work in order and the barriers are no-ops. The launch sequence is the crate's own
+//! (`frispool_gpu::commit` over the [`Backend`] trait), so plans, grids' index math, twiddle and
+//! scale tables, digest layout and cap are all exercised. Skips (with a message) without g++.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use frispool_gpu::backend::{Backend, PoseidonVariant};
+use frispool_gpu::plan::NttPass;
+use frispool_gpu::{commit, source, GpuError, F};
+use plonky2::field::fft::fft;
+use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
+use plonky2::field::types::{Field, PrimeField64, Sample};
+use plonky2::fri::oracle::PolynomialBatch;
+use plonky2::hash::poseidon::Poseidon;
+use plonky2::plonk::config::PoseidonGoldilocksConfig;
+use plonky2::util::reverse_index_bits;
+use plonky2::util::timing::TimingTree;
+
+type C = PoseidonGoldilocksConfig;
+
+const SHIM: &str = r#"
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+struct dim3_ { unsigned x, y, z; };
+static dim3_ blockIdx, threadIdx, blockDim, gridDim;
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __constant__ static const
+#define __shared__
+#define __restrict__ __restrict
+#define __syncthreads() do {} while (0)
+static inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
+  return (unsigned long long)(((unsigned __int128)a * b) >> 64);
+}
+static inline unsigned int __brev(unsigned int x) {
+  unsigned int r = 0;
+  for (int i = 0; i < 32; i++) { r = (r << 1) | (x & 1); x >>= 1; }
+  return r;
+}
+unsigned long long sm[1 << 12];
+"#;
+
+const MAIN: &str = r#"
+static std::vector<u64> rd(const char *p) {
+  FILE *f = fopen(p, "rb");
+  if (!f) { perror(p); exit(3); }
+  fseek(f, 0, SEEK_END); long n = ftell(f); fseek(f, 0, SEEK_SET);
+  std::vector<u64> v(n / 8);
+  if (n && fread(v.data(), 8, v.size(), f) != v.size()) exit(4);
+  fclose(f);
+  return v;
+}
+static void wr(const char *p, const std::vector<u64> &v) {
+  FILE *f = fopen(p, "wb");
+  if (!f) { perror(p); exit(3); }
+  if (!v.empty() && fwrite(v.data(), 8, v.size(), f) != v.size()) exit(5);
+  fclose(f);
+}
+template <class K> static void launch(unsigned gx, unsigned gy, K k) {
+  blockDim = {1, 1, 1}; gridDim = {gx, gy, 1}; threadIdx = {0, 0, 0};
+  for (unsigned y = 0; y < gy; y++) for (unsigned x = 0; x < gx; x++) { blockIdx = {x, y, 0}; k(); }
+}
+int main(int argc, char **argv) {
+  std::string k = argv[1];
+  auto U = [&](int i) { return (unsigned long long)strtoull(argv[i], 0, 10); };
+  if (k == "perm_fast" || k == "perm_fast2" || k == "perm_naive") {
+    auto in = rd(argv[2]); std::vector<u64> out(in.size()); u32 count = U(3);
+    if (k == "perm_fast") launch(count, 1, [&] { poseidon_batch_fast(in.data(), out.data(), count); });
+    else if (k == "perm_fast2") launch(count, 1, [&] { poseidon_batch_fast2(in.data(), out.data(), count); });
+    else launch(count, 1, [&] { poseidon_batch_naive(in.data(), out.data(), count); });
+    wr(argv[4], out);
+  } else if (k == "ntt" || k == "ntt1") {
+    auto d = rd(argv[2]); auto tw = rd(argv[3]);
+    u32 ncols = U(4), log_len = U(5), s0 = U(6), t = U(7), log_c = U(8);
+    if (k == "ntt") launch(1u << (log_len - t - log_c), ncols, [&] { ntt_dif_pass(d.data(), tw.data(), log_len, s0, t, log_c); });
+    else launch(1u << (log_len - t - log_c), ncols, [&] { ntt_dif_pass_v1(d.data(), tw.data(), log_len, s0, t, log_c); });
+    wr(argv[2], d);
+  } else if (k == "expand") {
+    auto cbr = rd(argv[2]); auto sc = rd(argv[3]); auto co = rd(argv[4]); auto out = rd(argv[5]);
+    u64 n_inv = U(6); u32 ncols = U(7), log_n = U(8), rate = U(9);
+    launch(1u << (log_n + rate), ncols, [&] { lde_expand(cbr.data(), sc.data(), n_inv, co.data(), out.data(), log_n, rate); });
+    wr(argv[4], co); wr(argv[5], out);
+  } else if (k == "leaves") {
+    auto lde = rd(argv[2]); auto dg = rd(argv[3]); auto cap = rd(argv[4]);
+    u32 ncols = U(5), log_n = U(6), sub_log = U(7);
+    launch(1u << log_n, 1, [&] { merkle_leaves(lde.data(), ncols, log_n, sub_log, dg.data(), cap.data()); });
+    wr(argv[3], dg); wr(argv[4], cap);
+  } else if (k == "layer") {
+    auto dg = rd(argv[2]); auto cap = rd(argv[3]);
+    u32 log_n = U(4), sub_log = U(5), layer = U(6);
+    launch(1u << (log_n - layer - 1), 1, [&] { merkle_layer(dg.data(), cap.data(), log_n, sub_log, layer); });
+    wr(argv[2], dg); wr(argv[3], cap);
+  } else if (k == "transpose") {
+    auto in = rd(argv[2]); auto out = rd(argv[3]); u32 ncols = U(4); u64 len = U(5);
+    launch((len + 31) / 32, (ncols + 31) / 32, [&] { transpose_cols_to_rows(in.data(), out.data(), ncols, len); });
+    wr(argv[3], out);
+  } else { fprintf(stderr, "unknown kernel %s\n", k.c_str()); return 2; }
+  return 0;
+}
+"#;
+
+struct Emu {
+    exe: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+thread_local! {
+    /// Run the v1 NTT pass kernel instead of v2 (per test thread).
+    static NTT_V1: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn emulator() -> Option<&'static Emu> {
+    static EMU: OnceLock<Option<Emu>> = OnceLock::new();
+    EMU.get_or_init(|| {
+        if Command::new("g++").arg("--version").output().is_err() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let cpp = dir.path().join("emu.cpp");
+        let src = format!("{SHIM}\n{}\n{MAIN}", source::kernel_source().unwrap());
+        std::fs::write(&cpp, src).unwrap();
+        let exe = dir.path().join("emu");
+        let out = Command::new("g++")
+            .args(["-O2", "-std=c++17", "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-function", "-Wno-unused-variable", "-o"])
+            .arg(&exe)
+            .arg(&cpp)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "the kernel source does not compile as C++:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(!warnings.contains("warning"), "C++ warnings in the kernel source:\n{warnings}");
+        Some(Emu { exe, dir })
+    })
+    .as_ref()
+}
+
+macro_rules! emu_or_skip {
+    () => {
+        match emulator() {
+            Some(e) => e,
+            None => {
+                eprintln!("skipping: no g++ on this machine to compile the CUDA source for CPU emulation");
+                return;
+            }
+        }
+    };
+}
+
+impl Emu {
+    fn file(&self, name: &str, data: &[u64]) -> PathBuf {
+        let p = self.dir.path().join(format!("{name}.{:?}.bin", std::thread::current().id()));
+        let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+    fn read(p: &Path, into: &mut Vec<u64>) {
+        let bytes = std::fs::read(p).unwrap();
+        *into = bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+    }
+    fn run(&self, args: &[String]) -> Result<(), GpuError> {
+        let out = Command::new(&self.exe).args(args).output().map_err(|e| GpuError::Backend(e.to_string()))?;
+        if !out.status.success() {
+            return Err(GpuError::Backend(String::from_utf8_lossy(&out.stderr).into_owned()));
+        }
+        Ok(())
+    }
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+impl Backend for Emu {
+    type Buf = Vec<u64>;
+
+    fn alloc(&self, len: usize) -> Result<Vec<u64>, GpuError> {
+        // Poisoned, so an unwritten output shows.
+        Ok(vec![0xDEAD_BEEF_DEAD_BEEF; len.max(1)])
+    }
+    fn upload_with(&self, len: usize, fill: &dyn Fn(&mut [u64])) -> Result<Vec<u64>, GpuError> {
+        let mut v = vec![0; len];
+        fill(&mut v);
+        Ok(v)
+    }
+    fn download_with<R>(&self, buf: &Vec<u64>, read: impl FnOnce(&[u64]) -> R) -> Result<R, GpuError> {
+        Ok(read(buf))
+    }
+    fn write_at(&self, buf: &mut Vec<u64>, offset: usize, data: &[u64]) -> Result<(), GpuError> {
+        buf[offset..offset + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+    fn ntt_pass(&self, data: &mut Vec<u64>, tw: &Vec<u64>, ncols: u32, log_len: u32, p: NttPass) -> Result<(), GpuError> {
+        let d = self.file("d", data);
+        let t = self.file("tw", tw);
+        self.run(&[
+            if NTT_V1.with(|c| c.get()) { "ntt1" } else { "ntt" }.into(),
+            s(&d),
+            s(&t),
+            ncols.to_string(),
+            log_len.to_string(),
+            p.s0.to_string(),
+            p.t.to_string(),
+            p.log_c.to_string(),
+        ])?;
+        Emu::read(&d, data);
+        Ok(())
+    }
+    fn lde_expand(
+        &self,
+        coeffs_br: &Vec<u64>,
+        scale: &Vec<u64>,
+        n_inv: u64,
+        coeffs: &mut Vec<u64>,
+        out: &mut Vec<u64>,
+        ncols: u32,
+        log_n: u32,
+        rate_bits: u32,
+    ) -> Result<(), GpuError> {
+        let (a, b, c, d) = (self.file("cbr", coeffs_br), self.file("sc", scale), self.file("co", coeffs), self.file("out", out));
+        self.run(&[
+            "expand".into(),
+            s(&a),
+            s(&b),
+            s(&c),
+            s(&d),
+            n_inv.to_string(),
+            ncols.to_string(),
+            log_n.to_string(),
+            rate_bits.to_string(),
+        ])?;
+        Emu::read(&c, coeffs);
+        Emu::read(&d, out);
+        Ok(())
+    }
+    fn merkle_leaves(&self, lde: &Vec<u64>, ncols: u32, log_n: u32, sub_log: u32, digests: &mut Vec<u64>, cap: &mut Vec<u64>) -> Result<(), GpuError> {
+        let (a, b, c) = (self.file("lde", lde), self.file("dg", digests), self.file("cap", cap));
+        self.run(&["leaves".into(), s(&a), s(&b), s(&c), ncols.to_string(), log_n.to_string(), sub_log.to_string()])?;
+        Emu::read(&b, digests);
+        Emu::read(&c, cap);
+        Ok(())
+    }
+    fn merkle_layer(&self, digests: &mut Vec<u64>, cap: &mut Vec<u64>, log_n: u32, sub_log: u32, layer: u32) -> Result<(), GpuError> {
+        let (b, c) = (self.file("dg", digests), self.file("cap", cap));
+        self.run(&["layer".into(), s(&b), s(&c), log_n.to_string(), sub_log.to_string(), layer.to_string()])?;
+        Emu::read(&b, digests);
+        Emu::read(&c, cap);
+        Ok(())
+    }
+    fn transpose(&self, input: &Vec<u64>, out: &mut Vec<u64>, ncols: u32, len: u64) -> Result<(), GpuError> {
+        let (a, b) = (self.file("tin", input), self.file("tout", out));
+        self.run(&["transpose".into(), s(&a), s(&b), ncols.to_string(), len.to_string()])?;
+        Emu::read(&b, out);
+        Ok(())
+    }
+    fn poseidon_batch(&self, states: &Vec<u64>, out: &mut Vec<u64>, count: u32, variant: PoseidonVariant) -> Result<(), GpuError> {
+        let (a, b) = (self.file("pin", states), self.file("pout", out));
+        let k = match variant {
+            PoseidonVariant::Fast => "perm_fast",
+            PoseidonVariant::Fast2 => "perm_fast2",
+            PoseidonVariant::Naive => "perm_naive",
+        };
+        self.run(&[k.into(), s(&a), count.to_string(), s(&b)])?;
+        Emu::read(&b, out);
+        Ok(())
+    }
+}
+
+fn canon(v: &[F]) -> Vec<u64> {
+    v.iter().map(|x| x.to_canonical_u64()).collect()
+}
+
+#[test]
+fn poseidon_kernels_match_plonky2() {
+    let emu = emu_or_skip!();
+    let count = 64usize;
+    let mut states: Vec<[F; 12]> = (0..count).map(|_| F::rand_array()).collect();
+    // Edge values too: all zero, all p - 1.
+    states[0] = [F::ZERO; 12];
+    states[1] = [F::NEG_ONE; 12];
+    let flat: Vec<u64> = states.iter().flat_map(|s| canon(s)).collect();
+    let dev = emu.upload_with(flat.len(), &|d| d.copy_from_slice(&flat)).unwrap();
+    for variant in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Naive] {
+        let mut out = emu.alloc(flat.len()).unwrap();
+        emu.poseidon_batch(&dev, &mut out, count as u32, variant).unwrap();
+        for (t, st) in states.iter().enumerate() {
+            let want = canon(&F::poseidon(*st));
+            assert_eq!(&out[t * 12..t * 12 + 12], &want[..], "{variant:?} state {t}");
+        }
+    }
+}
+
+#[test]
+fn ntt_matches_plonky2_fft_bit_reversed() {
+    let emu = emu_or_skip!();
+    for (log_len, v1) in [1u32, 2, 3, 5, 12, 13, 14, 16, 1, 2, 3, 12, 13, 14].into_iter().zip((0..14).map(|i| i >= 8)) {
+        NTT_V1.with(|c| c.set(v1));
+        let ncols = 3u32;
+        let n = 1usize << log_len;
+        let cols: Vec<Vec<F>> = (0..ncols).map(|_| F::rand_vec(n)).collect();
+        let flat: Vec<u64> = cols.iter().flat_map(|c| canon(c)).collect();
+        for inverse in [false, true] {
+            let mut buf = flat.clone();
+            commit::ntt(emu, &mut buf, ncols, log_len, inverse).unwrap();
+            for (c, col) in cols.iter().enumerate() {
+                let want: Vec<F> = if inverse {
+                    // The unscaled inverse DFT: n * ifft.
+                    let co = plonky2::field::fft::ifft(PolynomialValues::new(col.clone()));
+                    let nf = F::from_canonical_usize(n);
+                    co.coeffs.iter().map(|&x| x * nf).collect()
+                } else {
+                    fft(PolynomialCoeffs::new(col.clone())).values
+                };
+                let want = reverse_index_bits(&canon(&want));
+                assert_eq!(&buf[c * n..(c + 1) * n], &want[..], "log_len {log_len} inverse {inverse} col {c} v1 {v1}");
+            }
+        }
+    }
+}
+
+#[test]
+fn commitment_matches_plonky2_from_values() {
+    let emu = emu_or_skip!();
+    // (log_n, columns, rate_bits, cap_height): the all-cap tree, a single column, the
+    // hash_or_noop short leaves, odd column counts, 135 columns.
+    let shapes = [(4u32, 9usize, 3u32, 7u32), (10, 1, 3, 0), (6, 3, 3, 2), (10, 7, 4, 4), (11, 135, 3, 4), (8, 13, 4, 0)];
+    for (log_n, ncols, rate_bits, cap_height) in shapes {
+        let values: Vec<PolynomialValues<F>> =
+            (0..ncols).map(|_| PolynomialValues::new(F::rand_vec(1 << log_n))).collect();
+        let cpu = PolynomialBatch::<F, C, 2>::from_values(
+            values.clone(),
+            rate_bits as usize,
+            false,
+            cap_height as usize,
+            &mut TimingTree::default(),
+            None,
+        );
+        let gpu = commit::polynomial_batch_from_values::<_, C>(emu, &values, rate_bits as usize, false, cap_height as usize)
+            .unwrap();
+        let shape = format!("log_n {log_n} cols {ncols} rate {rate_bits} cap {cap_height}");
+        assert_eq!(gpu.polynomials, cpu.polynomials, "coefficients, {shape}");
+        assert_eq!(gpu.merkle_tree.leaves, cpu.merkle_tree.leaves, "leaves, {shape}");
+        assert_eq!(gpu.merkle_tree.digests, cpu.merkle_tree.digests, "digests, {shape}");
+        assert_eq!(gpu.merkle_tree.cap, cpu.merkle_tree.cap, "cap, {shape}");
+        assert!(gpu == cpu, "whole PolynomialBatch, {shape}");
+    }
+}
+
+#[test]
+fn blinding_adds_salt_columns_and_keeps_the_data() {
+    let emu = emu_or_skip!();
+    let values: Vec<PolynomialValues<F>> = (0..5).map(|_| PolynomialValues::new(F::rand_vec(1 << 6))).collect();
+    let cpu = PolynomialBatch::<F, C, 2>::from_values(values.clone(), 3, false, 2, &mut TimingTree::default(), None);
+    let gpu = commit::polynomial_batch_from_values::<_, C>(emu, &values, 3, true, 2).unwrap();
+    assert!(gpu.blinding);
+    assert_eq!(gpu.polynomials, cpu.polynomials);
+    for (g, c) in gpu.merkle_tree.leaves.iter().zip(&cpu.merkle_tree.leaves) {
+        assert_eq!(g.len(), c.len() + plonky2::fri::oracle::SALT_SIZE);
+        assert_eq!(&g[..c.len()], &c[..]);
+    }
+    // The tree is plonky2's over the salted leaves.
+    let tree = plonky2::hash::merkle_tree::MerkleTree::<F, plonky2::hash::poseidon::PoseidonHash>::new(
+        gpu.merkle_tree.leaves.clone(),
+        2,
+    );
+    assert_eq!(tree, gpu.merkle_tree);
+}
