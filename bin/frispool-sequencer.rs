@@ -1,5 +1,6 @@
 //! `frispool-sequencer`: the operator. Keeps the rollup state on disk, produces blocks, serves the HTTP API
-//! provers talk to, and verifies submitted proofs the way an L1 contract would.
+//! provers talk to, and verifies submitted proofs the way an L1 contract would: under a final verifier key
+//! it derived from its own circuits (cached in its store), never one read from the spool.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use frispool_circuits::FinalProofWire;
-use frispool_pipeline::keystore;
+use frispool_pipeline::trust;
 use frispool_rollup::{BlockGenerator, SignedTx};
 use frispool_sequencer::server::{BlockEncoder, ServerConfig};
 use frispool_sequencer::{serve, ProofCheck, Store};
@@ -70,9 +71,15 @@ enum Cmd {
     Serve {
         #[arg(long, default_value = "127.0.0.1:3320")]
         listen: SocketAddr,
-        /// The keys folder written by `frispool keygen` (the final verifier key is read from it).
-        #[arg(long, default_value = "./spool/keys")]
-        keys: PathBuf,
+        /// A keys folder to check against this sequencer's own trust root: if its final.vk is not
+        /// byte-identical to the key the sequencer derived, the sequencer refuses to start. No key is ever
+        /// taken from it (the trust root is derived from this build's circuits and cached in the store).
+        #[arg(long, value_name = "DIR")]
+        keys: Option<PathBuf>,
+        /// Pin the final verifier key: the blake3 of its serialised verifier data (as `frispool keygen`
+        /// prints it) must equal this, or the sequencer refuses to start.
+        #[arg(long, value_name = "HEX")]
+        final_vk_digest: Option<String>,
         /// A handed-out block still unproven after this many seconds is handed out again.
         #[arg(long, default_value_t = 600)]
         handout_timeout_secs: u64,
@@ -118,8 +125,16 @@ fn produce(store: &mut Store, p: &Produce) -> Result<()> {
     Ok(())
 }
 
-fn proof_check(keys: &Path) -> Result<ProofCheck> {
-    let verifier = keystore::final_verifier(keys)?;
+/// The final verifier of the sequencer's own trust root (see `frispool_pipeline::trust`), checked against a
+/// presented keys folder when one is given.
+fn proof_check(store: &Path, keys: Option<&Path>, pin: Option<&str>) -> Result<ProofCheck> {
+    let trusted = trust::sequencer_trust(store, pin, &|what| println!("frispool-sequencer: {what}"))?;
+    println!("frispool-sequencer: final verifier key blake3 {} ({}), protocol {}", trusted.digest, trusted.origin, trusted.verifier.protocol);
+    if let Some(dir) = keys {
+        trusted.check_presented(dir).context("the presented keys folder is refused")?;
+        println!("frispool-sequencer: {} holds the same final verifier key", dir.display());
+    }
+    let verifier = trusted.verifier;
     Ok(Box::new(move |header, body| {
         let wire: FinalProofWire = artifact::decode_bytes(Path::new("request body"), body, ArtifactKind::FinalProof)
             .map_err(|e| e.to_string())?;
@@ -140,9 +155,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Serve { listen, keys, handout_timeout_secs, max_body, threads, http, produce: p } => {
+        Cmd::Serve { listen, keys, final_vk_digest, handout_timeout_secs, max_body, threads, http, produce: p } => {
             produce(&mut store, &p)?;
-            let check = proof_check(&keys)?;
+            let check = proof_check(&cli.store, keys.as_deref(), final_vk_digest.as_deref())?;
             let encode: BlockEncoder = Box::new(|block| {
                 artifact::encode(Path::new("proof_generation_data"), ArtifactKind::BlockInput, block).map_err(|e| e.to_string())
             });

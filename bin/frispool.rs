@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use frispool_circuits::ProtocolKeys;
 use frispool_pipeline::keystore;
+use frispool_pipeline::trust::{self, VerifyTrust};
 use frispool_pipeline::unblock::PlanSweep;
 use frispool_spool::artifact::{self, MappedArtifact};
 use frispool_spool::protocol::Holder;
@@ -61,8 +62,15 @@ enum Cmd {
     },
     /// Build every circuit and write the protocol version, verifier and prover keys and the manifest to keys/.
     Keygen,
-    /// Check a proof or final-proof artifact with the verifier key in keys/.
-    Verify { proof: PathBuf },
+    /// Check a proof or final-proof artifact with its verifier key in keys/, after checking that key: its
+    /// bytes must be identical to what this build's circuits derive (every circuit is built, seconds), or
+    /// have the blake3 digest given with --vk-digest. Says which key the proof was checked against.
+    Verify {
+        proof: PathBuf,
+        /// Trust the key on disk only if its blake3 (as `frispool keygen` prints it) is this; skips deriving.
+        #[arg(long, value_name = "HEX")]
+        vk_digest: Option<String>,
+    },
     /// Per-queue and per-round timings of finished jobs (from done tickets).
     Timings {
         /// Only these blocks (default: all).
@@ -156,15 +164,20 @@ fn run(cli: Cli) -> Result<u8> {
             for c in &manifest.circuits {
                 let prover = std::fs::metadata(spool.keys_dir().join(format!("{}.prover", c.name))).map(|m| m.len()).unwrap_or(0);
                 println!(
-                    "  {:<12} 2^{:<2} rows  {:>3} public inputs  {} bits  prover key {:>6.1} MB  digest {}",
+                    "  {:<12} 2^{:<2} rows  {:>3} public inputs  prover key {:>6.1} MB  digest {}",
                     c.name,
                     c.degree_bits,
                     c.public_inputs,
-                    c.security_bits,
                     prover as f64 / 1e6,
                     c.digest
                 );
+                println!("  {:<12} security {}", "", c.security);
             }
+            let level = manifest.circuits.iter().map(|c| c.security_bits).min().unwrap_or(0);
+            println!("protocol security level: {level} bits (the least over every circuit and every argument; CIRCUITS.md has the arithmetic)");
+            let final_vk = trust::key_digest(&keys.verifier_bytes(frispool_circuits::keys::FINAL)?);
+            println!("final verifier key blake3 {final_vk}");
+            println!("  (pin it: frispool-sequencer serve --final-vk-digest {final_vk}; frispool verify --vk-digest)");
             Ok(exit::OK)
         }
         Cmd::Timings { blocks } => {
@@ -172,9 +185,13 @@ fn run(cli: Cli) -> Result<u8> {
             print!("{}", frispool_pipeline::report::timings(&spool, &blocks)?.render());
             Ok(exit::OK)
         }
-        Cmd::Verify { proof } => {
+        Cmd::Verify { proof, vk_digest } => {
             let spool = Spool::open(&cli.spool)?;
-            match keystore::verify_file(&spool.keys_dir(), &proof) {
+            let how = match &vk_digest {
+                Some(d) => VerifyTrust::Digest(d),
+                None => VerifyTrust::Derive,
+            };
+            match keystore::verify_file(&spool.keys_dir(), &proof, &how) {
                 Ok(line) => {
                     println!("{line}");
                     Ok(exit::OK)
@@ -206,7 +223,7 @@ fn inspect(file: &Path) -> Result<u8> {
         let m: frispool_circuits::KeyManifest = serde_json::from_slice(&bytes).with_context(|| format!("{} is not a key manifest", file.display()))?;
         println!("key manifest {}: protocol {}", file.display(), m.protocol);
         for c in &m.circuits {
-            println!("  {:<12} 2^{} rows, {} public inputs, {} bits, digest {}", c.name, c.degree_bits, c.public_inputs, c.security_bits, c.digest);
+            println!("  {:<12} 2^{} rows, {} public inputs, digest {}, security {}", c.name, c.degree_bits, c.public_inputs, c.digest, c.security);
         }
         return Ok(exit::OK);
     }

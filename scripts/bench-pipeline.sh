@@ -40,7 +40,7 @@ sleep 1
 
 read -r busy0 total0 < <(cpu)
 t0=$(date +%s.%N)
-start sequencer "$BIN/frispool-sequencer" --store "$DIR/seq" serve --listen "127.0.0.1:$PORT" --keys "$FRISPOOL_SPOOL/keys"
+start sequencer "$BIN/frispool-sequencer" --store "$DIR/seq" serve --listen "127.0.0.1:$PORT"
 start gateway "$BIN/frispool-gateway" --sequencer "http://127.0.0.1:$PORT" --pull-secs 0.2 --rescan-secs 0.5
 until grep -q '"status": "proven"' "$DIR/seq/blocks/b00000001.json" 2>/dev/null; do sleep 0.1; done
 t1=$(date +%s.%N)

@@ -47,7 +47,7 @@ blocks=$("$BIN/frispool-sequencer" --store "$STORE" produce --blocks "$BLOCKS" -
   | tee /dev/stderr | sed -n 's/^produced block \([0-9]*\).*/\1/p')
 
 start() { local name=$1; shift; "$@" >"$LOGS/$name.log" 2>&1 & pids+=($!); }
-start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT" --keys "$SPOOL/keys"
+start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT"
 common=(--rescan-secs 0.5)
 start gateway "$BIN/frispool-gateway" --sequencer "$URL" --pull-secs 0.5 "${common[@]}"
 for r in basic leaf node tip scheduler; do

@@ -111,16 +111,15 @@ impl Pipeline {
         pid
     }
 
-    /// Starts `frispool-sequencer serve` on 127.0.0.1 port 0 with the spool's keys and returns its base
-    /// URL, parsed from the line it prints once it listens.
+    /// Starts `frispool-sequencer serve` on 127.0.0.1 port 0 and returns its base URL, parsed from the line
+    /// it prints once it listens. It reads nothing of the spool: its final verifier key is derived from its
+    /// own circuits (the first start on a store builds them) and cached in its store.
     pub fn start_sequencer(&mut self, name: &str, extra: &[&str]) -> String {
         let (log, f) = self.log_file(name);
-        let keys = self.spool_path().join("keys");
         let mut child = Command::new(SEQUENCER)
             .arg("--store")
             .arg(self.store_path())
-            .args(["serve", "--listen", "127.0.0.1:0", "--keys"])
-            .arg(&keys)
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -138,7 +137,9 @@ impl Pipeline {
                 let _ = tx.send(line);
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // The first start on a store derives the trust root: every circuit is built (seconds, more on a
+        // loaded machine).
+        let deadline = Instant::now() + Duration::from_secs(240);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
@@ -147,7 +148,7 @@ impl Pipeline {
                         return url.trim().to_string();
                     }
                 }
-                Err(_) => panic!("{name} printed no `listening on` line within 60 s"),
+                Err(_) => panic!("{name} printed no `listening on` line within 240 s"),
             }
         }
     }

@@ -21,11 +21,20 @@ pub type C = plonky2::plonk::config::PoseidonGoldilocksConfig;
 /// Degree of the extension field used by FRI.
 pub const D: usize = 2;
 
+/// Independent repetitions of the permutation and constraint-combination challenges (β, γ, α, each drawn
+/// from the 64-bit base field). plonky2's default of 2 gives the permutation argument only
+/// 2·(64 − log2(rows · 80 routed wires)) ≈ 87–89 bits at frispool's sizes; 3 gives ≈ 131 bits, so FRI's
+/// 100 bits is the whole protocol's level (`frispool_circuits::security`, CIRCUITS.md).
+pub const NUM_CHALLENGES: usize = 3;
+
 /// The circuit configuration of every frispool circuit: plonky2's standard recursion configuration
-/// (135 wires, 80 routed; FRI rate 1/8, 28 queries, 16 proof-of-work bits: about 100 bits of conjectured
-/// security). One configuration everywhere keeps recursion simple.
+/// (135 wires, 80 routed; FRI rate 1/8, 28 queries, 16 proof-of-work bits: 100 bits of conjectured
+/// security) with [`NUM_CHALLENGES`] challenges. One configuration everywhere keeps recursion simple.
 pub fn circuit_config() -> plonky2::plonk::circuit_data::CircuitConfig {
-    plonky2::plonk::circuit_data::CircuitConfig::standard_recursion_config()
+    plonky2::plonk::circuit_data::CircuitConfig {
+        num_challenges: NUM_CHALLENGES,
+        ..plonky2::plonk::circuit_data::CircuitConfig::standard_recursion_config()
+    }
 }
 
 /// Field elements in one chained state.

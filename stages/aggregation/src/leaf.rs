@@ -159,15 +159,30 @@ impl LeafCircuit {
     /// itself rejects a bad group.
     pub fn prove_unchecked(&self, proofs: &[Proof]) -> Result<Proof> {
         self.check_arity(proofs)?;
+        let last = proofs.last().expect("arity checked");
+        let slots: Vec<(&Proof, bool)> = (0..LEAF_ARITY)
+            .map(|i| (proofs.get(i).unwrap_or(last), i < proofs.len()))
+            .collect();
+        self.prove_slots(&slots)
+    }
+
+    /// Prove with every slot's proof and enabled flag given (slot 0's flag is the constant true and is
+    /// ignored): the witness a cheating prover controls. For negative tests of the flags' own rules.
+    pub fn prove_slots(&self, slots: &[(&Proof, bool)]) -> Result<Proof> {
+        if slots.len() != LEAF_ARITY {
+            return Err(AggError::Arity {
+                circuit: NAME,
+                max: LEAF_ARITY,
+                got: slots.len(),
+            });
+        }
         crate::prove::prove(NAME, &self.data, || {
             let mut pw = PartialWitness::new();
-            let last = proofs.last().expect("arity checked");
-            for i in 0..LEAF_ARITY {
-                let p = proofs.get(i).unwrap_or(last);
+            for (i, (p, on)) in slots.iter().enumerate() {
                 pw.set_proof_with_pis_target(&self.proofs[i], p)
                     .map_err(witness_err(NAME))?;
                 if i > 0 {
-                    pw.set_bool_target(self.enabled[i], i < proofs.len())
+                    pw.set_bool_target(self.enabled[i], *on)
                         .map_err(witness_err(NAME))?;
                 }
             }

@@ -29,11 +29,6 @@ pub const FINAL_POW_BITS: u32 = 16;
 /// Degree bits of the smallest circuit that verifies one standard-configuration proof.
 const MINIMAL_DEGREE_BITS: usize = 12;
 
-/// Conjectured security in bits of a FRI configuration: `rate_bits · queries + proof-of-work bits`.
-pub fn conjectured_security_bits(config: &CircuitConfig) -> usize {
-    config.fri_config.rate_bits * config.fri_config.num_query_rounds + config.fri_config.proof_of_work_bits as usize
-}
-
 /// The configuration of the final compression layer.
 pub fn final_config() -> CircuitConfig {
     CircuitConfig {

@@ -18,7 +18,8 @@ use plonky2::plonk::config::Hasher;
 use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
 use serde::{Deserialize, Serialize};
 
-use crate::compress::{conjectured_security_bits, Compressor};
+use crate::compress::Compressor;
+use crate::security::SecurityLevel;
 use crate::error::CircuitError;
 use crate::MainCircuit;
 
@@ -48,7 +49,11 @@ pub struct CircuitEntry {
     /// The circuit digest (plonky2's verifier-key hash), hex.
     pub digest: String,
     pub public_inputs: usize,
+    /// The whole security level ([`SecurityLevel::bits`]): the least of FRI, permutation, constraint
+    /// combination and opening point.
     pub security_bits: usize,
+    /// [`SecurityLevel::describe`]: every term of it.
+    pub security: String,
 }
 
 /// `keys/manifest.json`: what `frispool keygen` wrote, readable with `cat`.
@@ -61,7 +66,7 @@ pub struct KeyManifest {
     pub circuits: Vec<CircuitEntry>,
 }
 
-pub const MANIFEST_FORMAT: u32 = 2;
+pub const MANIFEST_FORMAT: u32 = 3;
 
 /// A fingerprint of the source of every crate that shapes a circuit (computed by `build.rs`). A prover loads
 /// keys without building the circuits, so it cannot compute the protocol version itself; this tells it the
@@ -210,7 +215,8 @@ impl ProtocolKeys {
                     degree_bits: d.common.degree_bits(),
                     digest: digest_hex(&d.verifier_only.circuit_digest),
                     public_inputs: d.common.num_public_inputs,
-                    security_bits: conjectured_security_bits(&d.common.config),
+                    security_bits: SecurityLevel::of(&d.common).bits(),
+                    security: SecurityLevel::of(&d.common).describe(),
                 })
                 .collect(),
         }

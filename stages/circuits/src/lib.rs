@@ -9,6 +9,7 @@ pub use error::CircuitError;
 pub mod compress;
 pub mod keys;
 pub mod api;
+pub mod security;
 
 pub use api::{ApiError, FinalProofWire, FinalVerifier, PlanWire, ProofWire, WitnessWire};
 pub use keys::{KeyManifest, ProtocolKeys};

@@ -9,9 +9,11 @@ use std::sync::OnceLock;
 
 use frispool_aggregation::layout::{self, CircuitType, F};
 use frispool_circuits::basic::main::expected_public_inputs;
+use frispool_circuits::basic::main::SlotField;
 use frispool_circuits::{main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
 use frispool_rollup::account::NO_KEY;
 use frispool_rollup::limits::MAX_BALANCE;
+use frispool_rollup::tx::TxFields;
 use frispool_rollup::*;
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::hash::poseidon::PoseidonHash;
@@ -268,3 +270,92 @@ fn chunk_witnesses_round_trip_through_serde() {
     assert_eq!(serde_json::from_str::<MainChunkWitness>(&json).unwrap(), w);
 }
 
+
+// ---- raw witnesses: what the typed witness cannot say, forced as a cheating prover would ----
+
+/// Proves `w` with raw slot fields forced first; must not yield a proof that verifies.
+fn assert_rejected_with(w: &MainChunkWitness, overrides: &[(usize, SlotField, F)], rule: &str) {
+    let c = circuit();
+    match std::panic::catch_unwind(AssertUnwindSafe(|| c.prove_with_overrides(w, overrides))) {
+        Err(_) | Ok(Err(_)) => {}
+        Ok(Ok(proof)) => {
+            assert!(c.verify(&proof).is_err(), "{rule}: the circuit accepted a raw witness that breaks the rule")
+        }
+    }
+}
+
+#[test]
+fn two_type_flags_at_once_are_rejected() {
+    let s = base_state();
+    // A transfer to the keyless account 4 that also raises the deposit flag: every other constraint of the
+    // slot holds (the receiver is fresh, so no key comparison; the conditional checks hold with a weight of
+    // 2), only "exactly one flag" refuses it. Its outputs would be garbage roots and hashes.
+    let w = forge(&s, &[(transfer(1, 4, 5, 1), key(11))]);
+    prove_and_check(&w);
+    assert_rejected_with(&w, &[(0, SlotField::IsDeposit, F::ONE)], "deposit and transfer at once");
+    let w = forge(&s, &[(Tx::Withdrawal { from: 1, amount: 5, nonce: 1 }, key(11))]);
+    assert_rejected_with(&w, &[(0, SlotField::IsTransfer, F::ONE)], "transfer and withdrawal at once");
+}
+
+#[test]
+fn account_ids_of_two_to_the_32_are_rejected() {
+    let s = base_state();
+    let w = forge(&s, &[(transfer(1, 2, 5, 1), key(11))]);
+    // 2^32 + 1 has the low 32 bits of account 1: a circuit that range-checked ids to 33 bits and steered
+    // the path with the low 32 would accept it as account 1 under another tx hash.
+    let big = F::from_canonical_u64((1 << 32) + 1);
+    assert_rejected_with(&w, &[(0, SlotField::From, big)], "from = 2^32 + 1");
+    let big = F::from_canonical_u64((1 << 32) + 2);
+    assert_rejected_with(&w, &[(0, SlotField::To, big)], "to = 2^32 + 2");
+    assert_rejected_with(&w, &[(0, SlotField::From, F::from_canonical_u64(1 << 32))], "from = 2^32");
+}
+
+#[test]
+fn a_padding_slot_with_garbage_changes_nothing() {
+    let s = base_state();
+    let honest = forge(&s, &[(transfer(1, 2, 5, 1), key(11)), (Tx::Withdrawal { from: 2, amount: 3, nonce: 0 }, key(22))]);
+    // The same chunk with a padding slot between the two that carries an amount, ids, a nonce, a key and
+    // leaves and paths that are not in the tree: it must prove with exactly the honest outputs.
+    let mut garbage = honest.clone();
+    let leaf = |x: u64| LeafWitness {
+        account: Account { pubkey: key(x), balance: 1000 + x, nonce: x },
+        siblings: (0..frispool_rollup::limits::TREE_DEPTH as u64)
+            .map(|i| PoseidonHash::hash_no_pad(&[F::from_canonical_u64(x + i)]))
+            .collect(),
+    };
+    let junk = SlotWitness {
+        tx: TxFields { kind: TxKind::Noop, from: 3, to: 9, amount: 77, nonce: 5 },
+        key: key(5),
+        sender: leaf(1),
+        receiver: leaf(2),
+    };
+    garbage.slots.insert(1, junk);
+    prove_and_check(&garbage);
+    assert_eq!(expected_public_inputs(&garbage), expected_public_inputs(&honest));
+}
+
+#[test]
+fn a_sender_at_the_last_nonce_is_rejected() {
+    // Account 1 planted straight into the tree at nonce 2^32 − 1 (no valid history reaches it in a test's
+    // time): its next transaction would take the nonce to 2^32, which the nonce range check refuses.
+    let mut s = base_state();
+    let last = (1u64 << 32) - 1;
+    let mut f = Forge::new(&s);
+    f.tree.set(1, Account { pubkey: key(11), balance: 100, nonce: last });
+    let planted = f.tree.root();
+    f.chain = ChainState::start(planted);
+    f.push(transfer(1, 2, 5, last), key(11));
+    let mut w = f.chunk(&s);
+    w.state_in = ChainState::start(planted);
+    assert_rejected(&w, "nonce 2^32 − 1 → 2^32");
+    // One below is fine: the same plant at 2^32 − 2 proves.
+    s = base_state();
+    let mut f = Forge::new(&s);
+    f.tree.set(1, Account { pubkey: key(11), balance: 100, nonce: last - 1 });
+    let planted = f.tree.root();
+    f.chain = ChainState::start(planted);
+    f.push(transfer(1, 2, 5, last - 1), key(11));
+    let mut w = f.chunk(&s);
+    w.state_in = ChainState::start(planted);
+    prove_and_check(&w);
+}

@@ -145,7 +145,8 @@ impl Handler for SubmitStage {
         loop {
             match self.agent.post(&url).set("Content-Type", "application/octet-stream").send_bytes(&bytes) {
                 Ok(_) => return Ok(()),
-                Err(ureq::Error::Status(code, r)) if (400..500).contains(&code) => {
+                // 408 (our upload was too slow) and 429 say "not now", not "never": retried below.
+                Err(ureq::Error::Status(code, r)) if (400..500).contains(&code) && code != 408 && code != 429 => {
                     let body = r.into_string().unwrap_or_default();
                     return Err(JobError::permanent(&key, format!("sequencer refused the proof: HTTP {code}: {}", body.trim())));
                 }

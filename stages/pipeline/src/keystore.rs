@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use frispool_circuits::keys::{self, KeyManifest, MANIFEST_FORMAT};
 use frispool_circuits::{CircuitError, FinalVerifier, ProtocolKeys};
+
+use crate::trust;
 use frispool_spool::artifact::{self, ArtifactKind};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -264,61 +266,61 @@ pub fn build_checked(dir: &Path) -> Result<ProtocolKeys, KeyError> {
     Ok(built)
 }
 
-/// Reads a verifier key written by [`write`], refusing a key of another protocol version.
-pub fn read_verifier(dir: &Path, circuit: &str) -> Result<VerifierKeyWire, KeyError> {
-    let manifest = read_manifest(dir)?;
-    let path = dir.join(vk_file(circuit));
-    let wire: VerifierKeyWire = artifact::read(&path, ArtifactKind::VerifierKey)
-        .map_err(|e| KeyError::Bad { dir: dir.to_path_buf(), reason: e.to_string() })?;
-    if wire.protocol != manifest.protocol || wire.circuit != circuit {
-        return Err(KeyError::WrongVersion { dir: dir.to_path_buf(), on_disk: wire.protocol, built: manifest.protocol });
-    }
-    Ok(wire)
-}
-
-/// The final verifier, as the sequencer holds it.
-pub fn final_verifier(dir: &Path) -> Result<FinalVerifier, KeyError> {
-    let wire = read_verifier(dir, keys::FINAL)?;
-    FinalVerifier::from_bytes(&wire.protocol, &wire.bytes)
-        .map_err(|e| KeyError::Bad { dir: dir.to_path_buf(), reason: e.to_string() })
-}
-
-/// `frispool verify FILE`: checks a proof or final-proof artifact with the verifier key on disk.
-/// Returns a one-line summary.
-pub fn verify_file(dir: &Path, file: &Path) -> Result<String, KeyError> {
-    let bad = |reason: String| KeyError::Bad { dir: dir.to_path_buf(), reason };
+/// `frispool verify FILE`: checks a proof or final-proof artifact with the verifier key on disk, once
+/// [`trust::trusted_key`] accepted that key's bytes (identical to what this build derives, or to a pinned
+/// digest). Returns a one-line summary naming the key it was checked against.
+pub fn verify_file(dir: &Path, file: &Path, how: &trust::VerifyTrust) -> Result<String, VerifyError> {
+    let bad = |reason: String| VerifyError::Proof { file: file.to_path_buf(), reason };
     let mapped = artifact::MappedArtifact::open(file).map_err(|e| bad(e.to_string()))?;
     match mapped.header.kind {
         ArtifactKind::Proof => {
             let wire: frispool_circuits::ProofWire = mapped.decode(ArtifactKind::Proof).map_err(|e| bad(e.to_string()))?;
-            let vk = read_verifier(dir, &wire.circuit)?;
-            if wire.protocol != vk.protocol {
-                return Err(KeyError::WrongVersion { dir: dir.to_path_buf(), on_disk: vk.protocol, built: wire.protocol });
+            let key = trust::trusted_key(dir, &wire.circuit, how)?;
+            if wire.protocol != key.protocol {
+                return Err(bad(format!("the proof is of protocol {}, the trusted key of protocol {}", wire.protocol, key.protocol)));
             }
-            let vd = keys::verifier_from_bytes(&wire.circuit, &vk.bytes).map_err(|e| bad(e.to_string()))?;
-            frispool_circuits::api::verify_with_key(&vd, &wire).map_err(|e| bad(format!("{}: {e}", file.display())))?;
-            Ok(format!("{}: valid {} proof of block {} (protocol {})", file.display(), wire.circuit, wire.block, wire.protocol))
+            let vd = keys::verifier_from_bytes(&wire.circuit, &key.bytes).map_err(|e| bad(e.to_string()))?;
+            frispool_circuits::api::verify_with_key(&vd, &wire).map_err(|e| bad(e.to_string()))?;
+            Ok(format!(
+                "{}: valid {} proof of block {} (protocol {}), checked against {}",
+                file.display(),
+                wire.circuit,
+                wire.block,
+                wire.protocol,
+                key.described
+            ))
         }
         ArtifactKind::FinalProof => {
             let wire: frispool_circuits::FinalProofWire =
                 mapped.decode(ArtifactKind::FinalProof).map_err(|e| bad(e.to_string()))?;
-            let verifier = final_verifier(dir)?;
+            let key = trust::trusted_key(dir, keys::FINAL, how)?;
+            let verifier = FinalVerifier::from_bytes(&key.protocol, &key.bytes).map_err(|e| bad(e.to_string()))?;
             if wire.protocol != verifier.protocol {
-                return Err(KeyError::WrongVersion { dir: dir.to_path_buf(), on_disk: verifier.protocol, built: wire.protocol });
+                return Err(bad(format!("the proof is of protocol {}, the trusted key of protocol {}", wire.protocol, verifier.protocol)));
             }
-            let (block, c) = verifier.verify_standalone(&wire).map_err(|e| bad(format!("{}: {e}", file.display())))?;
+            let (block, c) = verifier.verify_standalone(&wire).map_err(|e| bad(e.to_string()))?;
             Ok(format!(
-                "{}: valid final proof of block {block}, commitment {:016x}{:016x}{:016x}{:016x} (protocol {})",
+                "{}: valid final proof of block {block}, commitment {:016x}{:016x}{:016x}{:016x} (protocol {}), checked against {}",
                 file.display(),
                 c[0],
                 c[1],
                 c[2],
                 c[3],
-                wire.protocol
+                wire.protocol,
+                key.described
             ))
         }
-        other => Err(bad(format!("{} is a {other} artifact, not a proof", file.display()))),
+        other => Err(bad(format!("a {other} artifact, not a proof"))),
     }
+}
+
+/// Why `frispool verify` refused.
+#[derive(Debug, Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Trust(#[from] trust::TrustError),
+    #[error("{file}: {reason}")]
+    Proof { file: PathBuf, reason: String },
 }
 
 /// The protocol version a pipeline stage serves: `--protocol` when given, else the keys' version.
@@ -331,7 +333,7 @@ pub fn serve_protocol(keys_dir: &Path, requested: &str) -> Result<String, KeyErr
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::OnceLock;
     use std::time::Instant;
 
@@ -342,7 +344,7 @@ mod tests {
     use super::*;
 
     /// One build and one keygen for every test here (building takes seconds).
-    fn keygen() -> &'static (ProtocolKeys, tempfile::TempDir) {
+    pub(crate) fn keygen() -> &'static (ProtocolKeys, tempfile::TempDir) {
         static KEYS: OnceLock<(ProtocolKeys, tempfile::TempDir)> = OnceLock::new();
         KEYS.get_or_init(|| {
             let started = Instant::now();
@@ -390,7 +392,7 @@ mod tests {
     }
 
     /// A copy of the keys folder with `file` replaced by `bytes`.
-    fn keys_with(file: &str, bytes: &[u8]) -> tempfile::TempDir {
+    pub(crate) fn keys_with(file: &str, bytes: &[u8]) -> tempfile::TempDir {
         let (_, dir) = keygen();
         let copy = tempfile::tempdir().unwrap();
         for e in std::fs::read_dir(dir.path()).unwrap() {

@@ -21,5 +21,6 @@ pub mod keystore;
 pub mod prover;
 pub mod report;
 pub mod setup;
+pub mod trust;
 pub mod unblock;
 pub mod witness;

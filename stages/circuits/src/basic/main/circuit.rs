@@ -9,7 +9,7 @@ use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::CircuitData;
 use plonky2::plonk::proof::ProofWithPublicInputs;
 
-use super::slot::{ChainTargets, SlotTargets};
+use super::slot::{ChainTargets, SlotField, SlotTargets};
 use super::witness::{MainChunkWitness, SlotWitness};
 use super::MAIN_TXS_PER_INSTANCE;
 use crate::error::CircuitError;
@@ -93,11 +93,34 @@ impl MainCircuit {
         self.data.prove(pw).map_err(CircuitError::Prove)
     }
 
+    /// Proves `w` with some slot fields forced to raw values first (`(slot, field, value)`): the witness a
+    /// cheating prover can assign, which the typed witness cannot express. For negative tests and audits;
+    /// the pipeline never calls it.
+    pub fn prove_with_overrides(
+        &self,
+        w: &MainChunkWitness,
+        overrides: &[(usize, SlotField, F)],
+    ) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
+        let mut pw = PartialWitness::new();
+        for &(slot, field, value) in overrides {
+            let t = self.parts.slots.get(slot).ok_or(CircuitError::TooManySlots { got: slot + 1, capacity: self.capacity() })?;
+            pw.set_target(t.target(field), value).map_err(CircuitError::Witness)?;
+        }
+        self.fill_checked(&mut pw, w)?;
+        self.data.prove(pw).map_err(CircuitError::Prove)
+    }
+
     pub fn verify(&self, proof: &ProofWithPublicInputs<F, C, D>) -> Result<(), CircuitError> {
         self.data.verify(proof.clone()).map_err(CircuitError::Verify)
     }
 
     fn assign(&self, w: &MainChunkWitness) -> Result<PartialWitness<F>, CircuitError> {
+        let mut pw = PartialWitness::new();
+        self.fill_checked(&mut pw, w)?;
+        Ok(pw)
+    }
+
+    fn fill_checked(&self, pw: &mut PartialWitness<F>, w: &MainChunkWitness) -> Result<(), CircuitError> {
         if w.slots.len() > self.capacity() {
             return Err(CircuitError::TooManySlots { got: w.slots.len(), capacity: self.capacity() });
         }
@@ -108,9 +131,7 @@ impl MainCircuit {
                 }
             }
         }
-        let mut pw = PartialWitness::new();
-        self.fill(&mut pw, w).map_err(CircuitError::Witness)?;
-        Ok(pw)
+        self.fill(pw, w).map_err(CircuitError::Witness)
     }
 
     fn fill(&self, pw: &mut PartialWitness<F>, w: &MainChunkWitness) -> anyhow::Result<()> {

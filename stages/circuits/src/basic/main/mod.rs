@@ -6,7 +6,7 @@ mod slot;
 mod witness;
 
 pub use circuit::{expected_public_inputs, MainCircuit};
-pub use slot::{ChainTargets, SlotTargets};
+pub use slot::{ChainTargets, SlotField, SlotTargets};
 pub use witness::{main_chunks, LeafWitness, MainChunkWitness, SlotWitness};
 
 /// Transaction slots per `main` instance (the last chunk of a block is padded). A slot is 148 rows (135 of

@@ -14,7 +14,7 @@ use plonky2::field::types::Field;
 use plonky2::hash::hash_types::HashOutTarget;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::target::{BoolTarget, Target};
-use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+use plonky2::iop::witness::{PartialWitness, Witness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 
 use super::witness::{LeafWitness, SlotWitness};
@@ -62,6 +62,20 @@ fn leaf_hash(b: &mut CircuitBuilder<F, D>, pubkey: &[Target; PUBKEY_LEN], balanc
     input.push(balance);
     input.push(nonce);
     b.hash_n_to_hash_no_pad::<PoseidonHash>(input)
+}
+
+/// One field of a slot's witness as a cheating prover may set it, with values the typed witness
+/// ([`SlotWitness`]) cannot carry: two type flags at once, ids of 2^32 and more. Negative tests and audits
+/// force these through [`super::MainCircuit::prove_with_overrides`] so that only the circuit can refuse them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotField {
+    IsDeposit,
+    IsTransfer,
+    IsWithdrawal,
+    From,
+    To,
+    Amount,
+    Nonce,
 }
 
 /// The targets of one slot, kept to assign the witness.
@@ -168,14 +182,37 @@ impl SlotTargets {
         (targets, ChainTargets { root, tx_hash, withdrawals_hash })
     }
 
+    /// The target of one of the slot's own fields.
+    pub fn target(&self, field: SlotField) -> Target {
+        match field {
+            SlotField::IsDeposit => self.is_deposit.target,
+            SlotField::IsTransfer => self.is_transfer.target,
+            SlotField::IsWithdrawal => self.is_withdrawal.target,
+            SlotField::From => self.from,
+            SlotField::To => self.to,
+            SlotField::Amount => self.amount,
+            SlotField::Nonce => self.nonce,
+        }
+    }
+
+    /// Assigns `w`; a field already set in `pw` (an override) keeps its value.
     pub fn set(&self, pw: &mut PartialWitness<F>, w: &SlotWitness) -> anyhow::Result<()> {
-        pw.set_bool_target(self.is_deposit, w.tx.kind == TxKind::Deposit)?;
-        pw.set_bool_target(self.is_transfer, w.tx.kind == TxKind::Transfer)?;
-        pw.set_bool_target(self.is_withdrawal, w.tx.kind == TxKind::Withdrawal)?;
-        pw.set_target(self.from, F::from_canonical_u32(w.tx.from))?;
-        pw.set_target(self.to, F::from_canonical_u32(w.tx.to))?;
-        pw.set_target(self.amount, F::from_noncanonical_u64(w.tx.amount))?;
-        pw.set_target(self.nonce, F::from_noncanonical_u64(w.tx.nonce))?;
+        let flag = |b: bool| if b { F::ONE } else { F::ZERO };
+        let fields = [
+            (SlotField::IsDeposit, flag(w.tx.kind == TxKind::Deposit)),
+            (SlotField::IsTransfer, flag(w.tx.kind == TxKind::Transfer)),
+            (SlotField::IsWithdrawal, flag(w.tx.kind == TxKind::Withdrawal)),
+            (SlotField::From, F::from_canonical_u32(w.tx.from)),
+            (SlotField::To, F::from_canonical_u32(w.tx.to)),
+            (SlotField::Amount, F::from_noncanonical_u64(w.tx.amount)),
+            (SlotField::Nonce, F::from_noncanonical_u64(w.tx.nonce)),
+        ];
+        for (field, value) in fields {
+            let t = self.target(field);
+            if pw.try_get_target(t).is_none() {
+                pw.set_target(t, value)?;
+            }
+        }
         pw.set_target_arr(&self.key, &w.key)?;
         self.sender.set(pw, &w.sender)?;
         self.receiver.set(pw, &w.receiver)
