@@ -56,7 +56,12 @@ fn count_diff<T: PartialEq>(a: &[T], b: &[T]) -> usize {
 }
 
 fn main() {
-    let gpu = match Gpu::new(0) {
+    // GPU_CHECK_SET=prover: the prover's kernel set (what Gpu::new compiles); default: every variant.
+    let set = match std::env::var("GPU_CHECK_SET").as_deref() {
+        Ok("prover") => frispool_gpu::KernelSet::Prover,
+        _ => frispool_gpu::KernelSet::Bench,
+    };
+    let gpu = match Gpu::with_kernels(0, set) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("gpu_check: {e}");
@@ -65,12 +70,13 @@ fn main() {
     };
     let info = gpu.info().clone();
     println!(
-        "device: {} (sm_{}{}, {} SMs, {:.1} GiB); NVRTC compile + load {:.2} s; host threads {}",
+        "device: {} (sm_{}{}, {} SMs, {:.1} GiB); kernel set {:?}: NVRTC compile + load {:.2} s; host threads {}",
         info.name,
         info.compute_capability.0,
         info.compute_capability.1,
         info.multiprocessors,
         info.total_mem as f64 / (1u64 << 30) as f64,
+        set,
         info.compile_s,
         rayon::current_num_threads()
     );
@@ -113,7 +119,10 @@ fn checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     let want: Vec<u64> = states.par_iter().flat_map_iter(|s| canon(&F::poseidon(*s))).collect();
     let flat: Vec<u64> = states.iter().flat_map(|s| canon(s)).collect();
     let dev = gpu.upload(&flat)?;
-    for v in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Naive] {
+    for v in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Fast3, PoseidonVariant::Fast3Lb, PoseidonVariant::Naive] {
+        if !gpu.has_variant(v) {
+            continue;
+        }
         let mut out = gpu.alloc(flat.len())?;
         gpu.poseidon_batch(&dev, &mut out, count as u32, v)?;
         let got = gpu.download(&out)?;
@@ -223,7 +232,10 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     let threads: u32 = 1 << 20;
     let iters: u32 = 8;
     let st: Vec<u64> = canon(&F::rand_vec(threads as usize * 12));
-    for v in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Naive] {
+    for v in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Fast3, PoseidonVariant::Fast3Lb, PoseidonVariant::Naive] {
+        if !gpu.has_variant(v) {
+            continue;
+        }
         let mut io = gpu.upload(&st)?;
         gpu.poseidon_bench(&mut io, threads, iters, v)?;
         let mut t = Vec::new();
@@ -238,6 +250,9 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     // NTT bandwidth: 135 columns, forward 2^19 (the LDE's size) and inverse 2^16, in place.
     let ncols = 135u32;
     for (log_len, inverse, v1) in [(19u32, false, true), (19u32, false, false), (16, true, true), (16, true, false)] {
+        if v1 && gpu.kernel_set() != frispool_gpu::KernelSet::Bench {
+            continue;
+        }
         gpu.set_ntt_v1(v1);
         let n = 1usize << log_len;
         let host = canon(&F::rand_vec(ncols as usize * n));
@@ -254,7 +269,7 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
         rep.time(format!(
             "TIME {} (pass {}) 2^{log_len} x {ncols}: {ms:.3} ms; once-over bandwidth {eff:.0} GB/s = {:.0}% of copy; {passes} passes: {:.0} GB/s moved = {:.0}% of copy",
             if inverse { "inverse NTT" } else { "NTT" },
-            if v1 { "v1" } else { "v2" },
+            if v1 { "v1" } else { "v4" },
             100.0 * eff / copy_gbs,
             passes * eff,
             100.0 * passes * eff / copy_gbs
@@ -328,6 +343,35 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
         }
     }
     let ta = median(ta);
+    // Where the end-to-end time goes: the upload (canonicalise into pinned memory + copy) and the
+    // download of digests and cap (+ conversion to HashOut), each timed alone.
+    let (mut tu, mut td) = (Vec::new(), Vec::new());
+    for _ in 0..4 {
+        let t0 = Instant::now();
+        let buf = gpu.upload_with(ncols as usize * n, &|dst: &mut [u64]| {
+            dst.par_chunks_mut(n).zip(values.par_iter()).for_each(|(d, v)| {
+                for (x, y) in d.iter_mut().zip(&v.values) {
+                    *x = y.to_canonical_u64();
+                }
+            })
+        })?;
+        gpu.synchronize()?;
+        tu.push(t0.elapsed().as_secs_f64() * 1e3);
+        drop(buf);
+        let dc = commit::commit_values(gpu, &values, rate_bits, false, cap_height)?;
+        gpu.synchronize()?;
+        let t0 = Instant::now();
+        let tree = commit::download_tree(gpu, &dc.tree)?;
+        td.push(t0.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(&tree);
+    }
+    rep.time(format!(
+        "TIME   of which: upload {:.1} MB (canonicalise into pinned + copy) {:.1} ms; download digests+cap {:.1} MB (+ HashOut) {:.1} ms",
+        (ncols as usize * n * 8) as f64 / 1e6,
+        median(tu),
+        ((big * 2) * 32) as f64 / 1e6,
+        median(td)
+    ));
     let mut tb = Vec::new();
     for k in 0..4 {
         let t0 = Instant::now();

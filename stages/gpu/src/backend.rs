@@ -14,9 +14,12 @@ use crate::F;
 pub enum PoseidonVariant {
     /// Fast partial rounds (plonky2's `Poseidon::poseidon`), delayed reduction of dot products.
     Fast,
-    /// `Fast` with a 32-bit carry-chain 64x64 product, fused multiply-adds, 96-bit MDS reduction
-    /// (the Merkle kernels' permutation).
+    /// `Fast` with a 32-bit carry-chain 64x64 product, fused multiply-adds, 96-bit MDS reduction.
     Fast2,
+    /// `Fast2` on lazily reduced representatives, canonical at the end (the Merkle kernels').
+    Fast3,
+    /// `Fast3` compiled with `__launch_bounds__(128, 4)` (at most 128 registers).
+    Fast3Lb,
     /// Every partial round with its full constant layer and MDS (plonky2's `poseidon_naive`).
     Naive,
 }
@@ -76,14 +79,23 @@ pub trait Backend {
     }
 }
 
-/// Host computation of the twiddle table (see [`Backend::twiddles`]).
+/// Host computation of the twiddle table (see [`Backend::twiddles`]): the plain powers w^e,
+/// e < 2^(log_len-1) (the v1 pass kernel), then stage-major: for each stage s, w^(k << s) for
+/// k < 2^(log_len-s-1) (the v3 pass kernel), 2^log_len - 1 entries.
 pub fn twiddle_table(log_len: u32, inverse: bool) -> Vec<u64> {
     let mut w = F::primitive_root_of_unity(log_len as usize);
     if inverse {
         w = w.inverse();
     }
     let half = if log_len == 0 { 1 } else { 1usize << (log_len - 1) };
-    w.powers().take(half).map(|x| x.to_canonical_u64_()).collect()
+    let mut t: Vec<u64> = w.powers().take(half).map(|x| x.to_canonical_u64_()).collect();
+    for s in 0..log_len {
+        for k in 0..(1usize << (log_len - s - 1)) {
+            let v = t[k << s];
+            t.push(v);
+        }
+    }
+    t
 }
 
 /// Host computation of the LDE scale table (see [`Backend::lde_scale`]).

@@ -185,11 +185,11 @@ fn hash_out(chunk: &[u64]) -> HashOut<F> {
     HashOut { elements: [0, 1, 2, 3].map(|i| F::from_canonical_u64(chunk[i])) }
 }
 
-/// The digests (plonky2's `MerkleTree::digests` order) and the cap, downloaded.
-pub fn download_tree<B: Backend>(
-    b: &B,
-    t: &DeviceTree<B::Buf>,
-) -> Result<(Vec<HashOut<F>>, MerkleCap<F, PoseidonHash>), GpuError> {
+/// A tree's digests (plonky2's `MerkleTree::digests` order) and cap, on the host.
+pub type HostTree = (Vec<HashOut<F>>, MerkleCap<F, PoseidonHash>);
+
+/// The digests and the cap, downloaded.
+pub fn download_tree<B: Backend>(b: &B, t: &DeviceTree<B::Buf>) -> Result<HostTree, GpuError> {
     let nd = t.num_digests();
     let digests = if nd == 0 {
         Vec::new()

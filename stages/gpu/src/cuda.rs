@@ -1,5 +1,6 @@
 //! The CUDA backend: cudarc with libcuda and libnvrtc loaded at run time.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,7 @@ use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions};
 use crate::backend::{lde_scale_table, twiddle_table, Backend, PoseidonVariant};
 use crate::error::{DriverContext, GpuError};
 use crate::plan::NttPass;
-use crate::source::{kernel_source, KERNEL_NAMES};
+use crate::source::{kernel_names, kernel_source, KernelSet};
 
 /// What the device said about itself.
 #[derive(Clone, Debug)]
@@ -28,18 +29,31 @@ pub struct DeviceInfo {
     pub compile_s: f64,
 }
 
+type DeviceTable = Arc<CudaSlice<u64>>;
+
 /// One GPU with the kernels compiled and loaded, one stream, and cached tables/staging buffers.
 pub struct Gpu {
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     _module: Arc<CudaModule>,
-    kernels: HashMap<&'static str, CudaFunction>,
+    kernels: HashMap<String, CudaFunction>,
+    set: KernelSet,
     info: DeviceInfo,
-    twiddles: Mutex<HashMap<(u32, bool), Arc<CudaSlice<u64>>>>,
-    scales: Mutex<HashMap<u32, Arc<CudaSlice<u64>>>>,
+    twiddles: Mutex<HashMap<(u32, bool), DeviceTable>>,
+    scales: Mutex<HashMap<u32, DeviceTable>>,
     up_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
     down_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
     ntt_v1: std::sync::atomic::AtomicBool,
+}
+
+fn variant_name(v: PoseidonVariant) -> &'static str {
+    match v {
+        PoseidonVariant::Fast => "fast",
+        PoseidonVariant::Fast2 => "fast2",
+        PoseidonVariant::Fast3 => "fast3",
+        PoseidonVariant::Fast3Lb => "fast3lb",
+        PoseidonVariant::Naive => "naive",
+    }
 }
 
 fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
@@ -50,9 +64,14 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 }
 
 impl Gpu {
-    /// Load libcuda and libnvrtc, open device `ordinal`, compile and load the kernels.
+    /// Load libcuda and libnvrtc, open device `ordinal`, compile and load the prover's kernels.
     /// On a machine without a usable GPU: `NoDriver`, `NoDevice` or `NoNvrtc`.
     pub fn new(ordinal: usize) -> Result<Self, GpuError> {
+        Self::with_kernels(ordinal, KernelSet::Prover)
+    }
+
+    /// [`Gpu::new`] with the kernel set named (`KernelSet::Bench` for every variant).
+    pub fn with_kernels(ordinal: usize, set: KernelSet) -> Result<Self, GpuError> {
         // cudarc panics when a library is missing; probe first so the error is typed.
         if !unsafe { cudarc::driver::sys::is_culib_present() } {
             return Err(GpuError::NoDriver);
@@ -60,13 +79,13 @@ impl Gpu {
         if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
             return Err(GpuError::NoNvrtc);
         }
-        match catch_unwind(AssertUnwindSafe(|| Self::open(ordinal))) {
+        match catch_unwind(AssertUnwindSafe(|| Self::open(ordinal, set))) {
             Ok(r) => r,
             Err(p) => Err(GpuError::NoDevice(format!("CUDA initialisation panicked: {}", panic_text(p)))),
         }
     }
 
-    fn open(ordinal: usize) -> Result<Self, GpuError> {
+    fn open(ordinal: usize, set: KernelSet) -> Result<Self, GpuError> {
         let count = CudaContext::device_count()
             .map_err(|e| GpuError::NoDevice(format!("the CUDA driver reports no device ({e})")))?;
         if count <= 0 {
@@ -83,7 +102,7 @@ impl Gpu {
             .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
             .ctx("multiprocessor count")?;
         let total_mem = ctx.total_mem().ctx("total memory")?;
-        let src = kernel_source().map_err(GpuError::Compile)?;
+        let src = kernel_source(set).map_err(GpuError::Compile)?;
         let t0 = Instant::now();
         let opts = CompileOptions {
             options: vec![format!("--gpu-architecture=compute_{}{}", cc.0, cc.1)],
@@ -99,8 +118,9 @@ impl Gpu {
         let module = ctx.load_module(ptx).ctx("load module")?;
         let compile_s = t0.elapsed().as_secs_f64();
         let mut kernels = HashMap::new();
-        for &k in KERNEL_NAMES {
-            kernels.insert(k, module.load_function(k).ctx("load function")?);
+        for k in kernel_names(set) {
+            let f = module.load_function(&k).ctx("load function")?;
+            kernels.insert(k, f);
         }
         let stream = ctx.default_stream();
         Ok(Gpu {
@@ -108,6 +128,7 @@ impl Gpu {
             stream,
             _module: module,
             kernels,
+            set,
             info: DeviceInfo {
                 name,
                 compute_capability: cc,
@@ -135,7 +156,7 @@ impl Gpu {
             options: vec![format!("--gpu-architecture=compute_{}{}", cc.0, cc.1)],
             ..Default::default()
         };
-        let src = kernel_source().map_err(GpuError::Compile)?;
+        let src = kernel_source(self.set).map_err(GpuError::Compile)?;
         compile_ptx_with_opts(&src, opts).map(|p| p.to_src()).map_err(|e| GpuError::Compile(format!("{e:?}")))
     }
 
@@ -155,8 +176,20 @@ impl Gpu {
         self.stream.synchronize().ctx("synchronize")
     }
 
-    fn f(&self, name: &'static str) -> &CudaFunction {
-        &self.kernels[name]
+    /// The kernel set this module was compiled with.
+    pub fn kernel_set(&self) -> KernelSet {
+        self.set
+    }
+
+    /// Whether the module holds the Poseidon kernels of `variant`.
+    pub fn has_variant(&self, variant: PoseidonVariant) -> bool {
+        self.kernels.contains_key(&format!("poseidon_batch_{}", variant_name(variant)))
+    }
+
+    fn f(&self, name: &str) -> Result<&CudaFunction, GpuError> {
+        self.kernels.get(name).ok_or_else(|| {
+            GpuError::Unsupported(format!("kernel {name} is not in the {:?} kernel set", self.set))
+        })
     }
 
     /// Device time of `work` (CUDA events around it on this stream), in milliseconds.
@@ -178,11 +211,7 @@ impl Gpu {
     /// `count` threads each apply the permutation `iters` times to their state (io: 12 × count,
     /// element i of state t at i * count + t).
     pub fn poseidon_bench(&self, io: &mut CudaSlice<u64>, count: u32, iters: u32, variant: PoseidonVariant) -> Result<(), GpuError> {
-        let f = match variant {
-            PoseidonVariant::Fast => self.f("poseidon_bench_fast"),
-            PoseidonVariant::Fast2 => self.f("poseidon_bench_fast2"),
-            PoseidonVariant::Naive => self.f("poseidon_bench_naive"),
-        };
+        let f = self.f(&format!("poseidon_bench_{}", variant_name(variant)))?;
         let cfg = LaunchConfig { grid_dim: (count.div_ceil(128), 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
         unsafe { self.stream.launch_builder(f).arg(io).arg(&count).arg(&iters).launch(cfg) }
             .map(|_| ())
@@ -207,12 +236,11 @@ impl Backend for Gpu {
 
     fn upload_with(&self, len: usize, fill: &dyn Fn(&mut [u64])) -> Result<CudaSlice<u64>, GpuError> {
         let mut stages = self.up_stage.lock().unwrap();
-        if !stages.contains_key(&len) {
+        let stage = match stages.entry(len) {
+            Entry::Occupied(o) => o.into_mut(),
             // Write-combined pinned memory: the host only writes it.
-            let p = unsafe { self.ctx.alloc_pinned::<u64>(len.max(1)) }.ctx("pinned alloc")?;
-            stages.insert(len, p);
-        }
-        let stage = stages.get_mut(&len).unwrap();
+            Entry::Vacant(v) => v.insert(unsafe { self.ctx.alloc_pinned::<u64>(len.max(1)) }.ctx("pinned alloc")?),
+        };
         // cudarc records a pinned buffer's event only in multi-stream mode: with one stream its
         // `as_mut_slice` does not wait, so wait for any earlier copy out of this buffer here.
         self.stream.synchronize().ctx("synchronize")?;
@@ -225,12 +253,11 @@ impl Backend for Gpu {
     fn download_with<R>(&self, buf: &CudaSlice<u64>, read: impl FnOnce(&[u64]) -> R) -> Result<R, GpuError> {
         let len = buf.len();
         let mut stages = self.down_stage.lock().unwrap();
-        if !stages.contains_key(&len) {
+        let stage = match stages.entry(len) {
+            Entry::Occupied(o) => o.into_mut(),
             // Ordinary (cached) pinned memory: the host reads it.
-            let p = unsafe { self.ctx.alloc_pinned_with_flags::<u64>(len, 0) }.ctx("pinned alloc")?;
-            stages.insert(len, p);
-        }
-        let stage = stages.get_mut(&len).unwrap();
+            Entry::Vacant(v) => v.insert(unsafe { self.ctx.alloc_pinned_with_flags::<u64>(len, 0) }.ctx("pinned alloc")?),
+        };
         self.stream.memcpy_dtoh(buf, stage).ctx("download")?;
         // See upload_with: the pinned buffer's event is not recorded with one stream.
         self.stream.synchronize().ctx("synchronize")?;
@@ -246,6 +273,7 @@ impl Backend for Gpu {
         let tile_log = p.tile_log();
         let tiles = 1u32 << (log_len - tile_log);
         let threads = (1u32 << tile_log.saturating_sub(1)).clamp(32, 512);
+        debug_assert!((1u32 << tile_log) <= 8 * threads, "one round of 8 staged loads per thread");
         let cfg = LaunchConfig {
             grid_dim: (tiles, ncols, 1),
             block_dim: (threads, 1, 1),
@@ -254,9 +282,9 @@ impl Backend for Gpu {
         unsafe {
             self.stream
                 .launch_builder(if self.ntt_v1.load(std::sync::atomic::Ordering::Relaxed) {
-                    self.f("ntt_dif_pass_v1")
+                    self.f("ntt_dif_pass_v1")?
                 } else {
-                    self.f("ntt_dif_pass")
+                    self.f("ntt_dif_pass")?
                 })
                 .arg(data)
                 .arg(tw)
@@ -289,7 +317,7 @@ impl Backend for Gpu {
         };
         unsafe {
             self.stream
-                .launch_builder(self.f("lde_expand"))
+                .launch_builder(self.f("lde_expand")?)
                 .arg(coeffs_br)
                 .arg(scale)
                 .arg(&n_inv)
@@ -316,7 +344,7 @@ impl Backend for Gpu {
         let cfg = LaunchConfig { grid_dim: (n.div_ceil(128) as u32, 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
         unsafe {
             self.stream
-                .launch_builder(self.f("merkle_leaves"))
+                .launch_builder(self.f("merkle_leaves")?)
                 .arg(lde)
                 .arg(&ncols)
                 .arg(&log_n)
@@ -338,7 +366,7 @@ impl Backend for Gpu {
         };
         unsafe {
             self.stream
-                .launch_builder(self.f("merkle_layer"))
+                .launch_builder(self.f("merkle_layer")?)
                 .arg(digests)
                 .arg(cap)
                 .arg(&log_n)
@@ -358,7 +386,7 @@ impl Backend for Gpu {
         };
         unsafe {
             self.stream
-                .launch_builder(self.f("transpose_cols_to_rows"))
+                .launch_builder(self.f("transpose_cols_to_rows")?)
                 .arg(input)
                 .arg(out)
                 .arg(&ncols)
@@ -370,11 +398,7 @@ impl Backend for Gpu {
     }
 
     fn poseidon_batch(&self, states: &CudaSlice<u64>, out: &mut CudaSlice<u64>, count: u32, variant: PoseidonVariant) -> Result<(), GpuError> {
-        let f = match variant {
-            PoseidonVariant::Fast => self.f("poseidon_batch_fast"),
-            PoseidonVariant::Fast2 => self.f("poseidon_batch_fast2"),
-            PoseidonVariant::Naive => self.f("poseidon_batch_naive"),
-        };
+        let f = self.f(&format!("poseidon_batch_{}", variant_name(variant)))?;
         let cfg = LaunchConfig { grid_dim: (count.div_ceil(128), 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
         unsafe { self.stream.launch_builder(f).arg(states).arg(out).arg(&count).launch(cfg) }
             .map(|_| ())

@@ -26,6 +26,7 @@ pub use commit::{
 };
 pub use cuda::{DeviceInfo, Gpu};
 pub use error::GpuError;
+pub use source::KernelSet;
 
 /// The field of every kernel.
 pub type F = plonky2::field::goldilocks_field::GoldilocksField;

@@ -34,6 +34,7 @@ const SHIM: &str = r#"
 struct dim3_ { unsigned x, y, z; };
 static dim3_ blockIdx, threadIdx, blockDim, gridDim;
 #define __global__
+#define __launch_bounds__(a, b)
 #define __device__
 #define __forceinline__ inline
 #define __constant__ static const
@@ -74,10 +75,12 @@ template <class K> static void launch(unsigned gx, unsigned gy, K k) {
 int main(int argc, char **argv) {
   std::string k = argv[1];
   auto U = [&](int i) { return (unsigned long long)strtoull(argv[i], 0, 10); };
-  if (k == "perm_fast" || k == "perm_fast2" || k == "perm_naive") {
+  if (k.rfind("perm_", 0) == 0) {
     auto in = rd(argv[2]); std::vector<u64> out(in.size()); u32 count = U(3);
     if (k == "perm_fast") launch(count, 1, [&] { poseidon_batch_fast(in.data(), out.data(), count); });
     else if (k == "perm_fast2") launch(count, 1, [&] { poseidon_batch_fast2(in.data(), out.data(), count); });
+    else if (k == "perm_fast3") launch(count, 1, [&] { poseidon_batch_fast3(in.data(), out.data(), count); });
+    else if (k == "perm_fast3lb") launch(count, 1, [&] { poseidon_batch_fast3lb(in.data(), out.data(), count); });
     else launch(count, 1, [&] { poseidon_batch_naive(in.data(), out.data(), count); });
     wr(argv[4], out);
   } else if (k == "ntt" || k == "ntt1") {
@@ -128,7 +131,7 @@ fn emulator() -> Option<&'static Emu> {
         }
         let dir = tempfile::tempdir().unwrap();
         let cpp = dir.path().join("emu.cpp");
-        let src = format!("{SHIM}\n{}\n{MAIN}", source::kernel_source().unwrap());
+        let src = format!("{SHIM}\n{}\n{MAIN}", source::kernel_source(source::KernelSet::Bench).unwrap());
         std::fs::write(&cpp, src).unwrap();
         let exe = dir.path().join("emu");
         let out = Command::new("g++")
@@ -272,6 +275,8 @@ impl Backend for Emu {
         let k = match variant {
             PoseidonVariant::Fast => "perm_fast",
             PoseidonVariant::Fast2 => "perm_fast2",
+            PoseidonVariant::Fast3 => "perm_fast3",
+            PoseidonVariant::Fast3Lb => "perm_fast3lb",
             PoseidonVariant::Naive => "perm_naive",
         };
         self.run(&[k.into(), s(&a), count.to_string(), s(&b)])?;
@@ -294,7 +299,7 @@ fn poseidon_kernels_match_plonky2() {
     states[1] = [F::NEG_ONE; 12];
     let flat: Vec<u64> = states.iter().flat_map(|s| canon(s)).collect();
     let dev = emu.upload_with(flat.len(), &|d| d.copy_from_slice(&flat)).unwrap();
-    for variant in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Naive] {
+    for variant in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Fast3, PoseidonVariant::Fast3Lb, PoseidonVariant::Naive] {
         let mut out = emu.alloc(flat.len()).unwrap();
         emu.poseidon_batch(&dev, &mut out, count as u32, variant).unwrap();
         for (t, st) in states.iter().enumerate() {
@@ -378,4 +383,22 @@ fn blinding_adds_salt_columns_and_keeps_the_data() {
         2,
     );
     assert_eq!(tree, gpu.merkle_tree);
+}
+
+#[test]
+fn prover_kernel_set_compiles_as_cpp() {
+    if Command::new("g++").arg("--version").output().is_err() {
+        eprintln!("skipping: no g++ on this machine to compile the CUDA source");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cpp = dir.path().join("prover.cpp");
+    let src = format!("{SHIM}\n{}\n", source::kernel_source(source::KernelSet::Prover).unwrap());
+    std::fs::write(&cpp, src).unwrap();
+    let out = Command::new("g++")
+        .args(["-fsyntax-only", "-std=c++17", "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-function", "-Wno-unused-variable"])
+        .arg(&cpp)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
