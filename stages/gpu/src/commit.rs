@@ -43,14 +43,27 @@ pub fn lde<B: Backend>(
     rate_bits: u32,
     extra_cols: u32,
 ) -> Result<(B::Buf, B::Buf), GpuError> {
+    ntt(b, values, ncols, log_n, true)?;
+    expand_and_ntt(b, values, ncols, log_n, rate_bits, extra_cols)
+}
+
+/// The second half of [`lde`]: from bit-reversed n·coefficients (what the inverse NTT leaves) to
+/// (the LDE in leaf order with `extra_cols` spare columns, the natural-order coefficients).
+fn expand_and_ntt<B: Backend>(
+    b: &B,
+    coeffs_br: &B::Buf,
+    ncols: u32,
+    log_n: u32,
+    rate_bits: u32,
+    extra_cols: u32,
+) -> Result<(B::Buf, B::Buf), GpuError> {
     let n = 1usize << log_n;
     let big = n << rate_bits;
-    ntt(b, values, ncols, log_n, true)?;
     let mut coeffs = b.alloc(ncols as usize * n)?;
     let mut out = b.alloc((ncols + extra_cols) as usize * big)?;
     let scale = b.lde_scale(log_n)?;
     let n_inv = F::from_canonical_u64(n as u64).inverse().to_canonical_u64();
-    b.lde_expand(values, &scale, n_inv, &mut coeffs, &mut out, ncols, log_n, rate_bits)?;
+    b.lde_expand(coeffs_br, &scale, n_inv, &mut coeffs, &mut out, ncols, log_n, rate_bits)?;
     ntt(b, &mut out, ncols, log_n + rate_bits, false)?;
     Ok((out, coeffs))
 }
@@ -109,25 +122,22 @@ pub struct DeviceCommitment<Buf> {
     pub blinding: bool,
 }
 
-fn check_shape(values: &[PolynomialValues<F>], rate_bits: u32, blinding: bool, cap_height: u32) -> Result<u32, GpuError> {
-    let Some(first) = values.first() else {
+/// Checks a batch of `lens.len()` polynomials of `lens[i]` values/coefficients; returns log2 n.
+fn check_shape(lens: &[usize], rate_bits: u32, blinding: bool, cap_height: u32) -> Result<u32, GpuError> {
+    let Some(&n) = lens.first() else {
         return Err(GpuError::Unsupported("no polynomials to commit to".into()));
     };
-    let n = first.len();
     if n == 0 || !n.is_power_of_two() {
         return Err(GpuError::Unsupported(format!("polynomial length {n} is not a power of two")));
     }
-    if let Some(bad) = values.iter().position(|v| v.len() != n) {
-        return Err(GpuError::Unsupported(format!(
-            "polynomial {bad} has {} values, polynomial 0 has {n}",
-            values[bad].len()
-        )));
+    if let Some(bad) = lens.iter().position(|&l| l != n) {
+        return Err(GpuError::Unsupported(format!("polynomial {bad} has {} entries, polynomial 0 has {n}", lens[bad])));
     }
     let log_n = n.trailing_zeros();
     if log_n + rate_bits > MAX_LOG_LDE {
         return Err(GpuError::Unsupported(format!("LDE of 2^{} points is above 2^{MAX_LOG_LDE}", log_n + rate_bits)));
     }
-    let width = values.len() + if blinding { SALT_SIZE } else { 0 };
+    let width = lens.len() + if blinding { SALT_SIZE } else { 0 };
     if width > 65_535 {
         return Err(GpuError::Unsupported(format!("{width} columns: at most 65535")));
     }
@@ -150,7 +160,8 @@ pub fn commit_values<B: Backend>(
     blinding: bool,
     cap_height: u32,
 ) -> Result<DeviceCommitment<B::Buf>, GpuError> {
-    let log_n = check_shape(values, rate_bits, blinding, cap_height)?;
+    let lens: Vec<usize> = values.iter().map(|v| v.len()).collect();
+    let log_n = check_shape(&lens, rate_bits, blinding, cap_height)?;
     let n = 1usize << log_n;
     let ncols = values.len() as u32;
     let salt = if blinding { SALT_SIZE as u32 } else { 0 };
@@ -161,9 +172,54 @@ pub fn commit_values<B: Backend>(
             }
         })
     })?;
-    let (mut lde_buf, coeffs) = lde(b, &mut dev_values, ncols, log_n, rate_bits, salt)?;
+    let (lde_buf, coeffs) = lde(b, &mut dev_values, ncols, log_n, rate_bits, salt)?;
     drop(dev_values);
-    let big = n << rate_bits;
+    finish_commitment(b, lde_buf, coeffs, ncols, log_n, rate_bits, blinding, cap_height)
+}
+
+/// What `PolynomialBatch::from_coeffs(coeffs, rate_bits, blinding, cap_height, ..)` computes, on the
+/// device: coset LDE of the coefficients, bit-reversed leaves, Merkle tree (salt as in
+/// [`commit_values`]). The coefficients go up as the inverse NTT would have left them
+/// (bit-reversed, times n), so the expand kernel of [`lde`] serves both paths.
+pub fn commit_coeffs<B: Backend>(
+    b: &B,
+    coeffs: &[PolynomialCoeffs<F>],
+    rate_bits: u32,
+    blinding: bool,
+    cap_height: u32,
+) -> Result<DeviceCommitment<B::Buf>, GpuError> {
+    let lens: Vec<usize> = coeffs.iter().map(|c| c.len()).collect();
+    let log_n = check_shape(&lens, rate_bits, blinding, cap_height)?;
+    let n = 1usize << log_n;
+    let ncols = coeffs.len() as u32;
+    let salt = if blinding { SALT_SIZE as u32 } else { 0 };
+    let n_f = F::from_canonical_u64(n as u64);
+    let dev_br = b.upload_with(ncols as usize * n, &|dst: &mut [u64]| {
+        dst.par_chunks_mut(n).zip(coeffs.par_iter()).for_each(|(d, p)| {
+            for (i, x) in d.iter_mut().enumerate() {
+                *x = (p.coeffs[rev(i, log_n)] * n_f).to_canonical_u64();
+            }
+        })
+    })?;
+    let (lde_buf, dev_coeffs) = expand_and_ntt(b, &dev_br, ncols, log_n, rate_bits, salt)?;
+    drop(dev_br);
+    finish_commitment(b, lde_buf, dev_coeffs, ncols, log_n, rate_bits, blinding, cap_height)
+}
+
+/// Salt columns (when blinding) and the Merkle tree over an LDE.
+#[allow(clippy::too_many_arguments)]
+fn finish_commitment<B: Backend>(
+    b: &B,
+    mut lde_buf: B::Buf,
+    coeffs: B::Buf,
+    ncols: u32,
+    log_n: u32,
+    rate_bits: u32,
+    blinding: bool,
+    cap_height: u32,
+) -> Result<DeviceCommitment<B::Buf>, GpuError> {
+    let salt = if blinding { SALT_SIZE as u32 } else { 0 };
+    let big = 1usize << (log_n + rate_bits);
     for s in 0..salt as usize {
         let col: Vec<u64> = F::rand_vec(big).iter().map(|x| x.to_canonical_u64()).collect();
         b.write_at(&mut lde_buf, (ncols as usize + s) * big, &col)?;
@@ -179,6 +235,43 @@ pub fn commit_values<B: Backend>(
         rate_bits,
         blinding,
     })
+}
+
+/// plonky2's `MerkleTree::new(leaves, cap_height)` on the device (`hash_or_noop` of every leaf, the
+/// tree in plonky2's digest layout). Every leaf must have the same length, the count a power of two.
+pub fn merkle_tree_from_leaves<B: Backend>(
+    b: &B,
+    leaves: Vec<Vec<F>>,
+    cap_height: usize,
+) -> Result<MerkleTree<F, PoseidonHash>, GpuError> {
+    let count = leaves.len();
+    if count == 0 || !count.is_power_of_two() {
+        return Err(GpuError::Unsupported(format!("{count} leaves: not a power of two")));
+    }
+    let width = leaves[0].len();
+    if width == 0 || width > 65_535 || leaves.iter().any(|l| l.len() != width) {
+        return Err(GpuError::Unsupported("leaves of unequal, zero or too large width".into()));
+    }
+    let log = count.trailing_zeros();
+    if cap_height as u32 > log || log > MAX_LOG_LDE {
+        return Err(GpuError::Unsupported(format!("cap height {cap_height} with 2^{log} leaves")));
+    }
+    let buf = b.upload_with(width * count, &|dst: &mut [u64]| {
+        dst.par_chunks_mut(count).enumerate().for_each(|(c, d)| {
+            for (x, leaf) in d.iter_mut().zip(&leaves) {
+                *x = leaf[c].to_canonical_u64();
+            }
+        })
+    })?;
+    let tree = merkle(b, &buf, width as u32, log, cap_height as u32)?;
+    drop(buf);
+    let (digests, cap) = download_tree(b, &tree)?;
+    Ok(MerkleTree { leaves, digests, cap })
+}
+
+/// i with its low `bits` bits reversed.
+fn rev(i: usize, bits: u32) -> usize {
+    if bits == 0 { 0 } else { i.reverse_bits() >> (usize::BITS - bits) }
 }
 
 fn hash_out(chunk: &[u64]) -> HashOut<F> {
@@ -206,15 +299,31 @@ pub fn to_polynomial_batch<B: Backend, C>(b: &B, dc: &DeviceCommitment<B::Buf>) 
 where
     C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
 {
+    to_polynomial_batch_with(b, dc, None)
+}
+
+/// [`to_polynomial_batch`], with the coefficients taken from `polynomials` when the host has them
+/// (a commitment from coefficients) instead of downloaded.
+pub fn to_polynomial_batch_with<B: Backend, C>(
+    b: &B,
+    dc: &DeviceCommitment<B::Buf>,
+    polynomials: Option<Vec<PolynomialCoeffs<F>>>,
+) -> Result<PolynomialBatch<F, C, 2>, GpuError>
+where
+    C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
+{
     let n = 1usize << dc.log_n;
     let big = n << dc.rate_bits;
     let w = dc.leaf_width as usize;
-    let polynomials: Vec<PolynomialCoeffs<F>> = b.download_with(&dc.coeffs, |d| {
-        d[..dc.ncols as usize * n]
-            .par_chunks_exact(n)
-            .map(|c| PolynomialCoeffs::new(c.iter().map(|&x| F::from_canonical_u64(x)).collect()))
-            .collect()
-    })?;
+    let polynomials: Vec<PolynomialCoeffs<F>> = match polynomials {
+        Some(p) => p,
+        None => b.download_with(&dc.coeffs, |d| {
+            d[..dc.ncols as usize * n]
+                .par_chunks_exact(n)
+                .map(|c| PolynomialCoeffs::new(c.iter().map(|&x| F::from_canonical_u64(x)).collect()))
+                .collect()
+        })?,
+    };
     let mut rows = b.alloc(w * big)?;
     b.transpose(&dc.lde, &mut rows, dc.leaf_width, big as u64)?;
     let leaves: Vec<Vec<F>> = b.download_with(&rows, |d| {
@@ -248,4 +357,20 @@ where
 {
     let dc = commit_values(b, values, rate_bits as u32, blinding, cap_height as u32)?;
     to_polynomial_batch(b, &dc)
+}
+
+/// The GPU twin of `PolynomialBatch::<F, C, 2>::from_coeffs(coeffs, rate_bits, blinding,
+/// cap_height, ..)`: equal to it (bit for bit without blinding).
+pub fn polynomial_batch_from_coeffs<B: Backend, C>(
+    b: &B,
+    coeffs: Vec<PolynomialCoeffs<F>>,
+    rate_bits: usize,
+    blinding: bool,
+    cap_height: usize,
+) -> Result<PolynomialBatch<F, C, 2>, GpuError>
+where
+    C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
+{
+    let dc = commit_coeffs(b, &coeffs, rate_bits as u32, blinding, cap_height as u32)?;
+    to_polynomial_batch_with(b, &dc, Some(coeffs))
 }

@@ -17,15 +17,17 @@ pub mod commit;
 pub mod cuda;
 pub mod error;
 pub mod plan;
+pub mod prover;
 pub mod source;
 
 pub use backend::{Backend, PoseidonVariant};
 pub use commit::{
-    commit_values, download_tree, lde, merkle, ntt, polynomial_batch_from_values,
-    to_polynomial_batch, DeviceCommitment, DeviceTree,
+    commit_coeffs, commit_values, download_tree, lde, merkle, merkle_tree_from_leaves, ntt,
+    polynomial_batch_from_coeffs, polynomial_batch_from_values, to_polynomial_batch, DeviceCommitment, DeviceTree,
 };
 pub use cuda::{DeviceInfo, Gpu};
 pub use error::GpuError;
+pub use prover::{prove, prove_timed, CommitBackend, CpuCommit, DeviceCommit, ProveTimes, WitnessInput};
 pub use source::KernelSet;
 
 /// The field of every kernel.

@@ -1,0 +1,167 @@
+//! Steps 8–9: observing the openings, and the FRI opening proof (plonky2's
+//! `PolynomialBatch::prove_openings` and `fri_proof`, whose commit phase, proof of work and query
+//! phase are private; the proof of work here is deterministic, see [`grind`]).
+
+use anyhow::Result;
+use plonky2::field::extension::{flatten, unflatten, FieldExtension};
+use plonky2::field::polynomial::PolynomialCoeffs;
+use plonky2::field::types::{Field, Field64, PrimeField64};
+use plonky2::fri::oracle::PolynomialBatch;
+use plonky2::fri::proof::{FriInitialTreeProof, FriProof, FriQueryRound, FriQueryStep};
+use plonky2::fri::FriParams;
+use plonky2::hash::merkle_tree::MerkleTree;
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::iop::challenger::Challenger;
+use plonky2::plonk::circuit_data::CommonCircuitData;
+use plonky2::plonk::proof::OpeningSet;
+use plonky2::util::reverse_index_bits_in_place;
+use rayon::prelude::*;
+
+use super::backend::CommitBackend;
+use super::{Ext, C, D};
+use crate::F;
+
+/// The openings enter the transcript as plonky2's `FriOpenings` (no lookups): the ζ batch
+/// (constants, σ, wires, Z, partial products, quotient chunks), then the gζ batch (Z).
+pub(crate) fn observe_openings(ch: &mut Challenger<F, PoseidonHash>, o: &OpeningSet<F, D>) {
+    for part in [&o.constants, &o.plonk_sigmas, &o.wires, &o.plonk_zs, &o.partial_products, &o.quotient_polys] {
+        ch.observe_extension_elements::<D>(part);
+    }
+    ch.observe_extension_elements::<D>(&o.plonk_zs_next);
+}
+
+/// Polynomials opened at one point: (oracle, polynomial index) pairs in plonky2's order.
+pub(crate) struct Batch {
+    pub point: Ext,
+    pub polys: Vec<(usize, usize)>,
+}
+
+/// plonky2's `CommonCircuitData::get_fri_instance` (crate-private there), without lookups: every
+/// polynomial at ζ; the Z polynomials at gζ. Oracles: 0 constants+σ, 1 wires, 2 Z+partial
+/// products, 3 quotient chunks.
+pub(crate) fn opening_batches(common: &CommonCircuitData<F, D>, zeta: Ext, zeta_next: Ext) -> [Batch; 2] {
+    let nc = common.config.num_challenges;
+    let counts = [
+        common.sigmas_range().end,
+        common.config.num_wires,
+        nc * (1 + common.num_partial_products),
+        nc * common.quotient_degree_factor,
+    ];
+    let all = counts.iter().enumerate().flat_map(|(o, &k)| (0..k).map(move |i| (o, i))).collect();
+    [Batch { point: zeta, polys: all }, Batch { point: zeta_next, polys: (0..nc).map(|i| (2, i)).collect() }]
+}
+
+/// The FRI proof that the oracles' polynomials open to the observed values.
+pub(crate) fn prove_openings(
+    batches: &[Batch],
+    oracles: &[&PolynomialBatch<F, C, D>; 4],
+    ch: &mut Challenger<F, PoseidonHash>,
+    params: &FriParams,
+    commit: &dyn CommitBackend,
+) -> Result<FriProof<F, PoseidonHash, D>> {
+    let alpha = ch.get_extension_challenge::<D>();
+    let n = oracles[0].polynomials[0].len();
+
+    // final = Σ_b α^(polys after batch b) · (F_b(X) − F_b(z_b)) / (X − z_b), F_b = Σ_j α^j f_bj.
+    let mut final_poly = vec![Ext::ZERO; n];
+    for b in batches {
+        let polys: Vec<&[F]> = b.polys.iter().map(|&(o, i)| &oracles[o].polynomials[i].coeffs[..]).collect();
+        let powers: Vec<Ext> = alpha.powers().take(polys.len()).collect();
+        let mut comp = vec![Ext::ZERO; n];
+        comp.par_chunks_mut(256).enumerate().for_each(|(blk, out)| {
+            let base = blk * 256;
+            for (p, pw) in polys.iter().zip(&powers) {
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o += FieldExtension::<D>::scalar_mul(pw, p[base + k]);
+                }
+            }
+        });
+        let mut quotient = PolynomialCoeffs::new(comp).divide_by_linear(b.point);
+        quotient.coeffs.push(Ext::ZERO);
+        let shift = alpha.exp_u64(polys.len() as u64);
+        final_poly.par_iter_mut().zip(quotient.coeffs.par_iter()).for_each(|(f, q)| *f = *f * shift + *q);
+    }
+    let lde_coeffs = PolynomialCoeffs::new(final_poly).lde(params.config.rate_bits);
+    let lde_values = lde_coeffs.coset_fft(F::coset_shift().into());
+    let lde_size = lde_values.len();
+
+    // Commit phase: fold by each reduction arity, one tree per codeword.
+    let mut trees: Vec<MerkleTree<F, PoseidonHash>> = Vec::with_capacity(params.reduction_arity_bits.len());
+    let mut coeffs = lde_coeffs;
+    let mut values = lde_values.values;
+    let mut shift = F::MULTIPLICATIVE_GROUP_GENERATOR;
+    let layers = params.reduction_arity_bits.len();
+    for (layer, &arity_bits) in params.reduction_arity_bits.iter().enumerate() {
+        let arity = 1usize << arity_bits;
+        reverse_index_bits_in_place(&mut values);
+        let leaves: Vec<Vec<F>> = values.par_chunks(arity).map(flatten::<F, D>).collect();
+        let tree = commit.merkle_tree(leaves, params.config.cap_height)?;
+        ch.observe_cap::<PoseidonHash>(&tree.cap);
+        trees.push(tree);
+        let beta = ch.get_extension_challenge::<D>();
+        // P(x) = Σ_{i<r} x^i P_i(x^r) folds to Σ_{i<r} β^i P_i(x).
+        coeffs = PolynomialCoeffs::new(
+            coeffs.coeffs.par_chunks_exact(arity).map(|c| c.iter().rev().fold(Ext::ZERO, |s, &x| s * beta + x)).collect(),
+        );
+        shift = shift.exp_u64(arity as u64);
+        if layer + 1 < layers {
+            values = coeffs.coset_fft(shift.into()).values;
+        }
+    }
+    // The folded polynomial's high coefficients are zero.
+    coeffs.coeffs.truncate(coeffs.len() >> params.config.rate_bits);
+    ch.observe_extension_elements::<D>(&coeffs.coeffs);
+
+    let pow_witness = grind(ch, params.config.proof_of_work_bits);
+
+    // Query phase.
+    let query_round_proofs = ch
+        .get_n_challenges(params.config.num_query_rounds)
+        .into_par_iter()
+        .map(|r| {
+            let mut x = r.to_canonical_u64() as usize % lde_size;
+            let evals_proofs = oracles.iter().map(|o| (o.merkle_tree.get(x).to_vec(), o.merkle_tree.prove(x))).collect();
+            let mut steps = Vec::with_capacity(trees.len());
+            for (tree, &arity_bits) in trees.iter().zip(&params.reduction_arity_bits) {
+                x >>= arity_bits;
+                steps.push(FriQueryStep { evals: unflatten::<F, D>(tree.get(x)), merkle_proof: tree.prove(x) });
+            }
+            FriQueryRound { initial_trees_proof: FriInitialTreeProof { evals_proofs }, steps }
+        })
+        .collect();
+
+    Ok(FriProof {
+        commit_phase_merkle_caps: trees.iter().map(|t| t.cap.clone()).collect(),
+        query_round_proofs,
+        final_poly: coeffs,
+        pow_witness,
+    })
+}
+
+/// The proof-of-work witness: the **smallest** w such that observing w and drawing a challenge
+/// gives a response with `bits` leading zeros (Goldilocks fills 64 bits). plonky2 takes whichever
+/// witness a thread finds first (`find_any`), which on one thread is the smallest. The transcript
+/// then observes w and draws the response, as plonky2 does.
+pub(crate) fn grind(ch: &mut Challenger<F, PoseidonHash>, bits: u32) -> F {
+    let min_zeros = bits + (64 - F::order().bits()) as u32;
+    let ok = |w: u64| {
+        let mut t = ch.clone();
+        t.observe_element(F::from_canonical_u64(w));
+        t.get_challenge().to_canonical_u64().leading_zeros() >= min_zeros
+    };
+    const BLOCK: u64 = 1 << 12;
+    let mut start = 0u64;
+    let w = loop {
+        let end = start.saturating_add(BLOCK).min(F::ORDER);
+        if let Some(w) = (start..end).into_par_iter().find_first(|&w| ok(w)) {
+            break w;
+        }
+        assert!(end < F::ORDER, "Proof of work failed. This is highly unlikely!");
+        start = end;
+    };
+    let w = F::from_canonical_u64(w);
+    ch.observe_element(w);
+    let response = ch.get_challenge();
+    assert!(response.to_canonical_u64().leading_zeros() >= min_zeros);
+    w
+}

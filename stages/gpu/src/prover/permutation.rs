@@ -1,0 +1,90 @@
+//! Step 4: the permutation argument's Z polynomials and partial products (plonky2's private
+//! `all_wires_permutation_partial_products` and `wires_permutation_partial_products_and_zs`).
+//!
+//! For challenge (β, γ), row i with subgroup point x and routed wire j:
+//! f_j = w_j + β·k_j·x + γ, g_j = w_j + β·σ_j + γ, q_j = f_j / g_j.
+//! The q_j are cut into chunks of `quotient_degree_factor`; their products P_0 … P_m (m =
+//! `num_partial_products`) give, with Z(row 0) = 1:
+//! partial product k at row i = Z(i)·P_0⋯P_k (k < m) and Z(i + 1) = Z(i)·P_0⋯P_m.
+
+use plonky2::field::polynomial::PolynomialValues;
+use plonky2::field::types::Field;
+use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
+use rayon::prelude::*;
+
+use super::{C, D};
+use crate::F;
+
+/// The columns in the order of plonky2's Z/partial-products commitment: Z of challenge 0 … nc−1,
+/// then the `num_partial_products` partial products of challenge 0, of challenge 1, …
+pub(crate) fn zs_and_partial_products(
+    wires: &[PolynomialValues<F>],
+    betas: &[F],
+    gammas: &[F],
+    prover: &ProverOnlyCircuitData<F, C, D>,
+    common: &CommonCircuitData<F, D>,
+) -> Vec<PolynomialValues<F>> {
+    let nc = betas.len();
+    let n = common.degree();
+    let routed = common.config.num_routed_wires;
+    let chunk = common.quotient_degree_factor;
+    let num_prods = common.num_partial_products;
+    assert_eq!(routed.div_ceil(chunk), num_prods + 1, "partial product count");
+
+    // Chunk products of every row, for every challenge: row-major, (num_prods + 1) per challenge.
+    let per_row = nc * (num_prods + 1);
+    let mut products = vec![F::ZERO; n * per_row];
+    products.par_chunks_mut(per_row).enumerate().for_each(|(row, out)| {
+        let x = prover.subgroup[row];
+        let sigmas = &prover.sigmas[row];
+        let mut num = Vec::with_capacity(routed);
+        let mut den = Vec::with_capacity(routed);
+        for c in 0..nc {
+            num.clear();
+            den.clear();
+            for j in 0..routed {
+                let w = wires[j].values[row];
+                num.push(w + betas[c] * (common.k_is[j] * x) + gammas[c]);
+                den.push(w + betas[c] * sigmas[j] + gammas[c]);
+            }
+            let den_inv = F::batch_multiplicative_inverse(&den);
+            let out = &mut out[c * (num_prods + 1)..(c + 1) * (num_prods + 1)];
+            for (k, o) in out.iter_mut().enumerate() {
+                let range = k * chunk..((k + 1) * chunk).min(routed);
+                *o = range.map(|j| num[j] * den_inv[j]).product();
+            }
+        }
+    });
+
+    // Running products down the rows (sequential in the row, parallel over challenges).
+    let columns: Vec<(Vec<F>, Vec<Vec<F>>)> = (0..nc)
+        .into_par_iter()
+        .map(|c| {
+            let mut z = vec![F::ZERO; n];
+            let mut partials = vec![vec![F::ZERO; n]; num_prods];
+            let mut z_x = F::ONE;
+            for row in 0..n {
+                let p = &products[row * per_row + c * (num_prods + 1)..][..num_prods + 1];
+                z[row] = z_x;
+                let mut acc = z_x;
+                for (k, &pk) in p.iter().enumerate() {
+                    acc *= pk;
+                    if k < num_prods {
+                        partials[k][row] = acc;
+                    }
+                }
+                z_x = acc;
+            }
+            (z, partials)
+        })
+        .collect();
+
+    let mut out = Vec::with_capacity(nc * (num_prods + 1));
+    let mut partials_all = Vec::with_capacity(nc * num_prods);
+    for (z, partials) in columns {
+        out.push(PolynomialValues::new(z));
+        partials_all.extend(partials.into_iter().map(PolynomialValues::new));
+    }
+    out.extend(partials_all);
+    out
+}

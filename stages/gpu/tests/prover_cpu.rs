@@ -1,0 +1,277 @@
+//! The step-by-step prover (`frispool_gpu::prover`) with the CPU backend gives the bytes of plonky2's
+//! own `CircuitData::prove` for the same witness: a small circuit, frispool's `main` circuit and a leaf
+//! over a `main` proof.
+//!
+//! "The same witness" is the same *partition witness* (every wire's value): plonky2's witness
+//! generation fills the public-input gate's unused wires with random values (its division-by-zero
+//! guard), so two `CircuitData::prove` calls on one `PartialWitness` never agree. The generators run
+//! once (`generate_partial_witness`); plonky2's `prove_with_partition_witness` (the second half of
+//! `CircuitData::prove`) and ours start from that result.
+//!
+//! plonky2's proof-of-work search takes whichever witness one of its threads finds first, so its
+//! proofs are deterministic only on one thread, where it returns the smallest witness; this prover
+//! always takes the smallest. plonky2's reference proof is therefore made inside a one-thread rayon
+//! pool. No GPU needed.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use frispool_aggregation::chain::{self, Link};
+use frispool_aggregation::layout::{self, CircuitType, C, D, F};
+use frispool_aggregation::shape::{self, Shape};
+use frispool_aggregation::{LeafCircuit, LEAF_ARITY};
+use frispool_circuits::basic::main::{expected_public_inputs, ChainTargets, SlotTargets};
+use frispool_circuits::{main_chunks, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
+use frispool_gpu::prover::{prove, prove_timed, CpuCommit, PlonkyProof};
+use frispool_rollup::{execute_block, BlockGenerator, State};
+use plonky2::field::types::Field;
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::iop::generator::generate_partial_witness;
+use plonky2::iop::target::{BoolTarget, Target};
+use plonky2::iop::witness::{PartialWitness, PartitionWitness, WitnessWrite};
+use plonky2::plonk::prover::prove_with_partition_witness;
+use plonky2::util::timing::TimingTree;
+use plonky2::plonk::circuit_builder::CircuitBuilder;
+use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
+use plonky2::plonk::proof::ProofWithPublicInputsTarget;
+
+/// plonky2's own prover on one thread (deterministic proof of work), from a partition witness.
+fn plonky2_reference<'a>(data: &'a CircuitData<F, C, D>, pw: PartitionWitness<'a, F>) -> PlonkyProof {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    pool.install(|| prove_with_partition_witness(&data.prover_only, &data.common, pw, &mut TimingTree::default()))
+        .expect("plonky2 proves")
+}
+
+/// Ours (CPU backend) equals plonky2's, byte for byte, and plonky2's verifier accepts it.
+fn assert_same_proof(name: &str, data: &CircuitData<F, C, D>, pw: PartialWitness<F>) -> PlonkyProof {
+    let part = generate_partial_witness(pw, &data.prover_only, &data.common).expect("witness generation");
+    let t = Instant::now();
+    let want = plonky2_reference(data, part.clone());
+    let t_ref = t.elapsed();
+    let (got, times) = prove_timed(&data.prover_only, &data.common, part, &CpuCommit).expect("our prover proves");
+    eprintln!(
+        "{name}: 2^{} rows, plonky2 (1 thread) {:.2} s, ours {:.2} s; steps (ms): {:?}",
+        data.common.degree_bits(),
+        t_ref.as_secs_f64(),
+        times.total.as_secs_f64(),
+        times.steps()
+    );
+    assert_eq!(got.public_inputs, want.public_inputs, "{name}: public inputs");
+    assert_eq!(got.proof.wires_cap, want.proof.wires_cap, "{name}: wires cap");
+    assert_eq!(got.proof.plonk_zs_partial_products_cap, want.proof.plonk_zs_partial_products_cap, "{name}: Z cap");
+    assert_eq!(got.proof.quotient_polys_cap, want.proof.quotient_polys_cap, "{name}: quotient cap");
+    assert_eq!(got.proof.openings, want.proof.openings, "{name}: openings");
+    assert_eq!(got.proof.opening_proof.pow_witness, want.proof.opening_proof.pow_witness, "{name}: pow witness");
+    assert!(got.to_bytes() == want.to_bytes(), "{name}: proof bytes differ");
+    data.verify(got.clone()).expect("plonky2's verifier accepts our proof");
+    got
+}
+
+/// Arithmetic, constants, Poseidon, random access, bit splits, public inputs.
+fn small_circuit(config: CircuitConfig) -> (CircuitData<F, C, D>, Vec<Target>) {
+    let mut b = CircuitBuilder::<F, D>::new(config);
+    let xs: Vec<Target> = (0..8).map(|_| b.add_virtual_target()).collect();
+    b.register_public_inputs(&xs[..2]);
+    let h = b.hash_n_to_hash_no_pad::<PoseidonHash>(xs.clone());
+    b.register_public_inputs(&h.elements);
+    let mut acc = xs[0];
+    for &x in &xs[1..] {
+        acc = b.mul_add(acc, x, xs[0]);
+    }
+    let seven = b.constant(F::from_canonical_u64(7));
+    let y = b.mul(acc, seven);
+    b.register_public_input(y);
+    let idx = b.constant(F::from_canonical_u64(5));
+    let r = b.random_access(idx, xs.clone());
+    b.register_public_input(r);
+    let bits = b.split_le(xs[3], 40);
+    let back = b.le_sum(bits.into_iter());
+    b.connect(back, xs[3]);
+    (b.build::<C>(), xs)
+}
+
+fn small_witness(xs: &[Target]) -> PartialWitness<F> {
+    let mut pw = PartialWitness::new();
+    for (i, &x) in xs.iter().enumerate() {
+        pw.set_target(x, F::from_canonical_u64(1000 + 17 * i as u64)).unwrap();
+    }
+    pw
+}
+
+#[test]
+fn small_circuit_proof_bytes_equal_plonky2() {
+    let (data, xs) = small_circuit(layout::circuit_config());
+    assert_same_proof("small", &data, small_witness(&xs));
+}
+
+#[test]
+fn partial_witness_input_proves_and_verifies() {
+    // Generators run inside `prove` (random public-input-gate padding: a different, valid proof).
+    let (data, xs) = small_circuit(layout::circuit_config());
+    let p = prove(&data.prover_only, &data.common, small_witness(&xs), &CpuCommit).unwrap();
+    data.verify(p).expect("verifies");
+}
+
+#[test]
+fn the_same_partition_witness_gives_the_same_bytes_twice() {
+    let (data, xs) = small_circuit(layout::circuit_config());
+    let part = generate_partial_witness(small_witness(&xs), &data.prover_only, &data.common).unwrap();
+    let a = prove(&data.prover_only, &data.common, part.clone(), &CpuCommit).unwrap();
+    let b = prove(&data.prover_only, &data.common, part, &CpuCommit).unwrap();
+    assert!(a.to_bytes() == b.to_bytes());
+}
+
+#[test]
+fn zero_knowledge_proofs_verify() {
+    let config = CircuitConfig { num_challenges: 3, ..CircuitConfig::standard_recursion_zk_config() };
+    let (data, xs) = small_circuit(config);
+    let p = prove(&data.prover_only, &data.common, small_witness(&xs), &CpuCommit).unwrap();
+    data.verify(p).expect("a blinded proof verifies");
+}
+
+#[test]
+fn a_witness_that_breaks_a_constraint_is_refused() {
+    let (data, xs) = small_circuit(layout::circuit_config());
+    let mut part = generate_partial_witness(small_witness(&xs), &data.prover_only, &data.common).unwrap();
+    // Change one value after the generators ran: the Poseidon gate's output no longer matches its
+    // input, so the vanishing polynomial is not divisible by Z_H.
+    let public = data.prover_only.public_inputs[2];
+    let rep = part.representative_map[public.index(part.num_wires, part.degree)];
+    part.values[rep] = Some(part.values[rep].unwrap() + F::ONE);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prove(&data.prover_only, &data.common, part, &CpuCommit))) {
+        Ok(Err(e)) => assert!(e.to_string().contains("not divisible"), "{e}"),
+        Err(_) => {}
+        Ok(Ok(p)) => assert!(data.verify(p).is_err(), "an unsatisfied witness must not verify"),
+    }
+}
+
+// ---- frispool's `main` circuit --------------------------------------------------------------------
+
+/// `MainCircuit`'s construction, from the crate's public parts (its own witness filling is private):
+/// the same code gives the same circuit, and `check_construction` plus the public inputs confirm it.
+struct MainParts {
+    block: Target,
+    instance: Target,
+    state_in: ChainTargets,
+    slots: Vec<SlotTargets>,
+}
+
+fn construct_main() -> (CircuitBuilder<F, D>, MainParts) {
+    let mut b = CircuitBuilder::<F, D>::new(layout::circuit_config());
+    let ty = b.constant(F::from_canonical_u64(CircuitType::Main.id()));
+    b.register_public_input(ty);
+    let block = b.add_virtual_public_input();
+    let instance = b.add_virtual_public_input();
+    let state_in = ChainTargets {
+        root: b.add_virtual_hash_public_input(),
+        tx_hash: b.add_virtual_hash_public_input(),
+        withdrawals_hash: b.add_virtual_hash_public_input(),
+    };
+    let mut chain = state_in;
+    let mut slots = Vec::with_capacity(MAIN_TXS_PER_INSTANCE);
+    for _ in 0..MAIN_TXS_PER_INSTANCE {
+        let (slot, next) = SlotTargets::build(&mut b, chain);
+        slots.push(slot);
+        chain = next;
+    }
+    for h in [chain.root, chain.tx_hash, chain.withdrawals_hash] {
+        b.register_public_inputs(&h.elements);
+    }
+    (b, MainParts { block, instance, state_in, slots })
+}
+
+fn main_witness(parts: &MainParts, w: &MainChunkWitness) -> PartialWitness<F> {
+    let mut pw = PartialWitness::new();
+    pw.set_target(parts.block, F::from_noncanonical_u64(w.block)).unwrap();
+    pw.set_target(parts.instance, F::from_noncanonical_u64(w.instance)).unwrap();
+    pw.set_hash_target(parts.state_in.root, w.state_in.root).unwrap();
+    pw.set_hash_target(parts.state_in.tx_hash, w.state_in.tx_hash).unwrap();
+    pw.set_hash_target(parts.state_in.withdrawals_hash, w.state_in.withdrawals_hash).unwrap();
+    let noop = SlotWitness::noop();
+    for (i, t) in parts.slots.iter().enumerate() {
+        t.set(&mut pw, w.slots.get(i).unwrap_or(&noop)).unwrap();
+    }
+    pw
+}
+
+struct MainFixture {
+    circuit: MainCircuit,
+    parts: MainParts,
+    chunk: MainChunkWitness,
+}
+
+fn main_fixture() -> &'static MainFixture {
+    static FIX: OnceLock<MainFixture> = OnceLock::new();
+    FIX.get_or_init(|| {
+        let circuit = MainCircuit::build();
+        let (b, parts) = construct_main();
+        shape::check_construction("main", b, &circuit.data).expect("the construction is main's");
+        let mut state = State::new();
+        let txs = BlockGenerator::new(7).next_block(&state, MAIN_TXS_PER_INSTANCE - 3);
+        let block = state.apply_block(txs).unwrap();
+        let chunk = main_chunks(&execute_block(&block).unwrap()).remove(0);
+        MainFixture { circuit, parts, chunk }
+    })
+}
+
+fn main_proof() -> &'static PlonkyProof {
+    static PROOF: OnceLock<PlonkyProof> = OnceLock::new();
+    PROOF.get_or_init(|| {
+        let f = main_fixture();
+        let proof = assert_same_proof("main", &f.circuit.data, main_witness(&f.parts, &f.chunk));
+        assert_eq!(proof.public_inputs, expected_public_inputs(&f.chunk), "main's public inputs");
+        proof
+    })
+}
+
+#[test]
+fn main_circuit_proof_bytes_equal_plonky2() {
+    main_proof();
+}
+
+// ---- a leaf over a `main` proof ---------------------------------------------------------------------
+
+/// `LeafCircuit`'s construction (its `define`, private there) from the aggregation crate's public parts.
+fn construct_leaf(basic: &CircuitData<F, C, D>) -> (CircuitBuilder<F, D>, Vec<ProofWithPublicInputsTarget<D>>, Vec<BoolTarget>) {
+    let mut b = CircuitBuilder::<F, D>::new(layout::circuit_config());
+    let vd = b.constant_verifier_data(&basic.verifier_only);
+    let ty = b.constant(F::from_canonical_u64(CircuitType::Main.id()));
+    let enabled = chain::enabled_flags(&mut b, LEAF_ARITY);
+    let mut proofs = Vec::new();
+    let mut links = Vec::new();
+    for _ in 0..LEAF_ARITY {
+        let p = b.add_virtual_proof_with_pis(&basic.common);
+        b.verify_proof::<C>(&p, &vd, &basic.common);
+        let link = Link::of_basic(&p.public_inputs);
+        b.connect(link.ty, ty);
+        links.push(link);
+        proofs.push(p);
+    }
+    let out = chain::chain(&mut b, &links, &enabled);
+    out.register(&mut b);
+    b.register_public_inputs(&vd.circuit_digest.elements);
+    (b, proofs, enabled)
+}
+
+#[test]
+fn leaf_over_a_main_proof_bytes_equal_plonky2() {
+    let f = main_fixture();
+    let inner = main_proof();
+    let basic = &f.circuit.data;
+    let leaf = LeafCircuit::build(CircuitType::Main, &basic.common, &basic.verifier_only, &Shape::default()).unwrap();
+    let (mut b, proofs, enabled) = construct_leaf(basic);
+    Shape::default().pad(&mut b);
+    shape::check_construction("leaf", b, &leaf.data).expect("the construction is the leaf's");
+    // One real proof, the other slots repeat it disabled (`LeafCircuit::prove_unchecked`'s witness).
+    let mut pw = PartialWitness::new();
+    for (i, t) in proofs.iter().enumerate() {
+        pw.set_proof_with_pis_target(t, inner).unwrap();
+        if i > 0 {
+            pw.set_bool_target(enabled[i], false).unwrap();
+        }
+    }
+    let ours = assert_same_proof("leaf", &leaf.data, pw);
+    let theirs = leaf.prove(std::slice::from_ref(inner)).expect("the leaf's own prover");
+    assert_eq!(ours.public_inputs, theirs.public_inputs, "the leaf's public inputs");
+}
+
