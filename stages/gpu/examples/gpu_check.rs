@@ -70,7 +70,7 @@ fn main() {
     };
     let info = gpu.info().clone();
     println!(
-        "device: {} (sm_{}{}, {} SMs, {:.1} GiB); kernel set {:?}: NVRTC compile + load {:.2} s; host threads {}",
+        "device: {} (sm_{}{}, {} SMs, {:.1} GiB); kernel set {:?}: kernels ready in {:.2} s ({:?}); host threads {}",
         info.name,
         info.compute_capability.0,
         info.compute_capability.1,
@@ -78,6 +78,7 @@ fn main() {
         info.total_mem as f64 / (1u64 << 30) as f64,
         set,
         info.compile_s,
+        info.kernel_cache,
         rayon::current_num_threads()
     );
     let mut rep = Report { failures: 0, lines: Vec::new() };

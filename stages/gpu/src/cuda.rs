@@ -11,10 +11,11 @@ use cudarc::driver::{
     CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice,
     PushKernelArg,
 };
-use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions};
+use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx};
 
 use crate::backend::{lde_scale_table, twiddle_table, Backend, PoseidonVariant};
 use crate::error::{DriverContext, GpuError};
+use crate::kcache::{self, KernelCache};
 use crate::plan::NttPass;
 use crate::source::{kernel_names, kernel_source, KernelSet};
 
@@ -25,8 +26,50 @@ pub struct DeviceInfo {
     pub compute_capability: (i32, i32),
     pub multiprocessors: i32,
     pub total_mem: usize,
-    /// Seconds NVRTC took to compile the kernels.
+    /// Seconds it took to get the kernels loaded (NVRTC, or a cache hit).
     pub compile_s: f64,
+    /// Where the kernels came from (see [`crate::kcache`]).
+    pub kernel_cache: KernelCache,
+}
+
+/// The module of `src` for compute capability `cc`: from the disk cache, else compiled by NVRTC to a
+/// CUBIN (and stored), else compiled to PTX for the driver's JIT.
+fn load_kernels(ctx: &Arc<CudaContext>, src: &str, cc: (i32, i32)) -> Result<(Arc<CudaModule>, KernelCache), GpuError> {
+    let file = kcache::cache_file(src, cc);
+    if let Some(f) = &file {
+        if let Ok(bytes) = std::fs::read(f) {
+            if let Ok(m) = ctx.load_module(Ptx::from_binary(bytes)) {
+                return Ok((m, KernelCache::Hit(f.clone())));
+            }
+        }
+    }
+    let cubin_err = match kcache::compile_cubin(src, cc) {
+        Ok(cubin) => match ctx.load_module(Ptx::from_binary(cubin.clone())) {
+            Ok(m) => {
+                let outcome = match &file {
+                    Some(f) => match kcache::store(f, &cubin) {
+                        Ok(()) => KernelCache::Stored(f.clone()),
+                        Err(e) => KernelCache::NotStored(e),
+                    },
+                    None => KernelCache::NotStored("cache disabled".into()),
+                };
+                return Ok((m, outcome));
+            }
+            Err(e) => format!("the driver refused the CUBIN: {e}"),
+        },
+        Err(e) => format!("{e}"),
+    };
+    let opts = CompileOptions {
+        options: vec![format!("--gpu-architecture=compute_{}{}", cc.0, cc.1)],
+        name: Some("frispool_gpu.cu".into()),
+        ..Default::default()
+    };
+    let ptx = compile_ptx_with_opts(src, opts).map_err(|e| match e {
+        cudarc::nvrtc::CompileError::CompileError { log, .. } => GpuError::Compile(log.to_string_lossy().into_owned()),
+        other => GpuError::Compile(format!("{other:?}")),
+    })?;
+    let module = ctx.load_module(ptx).ctx("load module")?;
+    Ok((module, KernelCache::PtxFallback(cubin_err)))
 }
 
 type DeviceTable = Arc<CudaSlice<u64>>;
@@ -104,18 +147,7 @@ impl Gpu {
         let total_mem = ctx.total_mem().ctx("total memory")?;
         let src = kernel_source(set).map_err(GpuError::Compile)?;
         let t0 = Instant::now();
-        let opts = CompileOptions {
-            options: vec![format!("--gpu-architecture=compute_{}{}", cc.0, cc.1)],
-            name: Some("frispool_gpu.cu".into()),
-            ..Default::default()
-        };
-        let ptx = compile_ptx_with_opts(&src, opts).map_err(|e| match e {
-            cudarc::nvrtc::CompileError::CompileError { log, .. } => {
-                GpuError::Compile(log.to_string_lossy().into_owned())
-            }
-            other => GpuError::Compile(format!("{other:?}")),
-        })?;
-        let module = ctx.load_module(ptx).ctx("load module")?;
+        let (module, kernel_cache) = load_kernels(&ctx, &src, cc)?;
         let compile_s = t0.elapsed().as_secs_f64();
         let mut kernels = HashMap::new();
         for k in kernel_names(set) {
@@ -135,6 +167,7 @@ impl Gpu {
                 multiprocessors: sms,
                 total_mem,
                 compile_s,
+                kernel_cache,
             },
             twiddles: Mutex::new(HashMap::new()),
             scales: Mutex::new(HashMap::new()),

@@ -16,6 +16,7 @@ pub mod backend;
 pub mod commit;
 pub mod cuda;
 pub mod error;
+pub mod kcache;
 pub mod plan;
 pub mod prover;
 pub mod source;

@@ -16,24 +16,19 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use frispool_aggregation::chain::{self, Link};
-use frispool_aggregation::layout::{self, CircuitType, C, D, F};
-use frispool_aggregation::shape::{self, Shape};
-use frispool_aggregation::{LeafCircuit, LEAF_ARITY};
-use frispool_circuits::basic::main::{expected_public_inputs, ChainTargets, SlotTargets};
-use frispool_circuits::{main_chunks, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
+use frispool_aggregation::layout::{self, C, D, F};
+use frispool_circuits::basic::main::expected_public_inputs;
+use frispool_circuits::{MainChunkWitness, MainCircuit};
 use frispool_gpu::prover::{prove, prove_timed, CpuCommit, PlonkyProof};
-use frispool_rollup::{execute_block, BlockGenerator, State};
 use plonky2::field::types::Field;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::generator::generate_partial_witness;
-use plonky2::iop::target::{BoolTarget, Target};
+use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, PartitionWitness, WitnessWrite};
 use plonky2::plonk::prover::prove_with_partition_witness;
 use plonky2::util::timing::TimingTree;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
-use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 
 /// plonky2's own prover on one thread (deterministic proof of work), from a partition witness.
 fn plonky2_reference<'a>(data: &'a CircuitData<F, C, D>, pw: PartitionWitness<'a, F>) -> PlonkyProof {
@@ -145,71 +140,20 @@ fn a_witness_that_breaks_a_constraint_is_refused() {
     }
 }
 
-// ---- frispool's `main` circuit --------------------------------------------------------------------
+// ---- frispool's `main` circuit and a leaf ---------------------------------------------------------
 
-/// `MainCircuit`'s construction, from the crate's public parts (its own witness filling is private):
-/// the same code gives the same circuit, and `check_construction` plus the public inputs confirm it.
-struct MainParts {
-    block: Target,
-    instance: Target,
-    state_in: ChainTargets,
-    slots: Vec<SlotTargets>,
-}
-
-fn construct_main() -> (CircuitBuilder<F, D>, MainParts) {
-    let mut b = CircuitBuilder::<F, D>::new(layout::circuit_config());
-    let ty = b.constant(F::from_canonical_u64(CircuitType::Main.id()));
-    b.register_public_input(ty);
-    let block = b.add_virtual_public_input();
-    let instance = b.add_virtual_public_input();
-    let state_in = ChainTargets {
-        root: b.add_virtual_hash_public_input(),
-        tx_hash: b.add_virtual_hash_public_input(),
-        withdrawals_hash: b.add_virtual_hash_public_input(),
-    };
-    let mut chain = state_in;
-    let mut slots = Vec::with_capacity(MAIN_TXS_PER_INSTANCE);
-    for _ in 0..MAIN_TXS_PER_INSTANCE {
-        let (slot, next) = SlotTargets::build(&mut b, chain);
-        slots.push(slot);
-        chain = next;
-    }
-    for h in [chain.root, chain.tx_hash, chain.withdrawals_hash] {
-        b.register_public_inputs(&h.elements);
-    }
-    (b, MainParts { block, instance, state_in, slots })
-}
-
-fn main_witness(parts: &MainParts, w: &MainChunkWitness) -> PartialWitness<F> {
-    let mut pw = PartialWitness::new();
-    pw.set_target(parts.block, F::from_noncanonical_u64(w.block)).unwrap();
-    pw.set_target(parts.instance, F::from_noncanonical_u64(w.instance)).unwrap();
-    pw.set_hash_target(parts.state_in.root, w.state_in.root).unwrap();
-    pw.set_hash_target(parts.state_in.tx_hash, w.state_in.tx_hash).unwrap();
-    pw.set_hash_target(parts.state_in.withdrawals_hash, w.state_in.withdrawals_hash).unwrap();
-    let noop = SlotWitness::noop();
-    for (i, t) in parts.slots.iter().enumerate() {
-        t.set(&mut pw, w.slots.get(i).unwrap_or(&noop)).unwrap();
-    }
-    pw
-}
+mod support;
 
 struct MainFixture {
     circuit: MainCircuit,
-    parts: MainParts,
+    parts: support::MainParts,
     chunk: MainChunkWitness,
 }
 
 fn main_fixture() -> &'static MainFixture {
     static FIX: OnceLock<MainFixture> = OnceLock::new();
     FIX.get_or_init(|| {
-        let circuit = MainCircuit::build();
-        let (b, parts) = construct_main();
-        shape::check_construction("main", b, &circuit.data).expect("the construction is main's");
-        let mut state = State::new();
-        let txs = BlockGenerator::new(7).next_block(&state, MAIN_TXS_PER_INSTANCE - 3);
-        let block = state.apply_block(txs).unwrap();
-        let chunk = main_chunks(&execute_block(&block).unwrap()).remove(0);
+        let (circuit, parts, chunk) = support::main_setup(7);
         MainFixture { circuit, parts, chunk }
     })
 }
@@ -218,7 +162,7 @@ fn main_proof() -> &'static PlonkyProof {
     static PROOF: OnceLock<PlonkyProof> = OnceLock::new();
     PROOF.get_or_init(|| {
         let f = main_fixture();
-        let proof = assert_same_proof("main", &f.circuit.data, main_witness(&f.parts, &f.chunk));
+        let proof = assert_same_proof("main", &f.circuit.data, support::main_witness(&f.parts, &f.chunk));
         assert_eq!(proof.public_inputs, expected_public_inputs(&f.chunk), "main's public inputs");
         proof
     })
@@ -229,49 +173,12 @@ fn main_circuit_proof_bytes_equal_plonky2() {
     main_proof();
 }
 
-// ---- a leaf over a `main` proof ---------------------------------------------------------------------
-
-/// `LeafCircuit`'s construction (its `define`, private there) from the aggregation crate's public parts.
-fn construct_leaf(basic: &CircuitData<F, C, D>) -> (CircuitBuilder<F, D>, Vec<ProofWithPublicInputsTarget<D>>, Vec<BoolTarget>) {
-    let mut b = CircuitBuilder::<F, D>::new(layout::circuit_config());
-    let vd = b.constant_verifier_data(&basic.verifier_only);
-    let ty = b.constant(F::from_canonical_u64(CircuitType::Main.id()));
-    let enabled = chain::enabled_flags(&mut b, LEAF_ARITY);
-    let mut proofs = Vec::new();
-    let mut links = Vec::new();
-    for _ in 0..LEAF_ARITY {
-        let p = b.add_virtual_proof_with_pis(&basic.common);
-        b.verify_proof::<C>(&p, &vd, &basic.common);
-        let link = Link::of_basic(&p.public_inputs);
-        b.connect(link.ty, ty);
-        links.push(link);
-        proofs.push(p);
-    }
-    let out = chain::chain(&mut b, &links, &enabled);
-    out.register(&mut b);
-    b.register_public_inputs(&vd.circuit_digest.elements);
-    (b, proofs, enabled)
-}
-
 #[test]
 fn leaf_over_a_main_proof_bytes_equal_plonky2() {
     let f = main_fixture();
     let inner = main_proof();
-    let basic = &f.circuit.data;
-    let leaf = LeafCircuit::build(CircuitType::Main, &basic.common, &basic.verifier_only, &Shape::default()).unwrap();
-    let (mut b, proofs, enabled) = construct_leaf(basic);
-    Shape::default().pad(&mut b);
-    shape::check_construction("leaf", b, &leaf.data).expect("the construction is the leaf's");
-    // One real proof, the other slots repeat it disabled (`LeafCircuit::prove_unchecked`'s witness).
-    let mut pw = PartialWitness::new();
-    for (i, t) in proofs.iter().enumerate() {
-        pw.set_proof_with_pis_target(t, inner).unwrap();
-        if i > 0 {
-            pw.set_bool_target(enabled[i], false).unwrap();
-        }
-    }
-    let ours = assert_same_proof("leaf", &leaf.data, pw);
+    let (leaf, parts) = support::leaf_setup(&f.circuit.data);
+    let ours = assert_same_proof("leaf", &leaf.data, support::leaf_witness(&parts, inner));
     let theirs = leaf.prove(std::slice::from_ref(inner)).expect("the leaf's own prover");
     assert_eq!(ours.public_inputs, theirs.public_inputs, "the leaf's public inputs");
 }
-

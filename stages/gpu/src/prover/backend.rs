@@ -19,7 +19,7 @@ pub trait CommitBackend {
     /// For logs and benchmark tables.
     fn name(&self) -> String;
     /// `PolynomialBatch::from_values(values, rate_bits, blinding, cap_height, ..)`.
-    fn from_values(
+    fn commit_values(
         &self,
         values: &[PolynomialValues<F>],
         rate_bits: usize,
@@ -27,7 +27,7 @@ pub trait CommitBackend {
         cap_height: usize,
     ) -> Result<PolynomialBatch<F, C, D>>;
     /// `PolynomialBatch::from_coeffs(coeffs, rate_bits, blinding, cap_height, ..)`.
-    fn from_coeffs(
+    fn commit_coeffs(
         &self,
         coeffs: Vec<PolynomialCoeffs<F>>,
         rate_bits: usize,
@@ -47,7 +47,7 @@ impl CommitBackend for CpuCommit {
         "cpu".into()
     }
 
-    fn from_values(
+    fn commit_values(
         &self,
         values: &[PolynomialValues<F>],
         rate_bits: usize,
@@ -57,7 +57,7 @@ impl CommitBackend for CpuCommit {
         Ok(PolynomialBatch::from_values(values.to_vec(), rate_bits, blinding, cap_height, &mut TimingTree::default(), None))
     }
 
-    fn from_coeffs(
+    fn commit_coeffs(
         &self,
         coeffs: Vec<PolynomialCoeffs<F>>,
         rate_bits: usize,
@@ -99,7 +99,7 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
         "gpu".into()
     }
 
-    fn from_values(
+    fn commit_values(
         &self,
         values: &[PolynomialValues<F>],
         rate_bits: usize,
@@ -110,7 +110,7 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
             .map_err(|e| backend_err("device commitment from values", e))
     }
 
-    fn from_coeffs(
+    fn commit_coeffs(
         &self,
         coeffs: Vec<PolynomialCoeffs<F>>,
         rate_bits: usize,

@@ -172,7 +172,7 @@ pub fn prove_timed<'a>(
     step(&mut times.witness);
 
     // 2. Wires commitment.
-    let wires_commitment = commit.from_values(&wires, rate_bits, blinding, cap_height)?;
+    let wires_commitment = commit.commit_values(&wires, rate_bits, blinding, cap_height)?;
     step(&mut times.wires_commit);
 
     // 3. The transcript so far.
@@ -194,7 +194,7 @@ pub fn prove_timed<'a>(
     step(&mut times.partial_products);
 
     // 5. Its commitment.
-    let zs_commitment = commit.from_values(&zs_partial_products, rate_bits, blinding, cap_height)?;
+    let zs_commitment = commit.commit_values(&zs_partial_products, rate_bits, blinding, cap_height)?;
     drop(zs_partial_products);
     challenger.observe_cap::<PoseidonHash>(&zs_commitment.merkle_tree.cap);
     let alphas = challenger.get_n_challenges(nc);
@@ -212,7 +212,7 @@ pub fn prove_timed<'a>(
     step(&mut times.quotient);
 
     // 7. Quotient commitment.
-    let quotient_commitment = commit.from_coeffs(chunks, rate_bits, blinding, cap_height)?;
+    let quotient_commitment = commit.commit_coeffs(chunks, rate_bits, blinding, cap_height)?;
     challenger.observe_cap::<PoseidonHash>(&quotient_commitment.merkle_tree.cap);
     step(&mut times.quotient_commit);
 

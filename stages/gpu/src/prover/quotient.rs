@@ -199,8 +199,8 @@ fn eval_batch(ctx: &Ctx<'_>, start: usize, xs: &[F], out: &mut [F]) {
 
         terms.clear();
         let l0 = ctx.z_h.eval_l_0(i, x);
-        for c in 0..nc {
-            terms.push(l0 * (local_zs[c] - F::ONE));
+        for &z in &local_zs[..nc] {
+            terms.push(l0 * (z - F::ONE));
         }
         for c in 0..nc {
             let (beta, gamma) = (ctx.ch.betas[c], ctx.ch.gammas[c]);
