@@ -11,6 +11,10 @@
 //!
 //! The orchestration ([`commit`]) is generic over a [`Backend`], so the same launch sequence runs
 //! on CUDA and, in this crate's tests, on a CPU emulation of the very same kernel source.
+//!
+//! [`prover`] is a plonky2 1.1 prover, step by step, whose commitments go through a
+//! [`CommitBackend`]: [`CpuCommit`] (plonky2's own) or [`DeviceCommit`] (these kernels). For one
+//! partition witness both give plonky2's proof bytes (see the module's documentation).
 
 pub mod backend;
 pub mod commit;

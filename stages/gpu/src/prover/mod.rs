@@ -8,21 +8,25 @@
 //! 2. the wires commitment (backend);
 //! 3. the challenger (plonky2's public `Challenger`): FRI parameters, circuit digest, public-inputs
 //!    hash, wires cap → β, γ;
-//! 4. permutation partial products and Z ([`permutation`]);
+//! 4. permutation partial products and Z (`permutation.rs`);
 //! 5. their commitment (backend) → α;
-//! 6. the quotient polynomials on the coset, divided by Z_H, cut into degree-n chunks ([`quotient`]);
+//! 6. the quotient polynomials on the coset, divided by Z_H, cut into degree-n chunks (`quotient.rs`);
 //! 7. the quotient commitment from coefficients (backend) → ζ;
 //! 8. the openings (plonky2's public `OpeningSet::new`);
-//! 9. FRI ([`fri`]): the composition polynomial, the commit phase (one tree per folding, backend),
+//! 9. FRI (`fri.rs`): the composition polynomial, the commit phase (one tree per folding, backend),
 //!    proof of work, the query rounds.
 //!
-//! With zero knowledge off (frispool's configuration) every step is deterministic except plonky2's
+//! Determinism. plonky2's witness generation is random in every circuit (it fills the public-input
+//! gate's unused wires with random values), so "the same witness" means the same
+//! [`PartitionWitness`]: run the generators once and prove from the result. From there, with zero
+//! knowledge off (frispool's configuration), every step is deterministic except plonky2's
 //! proof-of-work search, which takes *any* witness its threads find first. This prover takes the
-//! **smallest** valid witness, which is what plonky2 returns when it runs on one thread. So for the
-//! same witness, `prove` with any backend gives the bytes of plonky2's `CircuitData::prove` run inside
-//! a one-thread rayon pool (the tests show it for a small circuit, `main` and a leaf), and the CPU
-//! and GPU backends give the same bytes as each other. Proofs made with plonky2's multi-threaded
-//! search differ only in the proof-of-work witness and what follows from it; both verify.
+//! **smallest** valid witness, which is what plonky2 returns when it runs on one thread. So from one
+//! partition witness, `prove` with any backend gives the bytes of plonky2's
+//! `prove_with_partition_witness` run inside a one-thread rayon pool (the tests show it for a small
+//! circuit, `main` and a leaf), and the CPU and GPU backends give the same bytes as each other.
+//! Proofs made with plonky2's multi-threaded search differ only in the proof-of-work witness and
+//! what follows from it; both verify.
 //!
 //! Limits: Goldilocks, `PoseidonGoldilocksConfig`, D = 2 (frispool's one configuration); circuits
 //! without lookup tables (frispool has none: [`prove`] returns an error on one).
