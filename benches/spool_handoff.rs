@@ -7,7 +7,7 @@
 //! - `per-step`: `Spool::publish` each output (file fsync, folder fsync), `enqueue_many` the
 //!   follow-ups (ticket fsync, folder fsync), `Spool::complete` (ticket fsync, folder fsync);
 //! - `batched`: what the runner does: `OutputBatch::write` (each output durable when written) +
-//!   `Spool::complete_batch` (protocol.rs step 4: follow-up and done tickets fsynced in one batch).
+//!   `Spool::complete_batch` (protocol steps 5–6: follow-up and done tickets fsynced in one batch).
 //!
 //! `cargo bench --bench spool_handoff [-- --jobs N --reps R --threads 1,2,4,8 --baseline-synthetic PATH]`
 //! `--baseline-synthetic` adds process rows for an older `frispool-synthetic` build, interleaved
@@ -19,13 +19,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use frispool_spool::synthetic::{seed, SeedOptions};
-use frispool_spool::{ArtifactKind, Claimer, JobKey, OutputBatch, Queue, Spool, Ticket};
+use frispool_pipeline::{PROVE, QUEUES, WVG};
+use frispool_spool::{seed_synthetic, Claimer, JobKey, OutputBatch, SeedOptions, Spool, State, Ticket, SYNTHETIC};
 
 fn fresh_spool(tag: &str) -> (tempfile::TempDir, Spool) {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let dir = tempfile::Builder::new().prefix(tag).tempdir_in(base).expect("temp spool");
-    let spool = Spool::init(dir.path()).expect("init spool");
+    let spool = Spool::init(dir.path(), &QUEUES).expect("init spool");
     (dir, spool)
 }
 
@@ -68,7 +68,7 @@ fn in_process(jobs: u64, threads: u64, shape: Shape, how: Path_) -> (Duration, D
             s.spawn(move || {
                 for i in (t..jobs).step_by(threads as usize) {
                     let key = JobKey::new(1 + i / 1000, 0, "bench", 0, (i % 1000) as u32).unwrap();
-                    spool.enqueue(&Ticket::new(Queue::Prove, key, "dev", vec![], 3)).unwrap();
+                    spool.enqueue(&Ticket::new(PROVE, key, "dev", vec![], 3)).unwrap();
                 }
             });
         }
@@ -80,18 +80,18 @@ fn in_process(jobs: u64, threads: u64, shape: Shape, how: Path_) -> (Duration, D
         for _ in 0..threads {
             let (spool, done) = (spool.clone(), &done);
             s.spawn(move || {
-                let mut c = Claimer::new(Queue::Prove, "dev");
+                let mut c = Claimer::new(PROVE, "dev");
                 while let Some(job) = c.next(&spool).unwrap() {
                     let k = job.key().clone();
                     let rel = Spool::block_dir_rel(k.block).join(format!("out.g{:04}", k.group)).to_string_lossy().into_owned();
                     let payload = [7u8; 256].to_vec();
                     // Follow-ups go to a queue nobody drains here.
-                    let follow = |out: &str| vec![Ticket::new(Queue::Wvg, JobKey { round: 1, ..k.clone() }, "dev", vec![out.to_string()], 3)];
+                    let follow = |out: &str| vec![Ticket::new(WVG, JobKey { round: 1, ..k.clone() }, "dev", vec![out.to_string()], 3)];
                     match how {
                         Path_::PerStep => {
                             let mut outs = Vec::new();
                             if shape != Shape::NoOutput {
-                                outs.push(spool.publish(&rel, ArtifactKind::Synthetic, &payload).unwrap());
+                                outs.push(spool.publish(&rel, SYNTHETIC, &payload).unwrap());
                             }
                             if shape == Shape::OutputFollowUp {
                                 spool.enqueue_many(&follow(&rel)).unwrap();
@@ -101,7 +101,7 @@ fn in_process(jobs: u64, threads: u64, shape: Shape, how: Path_) -> (Duration, D
                         Path_::Batched => {
                             let mut outs = OutputBatch::new(&spool);
                             if shape != Shape::NoOutput {
-                                outs.write(&rel, ArtifactKind::Synthetic, &payload).unwrap();
+                                outs.write(&rel, SYNTHETIC, &payload).unwrap();
                             }
                             let f = if shape == Shape::OutputFollowUp { follow(&rel) } else { vec![] };
                             spool.complete_batch(&job, outs, &f).unwrap();
@@ -119,7 +119,7 @@ fn in_process(jobs: u64, threads: u64, shape: Shape, how: Path_) -> (Duration, D
 /// `procs` real worker processes (`frispool-synthetic work --once`) draining `jobs` seeded jobs.
 fn processes(bin: &Path, jobs: u64, procs: usize) -> Duration {
     let (dir, spool) = fresh_spool("bench-proc-");
-    seed(&spool, &SeedOptions::new(jobs)).unwrap();
+    seed_synthetic(&spool, &SeedOptions::new(PROVE, jobs)).unwrap();
     let t = Instant::now();
     let children: Vec<_> = (0..procs)
         .map(|_| {
@@ -135,7 +135,7 @@ fn processes(bin: &Path, jobs: u64, procs: usize) -> Duration {
         assert!(c.wait().unwrap().success());
     }
     let took = t.elapsed();
-    let done = std::fs::read_dir(spool.state_dir(Queue::Prove, frispool_spool::State::Done)).unwrap().count() as u64;
+    let done = std::fs::read_dir(spool.state_dir(&PROVE, State::Done)).unwrap().count() as u64;
     assert_eq!(done, jobs);
     took
 }

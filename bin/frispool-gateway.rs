@@ -1,14 +1,15 @@
 //! `frispool-gateway`: pulls blocks from the sequencer into the spool and posts final proofs back.
 
+mod cli;
+
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use frispool_pipeline::gateway::{Gateway, SubmitStage};
-use frispool_pipeline::setup;
-use frispool_spool::runner::{self, RunnerArgs};
+use frispool_pipeline::{serve, Gateway, SubmitStage};
+use frispool_spool::{exit, run_stage, RunSummary, RunnerArgs};
 
 #[derive(Parser)]
 #[command(name = "frispool-gateway", about = "Prover gateway: sequencer → spool (blocks) and spool → sequencer (final proofs)")]
@@ -31,42 +32,38 @@ struct Cli {
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let spool = match setup::serve(&mut cli.runner) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("frispool-gateway: error: {e}");
-            return ExitCode::from(e.exit_code());
-        }
-    };
-    let timeout = Duration::from_secs(cli.http_timeout_secs);
-    let gateway = Gateway::new(&cli.sequencer, &cli.runner.protocol, cli.runner.max_attempts, timeout);
-    let submit = SubmitStage::new(&cli.sequencer, Duration::from_secs(cli.submit_retry_secs), timeout);
-
-    if cli.runner.once {
-        let pulled = match gateway.pull(&spool) {
-            Ok(blocks) => blocks,
-            Err(e) => {
-                eprintln!("frispool-gateway: error: {e}");
-                return ExitCode::from(e.exit_code());
+    cli::main("frispool-gateway", exit::TEMPFAIL, || {
+        let spool = serve(&mut cli.runner)?;
+        let timeout = Duration::from_secs(cli.http_timeout_secs);
+        let gateway = Gateway::new(&cli.sequencer, &cli.runner.protocol, cli.runner.max_attempts, timeout);
+        let submit = SubmitStage::new(&cli.sequencer, Duration::from_secs(cli.submit_retry_secs), timeout);
+        let summary = if cli.runner.once {
+            let pulled = gateway.pull(&spool)?;
+            if !pulled.is_empty() {
+                eprintln!("frispool-gateway: enqueued blocks {pulled:?}");
             }
+            run_stage(&spool, &cli.runner, &submit)?
+        } else {
+            watch(&cli, gateway, &submit, &spool)?
         };
-        if !pulled.is_empty() {
-            eprintln!("frispool-gateway: enqueued blocks {pulled:?}");
-        }
-        return ExitCode::from(runner::exit_code(&runner::run(&cli.runner, &submit)));
-    }
+        summary.log();
+        Ok(summary.exit_code())
+    })
+}
 
-    // Watch mode: a puller thread beside the submit runner; the runner owns signal handling.
+/// Watch mode: a puller thread beside the submit runner; the runner owns signal handling.
+fn watch(cli: &Cli, gateway: Gateway, submit: &SubmitStage, spool: &frispool_spool::Spool) -> anyhow::Result<RunSummary> {
     let stop = Arc::new(AtomicBool::new(false));
     let puller = {
         let stop = Arc::clone(&stop);
+        let spool = spool.clone();
         let pause = Duration::from_secs_f64(cli.pull_secs.max(0.05));
         std::thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 match gateway.pull(&spool) {
                     Ok(blocks) if !blocks.is_empty() => eprintln!("frispool-gateway: enqueued blocks {blocks:?}"),
                     Ok(_) => {}
-                    Err(e) => eprintln!("frispool-gateway: {e} (retrying in {pause:?})"),
+                    Err(e) => eprintln!("frispool-gateway: {:#} (retrying in {pause:?})", anyhow::Error::from(e)),
                 }
                 let mut slept = Duration::ZERO;
                 while slept < pause && !stop.load(Ordering::SeqCst) {
@@ -76,8 +73,8 @@ fn main() -> ExitCode {
             }
         })
     };
-    let result = runner::run(&cli.runner, &submit);
+    let result = run_stage(spool, &cli.runner, submit);
     stop.store(true, Ordering::SeqCst);
     let _ = puller.join();
-    ExitCode::from(runner::exit_code(&result))
+    Ok(result?)
 }

@@ -2,6 +2,8 @@
 //! provers talk to, and verifies submitted proofs the way an L1 contract would: under a final verifier key
 //! it derived from its own circuits (cached in its store), never one read from the spool.
 
+mod cli;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,12 +12,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use frispool_circuits::FinalProofWire;
-use frispool_pipeline::trust;
+use frispool_pipeline::{kinds, sequencer_trust};
 use frispool_rollup::{BlockGenerator, SignedTx};
-use frispool_sequencer::server::{BlockEncoder, ServerConfig};
-use frispool_sequencer::{serve, ProofCheck, Store};
-use frispool_spool::artifact::{self, ArtifactKind};
-use frispool_spool::exit;
+use frispool_sequencer::{serve, BlockEncoder, ProofCheck, ServerConfig, Store, BLOCK_INPUT};
+use frispool_spool::{decode_artifact, encode_artifact, exit};
 
 #[derive(Parser)]
 #[command(name = "frispool-sequencer", about = "The operator: rollup state, blocks, and the HTTP API provers talk to")]
@@ -99,13 +99,9 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::from(exit::OK),
-        Err(e) => {
-            eprintln!("frispool-sequencer: error: {e:#}");
-            ExitCode::from(exit::USAGE)
-        }
-    }
+    let cli = Cli::parse();
+    // Whatever stops the sequencer before it serves is its configuration (store, trust root, address).
+    cli::main("frispool-sequencer", exit::USAGE, || run(cli).map(|()| exit::OK))
 }
 
 fn produce(store: &mut Store, p: &Produce) -> Result<()> {
@@ -125,10 +121,10 @@ fn produce(store: &mut Store, p: &Produce) -> Result<()> {
     Ok(())
 }
 
-/// The final verifier of the sequencer's own trust root (see `frispool_pipeline::trust`), checked against a
+/// The final verifier of the sequencer's own trust root (see `frispool_pipeline::sequencer_trust`), checked against a
 /// presented keys folder when one is given.
 fn proof_check(store: &Path, keys: Option<&Path>, pin: Option<&str>) -> Result<ProofCheck> {
-    let trusted = trust::sequencer_trust(store, pin, &|what| println!("frispool-sequencer: {what}"))?;
+    let trusted = sequencer_trust(store, pin, &|what| println!("frispool-sequencer: {what}"))?;
     println!("frispool-sequencer: final verifier key blake3 {} ({}), protocol {}", trusted.digest, trusted.origin, trusted.verifier.protocol);
     if let Some(dir) = keys {
         trusted.check_presented(dir).context("the presented keys folder is refused")?;
@@ -136,7 +132,7 @@ fn proof_check(store: &Path, keys: Option<&Path>, pin: Option<&str>) -> Result<P
     }
     let verifier = trusted.verifier;
     Ok(Box::new(move |header, body| {
-        let wire: FinalProofWire = artifact::decode_bytes(Path::new("request body"), body, ArtifactKind::FinalProof)
+        let wire: FinalProofWire = decode_artifact(Path::new("request body"), body, kinds::FINAL_PROOF)
             .map_err(|e| e.to_string())?;
         if wire.block != header.number {
             return Err(format!("the proof is labelled for block {}", wire.block));
@@ -159,7 +155,7 @@ fn run(cli: Cli) -> Result<()> {
             produce(&mut store, &p)?;
             let check = proof_check(&cli.store, keys.as_deref(), final_vk_digest.as_deref())?;
             let encode: BlockEncoder = Box::new(|block| {
-                artifact::encode(Path::new("proof_generation_data"), ArtifactKind::BlockInput, block).map_err(|e| e.to_string())
+                encode_artifact(Path::new("proof_generation_data"), BLOCK_INPUT, block).map_err(|e| e.to_string())
             });
             let config = ServerConfig {
                 addr: listen,

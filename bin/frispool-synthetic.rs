@@ -1,15 +1,15 @@
 //! `frispool-synthetic`: a real stage that hashes instead of proving, for tests, demos and
 //! benchmarks. `seed` writes N input artifacts and enqueues their jobs; `work` drains them.
 
+mod cli;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
 use clap::{Parser, Subcommand};
-use frispool_spool::runner::{self, RunnerArgs};
-use frispool_spool::synthetic::{seed, SeedOptions, Synthetic};
-use frispool_spool::{exit, Queue, Spool, SpoolError};
+use frispool_pipeline::{queue_named, QUEUES};
+use frispool_spool::{exit, run_stage, seed_synthetic, Queue, RunnerArgs, SeedOptions, Spool, Synthetic};
 
 #[derive(Parser)]
 #[command(name = "frispool-synthetic", about = "A synthetic stage: hashing work through the real spool protocol")]
@@ -31,7 +31,7 @@ enum Cmd {
         rounds: u8,
         #[arg(long, default_value_t = 256)]
         bytes: usize,
-        #[arg(long, default_value = "prove")]
+        #[arg(long, default_value = "prove", value_parser = queue_named)]
         queue: Queue,
         #[arg(long, default_value_t = 1)]
         first_block: u64,
@@ -49,7 +49,7 @@ enum Cmd {
     Work {
         #[command(flatten)]
         runner: RunnerArgs,
-        #[arg(long, default_value = "prove")]
+        #[arg(long, default_value = "prove", value_parser = queue_named)]
         queue: Queue,
         /// Chained hashes per job (part of the output).
         #[arg(long, default_value_t = 1000)]
@@ -64,24 +64,19 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().cmd {
+    cli::main("frispool-synthetic", exit::TEMPFAIL, || match Cli::parse().cmd {
         Cmd::Seed { spool, jobs, rounds, bytes, queue, first_block, protocol, max_attempts, fail_every, fail_attempts } => {
             let o = SeedOptions { queue, jobs, rounds, bytes, first_block, per_block: 1000, protocol, max_attempts, fail_every, fail_attempts };
-            let r: Result<usize> = Spool::open(&spool).map_err(Into::into).and_then(|s| Ok(seed(&s, &o)?));
-            match r {
-                Ok(n) => {
-                    println!("enqueued {n} synthetic jobs in {queue}");
-                    ExitCode::from(exit::OK)
-                }
-                Err(e) => {
-                    eprintln!("frispool-synthetic: error: {e:#}");
-                    ExitCode::from(e.downcast_ref::<SpoolError>().map(SpoolError::exit_code).unwrap_or(exit::TEMPFAIL))
-                }
-            }
+            let n = seed_synthetic(&Spool::open(&spool, &QUEUES)?, &o)?;
+            println!("enqueued {n} synthetic jobs in {}", o.queue);
+            Ok(exit::OK)
         }
         Cmd::Work { runner: args, queue, iterations, work_ms, journal } => {
+            let spool = Spool::open(&args.spool, &QUEUES)?;
             let stage = Synthetic { queue, iterations, work: Duration::from_millis(work_ms), journal };
-            ExitCode::from(runner::exit_code(&runner::run(&args, &stage)))
+            let summary = run_stage(&spool, &args, &stage)?;
+            summary.log();
+            Ok(summary.exit_code())
         }
-    }
+    })
 }

@@ -1,11 +1,13 @@
 //! `frispool-witness --round basic|leaf|node|tip|scheduler`: the witness generator of one round.
 
+mod cli;
+
 use std::process::ExitCode;
 
 use clap::Parser;
-use frispool_pipeline::setup;
-use frispool_pipeline::witness::{WitnessRound, WitnessStage};
-use frispool_spool::runner::{self, RunnerArgs};
+use frispool_core::AggregationRound;
+use frispool_pipeline::{parse_witness_round, serve, WitnessStage};
+use frispool_spool::{exit, run_stage, RunnerArgs};
 
 #[derive(Parser)]
 #[command(
@@ -14,22 +16,19 @@ use frispool_spool::runner::{self, RunnerArgs};
 )]
 struct Cli {
     /// basic, leaf, node, tip or scheduler.
-    #[arg(long, value_parser = parse_round)]
-    round: WitnessRound,
+    #[arg(long, value_parser = parse_witness_round)]
+    round: AggregationRound,
     #[command(flatten)]
     runner: RunnerArgs,
 }
 
-fn parse_round(s: &str) -> Result<WitnessRound, String> {
-    WitnessRound::parse(s).ok_or_else(|| format!("unknown round {s:?}: want basic, leaf, node, tip or scheduler"))
-}
-
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    if let Err(e) = setup::serve(&mut cli.runner) {
-        eprintln!("frispool-witness: error: {e}");
-        return ExitCode::from(e.exit_code());
-    }
-    let stage = WitnessStage { round: cli.round, protocol: cli.runner.protocol.clone(), max_attempts: cli.runner.max_attempts };
-    ExitCode::from(runner::exit_code(&runner::run(&cli.runner, &stage)))
+    cli::main("frispool-witness", exit::TEMPFAIL, || {
+        let spool = serve(&mut cli.runner)?;
+        let stage = WitnessStage { round: cli.round, protocol: cli.runner.protocol.clone(), max_attempts: cli.runner.max_attempts };
+        let summary = run_stage(&spool, &cli.runner, &stage)?;
+        summary.log();
+        Ok(summary.exit_code())
+    })
 }

@@ -1,4 +1,7 @@
-//! `frispool`: the operator's tool for a spool (init, status, inspect, requeue, recover).
+//! `frispool`: the operator's tool for a spool (init, status, inspect, requeue, recover, keygen, verify,
+//! timings, stages).
+
+mod cli;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,15 +9,16 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use frispool_circuits::ProtocolKeys;
-use frispool_pipeline::keystore;
-use frispool_pipeline::trust::{self, VerifyTrust};
-use frispool_pipeline::unblock::PlanSweep;
-use frispool_spool::artifact::{self, MappedArtifact};
-use frispool_spool::protocol::Holder;
-use frispool_spool::status::{status, write_atomic};
-use frispool_spool::synthetic::{SyntheticPayload, SyntheticSweep};
-use frispool_spool::{exit, recover, ArtifactKind, State, JobKey, Queue, RecoverOptions, Spool, SpoolError, Ticket, UnblockSweep};
+use frispool_circuits::{KeyManifest, ProtocolKeys, FINAL_CIRCUIT};
+use frispool_pipeline::{
+    describe_artifact, key_digest, keys_protocol, queue_named, stages, timings, verify_file, write_keys, PlanSweep,
+    kinds::KINDS, UnknownQueue, VerifyTrust, MANIFEST, QUEUES,
+};
+use frispool_spool::{
+    error_chain, exit, recover, rfc3339, status, to_hex, write_atomic, ArtifactKind, Holder, JobKey, MappedArtifact, Queue,
+    RecoverOptions, SpaceLevel, Spool, State, SyntheticPayload, SyntheticSweep, Ticket, UnblockSweep, CLOCK_PROBE,
+    SYNTHETIC,
+};
 
 #[derive(Parser)]
 #[command(name = "frispool", about = "Operate a frispool spool: the folders every stage hands work through")]
@@ -47,7 +51,7 @@ enum Cmd {
     Requeue {
         key: JobKey,
         /// The queue, when the key is in several.
-        #[arg(long)]
+        #[arg(long, value_parser = parse_queue)]
         queue: Option<Queue>,
     },
     /// Return stale leases, remove stale tmp files, redo missed unblocks (run at start and from cron).
@@ -75,15 +79,42 @@ enum Cmd {
     Timings {
         /// Only these blocks (default: all).
         blocks: Vec<u64>,
+        /// JSON (one object per queue and round, then the totals; milliseconds) instead of a table.
+        #[arg(long)]
+        json: bool,
     },
+    /// The processes of a whole pipeline on this spool, one per line: `NAME BINARY ARGS…` (what the demo
+    /// and the pipeline benchmark start; add `--rescan-secs` and the like to each).
+    Stages {
+        /// Base URL of the sequencer the gateway talks to.
+        #[arg(long, default_value = "http://127.0.0.1:3320")]
+        sequencer: String,
+        /// Seconds between the gateway's polls of the sequencer.
+        #[arg(long, default_value_t = 2.0)]
+        pull_secs: f64,
+        #[arg(long, default_value_t = 1)]
+        provers: usize,
+    },
+}
+
+fn parse_queue(s: &str) -> Result<Queue, UnknownQueue> {
+    queue_named(s)
+}
+
+/// Every kind `frispool inspect` names: the pipeline's, the sequencer store's, the synthetic stage's.
+fn known_kinds() -> Vec<ArtifactKind> {
+    let mut all: Vec<ArtifactKind> = KINDS.into_iter().chain(frispool_sequencer::STORE_KINDS).chain([SYNTHETIC]).collect();
+    all.sort_by_key(|k| k.number());
+    all.dedup();
+    all
 }
 
 /// The unblock sweeps of every stage; stages add theirs here.
 fn stage_sweeps(spool: &Spool) -> Vec<Box<dyn UnblockSweep>> {
     let mut sweeps: Vec<Box<dyn UnblockSweep>> =
-        Queue::ALL.into_iter().map(|queue| Box::new(SyntheticSweep { queue }) as Box<dyn UnblockSweep>).collect();
+        QUEUES.iter().map(|queue| Box::new(SyntheticSweep { queue: queue.clone() }) as Box<dyn UnblockSweep>).collect();
     // The pipeline's sweep needs the protocol version; a spool without keys has no pipeline jobs.
-    if let Ok(protocol) = keystore::protocol(&spool.keys_dir()) {
+    if let Ok(protocol) = keys_protocol(&spool.keys_dir()) {
         sweeps.push(Box::new(PlanSweep { protocol, max_attempts: 3 }));
     }
     sweeps
@@ -91,25 +122,18 @@ fn stage_sweeps(spool: &Spool) -> Vec<Box<dyn UnblockSweep>> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("frispool: error: {e:#}");
-            let code = e.chain().find_map(|c| c.downcast_ref::<SpoolError>()).map(SpoolError::exit_code).unwrap_or(exit::TEMPFAIL);
-            ExitCode::from(code)
-        }
-    }
+    cli::main("frispool", exit::TEMPFAIL, || run(cli))
 }
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Init => {
-            Spool::init(&cli.spool)?;
+            Spool::init(&cli.spool, &QUEUES)?;
             println!("initialised spool {}", cli.spool.display());
             Ok(exit::OK)
         }
         Cmd::Status { json, prometheus, brief } => {
-            let spool = Spool::open(&cli.spool)?;
+            let spool = Spool::open(&cli.spool, &QUEUES)?;
             let report = status(&spool)?;
             if brief {
                 let busy: Vec<String> = report
@@ -123,7 +147,7 @@ fn run(cli: Cli) -> Result<u8> {
                     .collect();
                 let line = if busy.is_empty() { "idle".to_string() } else { busy.join("  ") };
                 // A full spool stalls every worker (they hand jobs back and wait): say so on the progress line.
-                let full = if report.space == Some(frispool_spool::fault::SpaceLevel::Full) { "FULL disk  " } else { "" };
+                let full = if report.space == Some(SpaceLevel::Full) { "FULL disk  " } else { "" };
                 println!("{full}{line}");
             } else if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -137,13 +161,13 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::Inspect { file } => inspect(&file),
         Cmd::Requeue { key, queue } => {
-            let spool = Spool::open(&cli.spool)?;
-            let (q, from) = spool.requeue(&key, queue)?;
+            let spool = Spool::open(&cli.spool, &QUEUES)?;
+            let (q, from) = spool.requeue(&key, queue.as_ref())?;
             println!("requeued {key} in {q} (was {from})");
             Ok(exit::OK)
         }
         Cmd::Recover { lease_secs, tmp_age_secs, no_pid_check } => {
-            let spool = Spool::open(&cli.spool)?;
+            let spool = Spool::open(&cli.spool, &QUEUES)?;
             let opts = RecoverOptions {
                 lease: Duration::from_secs(lease_secs),
                 tmp_age: Duration::from_secs(tmp_age_secs),
@@ -151,15 +175,15 @@ fn run(cli: Cli) -> Result<u8> {
             };
             let sweeps = stage_sweeps(&spool);
             let refs: Vec<&dyn UnblockSweep> = sweeps.iter().map(|s| s.as_ref()).collect();
-            let r = recover::recover(&spool, &opts, &refs)?;
+            let r = recover(&spool, &opts, &refs)?;
             println!("{}", serde_json::to_string(&r)?);
             Ok(exit::OK)
         }
         Cmd::Keygen => {
-            let spool = Spool::open(&cli.spool)?;
+            let spool = Spool::open(&cli.spool, &QUEUES)?;
             let started = std::time::Instant::now();
             let keys = ProtocolKeys::build()?;
-            let manifest = keystore::write(&spool.keys_dir(), &keys)?;
+            let manifest = write_keys(&spool.keys_dir(), &keys)?;
             println!("protocol {} (keys built in {:.1?}) in {}", manifest.protocol, started.elapsed(), spool.keys_dir().display());
             for c in &manifest.circuits {
                 let prover = std::fs::metadata(spool.keys_dir().join(format!("{}.prover", c.name))).map(|m| m.len()).unwrap_or(0);
@@ -175,29 +199,40 @@ fn run(cli: Cli) -> Result<u8> {
             }
             let level = manifest.circuits.iter().map(|c| c.security_bits).min().unwrap_or(0);
             println!("protocol security level: {level} bits (the least over every circuit and every argument; CIRCUITS.md has the arithmetic)");
-            let final_vk = trust::key_digest(&keys.verifier_bytes(frispool_circuits::keys::FINAL)?);
+            let final_vk = key_digest(&keys.verifier_bytes(FINAL_CIRCUIT)?);
             println!("final verifier key blake3 {final_vk}");
             println!("  (pin it: frispool-sequencer serve --final-vk-digest {final_vk}; frispool verify --vk-digest)");
             Ok(exit::OK)
         }
-        Cmd::Timings { blocks } => {
-            let spool = Spool::open(&cli.spool)?;
-            print!("{}", frispool_pipeline::report::timings(&spool, &blocks)?.render());
+        Cmd::Timings { blocks, json } => {
+            let spool = Spool::open(&cli.spool, &QUEUES)?;
+            let report = timings(&spool, &blocks)?;
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", report.render());
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Stages { sequencer, pull_secs, provers } => {
+            for stage in stages(&sequencer, pull_secs, provers) {
+                println!("{}", stage.line());
+            }
             Ok(exit::OK)
         }
         Cmd::Verify { proof, vk_digest } => {
-            let spool = Spool::open(&cli.spool)?;
+            let spool = Spool::open(&cli.spool, &QUEUES)?;
             let how = match &vk_digest {
                 Some(d) => VerifyTrust::Digest(d),
                 None => VerifyTrust::Derive,
             };
-            match keystore::verify_file(&spool.keys_dir(), &proof, &how) {
+            match verify_file(&spool.keys_dir(), &proof, &how) {
                 Ok(line) => {
                     println!("{line}");
                     Ok(exit::OK)
                 }
                 Err(e) => {
-                    eprintln!("frispool: {e}");
+                    eprintln!("frispool: {}", error_chain(&e));
                     Ok(exit::JOB_FAILED)
                 }
             }
@@ -212,15 +247,15 @@ fn inspect(file: &Path) -> Result<u8> {
         print!("{}", String::from_utf8_lossy(&bytes));
         return Ok(exit::OK);
     }
-    if name == frispool_spool::layout::CLOCK_PROBE {
+    if name == CLOCK_PROBE {
         // Not an artifact: an empty file whose mtime is the filesystem's own clock (leases are judged by it).
         let mtime = std::fs::metadata(file).and_then(|m| m.modified()).with_context(|| format!("reading {}", file.display()))?;
         let ms = mtime.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-        println!("clock probe {}: last touched {} (filesystem clock, read by recover and status)", file.display(), frispool_spool::clock::rfc3339(ms));
+        println!("clock probe {}: last touched {} (filesystem clock, read by recover and status)", file.display(), rfc3339(ms));
         return Ok(exit::OK);
     }
-    if name == keystore::MANIFEST {
-        let m: frispool_circuits::KeyManifest = serde_json::from_slice(&bytes).with_context(|| format!("{} is not a key manifest", file.display()))?;
+    if name == MANIFEST {
+        let m: KeyManifest = serde_json::from_slice(&bytes).with_context(|| format!("{} is not a key manifest", file.display()))?;
         println!("key manifest {}: protocol {}", file.display(), m.protocol);
         for c in &m.circuits {
             println!("  {:<12} 2^{} rows, {} public inputs, digest {}, security {}", c.name, c.degree_bits, c.public_inputs, c.digest, c.security);
@@ -245,21 +280,22 @@ fn inspect(file: &Path) -> Result<u8> {
         return Ok(exit::OK);
     }
     let a = MappedArtifact::open(file)?;
+    let kind = a.kind_in(&known_kinds())?;
     let h = &a.header;
     println!("artifact {}", file.display());
     println!("  format   {}", h.format);
-    println!("  kind     {} ({})", h.kind, h.kind as u16);
-    println!("  payload  {} bytes, blake3 {} (verified)", h.payload_len, artifact::hex(&h.blake3));
-    if let Some(text) = frispool_pipeline::inspect::describe(&a)? {
+    println!("  kind     {kind} ({})", kind.number());
+    println!("  payload  {} bytes, blake3 {} (verified)", h.payload_len, to_hex(&h.blake3));
+    if let Some(text) = describe_artifact(&a)? {
         for line in text.lines() {
             println!("  {line}");
         }
-    } else if h.kind == ArtifactKind::Synthetic {
-        let p: SyntheticPayload = a.decode(ArtifactKind::Synthetic)?;
-        println!("  synthetic key {} round {} digest {} filler {} bytes", p.key, p.round, artifact::hex(&p.digest), p.filler.len());
+    } else if kind == SYNTHETIC {
+        let p: SyntheticPayload = a.decode(SYNTHETIC)?;
+        println!("  synthetic key {} round {} digest {} filler {} bytes", p.key, p.round, to_hex(&p.digest), p.filler.len());
     } else {
         let head = &a.payload()[..a.payload().len().min(32)];
-        println!("  first bytes {}", artifact::hex(head));
+        println!("  first bytes {}", to_hex(head));
     }
     Ok(exit::OK)
 }

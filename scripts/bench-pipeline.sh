@@ -24,16 +24,21 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
-start() { local name=$1; shift; "$@" >"$DIR/$name.log" 2>&1 & pids+=($!); }
+start() { local name=$1; shift; "$@" </dev/null >"$DIR/$name.log" 2>&1 & pids+=($!); }
 cpu() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
 
 "$BIN/frispool" init >/dev/null
 "$BIN/frispool" keygen >/dev/null
 "$BIN/frispool-sequencer" --store "$DIR/seq" produce --blocks 1 --txs "$TXS" --seed 7 >/dev/null
 
-for r in basic leaf node tip scheduler; do start "witness-$r" "$BIN/frispool-witness" --round "$r" --rescan-secs 0.5; done
-for i in $(seq 1 "$PROVERS"); do start "prover-$i" "$BIN/frispool-prover" --verbose --rescan-secs 0.5; done
-start compressor "$BIN/frispool-compressor" --rescan-secs 0.5
+# The pipeline's processes (`frispool stages`, the one place they are written): every stage but the gateway
+# first, the gateway once the sequencer is up.
+"$BIN/frispool" stages --sequencer "http://127.0.0.1:$PORT" --pull-secs 0.2 --provers "$PROVERS" > "$DIR/stages.txt"
+while read -r name bin args; do
+  [[ $name == gateway ]] && continue
+  # shellcheck disable=SC2086 # the stage's flags, one word each
+  start "$name" "$BIN/$bin" $args --rescan-secs 0.5
+done < "$DIR/stages.txt"
 # Wait until every prover has built its keys: the measurement is of the pipeline, not of start-up.
 until (( $(grep -l "ready in" "$DIR"/prover-*.log 2>/dev/null | wc -l) == PROVERS )); do sleep 0.2; done
 sleep 1
@@ -41,15 +46,18 @@ sleep 1
 read -r busy0 total0 < <(cpu)
 t0=$(date +%s.%N)
 start sequencer "$BIN/frispool-sequencer" --store "$DIR/seq" serve --listen "127.0.0.1:$PORT"
-start gateway "$BIN/frispool-gateway" --sequencer "http://127.0.0.1:$PORT" --pull-secs 0.2 --rescan-secs 0.5
+read -r name bin args < <(grep '^gateway ' "$DIR/stages.txt")
+# shellcheck disable=SC2086
+start "$name" "$BIN/$bin" $args --rescan-secs 0.5
 until grep -q '"status": "proven"' "$DIR/seq/blocks/b00000001.json" 2>/dev/null; do sleep 0.1; done
 t1=$(date +%s.%N)
 read -r busy1 total1 < <(cpu)
 
 "$BIN/frispool" timings 1 > "$DIR/timings.txt"
-wall=$(sed -n 's/^wall \([0-9.]*\) s, proving (prove + compress jobs) \([0-9.]*\) s, all jobs \([0-9.]*\) s/\1/p' "$DIR/timings.txt")
-proving=$(sed -n 's/^wall \([0-9.]*\) s, proving (prove + compress jobs) \([0-9.]*\) s, all jobs \([0-9.]*\) s/\2/p' "$DIR/timings.txt")
-alljobs=$(sed -n 's/^wall \([0-9.]*\) s, proving (prove + compress jobs) \([0-9.]*\) s, all jobs \([0-9.]*\) s/\3/p' "$DIR/timings.txt")
+"$BIN/frispool" timings --json 1 > "$DIR/timings.json"
+read -r wall proving alljobs < <(python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))
+print(t["wall_ms"] / 1e3, t["proving_ms"] / 1e3, t["busy_ms"] / 1e3)' "$DIR/timings.json")
 e2e=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 cores=$(nproc)
 echo "## Pipeline: one block of $TXS transactions, $PROVERS prover process(es), $cores cores"

@@ -46,17 +46,13 @@ say "protocol $protocol, spool $SPOOL, sequencer store $STORE, logs $LOGS"
 blocks=$("$BIN/frispool-sequencer" --store "$STORE" produce --blocks "$BLOCKS" --txs "$TXS" --seed "$RANDOM" \
   | tee /dev/stderr | sed -n 's/^produced block \([0-9]*\).*/\1/p')
 
-start() { local name=$1; shift; "$@" >"$LOGS/$name.log" 2>&1 & pids+=($!); }
+start() { local name=$1; shift; "$@" </dev/null >"$LOGS/$name.log" 2>&1 & pids+=($!); }
 start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT"
-common=(--rescan-secs 0.5)
-start gateway "$BIN/frispool-gateway" --sequencer "$URL" --pull-secs 0.5 "${common[@]}"
-for r in basic leaf node tip scheduler; do
-  start "witness-$r" "$BIN/frispool-witness" --round "$r" "${common[@]}"
-done
-for i in $(seq 1 "$PROVERS"); do
-  start "prover-$i" "$BIN/frispool-prover" --backend cpu "${common[@]}" --verbose
-done
-start compressor "$BIN/frispool-compressor" "${common[@]}"
+# Every stage of the pipeline, as `frispool stages` lists them (the one place they are written).
+while read -r name bin args; do
+  # shellcheck disable=SC2086 # the stage's flags, one word each
+  start "$name" "$BIN/$bin" $args --rescan-secs 0.5
+done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS")
 
 proven() { grep -l '"status": "proven"' $(for b in $blocks; do printf '%s/blocks/b%08d.json ' "$STORE" "$b"; done) 2>/dev/null | wc -l; }
 want=$(echo $blocks | wc -w)

@@ -1,5 +1,5 @@
-//! Fingerprints the source of every crate that shapes a circuit (rollup limits and hashes, the aggregation
-//! circuits, the basic circuits), so keys written by one build are refused by a build of other circuit code
+//! Fingerprints the source of every crate that shapes a circuit (the shared configuration and layouts, rollup
+//! limits and hashes, the aggregation circuits, the basic circuits), so keys written by one build are refused by a build of other circuit code
 //! even where the loaded prover data happens to fit (see `keys::SOURCE_FINGERPRINT`).
 
 use std::fs;
@@ -20,7 +20,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let mut paths = Vec::new();
-    for dir in [here.join("src"), here.join("../aggregation/src"), here.join("../rollup/src")] {
+    for dir in [here.join("src"), here.join("../core/src"), here.join("../aggregation/src"), here.join("../rollup/src")] {
         println!("cargo:rerun-if-changed={}", dir.display());
         files(&dir, &mut paths);
     }

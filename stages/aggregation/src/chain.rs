@@ -7,9 +7,11 @@
 use plonky2::iop::target::{BoolTarget, Target};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 
-use crate::error::{AggError, Result};
-use crate::layout::{agg, basic, D, F, STATE_LEN};
+use frispool_core::layout::{agg, basic, STATE_LEN};
+use frispool_core::{D, F};
 use plonky2::field::types::{Field, PrimeField64};
+
+use crate::error::{AggError, Result};
 
 /// The chained values of one slot, as targets.
 #[derive(Clone, Debug)]

@@ -1,6 +1,6 @@
 //! Typed errors of the aggregation crate.
 
-use crate::layout::CircuitType;
+use frispool_core::CircuitType;
 
 /// plonky2 reports its failures as `anyhow::Error`; boxed here so they stay a real `source()`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -79,9 +79,24 @@ pub enum AggError {
 
 pub type Result<T, E = AggError> = std::result::Result<T, E>;
 
-pub(crate) fn witness_err(circuit: &'static str) -> impl FnOnce(anyhow::Error) -> AggError {
-    move |e| AggError::Witness {
-        circuit,
-        source: e.into(),
-    }
+pub(crate) fn witness_err<E: Into<BoxError>>(circuit: &'static str) -> impl FnOnce(E) -> AggError {
+    move |e| AggError::Witness { circuit, source: e.into() }
+}
+
+/// One aggregation key, to say which file a loaded key came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggKey {
+    Leaf(CircuitType),
+    Node,
+    Tip,
+    Scheduler,
+}
+
+/// Loading the aggregation keys failed on `key` (`None`: on no key in particular, e.g. the basic types).
+#[derive(Debug, thiserror::Error)]
+#[error("loading the aggregation keys ({key:?})")]
+pub struct KeyLoadError {
+    pub key: Option<AggKey>,
+    #[source]
+    pub source: AggError,
 }

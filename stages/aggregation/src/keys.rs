@@ -3,18 +3,18 @@
 //! Building order matters: the leaf and node circuits must first agree on one shape (see [`common_shape`]),
 //! the tip needs the leaf and node keys as constants, the scheduler the tip's.
 
+use frispool_core::layout::agg;
+use frispool_core::{CircuitType, Proof, SharedBackend, C, D, F};
 use plonky2::hash::hash_types::HashOut;
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, VerifierOnlyCircuitData};
 
-use crate::error::{AggError, Result};
-use crate::layout::{agg, CircuitType, C, D, F};
+use crate::error::{AggError, AggKey, KeyLoadError, Result};
 use crate::leaf::LeafCircuit;
 use crate::node::{Child, NodeCircuit};
 use crate::scheduler::SchedulerCircuit;
 use crate::shape::{self, Shape};
 use crate::tip::{TipCircuit, TipSlot};
 use crate::vk;
-use crate::Proof;
 
 /// A basic circuit to aggregate: its type and keys.
 #[derive(Clone, Copy)]
@@ -109,33 +109,37 @@ impl AggregationKeys {
     /// Every aggregation circuit around prover data loaded from disk (made by [`Self::build`] of the same
     /// code for the same `basics`), without building any: `leaves` in the order of `basics`. The common
     /// shape is the loaded node's own common data (so no mock build runs either); every leaf must have it.
+    /// An error names the key that did not fit.
     pub fn from_data(
         basics: &[BasicKey],
         leaves: Vec<CircuitData<F, C, D>>,
         node: CircuitData<F, C, D>,
         tip: CircuitData<F, C, D>,
         scheduler: CircuitData<F, C, D>,
-    ) -> Result<Self> {
-        check_basics(basics)?;
+    ) -> std::result::Result<Self, KeyLoadError> {
+        let at = |key: AggKey| move |source: AggError| KeyLoadError { key: Some(key), source };
+        check_basics(basics).map_err(|source| KeyLoadError { key: None, source })?;
         if leaves.len() != basics.len() {
-            return Err(AggError::KeyMismatch {
+            let source = AggError::KeyMismatch {
                 circuit: "leaf",
                 detail: format!("{} leaf keys for {} circuit types", leaves.len(), basics.len()),
-            });
+            };
+            return Err(at(AggKey::Leaf(basics[0].circuit_type))(source));
         }
         let common = node.common.clone();
-        let node = NodeCircuit::from_data(node)?;
+        let node = NodeCircuit::from_data(node).map_err(at(AggKey::Node))?;
         let leaves = basics
             .iter()
             .zip(leaves)
             .map(|(b, data)| {
-                shape::check("leaf", &data.common, &common)?;
-                LeafCircuit::from_data(b.circuit_type, b.common, b.verifier, data)
+                shape::check("leaf", &data.common, &common)
+                    .and_then(|()| LeafCircuit::from_data(b.circuit_type, b.common, b.verifier, data))
+                    .map_err(at(AggKey::Leaf(b.circuit_type)))
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let slots = tip_slots(&leaves);
-        let tip = TipCircuit::from_data(&slots, &node.data.verifier_only, &common, tip)?;
-        let scheduler = SchedulerCircuit::from_data(&tip, scheduler)?;
+        let tip = TipCircuit::from_data(&slots, &node.data.verifier_only, &common, tip).map_err(at(AggKey::Tip))?;
+        let scheduler = SchedulerCircuit::from_data(&tip, scheduler).map_err(at(AggKey::Scheduler))?;
         Ok(AggregationKeys {
             common,
             leaves,
@@ -143,6 +147,14 @@ impl AggregationKeys {
             tip,
             scheduler,
         })
+    }
+
+    /// Every aggregation circuit proves on `backend` from now on.
+    pub fn use_backend(&mut self, backend: &SharedBackend) {
+        self.leaves.iter_mut().for_each(|l| l.use_backend(backend.clone()));
+        self.node.use_backend(backend.clone());
+        self.tip.use_backend(backend.clone());
+        self.scheduler.use_backend(backend.clone());
     }
 
     pub fn leaf(&self, ty: CircuitType) -> Result<&LeafCircuit> {

@@ -1,9 +1,12 @@
 //! Leaf circuit (round 1): up to [`LEAF_ARITY`] consecutive basic proofs of one circuit type.
 //!
 //! The basic circuit's verifier data is a constant of the leaf, so a leaf accepts proofs of exactly one
-//! basic circuit. Its public inputs follow [`layout::agg`]; its vk commitment slot carries the basic
+//! basic circuit. Its public inputs follow [`frispool_core::layout::agg`]; its vk commitment slot carries the basic
 //! circuit's digest (the key it accepted), which the leaf's own key already pins.
 
+use frispool_core::layout::basic;
+use frispool_core::{circuit_config, cpu_backend, CircuitType, Proof, SharedBackend, C, D, F};
+use plonky2::field::types::Field;
 use plonky2::hash::hash_types::HashOut;
 use plonky2::iop::target::BoolTarget;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
@@ -13,10 +16,7 @@ use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 
 use crate::chain::{self, Link, NativeLink};
 use crate::error::{witness_err, AggError, Result};
-use crate::layout::{self, basic, CircuitType, C, D, F};
 use crate::shape::{self, Shape};
-use crate::Proof;
-use plonky2::field::types::Field;
 
 /// Basic proofs per leaf. A verification of a standard-recursion proof of 2^12 rows costs about 3.6k rows, so
 /// four fill the 2^14 rows that a node of [`crate::NODE_ARITY`] children needs anyway (leaf and node share one
@@ -32,6 +32,7 @@ pub struct LeafCircuit {
     basic_digest: HashOut<F>,
     proofs: Vec<ProofWithPublicInputsTarget<D>>,
     enabled: Vec<BoolTarget>,
+    backend: SharedBackend,
 }
 
 struct Targets {
@@ -51,7 +52,7 @@ fn define(
             got: basic_common.num_public_inputs,
         });
     }
-    let mut builder = CircuitBuilder::<F, D>::new(layout::circuit_config());
+    let mut builder = CircuitBuilder::<F, D>::new(circuit_config());
     let vd = builder.constant_verifier_data(basic_verifier);
     let ty_const = builder.constant(F::from_canonical_u64(ty.id()));
     let enabled = chain::enabled_flags(&mut builder, LEAF_ARITY);
@@ -86,7 +87,7 @@ impl LeafCircuit {
         Ok(builder.mock_build::<C>().common)
     }
 
-    /// Build the leaf of `ty`, padded to `shape` (see [`crate::keys::AggregationKeys`] for the shape).
+    /// Build the leaf of `ty`, padded to `shape` (see [`crate::AggregationKeys`] for the shape).
     pub fn build(
         ty: CircuitType,
         basic_common: &CommonCircuitData<F, D>,
@@ -127,7 +128,13 @@ impl LeafCircuit {
             basic_digest: basic_verifier.circuit_digest,
             proofs: t.proofs,
             enabled: t.enabled,
+            backend: cpu_backend(),
         }
+    }
+
+    /// Proves on `backend` from now on (every circuit starts on the CPU).
+    pub fn use_backend(&mut self, backend: SharedBackend) {
+        self.backend = backend;
     }
 
     /// Prove a leaf over `proofs` (1..=LEAF_ARITY consecutive basic proofs of this leaf's type), after
@@ -176,7 +183,7 @@ impl LeafCircuit {
                 got: slots.len(),
             });
         }
-        crate::prove::prove(NAME, &self.data, || {
+        crate::prove::prove(NAME, &*self.backend, &self.data, || {
             let mut pw = PartialWitness::new();
             for (i, (p, on)) in slots.iter().enumerate() {
                 pw.set_proof_with_pis_target(&self.proofs[i], p)

@@ -1,8 +1,8 @@
 //! Aggregation circuits of frispool (rounds 1–4): leaf, node, recursion tip, scheduler.
 //!
 //! Generic over the basic circuits: a basic circuit is anything whose public inputs follow
-//! [`layout::basic`]. [`keys::AggregationKeys::build`] builds every circuit from the basic circuits' keys;
-//! [`plan`] says which proofs each aggregation proof takes.
+//! [`frispool_core::layout::basic`]. [`AggregationKeys::build`] builds every circuit from the basic
+//! circuits' keys; [`plan_block`] says which proofs each aggregation proof takes.
 //!
 //! Arities: leaf and node share one shape, so their arities are chosen together. Measured rows before
 //! padding: a leaf over four 2^12-row basic proofs 14.4k, a node over four 2^14-row children 17.4k (so
@@ -13,25 +13,35 @@
 //!
 //! Architecture invariant: no I/O here; circuits know nothing of files or the spool.
 
+// `chain` and `shape` are public only for `stages/gpu`'s tests, which rebuild a leaf's parts to compare the
+// GPU prover's proof bytes with plonky2's; everything else imports the façade below.
+#[doc(hidden)]
 pub mod chain;
-pub mod error;
-pub mod keys;
-pub mod layout;
-pub mod leaf;
-pub mod node;
-pub mod plan;
-pub mod prove;
-pub mod scheduler;
+mod error;
+mod keys;
+mod leaf;
+mod node;
+mod plan;
+mod prove;
+mod scheduler;
+#[doc(hidden)]
 pub mod shape;
-pub mod tip;
-pub mod vk;
+mod tip;
+mod vk;
 
-pub use error::{AggError, Result};
+pub use error::{AggError, AggKey, KeyLoadError, Result};
 pub use keys::{AggregationKeys, BasicKey};
 pub use leaf::{LeafCircuit, LEAF_ARITY};
 pub use node::{Child, NodeCircuit, NODE_ARITY};
-pub use scheduler::SchedulerCircuit;
+pub use plan::{plan_block, plan_type, BlockPlan, Group, ProofId, TypePlan};
+pub use scheduler::{bind_types, SchedulerCircuit, TypeOutputs};
+pub use shape::{check_construction, Shape};
 pub use tip::{TipCircuit, TipSlot};
 
-/// A proof of any frispool circuit.
-pub type Proof = plonky2::plonk::proof::ProofWithPublicInputs<layout::F, layout::C, { layout::D }>;
+/// The shared vocabulary's old path, kept only because `stages/gpu` (its tests) imports `layout::{C, D, F}`
+/// from here; new code imports `frispool_core`. Remove it once the GPU crate does too.
+#[doc(hidden)]
+pub mod layout {
+    pub use frispool_core::layout::*;
+    pub use frispool_core::{block_commitment, circuit_config, CircuitType, C, D, F, NUM_CHALLENGES};
+}

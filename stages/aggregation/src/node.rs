@@ -8,6 +8,8 @@
 //! of the protocol version. A node whose witnessed digests are not the real ones thus proves fine but is
 //! refused at the tip.
 
+use frispool_core::layout::{agg, DIGEST_LEN};
+use frispool_core::{circuit_config, cpu_backend, Proof, SharedBackend, C, D, F};
 use plonky2::hash::hash_types::{HashOut, HashOutTarget};
 use plonky2::iop::target::BoolTarget;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
@@ -19,10 +21,8 @@ use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 
 use crate::chain::{self, Link, NativeLink};
 use crate::error::{witness_err, AggError, Result};
-use crate::layout::{self, agg, C, D, F};
 use crate::shape::{self, Shape};
 use crate::vk;
-use crate::Proof;
 
 /// Children per node. A child verification (2^14-row inner proof, digest binding, selects) costs about
 /// 4.3k rows: three fit the 2^14 rows a leaf of four basic proofs needs, a fourth would double the shape of
@@ -41,6 +41,7 @@ pub struct Child<'a> {
 pub struct NodeCircuit {
     pub data: CircuitData<F, C, D>,
     targets: Targets,
+    backend: SharedBackend,
 }
 
 struct Targets {
@@ -53,7 +54,7 @@ struct Targets {
 }
 
 fn define(common: &CommonCircuitData<F, D>) -> (CircuitBuilder<F, D>, Targets) {
-    let config = layout::circuit_config();
+    let config = circuit_config();
     let cap_height = config.fri_config.cap_height;
     let mut builder = CircuitBuilder::<F, D>::new(config);
     let leaf_digest = builder.add_virtual_hash();
@@ -77,7 +78,7 @@ fn define(common: &CommonCircuitData<F, D>) -> (CircuitBuilder<F, D>, Targets) {
         vk::bind_digest_to_cap(&mut builder, &vd, common.degree_bits());
         let accepted = vk::select_hash(&mut builder, is_node, node_digest, leaf_digest);
         builder.connect_hashes(vd.circuit_digest, accepted);
-        for j in 0..layout::DIGEST_LEN {
+        for j in 0..DIGEST_LEN {
             builder.conditional_assert_eq(
                 is_node.target,
                 p.public_inputs[agg::VK_COMMIT + j],
@@ -113,7 +114,7 @@ impl NodeCircuit {
         Shape::of(common).pad(&mut builder);
         let data = builder.build::<C>();
         shape::check(NAME, &data.common, common)?;
-        Ok(NodeCircuit { data, targets })
+        Ok(NodeCircuit { data, targets, backend: cpu_backend() })
     }
 
     /// The node around prover data loaded from disk (made by [`Self::build`] of the same code): its
@@ -122,7 +123,12 @@ impl NodeCircuit {
         let (mut builder, targets) = define(&data.common);
         Shape::of(&data.common).pad(&mut builder);
         shape::check_construction(NAME, builder, &data)?;
-        Ok(NodeCircuit { data, targets })
+        Ok(NodeCircuit { data, targets, backend: cpu_backend() })
+    }
+
+    /// Proves on `backend` from now on (every circuit starts on the CPU).
+    pub fn use_backend(&mut self, backend: SharedBackend) {
+        self.backend = backend;
     }
 
     /// Prove a node over `children` (1..=NODE_ARITY consecutive leaf or node proofs of one type).
@@ -162,7 +168,7 @@ impl NodeCircuit {
     ) -> Result<Proof> {
         self.check_arity(children)?;
         let t = &self.targets;
-        crate::prove::prove(NAME, &self.data, || {
+        crate::prove::prove(NAME, &*self.backend, &self.data, || {
             let mut pw = PartialWitness::new();
             let w = witness_err(NAME);
             pw.set_hash_target(t.leaf_digest, leaf_digest).map_err(w)?;

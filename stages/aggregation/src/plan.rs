@@ -9,19 +9,11 @@
 //! the node circuit accepts leaf and node children side by side. So a type with at most `LEAF_ARITY`
 //! instances has a leaf on top, any other type a node.
 
+use frispool_core::{AggregationRound, CircuitType};
+
 use crate::error::{AggError, Result};
-use crate::layout::CircuitType;
 use crate::leaf::LEAF_ARITY;
 use crate::node::NODE_ARITY;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Round {
-    Basic = 0,
-    Leaf = 1,
-    Node = 2,
-    Tip = 3,
-    Scheduler = 4,
-}
 
 /// One proof of a block's aggregation, named by where it sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,13 +36,14 @@ pub enum ProofId {
 }
 
 impl ProofId {
-    pub fn round(&self) -> Round {
+    /// The round that proves it (basic … scheduler).
+    pub fn round(&self) -> AggregationRound {
         match self {
-            ProofId::Basic { .. } => Round::Basic,
-            ProofId::Leaf { .. } => Round::Leaf,
-            ProofId::Node { .. } => Round::Node,
-            ProofId::Tip => Round::Tip,
-            ProofId::Scheduler => Round::Scheduler,
+            ProofId::Basic { .. } => AggregationRound::Basic,
+            ProofId::Leaf { .. } => AggregationRound::Leaf,
+            ProofId::Node { .. } => AggregationRound::Node,
+            ProofId::Tip => AggregationRound::Tip,
+            ProofId::Scheduler => AggregationRound::Scheduler,
         }
     }
 }

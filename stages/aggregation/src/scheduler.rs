@@ -4,6 +4,8 @@
 //! below is bound through the vk commitment, so the scheduler's verification key is one constant whatever
 //! the number of instances or the depth of the tree.
 
+use frispool_core::layout::{main_state, tip, DIGEST_LEN, STATE_LEN};
+use frispool_core::{circuit_config, cpu_backend, CircuitType, Proof, SharedBackend, C, D, F};
 use plonky2::hash::hash_types::HashOutTarget;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::target::Target;
@@ -13,9 +15,7 @@ use plonky2::plonk::circuit_data::CircuitData;
 use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 
 use crate::error::{witness_err, AggError, Result};
-use crate::layout::{self, main_state, tip, CircuitType, C, D, DIGEST_LEN, F, STATE_LEN};
 use crate::tip::TipCircuit;
-use crate::Proof;
 
 const NAME: &str = "scheduler";
 
@@ -30,13 +30,14 @@ pub struct TypeOutputs {
 pub struct SchedulerCircuit {
     pub data: CircuitData<F, C, D>,
     tip_proof: ProofWithPublicInputsTarget<D>,
+    backend: SharedBackend,
 }
 
 impl SchedulerCircuit {
     pub fn build(tip_circuit: &TipCircuit) -> Result<Self> {
         let (builder, tip_proof) = Self::construct(tip_circuit)?;
         let data = builder.build::<C>();
-        Ok(SchedulerCircuit { data, tip_proof })
+        Ok(SchedulerCircuit { data, tip_proof, backend: cpu_backend() })
     }
 
     /// The scheduler around prover data loaded from disk (made by [`Self::build`] over the same tip and
@@ -44,7 +45,7 @@ impl SchedulerCircuit {
     pub fn from_data(tip_circuit: &TipCircuit, data: CircuitData<F, C, D>) -> Result<Self> {
         let (builder, tip_proof) = Self::construct(tip_circuit)?;
         crate::shape::check_construction(NAME, builder, &data)?;
-        Ok(SchedulerCircuit { data, tip_proof })
+        Ok(SchedulerCircuit { data, tip_proof, backend: cpu_backend() })
     }
 
     fn construct(
@@ -53,7 +54,7 @@ impl SchedulerCircuit {
         let main_slot = tip_circuit
             .slot_of(CircuitType::Main)
             .ok_or(AggError::MainMissing)?;
-        let mut builder = CircuitBuilder::<F, D>::new(layout::circuit_config());
+        let mut builder = CircuitBuilder::<F, D>::new(circuit_config());
         let vd = builder.constant_verifier_data(&tip_circuit.data.verifier_only);
         let p = builder.add_virtual_proof_with_pis(&tip_circuit.data.common);
         builder.verify_proof::<C>(&p, &vd, &tip_circuit.data.common);
@@ -87,8 +88,13 @@ impl SchedulerCircuit {
         Ok((builder, p))
     }
 
+    /// Proves on `backend` from now on (every circuit starts on the CPU).
+    pub fn use_backend(&mut self, backend: SharedBackend) {
+        self.backend = backend;
+    }
+
     pub fn prove(&self, tip_proof: &Proof) -> Result<Proof> {
-        crate::prove::prove(NAME, &self.data, || {
+        crate::prove::prove(NAME, &*self.backend, &self.data, || {
             let mut pw = PartialWitness::new();
             pw.set_proof_with_pis_target(&self.tip_proof, tip_proof)
                 .map_err(witness_err(NAME))?;
@@ -124,7 +130,7 @@ pub fn check_types(types: impl IntoIterator<Item = CircuitType>) -> Result<()> {
     }
 }
 
-/// In-circuit [`layout::block_commitment`] over main's chained state.
+/// In-circuit [`frispool_core::block_commitment`] over main's chained state.
 pub fn commitment_target(
     builder: &mut CircuitBuilder<F, D>,
     block: Target,

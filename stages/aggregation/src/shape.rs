@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use frispool_core::{C, D, F};
 use plonky2::gates::gate::GateRef;
 use plonky2::gates::noop::NoopGate;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
@@ -13,7 +14,6 @@ use plonky2::iop::target::Target;
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData};
 
 use crate::error::{AggError, Result};
-use crate::layout::{C, D, F};
 
 /// Target of padding: a degree and a gate set. Gates are keyed by id so the result is deterministic.
 #[derive(Clone, Debug, Default)]

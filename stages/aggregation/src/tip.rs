@@ -5,6 +5,8 @@
 //! flag, and a node must carry the vk commitment of exactly this protocol version's leaf and node keys.
 //! Adding a circuit type is one more `(type, leaf key)` pair.
 
+use frispool_core::layout::{self, agg, DIGEST_LEN, STATE_LEN};
+use frispool_core::{circuit_config, cpu_backend, CircuitType, Proof, SharedBackend, C, D, F};
 use plonky2::field::types::Field;
 use plonky2::hash::hash_types::HashOut;
 use plonky2::iop::target::BoolTarget;
@@ -14,10 +16,8 @@ use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, VerifierOnlyC
 use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 
 use crate::error::{witness_err, AggError, Result};
-use crate::layout::{self, agg, CircuitType, C, D, DIGEST_LEN, F, STATE_LEN};
 use crate::shape;
 use crate::vk;
-use crate::Proof;
 
 const NAME: &str = "recursion tip";
 
@@ -34,6 +34,7 @@ pub struct TipCircuit {
     commits: Vec<HashOut<F>>,
     proofs: Vec<ProofWithPublicInputsTarget<D>>,
     is_node: Vec<BoolTarget>,
+    backend: SharedBackend,
 }
 
 /// Everything of a [`TipCircuit`] but its circuit data: what the construction yields.
@@ -52,6 +53,7 @@ impl TipParts {
             commits: self.commits,
             proofs: self.proofs,
             is_node: self.is_node,
+            backend: cpu_backend(),
         }
     }
 }
@@ -95,7 +97,7 @@ impl TipCircuit {
         if slots.is_empty() {
             return Err(AggError::NoTypes);
         }
-        let mut builder = CircuitBuilder::<F, D>::new(layout::circuit_config());
+        let mut builder = CircuitBuilder::<F, D>::new(circuit_config());
         let node_vd = builder.constant_verifier_data(node);
         let zero = builder.zero();
         let mut proofs = vec![];
@@ -141,6 +143,11 @@ impl TipCircuit {
         Ok((builder, parts))
     }
 
+    /// Proves on `backend` from now on (every circuit starts on the CPU).
+    pub fn use_backend(&mut self, backend: SharedBackend) {
+        self.backend = backend;
+    }
+
     /// Prove the tip over the top proof of every type, in the order of [`Self::types`]. Whether a top
     /// proof is a node is read from its vk commitment (a leaf's carries its basic circuit's digest).
     pub fn prove(&self, tops: &[&Proof]) -> Result<Proof> {
@@ -176,7 +183,7 @@ impl TipCircuit {
                 got: p.public_inputs.len(),
             });
         }
-        crate::prove::prove(NAME, &self.data, || {
+        crate::prove::prove(NAME, &*self.backend, &self.data, || {
             let mut pw = PartialWitness::new();
             for (i, (p, is_node)) in tops.iter().enumerate() {
                 pw.set_proof_with_pis_target(&self.proofs[i], p)

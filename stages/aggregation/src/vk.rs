@@ -5,6 +5,8 @@
 //! checks that the two belong together. A circuit that accepts a child key by its digest must therefore
 //! recompute the digest from the cap, or a prover could pair an accepted digest with a foreign cap.
 
+use frispool_core::layout::DIGEST_LEN;
+use frispool_core::{D, F};
 use plonky2::hash::hash_types::{HashOut, HashOutTarget};
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::target::BoolTarget;
@@ -12,7 +14,6 @@ use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::VerifierCircuitTarget;
 use plonky2::plonk::config::Hasher;
 
-use crate::layout::{D, DIGEST_LEN, F};
 use plonky2::field::types::Field;
 
 /// The key commitment a node exposes: `Poseidon(leaf vk digest ‖ node vk digest)`.

@@ -1,6 +1,9 @@
 //! Leaf → node → tip → scheduler over small real basic circuits, and every rule's negative test.
 //!
 //! Circuits are built once per test binary. `FRISPOOL_LARGE_TESTS=1` adds a 64-instance block.
+//!
+//! Over 600 lines on purpose: one binary whose test names `scripts/mutation-check.py` runs with `--exact`
+//! (modules would rename them), with every rule's negative test beside its siblings and the fixture they share.
 
 mod support;
 
@@ -8,14 +11,12 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use frispool_aggregation::layout::{
-    self, agg, main_state, scheduler as sched, tip, CircuitType, C, D, F, STATE_LEN,
-};
-use frispool_aggregation::plan::{self, ProofId};
-use frispool_aggregation::shape::Shape;
 use frispool_aggregation::{
-    AggError, AggregationKeys, BasicKey, Child, LeafCircuit, Proof, TipCircuit, TipSlot, LEAF_ARITY,
+    plan_block, plan_type, AggError, AggregationKeys, BasicKey, Child, LeafCircuit, ProofId, Shape, TipCircuit,
+    TipSlot, LEAF_ARITY,
 };
+use frispool_core::layout::{agg, main_state, scheduler as sched, tip, STATE_LEN};
+use frispool_core::{block_commitment, CircuitType, Proof, C, D, F};
 use plonky2::field::types::Field;
 use plonky2::plonk::circuit_data::VerifierOnlyCircuitData;
 use support::*;
@@ -140,7 +141,7 @@ fn through_every_round(n: u64) -> Proof {
         v.extend(f.main.prove_run(BLOCK, DEEP, n - DEEP, state_before(DEEP)));
         v
     };
-    let plan = plan::plan_block(&[(CircuitType::Main, n)]).unwrap();
+    let plan = plan_block(&[(CircuitType::Main, n)]).unwrap();
     let mut proofs: HashMap<ProofId, Proof> = HashMap::new();
     let tp = &plan.types[0];
     for g in &tp.leaves {
@@ -194,7 +195,7 @@ fn through_every_round(n: u64) -> Proof {
         st
     };
     let start = genesis_state();
-    let expected = layout::block_commitment(
+    let expected = block_commitment(
         BLOCK,
         digest(&start[main_state::ROOT..]),
         digest(&end[main_state::ROOT..]),
@@ -228,7 +229,7 @@ fn one_more_than_a_leaf_goes_through_every_round() {
 
 #[test]
 fn a_node_tree_of_depth_two_goes_through_every_round() {
-    let plan = plan::plan_type(CircuitType::Main, DEEP).unwrap();
+    let plan = plan_type(CircuitType::Main, DEEP).unwrap();
     assert_eq!(plan.nodes.len(), 2);
     through_every_round(DEEP);
 }

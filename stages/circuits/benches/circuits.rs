@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use frispool_aggregation::layout::CircuitType;
-use frispool_aggregation::plan::ProofId;
-use frispool_circuits::api::{execute, WitnessWire};
+use frispool_core::CircuitType;
+use frispool_aggregation::ProofId;
+use frispool_circuits::{basic_witnesses, WitnessWire};
 use frispool_circuits::{MainCircuit, ProofWire, ProtocolKeys};
 use frispool_rollup::{BlockGenerator, State};
 
@@ -44,7 +44,7 @@ fn main() {
     }
 
     let started = Instant::now();
-    let (chunks, plan_wire) = execute(&block).unwrap();
+    let (chunks, plan_wire) = basic_witnesses(&block).unwrap();
     let plan = plan_wire.plan().unwrap();
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     let mut proofs: BTreeMap<ProofId, ProofWire> = BTreeMap::new();

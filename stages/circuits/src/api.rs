@@ -6,36 +6,54 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use frispool_aggregation::layout::{self, CircuitType, C, D, F};
-use frispool_aggregation::plan::{plan_block, BlockPlan};
-use frispool_aggregation::Proof;
-use frispool_rollup::{execute_block, BlockHeader, BlockWitness};
+use frispool_aggregation::{plan_block, AggError, BlockPlan};
+use frispool_core::{layout, CircuitType, Proof, C, D, F};
+use frispool_rollup::{execute_block, BlockHeader, BlockWitness, ExecuteError};
 use plonky2::field::types::{Field, PrimeField64};
 use plonky2::plonk::circuit_data::{CommonCircuitData, VerifierCircuitData};
 use plonky2::plonk::proof::{CompressedProofWithPublicInputs, ProofWithPublicInputs};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::basic::main::{main_chunks, MainChunkWitness};
+use crate::error::{BoxError, CircuitError};
 use crate::keys::{self, ProtocolKeys};
-use crate::{main_chunks, MainChunkWitness};
 
 /// Version of the wire types below; a reader refuses another.
 pub const WIRE_FORMAT: u32 = 1;
 
+/// Why a step of the API refused. plonky2's decoding and verifying errors are text with no chain of their
+/// own, so they travel as `reason`; everything else keeps its source.
 #[derive(Debug, Error)]
 pub enum ApiError {
-    #[error("block {block} does not re-execute: {reason}")]
-    Execute { block: u64, reason: String },
+    #[error("block {block} does not re-execute")]
+    Execute {
+        block: u64,
+        #[source]
+        source: ExecuteError,
+    },
     #[error("{what} is for protocol {found}, these keys are protocol {expected}")]
     Protocol { what: String, found: String, expected: String },
     #[error("{what} has wire format {found}, this build reads format {WIRE_FORMAT}")]
     Format { what: String, found: u32 },
     #[error("{0}")]
     Shape(String),
+    #[error("plan of block {block}")]
+    Plan {
+        block: u64,
+        #[source]
+        source: AggError,
+    },
+    #[error("the final verifier key")]
+    Key(#[source] CircuitError),
     #[error("proof of {circuit} does not decode: {reason}")]
     Decode { circuit: String, reason: String },
-    #[error("proving {circuit} failed: {reason}")]
-    Prove { circuit: String, reason: String },
+    #[error("proving {circuit} failed")]
+    Prove {
+        circuit: String,
+        #[source]
+        source: BoxError,
+    },
     #[error("proof of {circuit} rejected: {reason}")]
     Rejected { circuit: String, reason: String },
 }
@@ -96,15 +114,15 @@ impl PlanWire {
                 .ok_or_else(|| ApiError::Shape(format!("plan of block {} names unknown circuit type {name:?}", self.block)))?;
             counts.push((ty, *n));
         }
-        plan_block(&counts).map_err(|e| ApiError::Shape(format!("plan of block {}: {e}", self.block)))
+        plan_block(&counts).map_err(|source| ApiError::Plan { block: self.block, source })
     }
 }
 
-/// Round 0: re-executes a block, trusting nothing it was given, and cuts it into `main` instances.
-pub fn execute(block: &BlockWitness) -> Result<(Vec<MainChunkWitness>, PlanWire), ApiError> {
+/// Round 0: re-executes a block, trusting nothing it was given, and cuts it into the witnesses of `main`
+/// instances, with the block's aggregation plan.
+pub fn basic_witnesses(block: &BlockWitness) -> Result<(Vec<MainChunkWitness>, PlanWire), ApiError> {
     let number = block.header.number;
-    let executed =
-        execute_block(block).map_err(|e| ApiError::Execute { block: number, reason: e.to_string() })?;
+    let executed = execute_block(block).map_err(|source| ApiError::Execute { block: number, source })?;
     let chunks = main_chunks(&executed);
     let plan = PlanWire {
         format: WIRE_FORMAT,
@@ -115,22 +133,17 @@ pub fn execute(block: &BlockWitness) -> Result<(Vec<MainChunkWitness>, PlanWire)
     Ok((chunks, plan))
 }
 
-fn run_guarded<T>(circuit: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, ApiError> {
-    // plonky2 panics (rather than erring) on some unsatisfiable witnesses: a bad job must fail, not crash.
+/// Runs one proving step. Proving itself turns plonky2's panics into errors (`frispool_core::prove`); this
+/// guard also covers the native checks around it, so a bad job fails and never crashes its worker.
+fn run_guarded<T, E>(circuit: &str, f: impl FnOnce() -> Result<T, E>) -> Result<T, ApiError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let failed = |source: BoxError| ApiError::Prove { circuit: circuit.to_string(), source };
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(reason)) => Err(ApiError::Prove { circuit: circuit.to_string(), reason }),
-        Err(panic) => Err(ApiError::Prove { circuit: circuit.to_string(), reason: panic_text(&panic) }),
-    }
-}
-
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        format!("constraint failure: {s}")
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        format!("constraint failure: {s}")
-    } else {
-        "constraint failure".to_string()
+        Ok(Err(e)) => Err(failed(Box::new(e))),
+        Err(panic) => Err(failed(Box::new(frispool_core::ProveError::from_panic(panic)))),
     }
 }
 
@@ -189,14 +202,14 @@ impl ProtocolKeys {
         let started = Instant::now();
         match witness {
             WitnessWire::Main(w) => {
-                let proof = run_guarded(keys::MAIN, || self.main.prove(w).map_err(|e| e.to_string()))?;
+                let proof = run_guarded(keys::MAIN, || self.main.prove(w))?;
                 Ok(self.wrap(keys::MAIN, proof, started, layout::basic::BLOCK))
             }
             WitnessWire::Leaf { circuit_type, inputs } => {
                 let ty = parse_type(circuit_type)?;
                 let inner: Vec<Proof> = inputs.iter().map(|p| self.inner(p, keys::MAIN)).collect::<Result<_, _>>()?;
                 let name = keys::leaf_name(ty);
-                let proof = run_guarded(&name, || self.agg.prove_leaf(ty, &inner).map_err(|e| e.to_string()))?;
+                let proof = run_guarded(&name, || self.agg.prove_leaf(ty, &inner))?;
                 Ok(self.wrap(&name, proof, started, layout::agg::BLOCK))
             }
             WitnessWire::Node { circuit_type, inputs } => {
@@ -207,7 +220,7 @@ impl ProtocolKeys {
                     .map(|p| self.inner(p, if p.circuit == keys::NODE { keys::NODE } else { &leaf }))
                     .collect::<Result<_, _>>()?;
                 let proof =
-                    run_guarded(keys::NODE, || self.agg.prove_node(ty, &inner).map_err(|e| e.to_string()))?;
+                    run_guarded(keys::NODE, || self.agg.prove_node(ty, &inner))?;
                 Ok(self.wrap(keys::NODE, proof, started, layout::agg::BLOCK))
             }
             WitnessWire::Tip { inputs } => {
@@ -220,13 +233,13 @@ impl ProtocolKeys {
                     inner.push(self.inner(p, if p.circuit == keys::NODE { keys::NODE } else { &leaf })?);
                 }
                 let refs: Vec<&Proof> = inner.iter().collect();
-                let proof = run_guarded(keys::TIP, || self.agg.prove_tip(&refs).map_err(|e| e.to_string()))?;
+                let proof = run_guarded(keys::TIP, || self.agg.prove_tip(&refs))?;
                 Ok(self.wrap(keys::TIP, proof, started, layout::tip::BLOCK))
             }
             WitnessWire::Scheduler { input } => {
                 let tip = self.inner(input, keys::TIP)?;
                 let proof =
-                    run_guarded(keys::SCHEDULER, || self.agg.prove_scheduler(&tip).map_err(|e| e.to_string()))?;
+                    run_guarded(keys::SCHEDULER, || self.agg.prove_scheduler(&tip))?;
                 Ok(self.wrap(keys::SCHEDULER, proof, started, layout::scheduler::BLOCK))
             }
         }
@@ -244,7 +257,7 @@ impl ProtocolKeys {
         let started = Instant::now();
         let inner = self.inner(scheduler, keys::SCHEDULER)?;
         let compressed =
-            run_guarded(keys::FINAL, || self.compressor.compress(&inner).map_err(|e| e.to_string()))?;
+            run_guarded(keys::FINAL, || self.compressor.compress(&inner))?;
         let pis = &compressed.public_inputs;
         let mut commitment = [0u64; 4];
         for (i, c) in commitment.iter_mut().enumerate() {
@@ -277,7 +290,7 @@ pub struct FinalVerifier {
 
 impl FinalVerifier {
     pub fn from_bytes(protocol: &str, bytes: &[u8]) -> Result<Self, ApiError> {
-        let data = keys::verifier_from_bytes(keys::FINAL, bytes).map_err(|e| ApiError::Shape(e.to_string()))?;
+        let data = keys::verifier_from_bytes(keys::FINAL, bytes).map_err(ApiError::Key)?;
         Ok(FinalVerifier { data, protocol: protocol.to_string() })
     }
 

@@ -11,7 +11,7 @@
 //! paths deduplicated). The BN254 SNARK wrap comes after this as its own layer: it verifies the final proof
 //! of this module, so nothing here changes when it lands.
 
-use frispool_aggregation::layout::{self, C, D, F};
+use frispool_core::{circuit_config, cpu_backend, ProveError, SharedBackend, C, D, F};
 use plonky2::fri::reduction_strategies::FriReductionStrategy;
 use plonky2::fri::FriConfig;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
@@ -39,7 +39,7 @@ pub fn final_config() -> CircuitConfig {
             reduction_strategy: FriReductionStrategy::ConstantArityBits(4, 5),
             num_query_rounds: FINAL_QUERY_ROUNDS,
         },
-        ..layout::circuit_config()
+        ..circuit_config()
     }
 }
 
@@ -67,8 +67,7 @@ impl Layer {
         data: CircuitData<F, C, D>,
     ) -> Result<Layer, CircuitError> {
         let (b, proof) = Self::construct(config, inner_common, inner_verifier);
-        frispool_aggregation::shape::check_construction("compression layer", b, &data)
-            .map_err(|e| CircuitError::Keys(e.to_string()))?;
+        frispool_aggregation::check_construction("compression layer", b, &data).map_err(CircuitError::from_loading)?;
         Ok(Layer { data, proof })
     }
 
@@ -85,16 +84,21 @@ impl Layer {
         (b, proof)
     }
 
-    fn prove(&self, inner: &ProofWithPublicInputs<F, C, D>) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
+    fn prove(
+        &self,
+        backend: &SharedBackend,
+        inner: &ProofWithPublicInputs<F, C, D>,
+    ) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
         let mut pw = PartialWitness::new();
-        pw.set_proof_with_pis_target(&self.proof, inner).map_err(CircuitError::Witness)?;
-        self.data.prove(pw).map_err(CircuitError::Prove)
+        pw.set_proof_with_pis_target(&self.proof, inner).map_err(|e| CircuitError::Witness(e.into()))?;
+        frispool_core::prove(&**backend, &self.data, pw).map_err(CircuitError::Prove)
     }
 }
 
 /// The compression layers over one scheduler circuit.
 pub struct Compressor {
     layers: Vec<Layer>,
+    backend: SharedBackend,
 }
 
 impl Compressor {
@@ -142,7 +146,7 @@ impl Compressor {
     ) -> Result<Self, CircuitError> {
         let mut layers = Vec::new();
         if Self::layer_count(scheduler_common) > 1 {
-            layers.push(layer(0, layout::circuit_config(), scheduler_common, scheduler_verifier)?);
+            layers.push(layer(0, circuit_config(), scheduler_common, scheduler_verifier)?);
         }
         let (common, verifier) = match layers.last() {
             Some(l) => (&l.data.common, &l.data.verifier_only),
@@ -150,12 +154,17 @@ impl Compressor {
         };
         let last = layer(layers.len(), final_config(), common, verifier)?;
         layers.push(last);
-        Ok(Compressor { layers })
+        Ok(Compressor { layers, backend: cpu_backend() })
     }
 
     /// The final circuit: its verifier data is what an L1 verifier holds.
     pub fn final_circuit(&self) -> &CircuitData<F, C, D> {
         &self.layers.last().expect("at least one layer").data
+    }
+
+    /// Every layer proves on `backend` from now on (the compressor starts on the CPU).
+    pub fn use_backend(&mut self, backend: SharedBackend) {
+        self.backend = backend;
     }
 
     /// Compresses a scheduler proof into the final proof.
@@ -165,10 +174,10 @@ impl Compressor {
     ) -> Result<CompressedProofWithPublicInputs<F, C, D>, CircuitError> {
         let mut proof = scheduler_proof.clone();
         for layer in &self.layers {
-            proof = layer.prove(&proof)?;
+            proof = layer.prove(&self.backend, &proof)?;
         }
         let last = self.final_circuit();
-        proof.compress(&last.verifier_only.circuit_digest, &last.common).map_err(CircuitError::Prove)
+        proof.compress(&last.verifier_only.circuit_digest, &last.common).map_err(|e| CircuitError::Prove(ProveError::Backend(e.into())))
     }
 
     /// Every layer's circuit, innermost first; the last is the final circuit.

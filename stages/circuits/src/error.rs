@@ -1,4 +1,11 @@
+//! Typed errors of the circuits crate.
+
+use frispool_aggregation::AggError;
+use frispool_core::ProveError;
 use thiserror::Error;
+
+/// plonky2 reports witness and verifier failures as `anyhow::Error`; boxed so they stay a real `source()`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, Error)]
 pub enum CircuitError {
@@ -7,11 +14,34 @@ pub enum CircuitError {
     #[error("slot {slot}: {role} path has {got} siblings, expected {expected}")]
     PathLength { slot: usize, role: &'static str, got: usize, expected: usize },
     #[error("could not assign the witness: {0:#}")]
-    Witness(#[source] anyhow::Error),
+    Witness(#[source] BoxError),
     #[error("proving failed: {0:#}")]
-    Prove(#[source] anyhow::Error),
-    #[error("keys: {0}")]
-    Keys(String),
+    Prove(#[source] ProveError),
     #[error("proof rejected: {0:#}")]
-    Verify(#[source] anyhow::Error),
+    Verify(#[source] BoxError),
+    /// Prover data read from disk that this build's construction of the circuit does not fit: another
+    /// build (other circuit code) wrote it.
+    #[error(transparent)]
+    DoesNotFit(AggError),
+    /// Building or assembling the aggregation circuits failed.
+    #[error(transparent)]
+    Aggregation(AggError),
+    #[error("no circuit named {0}")]
+    NoSuchCircuit(String),
+    /// plonky2 could not serialise a key (`key`: verifier or prover); its errors carry nothing but `detail`.
+    #[error("cannot serialise the {key} key of {circuit}: {detail}")]
+    Encode { key: &'static str, circuit: String, detail: String },
+    #[error("{key} key {circuit} does not decode: {detail}")]
+    Decode { key: &'static str, circuit: String, detail: String },
+}
+
+impl CircuitError {
+    /// An aggregation error met while loading keys: a construction that does not fit the loaded data is
+    /// told apart (the keys come from another build), everything else is an aggregation error.
+    pub fn from_loading(e: AggError) -> CircuitError {
+        match e {
+            AggError::KeyMismatch { .. } => CircuitError::DoesNotFit(e),
+            other => CircuitError::Aggregation(other),
+        }
+    }
 }

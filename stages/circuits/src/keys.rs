@@ -9,8 +9,8 @@
 //! of building (seconds of FFTs and Merkle trees per circuit): they run only each circuit's construction to
 //! recover the targets their witness is set through, and check that it fits the loaded data.
 
-use frispool_aggregation::layout::{CircuitType, C, D, F};
-use frispool_aggregation::{AggError, AggregationKeys, BasicKey};
+use frispool_aggregation::{AggKey, AggregationKeys, BasicKey};
+use frispool_core::{CircuitType, SharedBackend, C, D, F};
 use plonky2::hash::hash_types::HashOut;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::plonk::circuit_data::{CircuitData, VerifierCircuitData};
@@ -18,10 +18,10 @@ use plonky2::plonk::config::Hasher;
 use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
 use serde::{Deserialize, Serialize};
 
+use crate::basic::main::MainCircuit;
 use crate::compress::Compressor;
-use crate::security::SecurityLevel;
 use crate::error::CircuitError;
-use crate::MainCircuit;
+use crate::security::SecurityLevel;
 
 /// Names of the circuits, as in key files and proof artifacts.
 pub const MAIN: &str = "main";
@@ -77,20 +77,29 @@ pub fn digest_hex(h: &HashOut<F>) -> String {
     h.elements.iter().map(|e| format!("{:016x}", e.0)).collect()
 }
 
-/// Loading failed for one circuit (so the caller can name its file).
+/// Loading failed for one circuit (so the caller can name its file): reading its prover data (the caller's
+/// error `E`), or fitting this build's circuit around it.
 #[derive(Debug, thiserror::Error)]
 #[error("circuit {circuit}: {source}")]
-pub struct LoadError {
+pub struct LoadError<E: std::error::Error + 'static> {
     pub circuit: String,
-    pub source: CircuitError,
+    pub source: LoadFailure<E>,
 }
 
-fn load_err(circuit: &str) -> impl FnOnce(CircuitError) -> LoadError + '_ {
-    move |source| LoadError { circuit: circuit.to_string(), source }
+#[derive(Debug, thiserror::Error)]
+pub enum LoadFailure<E: std::error::Error + 'static> {
+    #[error(transparent)]
+    Read(E),
+    #[error(transparent)]
+    Circuit(CircuitError),
 }
 
-fn agg_err(e: frispool_aggregation::AggError) -> CircuitError {
-    CircuitError::Keys(e.to_string())
+fn read_err<E: std::error::Error>(circuit: &str) -> impl FnOnce(E) -> LoadError<E> + '_ {
+    move |e| LoadError { circuit: circuit.to_string(), source: LoadFailure::Read(e) }
+}
+
+fn fit_err<E: std::error::Error>(circuit: &str) -> impl FnOnce(CircuitError) -> LoadError<E> + '_ {
+    move |e| LoadError { circuit: circuit.to_string(), source: LoadFailure::Circuit(e) }
 }
 
 /// The basic circuit types of this protocol, in the tip's slot order.
@@ -113,7 +122,7 @@ impl ProtocolKeys {
             common: &main.data.common,
             verifier: &main.data.verifier_only,
         }];
-        let agg = AggregationKeys::build(&basics).map_err(agg_err)?;
+        let agg = AggregationKeys::build(&basics).map_err(CircuitError::Aggregation)?;
         let compressor = Compressor::build(&agg.scheduler.data.common, &agg.scheduler.data.verifier_only);
         Ok(Self::assemble(main, agg, compressor))
     }
@@ -125,10 +134,10 @@ impl ProtocolKeys {
     /// caller compares the loaded digests with the manifest's: a construction that fits but constrains
     /// something else would show there as a different digest only at build time, which is why keys are
     /// written by the very build that serves them (the protocol version is in every key file).
-    pub fn load(
-        mut data: impl FnMut(&str) -> Result<CircuitData<F, C, D>, CircuitError>,
-    ) -> Result<Self, LoadError> {
-        let main = MainCircuit::from_data(data(MAIN).map_err(load_err(MAIN))?).map_err(load_err(MAIN))?;
+    pub fn load<E: std::error::Error + 'static>(
+        mut data: impl FnMut(&str) -> Result<CircuitData<F, C, D>, E>,
+    ) -> Result<Self, LoadError<E>> {
+        let main = MainCircuit::from_data(data(MAIN).map_err(read_err(MAIN))?).map_err(fit_err(MAIN))?;
         let basics = [BasicKey {
             circuit_type: BASIC_TYPES[0],
             common: &main.data.common,
@@ -137,32 +146,37 @@ impl ProtocolKeys {
         let mut leaves = Vec::new();
         for ty in BASIC_TYPES {
             let name = leaf_name(ty);
-            leaves.push(data(&name).map_err(load_err(&name))?);
+            leaves.push(data(&name).map_err(read_err(&name))?);
         }
-        let node = data(NODE).map_err(load_err(NODE))?;
-        let tip = data(TIP).map_err(load_err(TIP))?;
-        let scheduler = data(SCHEDULER).map_err(load_err(SCHEDULER))?;
-        // The aggregation error names the circuit that did not fit.
-        let agg = AggregationKeys::from_data(&basics, leaves, node, tip, scheduler)
-            .map_err(|e| {
-                let circuit = match &e {
-                    AggError::KeyMismatch { circuit, .. } | AggError::ShapeMismatch { circuit, .. } => match *circuit {
-                        "node" => NODE.to_string(),
-                        "recursion tip" => TIP.to_string(),
-                        "scheduler" => SCHEDULER.to_string(),
-                        _ => leaf_name(BASIC_TYPES[0]),
-                    },
-                    _ => "aggregation".to_string(),
-                };
-                LoadError { circuit, source: agg_err(e) }
-            })?;
+        let node = data(NODE).map_err(read_err(NODE))?;
+        let tip = data(TIP).map_err(read_err(TIP))?;
+        let scheduler = data(SCHEDULER).map_err(read_err(SCHEDULER))?;
+        let agg = AggregationKeys::from_data(&basics, leaves, node, tip, scheduler).map_err(|e| {
+            let circuit = match e.key {
+                Some(AggKey::Leaf(ty)) => leaf_name(ty),
+                Some(AggKey::Node) => NODE.to_string(),
+                Some(AggKey::Tip) => TIP.to_string(),
+                Some(AggKey::Scheduler) => SCHEDULER.to_string(),
+                None => "aggregation".to_string(),
+            };
+            fit_err(&circuit)(CircuitError::from_loading(e.source))
+        })?;
         let count = Compressor::layer_count(&agg.scheduler.data.common);
         let mut current = String::new();
+        let mut read_failure = None;
         let compressor = Compressor::from_data(&agg.scheduler.data.common, &agg.scheduler.data.verifier_only, |i| {
             current = layer_name(i, count);
-            data(&current)
-        })
-        .map_err(|e| LoadError { circuit: current.clone(), source: e })?;
+            // The compressor knows only circuit errors: a read error waits here until it returns.
+            data(&current).map_err(|e| {
+                read_failure = Some(e);
+                CircuitError::NoSuchCircuit(current.clone())
+            })
+        });
+        let compressor = match (compressor, read_failure) {
+            (_, Some(e)) => return Err(read_err(&current)(e)),
+            (Err(e), None) => return Err(fit_err(&current)(e)),
+            (Ok(c), None) => c,
+        };
         Ok(Self::assemble(main, agg, compressor))
     }
 
@@ -175,6 +189,13 @@ impl ProtocolKeys {
         let h = PoseidonHash::hash_no_pad(&digests);
         keys.version = digest_hex(&h)[..16].to_string();
         keys
+    }
+
+    /// Every circuit proves on `backend` from now on (keys start on the CPU).
+    pub fn use_backend(&mut self, backend: SharedBackend) {
+        self.main.use_backend(backend.clone());
+        self.agg.use_backend(&backend);
+        self.compressor.use_backend(backend);
     }
 
     /// The protocol version: 16 hex digits of a hash over every circuit digest.
@@ -224,10 +245,12 @@ impl ProtocolKeys {
 
     /// The verifier data of circuit `name`, serialised with plonky2's gate serializer.
     pub fn verifier_bytes(&self, name: &str) -> Result<Vec<u8>, CircuitError> {
-        let data = self.circuit(name).ok_or_else(|| CircuitError::Keys(format!("no circuit named {name}")))?;
-        data.verifier_data()
-            .to_bytes(&DefaultGateSerializer)
-            .map_err(|e| CircuitError::Keys(format!("cannot serialise the verifier key of {name}: {e:?}")))
+        let data = self.circuit(name).ok_or_else(|| CircuitError::NoSuchCircuit(name.to_string()))?;
+        data.verifier_data().to_bytes(&DefaultGateSerializer).map_err(|e| CircuitError::Encode {
+            key: "verifier",
+            circuit: name.to_string(),
+            detail: format!("{e:?}"),
+        })
     }
 }
 
@@ -235,20 +258,33 @@ impl ProtocolKeys {
     /// The prover data of circuit `name` (everything [`ProtocolKeys::load`] needs of it), serialised with
     /// plonky2's default gate and generator serializers: frispool has no custom gates or generators.
     pub fn prover_bytes(&self, name: &str) -> Result<Vec<u8>, CircuitError> {
-        let data = self.circuit(name).ok_or_else(|| CircuitError::Keys(format!("no circuit named {name}")))?;
-        data.to_bytes(&DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default())
-            .map_err(|e| CircuitError::Keys(format!("cannot serialise the prover key of {name}: {e:?}")))
+        let data = self.circuit(name).ok_or_else(|| CircuitError::NoSuchCircuit(name.to_string()))?;
+        data.to_bytes(&DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default()).map_err(|e| {
+            CircuitError::Encode {
+                key: "prover",
+                circuit: name.to_string(),
+                detail: format!("{e:?}"),
+            }
+        })
     }
 }
 
 /// Prover data read back from [`ProtocolKeys::prover_bytes`]'s bytes (borrowed: a memory map will do).
 pub fn prover_from_bytes(name: &str, bytes: &[u8]) -> Result<CircuitData<F, C, D>, CircuitError> {
     CircuitData::from_bytes(bytes, &DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default())
-        .map_err(|e| CircuitError::Keys(format!("prover key {name} does not decode: {e:?}")))
+        .map_err(|e| CircuitError::Decode {
+            key: "prover",
+            circuit: name.to_string(),
+            detail: format!("{e:?}"),
+        })
 }
 
 /// A verifier key read back from bytes (`keys/<name>.vk`).
 pub fn verifier_from_bytes(name: &str, bytes: &[u8]) -> Result<VerifierCircuitData<F, C, D>, CircuitError> {
     VerifierCircuitData::from_bytes(bytes.to_vec(), &DefaultGateSerializer)
-        .map_err(|e| CircuitError::Keys(format!("verifier key {name} does not decode: {e:?}")))
+        .map_err(|e| CircuitError::Decode {
+            key: "verifier",
+            circuit: name.to_string(),
+            detail: format!("{e:?}"),
+        })
 }

@@ -1,15 +1,32 @@
-//! plonky2 circuits of frispool: the basic (round 0) circuit `main`, compression, protocol keys, and the stages' API; see CIRCUITS.md (repository root) for the rule →
-//! constraint → negative test table. No I/O: the stages call these functions.
+//! plonky2 circuits of frispool: the basic (round 0) circuit `main`, compression, protocol keys, and the API
+//! the stages call; see CIRCUITS.md (repository root) for the rule → constraint → negative test table.
+//!
+//! Architecture invariant: no I/O; every value crossing the API is plain serde data. A stage moves wire
+//! types between artifacts and calls one function per step ([`basic_witnesses`], [`ProtocolKeys::prove`],
+//! [`ProtocolKeys::compress`], [`FinalVerifier::verify`]) without knowing plonky2.
 
+mod api;
+// Public only for `stages/gpu`'s tests (`basic::main::{ChainTargets, SlotTargets}` rebuild `main`'s parts);
+// everything else imports the façade below.
+#[doc(hidden)]
 pub mod basic;
-pub mod error;
+mod compress;
+mod error;
+mod keys;
+mod security;
 
-pub use basic::main::{main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
-pub use error::CircuitError;
-pub mod compress;
-pub mod keys;
-pub mod api;
-pub mod security;
-
-pub use api::{ApiError, FinalProofWire, FinalVerifier, PlanWire, ProofWire, WitnessWire};
-pub use keys::{KeyManifest, ProtocolKeys};
+pub use api::{
+    basic_witnesses, verify_with_key, ApiError, FinalProofWire, FinalVerifier, PlanWire, ProofWire, WitnessWire,
+    WIRE_FORMAT,
+};
+pub use basic::main::{
+    expected_public_inputs, main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotField, SlotWitness,
+    MAIN_TXS_PER_INSTANCE,
+};
+pub use compress::Compressor;
+pub use error::{BoxError, CircuitError};
+pub use keys::{
+    digest_hex, leaf_name, prover_from_bytes, verifier_from_bytes, CircuitEntry, KeyManifest, LoadError, LoadFailure,
+    ProtocolKeys, FINAL as FINAL_CIRCUIT, MANIFEST_FORMAT, SOURCE_FINGERPRINT,
+};
+pub use security::SecurityLevel;

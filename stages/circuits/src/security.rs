@@ -15,7 +15,7 @@
 //!
 //! The level is the least of these (the union bound of the errors costs under one bit more).
 
-use frispool_aggregation::layout::{D, F};
+use frispool_core::{D, F};
 use plonky2::field::types::Field64;
 use plonky2::plonk::circuit_data::CommonCircuitData;
 

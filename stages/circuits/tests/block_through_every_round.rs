@@ -3,9 +3,9 @@
 
 use std::sync::OnceLock;
 
-use frispool_circuits::api::{execute, WitnessWire};
+use frispool_circuits::{basic_witnesses, WitnessWire};
 use frispool_circuits::{FinalVerifier, ProofWire, ProtocolKeys};
-use frispool_aggregation::plan::ProofId;
+use frispool_aggregation::ProofId;
 use frispool_rollup::{BlockGenerator, BlockWitness, State};
 
 fn keys() -> &'static ProtocolKeys {
@@ -16,13 +16,13 @@ fn keys() -> &'static ProtocolKeys {
 /// Proves `block` through every round, the way the stages do it (one witness per job).
 fn prove_block(block: &BlockWitness) -> frispool_circuits::FinalProofWire {
     let keys = keys();
-    let (chunks, plan_wire) = execute(block).expect("block re-executes");
+    let (chunks, plan_wire) = basic_witnesses(block).expect("block re-executes");
     let plan = plan_wire.plan().unwrap();
     let mut proofs: std::collections::HashMap<ProofId, ProofWire> = Default::default();
     for (i, chunk) in chunks.into_iter().enumerate() {
         let p = keys.prove(&WitnessWire::Main(chunk)).expect("main proves");
         keys.verify(&p).expect("main verifies");
-        proofs.insert(ProofId::Basic { circuit_type: frispool_aggregation::layout::CircuitType::Main, instance: i as u64 }, p);
+        proofs.insert(ProofId::Basic { circuit_type: frispool_core::CircuitType::Main, instance: i as u64 }, p);
     }
     for group in plan.groups() {
         let inputs: Vec<ProofWire> = group.inputs.iter().map(|id| proofs[id].clone()).collect();
@@ -52,7 +52,7 @@ fn a_block_with_a_node_level_is_proven_through_every_round_and_accepted() {
     verifier.verify(&final_proof, &block.header).expect("the sequencer accepts the final proof");
 
     // Through bytes, as the sequencer holds it.
-    let vk_bytes = keys().verifier_bytes(frispool_circuits::keys::FINAL).unwrap();
+    let vk_bytes = keys().verifier_bytes(frispool_circuits::FINAL_CIRCUIT).unwrap();
     let from_disk = FinalVerifier::from_bytes(keys().version(), &vk_bytes).unwrap();
     from_disk.verify(&final_proof, &block.header).expect("the key read back accepts it too");
 
@@ -81,14 +81,14 @@ fn keys_are_deterministic_and_name_their_version() {
     assert_eq!(manifest.protocol, keys.version());
     assert_eq!(keys.version().len(), 16);
     let names: Vec<_> = manifest.circuits.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["main", "leaf-main", "node", "tip", "scheduler", "final"]);
+    assert_eq!(names, ["main", "leaf-main", "node", "tip", "scheduler", "compress-0", "final"]);
     for c in &manifest.circuits {
         assert!(c.security_bits >= 100, "{} has {} bits of conjectured security", c.name, c.security_bits);
     }
     // Every verifier key round-trips through bytes.
     for c in &manifest.circuits {
         let bytes = keys.verifier_bytes(&c.name).unwrap();
-        frispool_circuits::keys::verifier_from_bytes(&c.name, &bytes).unwrap();
+        frispool_circuits::verifier_from_bytes(&c.name, &bytes).unwrap();
     }
 }
 
@@ -98,7 +98,7 @@ fn a_proof_of_another_protocol_version_is_refused() {
     let mut state = State::new();
     let mut gen = BlockGenerator::new(5);
     let block = state.apply_block(gen.next_block(&state, 3)).unwrap();
-    let (chunks, _) = execute(&block).unwrap();
+    let (chunks, _) = basic_witnesses(&block).unwrap();
     let mut p = keys.prove(&WitnessWire::Main(chunks[0].clone())).unwrap();
     p.protocol = "0000000000000000".into();
     let err = keys.verify(&p).unwrap_err().to_string();

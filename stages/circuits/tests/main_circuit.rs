@@ -7,13 +7,11 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
 
-use frispool_aggregation::layout::{self, CircuitType, F};
-use frispool_circuits::basic::main::expected_public_inputs;
-use frispool_circuits::basic::main::SlotField;
-use frispool_circuits::{main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
-use frispool_rollup::account::NO_KEY;
+use frispool_core::{layout, CircuitType, F};
+use frispool_circuits::{expected_public_inputs, main_chunks, SlotField, LeafWitness, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
+use frispool_rollup::NO_KEY;
 use frispool_rollup::limits::MAX_BALANCE;
-use frispool_rollup::tx::TxFields;
+use frispool_rollup::TxFields;
 use frispool_rollup::*;
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::hash::poseidon::PoseidonHash;
@@ -225,7 +223,7 @@ fn a_tampered_merkle_path_is_rejected() {
 fn a_forged_root_in_is_rejected() {
     let s = base_state();
     let mut w = forge(&s, &[(transfer(1, 2, 5, 1), key(11))]);
-    w.state_in.root = tree::empty_root();
+    w.state_in.root = empty_root();
     assert_rejected(&w, "forged root_in");
 }
 

@@ -1,10 +1,14 @@
 //! The compressor: the scheduler proof through the compression layers to the final proof, then the
-//! submission job. The BN254 wrap lands here as one more step after `ProtocolKeys::compress`.
+//! submission job (the routing table's next round). The BN254 wrap lands here as one more step after
+//! `ProtocolKeys::compress`.
 
 use frispool_circuits::{ProofWire, ProtocolKeys};
-use frispool_spool::{ArtifactKind, Handler, JobContext, JobError, Queue};
+use frispool_core::AggregationRound::Compress;
+use frispool_spool::{Handler, JobContext, JobError, Queue};
 
-use crate::jobs;
+use crate::routing::route;
+use crate::unblock::next_block_job;
+use crate::{jobs, kinds};
 
 pub struct CompressorStage {
     pub keys: ProtocolKeys,
@@ -12,14 +16,14 @@ pub struct CompressorStage {
 
 impl Handler for CompressorStage {
     fn queue(&self) -> Queue {
-        Queue::Compress
+        route(Compress).queue.clone()
     }
 
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
         let key = job.key().clone();
         let out_rel = job.artifact_path(jobs::FINAL);
         if !job.spool().artifact_exists(&out_rel) {
-            let scheduler: ProofWire = job.read_input(0, ArtifactKind::Proof)?;
+            let scheduler: ProofWire = job.read_input(0, kinds::PROOF)?;
             if scheduler.block != key.block {
                 return Err(JobError::permanent(&key, format!("the scheduler proof is for block {}", scheduler.block)));
             }
@@ -27,9 +31,11 @@ impl Handler for CompressorStage {
                 .pool()
                 .install(|| self.keys.compress(&scheduler))
                 .map_err(|e| JobError::permanent(&key, "compression refused").because(e))?;
-            job.write_output(jobs::FINAL, ArtifactKind::FinalProof, &final_proof)?;
+            job.write_output(jobs::FINAL, kinds::FINAL_PROOF, &final_proof)?;
         }
-        job.follow_up(Queue::Submit, jobs::submit_key(key.block), vec![out_rel]);
+        if let Some(f) = next_block_job(key.block, Compress, out_rel) {
+            job.follow_up(f.queue, f.key, f.inputs);
+        }
         Ok(())
     }
 }

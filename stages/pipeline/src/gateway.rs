@@ -8,37 +8,49 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use frispool_core::AggregationRound::{Basic, Submit};
 use frispool_rollup::BlockWitness;
-use frispool_spool::artifact::{self, ArtifactKind};
-use frispool_spool::{Handler, JobContext, JobError, Queue, Spool, SpoolError, Ticket};
+use frispool_spool::{decode_artifact, exit, ArtifactError, Handler, JobContext, JobError, Queue, Spool, SpoolError, Ticket};
 use thiserror::Error;
 
-use crate::jobs;
+use crate::routing::route;
 use crate::unblock::artifact_rel;
+use crate::{jobs, kinds};
 
 #[derive(Debug, Error)]
 pub enum GatewayError {
-    /// The sequencer could not be reached or answered 5xx: try again later.
-    #[error("sequencer {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    /// The sequencer could not be reached, or the answer broke off: try again later.
+    #[error("sequencer {url}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The sequencer answered with an error status: try again later.
+    #[error("sequencer {url}: HTTP {code}: {body}")]
+    Status { url: String, code: u16, body: String },
     /// The sequencer answered something that is not a block: a bug or a foreign server.
-    #[error("sequencer {url} sent a bad block: {reason}")]
-    BadBlock { url: String, reason: String },
+    #[error("sequencer {url} sent a bad block")]
+    BadBlock {
+        url: String,
+        #[source]
+        source: ArtifactError,
+    },
     #[error(transparent)]
     Spool(#[from] SpoolError),
     #[error(transparent)]
-    Artifact(#[from] frispool_spool::ArtifactError),
+    Artifact(#[from] ArtifactError),
 }
 
 impl GatewayError {
     /// The exit code a gateway run ends with when this error stops it.
     pub fn exit_code(&self) -> u8 {
         match self {
-            GatewayError::Unreachable { .. } => frispool_spool::exit::TEMPFAIL,
-            GatewayError::BadBlock { .. } => frispool_spool::exit::JOB_FAILED,
+            GatewayError::Unreachable { .. } | GatewayError::Status { .. } => exit::TEMPFAIL,
+            GatewayError::BadBlock { .. } => exit::JOB_FAILED,
             GatewayError::Spool(e) => e.exit_code(),
-            GatewayError::Artifact(a) if a.is_permanent() => frispool_spool::exit::JOB_FAILED,
-            GatewayError::Artifact(_) => frispool_spool::exit::TEMPFAIL,
+            GatewayError::Artifact(a) if a.is_permanent() => exit::JOB_FAILED,
+            GatewayError::Artifact(_) => exit::TEMPFAIL,
         }
     }
 }
@@ -82,26 +94,26 @@ impl Gateway {
     /// One `GET /proof_generation_data`: `None` when the sequencer has nothing due (204).
     pub fn pull_one(&self, spool: &Spool) -> Result<Option<u64>, GatewayError> {
         let url = format!("{}/proof_generation_data", self.base_url);
-        let unreachable = |reason: String| GatewayError::Unreachable { url: url.clone(), reason };
+        let unreachable = |source: Box<dyn std::error::Error + Send + Sync>| GatewayError::Unreachable { url: url.clone(), source };
         let response = match self.agent.get(&url).call() {
             Ok(r) => r,
             Err(ureq::Error::Status(code, r)) => {
-                let body = r.into_string().unwrap_or_default();
-                return Err(unreachable(format!("HTTP {code}: {}", body.trim())));
+                let body = r.into_string().unwrap_or_default().trim().to_string();
+                return Err(GatewayError::Status { url: url.clone(), code, body });
             }
-            Err(e) => return Err(unreachable(e.to_string())),
+            Err(e) => return Err(unreachable(Box::new(e))),
         };
         if response.status() == 204 {
             return Ok(None);
         }
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).map_err(|e| unreachable(e.to_string()))?;
-        let block: BlockWitness = artifact::decode_bytes(Path::new(&url), &bytes, ArtifactKind::BlockInput)
-            .map_err(|e| GatewayError::BadBlock { url: url.clone(), reason: e.to_string() })?;
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).map_err(|e| unreachable(Box::new(e)))?;
+        let block: BlockWitness = decode_artifact(Path::new(&url), &bytes, kinds::BLOCK_INPUT)
+            .map_err(|source| GatewayError::BadBlock { url: url.clone(), source })?;
         let number = block.header.number;
         let rel = artifact_rel(number, jobs::INPUT);
-        spool.publish_raw(&rel, &bytes)?;
-        let ticket = Ticket::new(Queue::WitnessBasic, jobs::basic_key(number), &self.protocol, vec![rel], self.max_attempts);
+        spool.publish_raw(&rel, kinds::BLOCK_INPUT, &bytes)?;
+        let ticket = Ticket::new(route(Basic).queue.clone(), jobs::block_key(number, Basic), &self.protocol, vec![rel], self.max_attempts);
         spool.enqueue(&ticket)?;
         Ok(Some(number))
     }
@@ -127,14 +139,14 @@ impl SubmitStage {
 
 impl Handler for SubmitStage {
     fn queue(&self) -> Queue {
-        Queue::Submit
+        route(Submit).queue.clone()
     }
 
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
         let key = job.key().clone();
         let input = job.input(0)?;
         input
-            .expect_kind(ArtifactKind::FinalProof)
+            .expect_kind(kinds::FINAL_PROOF)
             .map_err(|e| JobError::artifact(&key, "input refused", e))?;
         let bytes = std::fs::read(&input.path)
             .map_err(|e| JobError::retryable(&key, format!("reading {}", input.path.display())).because(e))?;
@@ -152,6 +164,9 @@ impl Handler for SubmitStage {
                 }
                 Err(e) => {
                     if started.elapsed() >= self.retry_for {
+                        // The cause as text, not as a source: a network error on the way to the sequencer
+                        // is not the spool's, and must not read as an infrastructure fault (which spends
+                        // no attempt): after --max-attempts the job fails, as a down sequencer should.
                         return Err(JobError::retryable(&key, format!("sequencer {url} unreachable: {e}")));
                     }
                     if job.stop_requested() {

@@ -5,16 +5,18 @@ use frispool_rollup::BlockWitness;
 use frispool_spool::{ArtifactError, ArtifactKind, MappedArtifact};
 
 use crate::keystore::VerifierKeyWire;
+use crate::kinds::{self, KINDS};
 
 fn hex4(c: &[u64]) -> String {
     c.iter().map(|e| format!("{e:016x}")).collect()
 }
 
 /// A few lines describing the payload of a pipeline artifact; `None` for kinds this crate does not own.
-pub fn describe(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
-    Ok(Some(match a.header.kind {
-        ArtifactKind::BlockInput => {
-            let b: BlockWitness = a.decode(ArtifactKind::BlockInput)?;
+pub fn describe_artifact(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
+    let Some(kind) = ArtifactKind::find(&KINDS, a.header.kind) else { return Ok(None) };
+    Ok(Some(match kind {
+        kinds::BLOCK_INPUT => {
+            let b: BlockWitness = a.decode(kind)?;
             let h = &b.header;
             format!(
                 "block {}: {} transactions\n  prev root {}\n  new root  {}\n  tx hash   {}\n  commitment {}",
@@ -26,8 +28,8 @@ pub fn describe(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
                 hex4(&h.commitment().elements.map(|e| e.0)),
             )
         }
-        ArtifactKind::BasicWitness | ArtifactKind::AggregationWitness => {
-            let w: WitnessWire = a.decode(a.header.kind)?;
+        kinds::BASIC_WITNESS | kinds::AGGREGATION_WITNESS => {
+            let w: WitnessWire = a.decode(kind)?;
             match w {
                 WitnessWire::Main(c) => format!(
                     "main witness: block {} instance {}, {} transaction slots",
@@ -41,8 +43,8 @@ pub fn describe(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
                 WitnessWire::Scheduler { input } => format!("scheduler witness: {}", list(std::slice::from_ref(&input))),
             }
         }
-        ArtifactKind::Proof => {
-            let p: ProofWire = a.decode(ArtifactKind::Proof)?;
+        kinds::PROOF => {
+            let p: ProofWire = a.decode(kind)?;
             format!(
                 "{} proof of block {} (protocol {}): {} bytes, proven in {} ms\n  public inputs {:?}",
                 p.circuit,
@@ -53,8 +55,8 @@ pub fn describe(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
                 p.public_inputs
             )
         }
-        ArtifactKind::AggregationPlan => {
-            let p: PlanWire = a.decode(ArtifactKind::AggregationPlan)?;
+        kinds::AGGREGATION_PLAN => {
+            let p: PlanWire = a.decode(kind)?;
             let mut out = format!("aggregation plan of block {}: instances {:?}", p.block, p.instances);
             if let Ok(plan) = p.plan() {
                 for g in plan.groups() {
@@ -63,8 +65,8 @@ pub fn describe(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
             }
             out
         }
-        ArtifactKind::FinalProof => {
-            let p: FinalProofWire = a.decode(ArtifactKind::FinalProof)?;
+        kinds::FINAL_PROOF => {
+            let p: FinalProofWire = a.decode(kind)?;
             format!(
                 "final proof of block {} (protocol {}): {} bytes, compressed in {} ms\n  commitment {}",
                 p.block,
@@ -74,8 +76,8 @@ pub fn describe(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
                 hex4(&p.commitment)
             )
         }
-        ArtifactKind::VerifierKey => {
-            let k: VerifierKeyWire = a.decode(ArtifactKind::VerifierKey)?;
+        kinds::VERIFIER_KEY => {
+            let k: VerifierKeyWire = a.decode(kind)?;
             format!("verifier key of {} (protocol {}): {} bytes", k.circuit, k.protocol, k.bytes.len())
         }
         _ => return Ok(None),

@@ -1,29 +1,105 @@
 //! Keys on disk: `frispool keygen` writes the manifest (protocol version, every circuit's digest and size),
 //! every circuit's verifier key (`<name>.vk`) and prover key (`<name>.prover`) into the spool's `keys/`
 //! folder, each as a checked artifact; stages read the protocol version from it, provers and the
-//! compressor load their prover keys from it ([`load`]), the sequencer and `frispool verify` load verifier
-//! keys from it.
+//! compressor load their prover keys from it ([`load_keys`]), `frispool verify` reads verifier keys from it
+//! once [`crate::trust`] accepted them.
 
 use std::path::{Path, PathBuf};
 
-use frispool_circuits::keys::{self, KeyManifest, MANIFEST_FORMAT};
-use frispool_circuits::{CircuitError, FinalVerifier, ProtocolKeys};
-
-use crate::trust;
-use frispool_spool::artifact::{self, ArtifactKind};
+use frispool_circuits::{
+    digest_hex, prover_from_bytes, verifier_from_bytes, verify_with_key, ApiError, CircuitError, FinalProofWire,
+    FinalVerifier, KeyManifest, LoadFailure, ProofWire, ProtocolKeys, FINAL_CIRCUIT, MANIFEST_FORMAT,
+    SOURCE_FINGERPRINT,
+};
+use frispool_spool::{encode_artifact, write_file_once, ArtifactError, MappedArtifact};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::kinds;
+use crate::prover_key::{parse_prover_key, ProverKeyWire, RawBytes};
+use crate::trust;
+
 pub const MANIFEST: &str = "manifest.json";
 
+/// Why the keys in a folder cannot be used. Each variant names the folder; the file and the cause are in
+/// the variant and its source.
 #[derive(Debug, Error)]
 pub enum KeyError {
-    #[error("keys in {dir}: {reason} (run `frispool keygen`)")]
-    Missing { dir: PathBuf, reason: String },
-    #[error("keys in {dir} are protocol {on_disk}, this build is protocol {built}: run `frispool keygen` for this build, or use the matching binaries")]
+    #[error("keys in {}: {} cannot be read (run `frispool keygen`)", dir.display(), file.display())]
+    Missing {
+        dir: PathBuf,
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("keys in {}: {} is not a key manifest", dir.display(), file.display())]
+    BadManifest {
+        dir: PathBuf,
+        file: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("keys in {}: {} has format {found}, this build reads {MANIFEST_FORMAT}", dir.display(), file.display())]
+    ManifestFormat { dir: PathBuf, file: PathBuf, found: u32 },
+    #[error("keys in {} are protocol {on_disk}, this build is protocol {built}: run `frispool keygen` for this build, or use the matching binaries", dir.display())]
     WrongVersion { dir: PathBuf, on_disk: String, built: String },
-    #[error("keys in {dir}: {reason}")]
-    Bad { dir: PathBuf, reason: String },
+    /// A key file refused for what it holds (damaged, of another circuit or protocol, undecodable).
+    #[error("keys in {}: {}", dir.display(), file.display())]
+    BadFile {
+        dir: PathBuf,
+        file: PathBuf,
+        #[source]
+        source: Box<KeyFileError>,
+    },
+    /// Prover data this build's circuits do not fit: another build wrote the keys.
+    #[error("keys in {}: {}: keys of protocol {protocol} were written by another build; run `frispool keygen` with this build (into a fresh keys folder), or start with --rebuild-keys", dir.display(), file.display())]
+    OtherBuild {
+        dir: PathBuf,
+        file: PathBuf,
+        protocol: String,
+        #[source]
+        source: Box<CircuitError>,
+    },
+    #[error("keys in {}: the loaded prover keys (protocol {loaded}) disagree with {} (protocol {expected}): run `frispool keygen`", dir.display(), manifest.display())]
+    Disagree { dir: PathBuf, manifest: PathBuf, loaded: String, expected: String },
+    #[error("keys in {}: cannot create the folder", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("keys in {}: writing {}", dir.display(), file.display())]
+    Write {
+        dir: PathBuf,
+        file: PathBuf,
+        #[source]
+        source: Box<ArtifactError>,
+    },
+    #[error("keys in {}: building this build's circuits", dir.display())]
+    Build {
+        dir: PathBuf,
+        #[source]
+        source: Box<CircuitError>,
+    },
+}
+
+/// What is wrong with one key file.
+#[derive(Debug, Error)]
+pub enum KeyFileError {
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    #[error("payload is not a prover key")]
+    NotAProverKey,
+    #[error("the manifest lists no circuit {0}: keys of another build")]
+    NotInManifest(String),
+    #[error("holds circuit {found} with digest {found_digest}, the manifest has {circuit} with digest {digest}")]
+    OtherCircuit { circuit: String, digest: String, found: String, found_digest: String },
+    #[error("is of protocol {found}, the manifest's is {expected}")]
+    OtherProtocol { found: String, expected: String },
+    #[error("decodes to a circuit of another digest than {0}")]
+    OtherDigest(String),
+    #[error(transparent)]
+    Circuit(#[from] CircuitError),
 }
 
 /// A verifier key as stored: which circuit, which protocol, plonky2's bytes.
@@ -42,79 +118,11 @@ fn prover_file(name: &str) -> String {
     format!("{name}.prover")
 }
 
-/// A prover key as stored (artifact kind `prover-key`): which protocol and circuit, the circuit digest
-/// (hex, as in the manifest), then plonky2's serialised `CircuitData`. The payload is this struct in
-/// bincode-2 standard layout, which [`parse_prover_key`] reads in place so the large `data` stays in the
-/// memory map instead of being copied out.
-#[derive(Serialize)]
-struct ProverKeyWire<'a> {
-    protocol: &'a str,
-    circuit: &'a str,
-    digest: &'a str,
-    data: RawBytes<'a>,
-}
-
-/// Bytes serialised as one length-prefixed run (serde's `serialize_bytes`), not element by element.
-struct RawBytes<'a>(&'a [u8]);
-
-impl Serialize for RawBytes<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.0)
-    }
-}
-
-/// The fields of a prover key payload, `data` borrowed from it.
-#[derive(Debug)]
-pub struct ProverKeyRef<'a> {
-    pub protocol: &'a str,
-    pub circuit: &'a str,
-    pub digest: &'a str,
-    pub data: &'a [u8],
-}
-
-/// Reads bincode-2's standard varint: one byte up to 250, else a marker (251/252/253) and a little-endian
-/// u16/u32/u64.
-fn take_varint(p: &mut &[u8]) -> Option<u64> {
-    let (&first, rest) = p.split_first()?;
-    let width = match first {
-        0..=250 => {
-            *p = rest;
-            return Some(first as u64);
-        }
-        251 => 2,
-        252 => 4,
-        253 => 8,
-        _ => return None,
-    };
-    let bytes = rest.get(..width)?;
-    let mut le = [0u8; 8];
-    le[..width].copy_from_slice(bytes);
-    *p = &rest[width..];
-    Some(u64::from_le_bytes(le))
-}
-
-fn take_bytes<'a>(p: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let n = usize::try_from(take_varint(p)?).ok()?;
-    let (head, rest) = (p.get(..n)?, &p[n..]);
-    *p = rest;
-    Some(head)
-}
-
-/// Splits a prover key payload (see [`ProverKeyWire`]) without copying; `None` if it is not one.
-pub fn parse_prover_key(payload: &[u8]) -> Option<ProverKeyRef<'_>> {
-    let mut p = payload;
-    let protocol = std::str::from_utf8(take_bytes(&mut p)?).ok()?;
-    let circuit = std::str::from_utf8(take_bytes(&mut p)?).ok()?;
-    let digest = std::str::from_utf8(take_bytes(&mut p)?).ok()?;
-    let data = take_bytes(&mut p)?;
-    p.is_empty().then_some(ProverKeyRef { protocol, circuit, digest, data })
-}
-
 /// Writes the manifest and every verifier key of `keys` into `dir` (write-once files: a second keygen of
 /// the same build finds them identical; a different build must use a fresh keys folder).
-pub fn write(dir: &Path, built: &ProtocolKeys) -> Result<KeyManifest, KeyError> {
-    let bad = |reason: String| KeyError::Bad { dir: dir.to_path_buf(), reason };
-    std::fs::create_dir_all(dir).map_err(|e| bad(e.to_string()))?;
+pub fn write_keys(dir: &Path, built: &ProtocolKeys) -> Result<KeyManifest, KeyError> {
+    let write_err = |file: PathBuf| move |source: ArtifactError| KeyError::Write { dir: dir.to_path_buf(), file, source: Box::new(source) };
+    std::fs::create_dir_all(dir).map_err(|source| KeyError::CreateDir { dir: dir.to_path_buf(), source })?;
     let manifest = built.manifest();
     if let Ok(existing) = read_manifest(dir) {
         // Key files are write-once: another build's keys (even of the same protocol, from other circuit
@@ -127,50 +135,53 @@ pub fn write(dir: &Path, built: &ProtocolKeys) -> Result<KeyManifest, KeyError> 
             });
         }
     }
+    let serialised = |e: CircuitError| KeyError::Build { dir: dir.to_path_buf(), source: Box::new(e) };
     for c in &manifest.circuits {
         let wire = VerifierKeyWire {
             protocol: manifest.protocol.clone(),
             circuit: c.name.clone(),
-            bytes: built.verifier_bytes(&c.name).map_err(|e| bad(e.to_string()))?,
+            bytes: built.verifier_bytes(&c.name).map_err(serialised)?,
         };
         let path = dir.join(vk_file(&c.name));
-        let bytes = artifact::encode(&path, ArtifactKind::VerifierKey, &wire).map_err(|e| bad(e.to_string()))?;
-        artifact::write_file_once(&path, &bytes).map_err(|e| bad(e.to_string()))?;
+        let bytes = encode_artifact(&path, kinds::VERIFIER_KEY, &wire).map_err(write_err(path.clone()))?;
+        write_file_once(&path, &bytes).map_err(write_err(path.clone()))?;
     }
     for c in &manifest.circuits {
         // One circuit at a time: its plonky2 bytes and the artifact that wraps them are the only copies
         // alive (tens to hundreds of MB each).
-        let data = built.prover_bytes(&c.name).map_err(|e| bad(e.to_string()))?;
+        let data = built.prover_bytes(&c.name).map_err(serialised)?;
         let wire = ProverKeyWire { protocol: &manifest.protocol, circuit: &c.name, digest: &c.digest, data: RawBytes(&data) };
         let path = dir.join(prover_file(&c.name));
-        let bytes = artifact::encode(&path, ArtifactKind::ProverKey, &wire).map_err(|e| bad(e.to_string()))?;
+        let bytes = encode_artifact(&path, kinds::PROVER_KEY, &wire).map_err(write_err(path.clone()))?;
         drop(data);
-        artifact::write_file_once(&path, &bytes).map_err(|e| bad(e.to_string()))?;
+        write_file_once(&path, &bytes).map_err(write_err(path.clone()))?;
     }
     // The manifest last: its presence says the keys are complete.
     let mut json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     json.push(b'\n');
-    artifact::write_file_once(&dir.join(MANIFEST), &json).map_err(|e| bad(e.to_string()))?;
+    let path = dir.join(MANIFEST);
+    write_file_once(&path, &json).map_err(write_err(path.clone()))?;
     Ok(manifest)
 }
 
 pub fn read_manifest(dir: &Path) -> Result<KeyManifest, KeyError> {
-    let path = dir.join(MANIFEST);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| KeyError::Missing { dir: dir.to_path_buf(), reason: format!("{}: {e}", path.display()) })?;
-    let m: KeyManifest = serde_json::from_slice(&bytes)
-        .map_err(|e| KeyError::Bad { dir: dir.to_path_buf(), reason: format!("{}: {e}", path.display()) })?;
+    let file = dir.join(MANIFEST);
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
+        Err(source) => return Err(KeyError::Missing { dir: dir.to_path_buf(), file, source }),
+    };
+    let m: KeyManifest = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(source) => return Err(KeyError::BadManifest { dir: dir.to_path_buf(), file, source }),
+    };
     if m.format != MANIFEST_FORMAT {
-        return Err(KeyError::Bad {
-            dir: dir.to_path_buf(),
-            reason: format!("{} has format {}, this build reads {MANIFEST_FORMAT}", path.display(), m.format),
-        });
+        return Err(KeyError::ManifestFormat { dir: dir.to_path_buf(), file, found: m.format });
     }
     Ok(m)
 }
 
 /// The protocol version the keys in `dir` are for.
-pub fn protocol(dir: &Path) -> Result<String, KeyError> {
+pub fn keys_protocol(dir: &Path) -> Result<String, KeyError> {
     Ok(read_manifest(dir)?.protocol)
 }
 
@@ -179,108 +190,118 @@ pub fn protocol(dir: &Path) -> Result<String, KeyError> {
 /// witness targets from the circuit's construction (no `build`), and checks every loaded circuit's digest,
 /// size and the resulting protocol version against the manifest. A file of another protocol, a damaged
 /// file or keys that do not fit this build's circuits are refused with an error naming the file.
-pub fn load(dir: &Path) -> Result<ProtocolKeys, KeyError> {
+pub fn load_keys(dir: &Path) -> Result<ProtocolKeys, KeyError> {
     let manifest = read_manifest(dir)?;
-    if manifest.source != keys::SOURCE_FINGERPRINT {
+    if manifest.source != SOURCE_FINGERPRINT {
         return Err(KeyError::WrongVersion {
             dir: dir.to_path_buf(),
             on_disk: format!("{} (written by circuit source {})", manifest.protocol, manifest.source),
-            built: format!("unknown until built (circuit source {})", keys::SOURCE_FINGERPRINT),
+            built: format!("unknown until built (circuit source {SOURCE_FINGERPRINT})"),
         });
     }
-    let file_err = |name: &str, reason: String| KeyError::Bad {
-        dir: dir.to_path_buf(),
-        reason: format!("{}: {reason}", dir.join(prover_file(name)).display()),
-    };
-    let mut wrong_version: Option<KeyError> = None;
     let loaded = ProtocolKeys::load(|name| {
-        let path = dir.join(prover_file(name));
-        let entry = manifest.circuits.iter().find(|c| c.name == name).ok_or_else(|| {
-            CircuitError::Keys(format!("the manifest lists no circuit {name}: keys of another build"))
-        })?;
-        let mapped = artifact::MappedArtifact::open(&path).map_err(|e| CircuitError::Keys(e.to_string()))?;
-        mapped.expect_kind(ArtifactKind::ProverKey).map_err(|e| CircuitError::Keys(e.to_string()))?;
-        let key = parse_prover_key(mapped.payload())
-            .ok_or_else(|| CircuitError::Keys("payload is not a prover key".to_string()))?;
+        let entry = manifest.circuits.iter().find(|c| c.name == name).ok_or_else(|| KeyFileError::NotInManifest(name.to_string()))?;
+        let mapped = MappedArtifact::open(&dir.join(prover_file(name)))?;
+        mapped.expect_kind(kinds::PROVER_KEY)?;
+        let key = parse_prover_key(mapped.payload()).ok_or(KeyFileError::NotAProverKey)?;
         if key.protocol != manifest.protocol {
-            let e = KeyError::WrongVersion {
-                dir: dir.to_path_buf(),
-                on_disk: format!("{} in {}", key.protocol, path.display()),
-                built: format!("{} (the manifest's)", manifest.protocol),
-            };
-            let msg = e.to_string();
-            wrong_version = Some(e);
-            return Err(CircuitError::Keys(msg));
+            return Err(KeyFileError::OtherProtocol { found: key.protocol.to_string(), expected: manifest.protocol.clone() });
         }
         if key.circuit != name || key.digest != entry.digest {
-            return Err(CircuitError::Keys(format!(
-                "holds circuit {} with digest {}, the manifest has {name} with digest {}",
-                key.circuit, key.digest, entry.digest
-            )));
+            return Err(KeyFileError::OtherCircuit {
+                circuit: name.to_string(),
+                digest: entry.digest.clone(),
+                found: key.circuit.to_string(),
+                found_digest: key.digest.to_string(),
+            });
         }
-        let data = keys::prover_from_bytes(name, key.data)?;
-        if keys::digest_hex(&data.verifier_only.circuit_digest) != entry.digest {
-            return Err(CircuitError::Keys(format!("decodes to a circuit of another digest than {}", entry.digest)));
+        let data = prover_from_bytes(name, key.data)?;
+        if digest_hex(&data.verifier_only.circuit_digest) != entry.digest {
+            return Err(KeyFileError::OtherDigest(entry.digest.clone()));
         }
         Ok(data)
     });
     let loaded = match loaded {
         Ok(k) => k,
-        Err(_) if wrong_version.is_some() => return Err(wrong_version.expect("checked")),
         Err(e) => {
-            let reason = match &e.source {
+            let file = dir.join(prover_file(&e.circuit));
+            return Err(match e.source {
+                LoadFailure::Read(KeyFileError::OtherProtocol { found, .. }) => {
+                    KeyError::WrongVersion { dir: dir.to_path_buf(), on_disk: format!("{found} in {}", file.display()), built: format!("{} (the manifest's)", manifest.protocol) }
+                }
+                LoadFailure::Read(source) => KeyError::BadFile { dir: dir.to_path_buf(), file, source: Box::new(source) },
                 // A construction that does not fit: the binary is not the build that wrote the keys.
-                CircuitError::Keys(r) if r.contains("does not fit") => format!(
-                    "{r}: keys of protocol {} were written by another build; run `frispool keygen` with this build (into a fresh keys folder), or start with --rebuild-keys",
-                    manifest.protocol
-                ),
-                other => other.to_string(),
-            };
-            return Err(file_err(&e.circuit, reason));
+                LoadFailure::Circuit(source @ CircuitError::DoesNotFit(_)) => {
+                    KeyError::OtherBuild { dir: dir.to_path_buf(), file, protocol: manifest.protocol.clone(), source: Box::new(source) }
+                }
+                LoadFailure::Circuit(source) => KeyError::BadFile { dir: dir.to_path_buf(), file, source: Box::new(source.into()) },
+            });
         }
     };
     let got = loaded.manifest();
     if got != manifest {
-        return Err(KeyError::Bad {
+        return Err(KeyError::Disagree {
             dir: dir.to_path_buf(),
-            reason: format!(
-                "the loaded prover keys (protocol {}) disagree with {} (protocol {}): run `frispool keygen`",
-                got.protocol,
-                dir.join(MANIFEST).display(),
-                manifest.protocol
-            ),
+            manifest: dir.join(MANIFEST),
+            loaded: got.protocol,
+            expected: manifest.protocol,
         });
     }
     Ok(loaded)
 }
 
 /// Builds this binary's keys and checks them against the keys on disk: a prover never proves for keys it
-/// does not match. Slow (every circuit is built); [`load`] is the normal path, this one serves
+/// does not match. Slow (every circuit is built); [`load_keys`] is the normal path, this one serves
 /// `--rebuild-keys` (keys folders without prover keys, or to check that this build matches them).
 pub fn build_checked(dir: &Path) -> Result<ProtocolKeys, KeyError> {
-    let on_disk = protocol(dir)?;
-    let built = ProtocolKeys::build().map_err(|e| KeyError::Bad { dir: dir.to_path_buf(), reason: e.to_string() })?;
+    let on_disk = keys_protocol(dir)?;
+    let built = ProtocolKeys::build().map_err(|e| KeyError::Build { dir: dir.to_path_buf(), source: Box::new(e) })?;
     if built.version() != on_disk {
         return Err(KeyError::WrongVersion { dir: dir.to_path_buf(), on_disk, built: built.version().to_string() });
     }
     Ok(built)
 }
 
+/// Why `frispool verify` refused a proof.
+#[derive(Debug, Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Trust(#[from] trust::TrustError),
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    #[error("{}: a {kind} artifact, not a proof", file.display())]
+    NotAProof { file: PathBuf, kind: String },
+    #[error("{}: the proof is of protocol {proof}, the trusted key of protocol {key}", file.display())]
+    OtherProtocol { file: PathBuf, proof: String, key: String },
+    #[error("{}: the trusted verifier key does not decode", file.display())]
+    Key {
+        file: PathBuf,
+        #[source]
+        source: CircuitError,
+    },
+    #[error("{}", file.display())]
+    Rejected {
+        file: PathBuf,
+        #[source]
+        source: ApiError,
+    },
+}
+
 /// `frispool verify FILE`: checks a proof or final-proof artifact with the verifier key on disk, once
 /// [`trust::trusted_key`] accepted that key's bytes (identical to what this build derives, or to a pinned
 /// digest). Returns a one-line summary naming the key it was checked against.
 pub fn verify_file(dir: &Path, file: &Path, how: &trust::VerifyTrust) -> Result<String, VerifyError> {
-    let bad = |reason: String| VerifyError::Proof { file: file.to_path_buf(), reason };
-    let mapped = artifact::MappedArtifact::open(file).map_err(|e| bad(e.to_string()))?;
-    match mapped.header.kind {
-        ArtifactKind::Proof => {
-            let wire: frispool_circuits::ProofWire = mapped.decode(ArtifactKind::Proof).map_err(|e| bad(e.to_string()))?;
+    let rejected = |source| VerifyError::Rejected { file: file.to_path_buf(), source };
+    let mapped = MappedArtifact::open(file)?;
+    match mapped.kind_in(&kinds::KINDS) {
+        Ok(kinds::PROOF) => {
+            let wire: ProofWire = mapped.decode(kinds::PROOF)?;
             let key = trust::trusted_key(dir, &wire.circuit, how)?;
             if wire.protocol != key.protocol {
-                return Err(bad(format!("the proof is of protocol {}, the trusted key of protocol {}", wire.protocol, key.protocol)));
+                return Err(VerifyError::OtherProtocol { file: file.to_path_buf(), proof: wire.protocol, key: key.protocol });
             }
-            let vd = keys::verifier_from_bytes(&wire.circuit, &key.bytes).map_err(|e| bad(e.to_string()))?;
-            frispool_circuits::api::verify_with_key(&vd, &wire).map_err(|e| bad(e.to_string()))?;
+            let vd = verifier_from_bytes(&wire.circuit, &key.bytes).map_err(|source| VerifyError::Key { file: file.to_path_buf(), source })?;
+            verify_with_key(&vd, &wire).map_err(rejected)?;
             Ok(format!(
                 "{}: valid {} proof of block {} (protocol {}), checked against {}",
                 file.display(),
@@ -290,15 +311,14 @@ pub fn verify_file(dir: &Path, file: &Path, how: &trust::VerifyTrust) -> Result<
                 key.described
             ))
         }
-        ArtifactKind::FinalProof => {
-            let wire: frispool_circuits::FinalProofWire =
-                mapped.decode(ArtifactKind::FinalProof).map_err(|e| bad(e.to_string()))?;
-            let key = trust::trusted_key(dir, keys::FINAL, how)?;
-            let verifier = FinalVerifier::from_bytes(&key.protocol, &key.bytes).map_err(|e| bad(e.to_string()))?;
+        Ok(kinds::FINAL_PROOF) => {
+            let wire: FinalProofWire = mapped.decode(kinds::FINAL_PROOF)?;
+            let key = trust::trusted_key(dir, FINAL_CIRCUIT, how)?;
+            let verifier = FinalVerifier::from_bytes(&key.protocol, &key.bytes).map_err(rejected)?;
             if wire.protocol != verifier.protocol {
-                return Err(bad(format!("the proof is of protocol {}, the trusted key of protocol {}", wire.protocol, verifier.protocol)));
+                return Err(VerifyError::OtherProtocol { file: file.to_path_buf(), proof: wire.protocol, key: verifier.protocol });
             }
-            let (block, c) = verifier.verify_standalone(&wire).map_err(|e| bad(e.to_string()))?;
+            let (block, c) = verifier.verify_standalone(&wire).map_err(rejected)?;
             Ok(format!(
                 "{}: valid final proof of block {block}, commitment {:016x}{:016x}{:016x}{:016x} (protocol {}), checked against {}",
                 file.display(),
@@ -310,22 +330,14 @@ pub fn verify_file(dir: &Path, file: &Path, how: &trust::VerifyTrust) -> Result<
                 key.described
             ))
         }
-        other => Err(bad(format!("a {other} artifact, not a proof"))),
+        Ok(kind) => Err(VerifyError::NotAProof { file: file.to_path_buf(), kind: kind.to_string() }),
+        Err(e) => Err(e.into()),
     }
-}
-
-/// Why `frispool verify` refused.
-#[derive(Debug, Error)]
-pub enum VerifyError {
-    #[error(transparent)]
-    Trust(#[from] trust::TrustError),
-    #[error("{file}: {reason}")]
-    Proof { file: PathBuf, reason: String },
 }
 
 /// The protocol version a pipeline stage serves: `--protocol` when given, else the keys' version.
 pub fn serve_protocol(keys_dir: &Path, requested: &str) -> Result<String, KeyError> {
-    let on_disk = protocol(keys_dir)?;
+    let on_disk = keys_protocol(keys_dir)?;
     if requested != frispool_spool::DEFAULT_PROTOCOL && requested != on_disk {
         return Err(KeyError::WrongVersion { dir: keys_dir.to_path_buf(), on_disk, built: requested.to_string() });
     }
@@ -337,8 +349,8 @@ pub(crate) mod tests {
     use std::sync::OnceLock;
     use std::time::Instant;
 
-    use frispool_aggregation::layout::CircuitType;
     use frispool_circuits::MainChunkWitness;
+    use frispool_core::CircuitType;
     use frispool_rollup::{ChainState, State};
 
     use super::*;
@@ -351,7 +363,7 @@ pub(crate) mod tests {
             let built = ProtocolKeys::build().unwrap();
             let build_time = started.elapsed();
             let dir = tempfile::tempdir().unwrap();
-            write(dir.path(), &built).unwrap();
+            write_keys(dir.path(), &built).unwrap();
             let mut sizes = Vec::new();
             for c in built.manifest().circuits {
                 let len = std::fs::metadata(dir.path().join(prover_file(&c.name))).unwrap().len();
@@ -371,7 +383,7 @@ pub(crate) mod tests {
     fn keygen_then_load_gives_the_same_keys_and_interchangeable_proofs() {
         let (built, dir) = keygen();
         let started = Instant::now();
-        let loaded = load(dir.path()).unwrap();
+        let loaded = load_keys(dir.path()).unwrap();
         eprintln!("loaded in {:.2?}", started.elapsed());
         assert_eq!(loaded.version(), built.version());
         assert_eq!(loaded.manifest(), built.manifest());
@@ -407,9 +419,10 @@ pub(crate) mod tests {
 
     fn refused(file: &str, bytes: &[u8], needle: &str) {
         let copy = keys_with(file, bytes);
-        let e = match load(copy.path()) {
+        // The whole chain, as a worker reports it: the folder and file on top, the cause below.
+        let e = match load_keys(copy.path()) {
             Ok(_) => panic!("{file} with {needle} loaded"),
-            Err(e) => e.to_string(),
+            Err(e) => frispool_spool::error_chain(&e),
         };
         assert!(e.contains(&copy.path().join(file).display().to_string()), "error does not name {file}: {e}");
         assert!(e.contains(needle), "want {needle}: {e}");
@@ -429,11 +442,11 @@ pub(crate) mod tests {
 
         // A well-formed key of another protocol version.
         let main = std::fs::read(dir.path().join("main.prover")).unwrap();
-        let mapped = artifact::MappedArtifact::open(&dir.path().join("main.prover")).unwrap();
+        let mapped = MappedArtifact::open(&dir.path().join("main.prover")).unwrap();
         let key = parse_prover_key(mapped.payload()).unwrap();
-        assert_eq!(main.len(), artifact::HEADER_LEN + mapped.payload().len());
+        assert_eq!(main.len(), frispool_spool::HEADER_LEN + mapped.payload().len());
         let wire = ProverKeyWire { protocol: "0123456789abcdef", circuit: key.circuit, digest: key.digest, data: RawBytes(key.data) };
-        let other = artifact::encode(Path::new("main.prover"), ArtifactKind::ProverKey, &wire).unwrap();
+        let other = encode_artifact(Path::new("main.prover"), kinds::PROVER_KEY, &wire).unwrap();
         refused("main.prover", &other, "are protocol 0123456789abcdef");
 
         // Another circuit's key under this circuit's name.

@@ -1,26 +1,51 @@
-//! The stages of frispool, each a job handler over the spool runner (`frispool_spool::runner`):
+//! The stages of frispool, each a job handler over the spool's runner (`frispool_spool::run_stage`):
 //!
-//! - [`gateway`]: pulls blocks from the sequencer into the spool; posts final proofs back.
-//! - [`witness`]: round 0 re-executes a block and cuts it into basic witnesses; rounds 1–4 bundle the
-//!   inner proofs of one aggregation group into one witness.
-//! - [`prover`]: proves one witness of any round, then unblocks the next round.
-//! - [`compressor`]: compresses the scheduler proof into the final proof and enqueues its submission.
+//! - [`Gateway`] pulls blocks from the sequencer into the spool; [`SubmitStage`] posts final proofs back.
+//! - [`WitnessStage`]: round 0 re-executes a block and cuts it into basic witnesses; rounds 1–4 bundle
+//!   the inner proofs of one aggregation group into one witness.
+//! - [`ProverStage`] proves one witness of any round, then unblocks the next round.
+//! - [`CompressorStage`] compresses the scheduler proof into the final proof and enqueues its submission.
 //!
-//! They share only [`jobs`] (how a proof of the aggregation plan is named in the spool), [`unblock`]
-//! (when a group is complete, and the recover sweep that redoes missed unblocks) and [`keystore`] (keys on
-//! disk).
+//! Where a block goes is one table, [`ROUTES`] (round → queue → next round); the stages share only it,
+//! the job and artifact names of `jobs` and [`kinds`], the unblocking of `unblock` and the keys on disk.
 //!
 //! Architecture invariant: the stage modules never import each other; they meet only through tickets and
 //! artifacts.
 
-pub mod compressor;
-pub mod gateway;
-pub mod inspect;
-pub mod jobs;
-pub mod keystore;
-pub mod prover;
-pub mod report;
-pub mod setup;
-pub mod trust;
-pub mod unblock;
-pub mod witness;
+mod backend;
+mod compressor;
+mod gateway;
+mod inspect;
+mod jobs;
+mod keystore;
+pub mod kinds;
+mod prover;
+mod prover_key;
+mod report;
+mod routing;
+mod setup;
+mod topology;
+mod trust;
+mod unblock;
+mod witness;
+
+pub use backend::{Backend, BackendError};
+pub use compressor::CompressorStage;
+pub use gateway::{Gateway, GatewayError, SubmitStage};
+pub use inspect::describe_artifact;
+pub use jobs::{block_key, proof_id, proof_key, proof_name, witness_name, FINAL, INPUT, PLAN};
+pub use keystore::{
+    build_checked, load_keys, read_manifest, keys_protocol, serve_protocol, verify_file, write_keys, KeyError, KeyFileError,
+    VerifierKeyWire, VerifyError, MANIFEST,
+};
+pub use prover::ProverStage;
+pub use report::{timings, RoundTiming, Timings};
+pub use routing::{
+    parse_witness_round, queue_named, route, witness_rounds, Next, Route, UnknownQueue, COMPRESS, PROVE, QUEUES, ROUTES,
+    SUBMIT, WITNESS_BASIC, WITNESS_LEAF, WITNESS_NODE, WITNESS_SCHEDULER, WITNESS_TIP, WVG,
+};
+pub use setup::{serve, serve_with_keys, ProvingArgs, SetupError};
+pub use topology::{stages, StageProcess};
+pub use trust::{key_digest, sequencer_trust, trusted_key, DamagedTrust, Origin, SequencerTrust, TrustError, TrustedKey, VerifyTrust};
+pub use unblock::{after_proof, artifact_rel, next_block_job, owed, proof_rel, read_plan, FollowUp, PlanError, PlanSweep};
+pub use witness::WitnessStage;

@@ -1,29 +1,22 @@
-//! The prover: proves one witness of any round with the keys built once per process, publishes the proof,
-//! and unblocks the next round (idempotently: by the group's deterministic key).
+//! The prover: proves one witness of any round with the keys loaded once per process (on the backend
+//! `--backend` chose), publishes the proof, and unblocks the next round (idempotently: by the group's
+//! deterministic key).
 
-use frispool_circuits::api::{ApiError, WitnessWire};
-use frispool_circuits::ProtocolKeys;
-use frispool_spool::{ArtifactKind, Handler, JobContext, JobError, Queue, UnblockSweep};
+use frispool_circuits::{ApiError, ProtocolKeys, WitnessWire};
+use frispool_spool::{Handler, JobContext, JobError, JobKey, Queue, UnblockSweep};
 
-use crate::jobs;
+use crate::routing::PROVE;
 use crate::unblock::{self, PlanSweep};
-
-/// Proving backends. Only the CPU backend exists in this build; the GPU backend (CUDA through cudarc)
-/// fills the same commitment types and plugs in here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Cpu,
-}
+use crate::{jobs, kinds};
 
 pub struct ProverStage {
     pub keys: ProtocolKeys,
-    pub backend: Backend,
     pub max_attempts: u32,
 }
 
 impl Handler for ProverStage {
     fn queue(&self) -> Queue {
-        Queue::Prove
+        PROVE
     }
 
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
@@ -35,19 +28,19 @@ impl Handler for ProverStage {
         let proof_exists = job.spool().artifact_exists(&out_rel);
         if !proof_exists {
             let input = job.input(0)?;
-            let kind = input.header.kind;
-            if kind != ArtifactKind::BasicWitness && kind != ArtifactKind::AggregationWitness {
-                return Err(JobError::permanent(&key, format!("input {} is a {kind}, not a witness", input.path.display())));
-            }
-            let witness: WitnessWire = input
-                .decode(kind)
-                .map_err(|e| JobError::artifact(&key, format!("input {} refused", job.ticket().inputs[0]), e))?;
+            let kind = [kinds::BASIC_WITNESS, kinds::AGGREGATION_WITNESS].into_iter().find(|k| k.number() == input.header.kind);
+            let Some(kind) = kind else {
+                let named = input.kind_in(&kinds::KINDS).map(|k| k.to_string()).unwrap_or_else(|_| format!("kind number {}", input.header.kind));
+                return Err(JobError::permanent(&key, format!("input {} is a {named}, not a witness", input.path.display())));
+            };
+            let witness: WitnessWire =
+                input.decode(kind).map_err(|e| JobError::artifact(&key, format!("input {} refused", job.ticket().inputs[0]), e))?;
             drop(input);
             let proof = job.pool().install(|| self.keys.prove(&witness)).map_err(|e| api_error(&key, e))?;
             if proof.block != key.block {
                 return Err(JobError::permanent(&key, format!("the witness proves block {}, not {}", proof.block, key.block)));
             }
-            job.write_output(&out_name, ArtifactKind::Proof, &proof)?;
+            job.write_output(&out_name, kinds::PROOF, &proof)?;
         }
         let plan = unblock::read_plan(job.spool(), key.block)
             .map_err(|e| JobError::retryable(&key, "cannot read the block's plan").because(e))?;
@@ -63,6 +56,6 @@ impl Handler for ProverStage {
 }
 
 /// Bad witnesses and foreign proofs never prove on a retry: they fail at once, with the reason.
-pub(crate) fn api_error(key: &frispool_spool::JobKey, e: ApiError) -> JobError {
+fn api_error(key: &JobKey, e: ApiError) -> JobError {
     JobError::permanent(key, "proving refused").because(e)
 }

@@ -1,12 +1,15 @@
-//! Per-round timings of finished jobs, from the done tickets (`frispool timings`): what the demo prints
-//! and what the pipeline benchmark compares against wall time.
+//! Per-round timings of finished jobs, from the done tickets (`frispool timings`, `--json`): what the demo
+//! prints and what the pipeline benchmark compares against wall time.
 
 use std::collections::BTreeMap;
 
-use frispool_spool::{Queue, Spool, SpoolError, Ticket};
+use frispool_spool::{Spool, SpoolError, Ticket};
+use serde::Serialize;
+
+use crate::routing::{COMPRESS, PROVE, QUEUES};
 
 /// One row of the report: a queue and round, over the blocks asked for.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RoundTiming {
     pub jobs: usize,
     /// Sum of job durations (claim to done), ms.
@@ -26,23 +29,11 @@ pub struct Timings {
     pub busy_ms: u64,
 }
 
-const QUEUES: [Queue; 9] = [
-    Queue::WitnessBasic,
-    Queue::Prove,
-    Queue::WitnessLeaf,
-    Queue::WitnessNode,
-    Queue::WitnessTip,
-    Queue::WitnessScheduler,
-    Queue::Wvg,
-    Queue::Compress,
-    Queue::Submit,
-];
-
 /// Timings of the finished jobs of `blocks` (all blocks when empty).
 pub fn timings(spool: &Spool, blocks: &[u64]) -> Result<Timings, SpoolError> {
     let mut t = Timings::default();
     let (mut first, mut last) = (u64::MAX, 0u64);
-    for q in QUEUES {
+    for q in &QUEUES {
         for ticket in spool.done_tickets(q)? {
             let Ticket { key, done: Some(d), .. } = ticket else { continue };
             if !blocks.is_empty() && !blocks.contains(&key.block) {
@@ -54,7 +45,7 @@ pub fn timings(spool: &Spool, blocks: &[u64]) -> Result<Timings, SpoolError> {
             row.busy_ms += ms;
             row.max_ms = row.max_ms.max(ms);
             t.busy_ms += ms;
-            if matches!(q, Queue::Prove | Queue::Compress) {
+            if *q == PROVE || *q == COMPRESS {
                 t.proving_ms += ms;
             }
             first = first.min(d.start_unix_ms);
@@ -65,7 +56,31 @@ pub fn timings(spool: &Spool, blocks: &[u64]) -> Result<Timings, SpoolError> {
     Ok(t)
 }
 
+/// [`Timings`] as `frispool timings --json` prints it.
+#[derive(Serialize)]
+struct TimingsJson<'a> {
+    rounds: Vec<RoundRow<'a>>,
+    wall_ms: u64,
+    proving_ms: u64,
+    busy_ms: u64,
+}
+
+#[derive(Serialize)]
+struct RoundRow<'a> {
+    queue: &'a str,
+    round: u8,
+    #[serde(flatten)]
+    timing: &'a RoundTiming,
+}
+
 impl Timings {
+    /// The report as JSON: one object per (queue, round) row, then the totals (milliseconds).
+    pub fn json(&self) -> String {
+        let rounds = self.rounds.iter().map(|((queue, round), timing)| RoundRow { queue, round: *round, timing }).collect();
+        let json = TimingsJson { rounds, wall_ms: self.wall_ms, proving_ms: self.proving_ms, busy_ms: self.busy_ms };
+        serde_json::to_string_pretty(&json).expect("timings serialise")
+    }
+
     pub fn render(&self) -> String {
         let mut out = format!("{:<18} {:>5} {:>6} {:>10} {:>9}\n", "queue", "round", "jobs", "busy s", "max s");
         for ((q, r), row) in &self.rounds {

@@ -1,17 +1,21 @@
 //! What every pipeline stage binary does before its runner starts: open the spool, settle the protocol
-//! version it serves (the keys' unless `--protocol` names the same one), and for the stages that prove, load
-//! the keys.
+//! version it serves (the keys' unless `--protocol` names the same one), and for the stages that prove,
+//! choose the proving backend and load the keys.
 
 use frispool_circuits::ProtocolKeys;
-use frispool_spool::runner::RunnerArgs;
-use frispool_spool::{exit, Spool, SpoolError};
+use frispool_spool::{exit, RunnerArgs, Spool, SpoolError};
 use thiserror::Error;
 
+use crate::backend::{Backend, BackendError};
 use crate::keystore::{self, KeyError};
+use crate::routing::QUEUES;
 
-/// The key flags of the stages that prove (prover, compressor).
+/// The flags of the stages that prove (prover, compressor).
 #[derive(clap::Args, Clone, Debug)]
-pub struct KeyArgs {
+pub struct ProvingArgs {
+    /// Where every circuit is proven.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: Backend,
     /// Build every circuit instead of loading the prover keys from the spool's keys/ (slow; for keys folders
     /// written before prover keys existed). The built protocol must still equal the keys' manifest.
     #[arg(long)]
@@ -24,30 +28,35 @@ pub enum SetupError {
     Spool(#[from] SpoolError),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 impl SetupError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SetupError::Spool(e) => e.exit_code(),
-            // Missing or mismatched keys: a configuration problem, retrying will not help.
-            SetupError::Keys(_) => exit::USAGE,
+            // Missing or mismatched keys, a backend not built in: configuration, retrying will not help.
+            SetupError::Keys(_) | SetupError::Backend(_) => exit::USAGE,
         }
     }
 }
 
 /// Opens the spool and writes the protocol version the stage serves into `args.protocol`.
 pub fn serve(args: &mut RunnerArgs) -> Result<Spool, SetupError> {
-    let spool = Spool::open(&args.spool)?;
+    let spool = Spool::open(&args.spool, &QUEUES)?;
     args.protocol = keystore::serve_protocol(&spool.keys_dir(), &args.protocol)?;
     Ok(spool)
 }
 
-/// [`serve`], then the keys: loaded from the spool's `keys/`, or built with `--rebuild-keys`, checked
-/// against the manifest either way.
-pub fn serve_with_keys(args: &mut RunnerArgs, keys: &KeyArgs) -> Result<(Spool, ProtocolKeys), SetupError> {
+/// [`serve`], then the backend (before the keys: a backend that is not there fails at once), then the
+/// keys: loaded from the spool's `keys/`, or built with `--rebuild-keys`, checked against the manifest
+/// either way, every circuit set to prove on the backend.
+pub fn serve_with_keys(args: &mut RunnerArgs, proving: &ProvingArgs) -> Result<(Spool, ProtocolKeys), SetupError> {
     let spool = serve(args)?;
+    let backend = proving.backend.select()?;
     let dir = spool.keys_dir();
-    let keys = if keys.rebuild_keys { keystore::build_checked(&dir)? } else { keystore::load(&dir)? };
+    let mut keys = if proving.rebuild_keys { keystore::build_checked(&dir)? } else { keystore::load_keys(&dir)? };
+    keys.use_backend(backend);
     Ok((spool, keys))
 }

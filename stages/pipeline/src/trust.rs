@@ -15,13 +15,13 @@
 
 use std::path::{Path, PathBuf};
 
-use frispool_circuits::keys::{self, SOURCE_FINGERPRINT};
-use frispool_circuits::{FinalVerifier, ProtocolKeys};
-use frispool_spool::artifact::{self, ArtifactKind};
+use frispool_circuits::{ApiError, CircuitError, FinalVerifier, ProtocolKeys, FINAL_CIRCUIT, SOURCE_FINGERPRINT};
+use frispool_spool::{encode_artifact, read_artifact, write_file_once, ArtifactError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::keystore::VerifierKeyWire;
+use crate::kinds;
 
 #[derive(Debug, Error)]
 pub enum TrustError {
@@ -33,16 +33,47 @@ pub enum TrustError {
         presented_digest: String,
         trusted_digest: String,
     },
-    #[error("{file}: cannot read the presented verifier key: {reason}")]
-    Unreadable { file: PathBuf, reason: String },
-    #[error("the trust root in {dir} is damaged ({reason}); remove that folder to derive it again")]
-    Damaged { dir: PathBuf, reason: String },
+    #[error("{file}: cannot read the presented verifier key")]
+    Unreadable {
+        file: PathBuf,
+        #[source]
+        source: ArtifactError,
+    },
+    #[error("{file}: the presented verifier key is labelled as circuit {label}, not {circuit}")]
+    Mislabelled { file: PathBuf, label: String, circuit: String },
+    #[error("the trust root in {dir} is damaged; remove that folder to derive it again")]
+    Damaged {
+        dir: PathBuf,
+        #[source]
+        source: DamagedTrust,
+    },
+    #[error("cannot write the trust root in {dir}")]
+    Write {
+        dir: PathBuf,
+        #[source]
+        source: ArtifactError,
+    },
     #[error("the derived final verifier key has blake3 {derived}, but {pinned} was pinned (--final-vk-digest): this build's circuits are not the pinned protocol")]
     PinMismatch { derived: String, pinned: String },
-    #[error("cannot derive the verifier keys from this build's circuits: {0}")]
-    Derive(String),
+    #[error("cannot derive the verifier keys from this build's circuits")]
+    Derive(#[source] CircuitError),
     #[error("trust root in {dir}: {source}")]
     Io { dir: PathBuf, source: std::io::Error },
+}
+
+/// What is wrong with a cached trust root.
+#[derive(Debug, Error)]
+pub enum DamagedTrust {
+    #[error("{RECORD} does not parse")]
+    Record(#[source] serde_json::Error),
+    #[error("{RECORD} is not this build's record of the final key")]
+    NotThisBuild,
+    #[error(transparent)]
+    Key(#[from] ArtifactError),
+    #[error("{} does not match {RECORD}", .0.display())]
+    Mismatch(PathBuf),
+    #[error("the cached key does not decode")]
+    Verifier(#[source] ApiError),
 }
 
 /// The blake3 digest (hex) of a verifier key's serialised bytes: what `--final-vk-digest` and
@@ -96,7 +127,7 @@ const RECORD_FORMAT: u32 = 1;
 const RECORD: &str = "trust.json";
 
 fn final_vk_file() -> String {
-    format!("{}.vk", keys::FINAL)
+    format!("{}.vk", FINAL_CIRCUIT)
 }
 
 /// The sequencer's trust root in its own store `store_dir`: the cached key of this build if there is one
@@ -109,8 +140,8 @@ pub fn sequencer_trust(store_dir: &Path, pinned: Option<&str>, progress: &dyn Fn
         Some((protocol, bytes)) => (protocol, bytes, Origin::Cached(dir.join(final_vk_file()))),
         None => {
             progress("deriving the final verifier key from this build's circuits (once per build; every circuit is built)");
-            let built = ProtocolKeys::build().map_err(|e| TrustError::Derive(e.to_string()))?;
-            let bytes = built.verifier_bytes(keys::FINAL).map_err(|e| TrustError::Derive(e.to_string()))?;
+            let built = ProtocolKeys::build().map_err(TrustError::Derive)?;
+            let bytes = built.verifier_bytes(FINAL_CIRCUIT).map_err(TrustError::Derive)?;
             let protocol = built.version().to_string();
             drop(built);
             write_cache(&dir, &protocol, &bytes)?;
@@ -124,7 +155,7 @@ pub fn sequencer_trust(store_dir: &Path, pinned: Option<&str>, progress: &dyn Fn
         }
     }
     let verifier = FinalVerifier::from_bytes(&protocol, &bytes)
-        .map_err(|e| TrustError::Damaged { dir: dir.clone(), reason: e.to_string() })?;
+        .map_err(|e| TrustError::Damaged { dir: dir.clone(), source: DamagedTrust::Verifier(e) })?;
     Ok(SequencerTrust { verifier, digest, bytes, origin })
 }
 
@@ -132,11 +163,11 @@ impl SequencerTrust {
     /// Refuses a keys folder whose final verifier key is not byte-identical to the trusted one.
     pub fn check_presented(&self, keys_dir: &Path) -> Result<(), TrustError> {
         let file = keys_dir.join(final_vk_file());
-        let (_, presented) = read_presented(&file, keys::FINAL)?;
+        let (_, presented) = read_presented(&file, FINAL_CIRCUIT)?;
         if presented != self.bytes {
             return Err(TrustError::KeyDiffers {
                 file,
-                circuit: keys::FINAL.to_string(),
+                circuit: FINAL_CIRCUIT.to_string(),
                 trusted: format!("the sequencer's trust root ({})", self.origin),
                 presented_digest: key_digest(&presented),
                 trusted_digest: self.digest.clone(),
@@ -149,33 +180,30 @@ impl SequencerTrust {
 /// The protocol label and plonky2 bytes of a verifier key file written by `frispool keygen` (header and
 /// checksum checked; the labels inside are not trusted).
 fn read_presented(file: &Path, circuit: &str) -> Result<(String, Vec<u8>), TrustError> {
-    let wire: VerifierKeyWire = artifact::read(file, ArtifactKind::VerifierKey)
-        .map_err(|e| TrustError::Unreadable { file: file.to_path_buf(), reason: e.to_string() })?;
+    let wire: VerifierKeyWire = read_artifact(file, kinds::VERIFIER_KEY)
+        .map_err(|source| TrustError::Unreadable { file: file.to_path_buf(), source })?;
     if wire.circuit != circuit {
-        return Err(TrustError::Unreadable {
-            file: file.to_path_buf(),
-            reason: format!("it is labelled as circuit {}, not {circuit}", wire.circuit),
-        });
+        return Err(TrustError::Mislabelled { file: file.to_path_buf(), label: wire.circuit, circuit: circuit.to_string() });
     }
     Ok((wire.protocol, wire.bytes))
 }
 
 fn read_cache(dir: &Path) -> Result<Option<(String, Vec<u8>)>, TrustError> {
-    let damaged = |reason: String| TrustError::Damaged { dir: dir.to_path_buf(), reason };
+    let damaged = |source: DamagedTrust| TrustError::Damaged { dir: dir.to_path_buf(), source };
     let record = match std::fs::read(dir.join(RECORD)) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(TrustError::Io { dir: dir.to_path_buf(), source: e }),
     };
-    let record: TrustRecord = serde_json::from_slice(&record).map_err(|e| damaged(format!("{RECORD}: {e}")))?;
-    if record.format != RECORD_FORMAT || record.source != SOURCE_FINGERPRINT || record.circuit != keys::FINAL {
-        return Err(damaged(format!("{RECORD} is not this build's record of the final key")));
+    let record: TrustRecord = serde_json::from_slice(&record).map_err(|e| damaged(DamagedTrust::Record(e)))?;
+    if record.format != RECORD_FORMAT || record.source != SOURCE_FINGERPRINT || record.circuit != FINAL_CIRCUIT {
+        return Err(damaged(DamagedTrust::NotThisBuild));
     }
     let file = dir.join(final_vk_file());
     let wire: VerifierKeyWire =
-        artifact::read(&file, ArtifactKind::VerifierKey).map_err(|e| damaged(e.to_string()))?;
+        read_artifact(&file, kinds::VERIFIER_KEY).map_err(|e| damaged(e.into()))?;
     if key_digest(&wire.bytes) != record.blake3 || wire.protocol != record.protocol {
-        return Err(damaged(format!("{} does not match {RECORD}", file.display())));
+        return Err(damaged(DamagedTrust::Mismatch(file)));
     }
     Ok(Some((record.protocol, wire.bytes)))
 }
@@ -183,21 +211,21 @@ fn read_cache(dir: &Path) -> Result<Option<(String, Vec<u8>)>, TrustError> {
 /// Key first, record last: the record's presence says the cache is complete. Both are write-once.
 fn write_cache(dir: &Path, protocol: &str, bytes: &[u8]) -> Result<(), TrustError> {
     std::fs::create_dir_all(dir).map_err(|e| TrustError::Io { dir: dir.to_path_buf(), source: e })?;
-    let damaged = |reason: String| TrustError::Damaged { dir: dir.to_path_buf(), reason };
+    let write_err = |source| TrustError::Write { dir: dir.to_path_buf(), source };
     let file = dir.join(final_vk_file());
-    let wire = VerifierKeyWire { protocol: protocol.to_string(), circuit: keys::FINAL.to_string(), bytes: bytes.to_vec() };
-    let encoded = artifact::encode(&file, ArtifactKind::VerifierKey, &wire).map_err(|e| damaged(e.to_string()))?;
-    artifact::write_file_once(&file, &encoded).map_err(|e| damaged(e.to_string()))?;
+    let wire = VerifierKeyWire { protocol: protocol.to_string(), circuit: FINAL_CIRCUIT.to_string(), bytes: bytes.to_vec() };
+    let encoded = encode_artifact(&file, kinds::VERIFIER_KEY, &wire).map_err(write_err)?;
+    write_file_once(&file, &encoded).map_err(write_err)?;
     let record = TrustRecord {
         format: RECORD_FORMAT,
         source: SOURCE_FINGERPRINT.to_string(),
         protocol: protocol.to_string(),
-        circuit: keys::FINAL.to_string(),
+        circuit: FINAL_CIRCUIT.to_string(),
         blake3: key_digest(bytes),
     };
     let mut json = serde_json::to_vec_pretty(&record).expect("record serialises");
     json.push(b'\n');
-    artifact::write_file_once(&dir.join(RECORD), &json).map_err(|e| damaged(e.to_string()))
+    write_file_once(&dir.join(RECORD), &json).map_err(write_err)
 }
 
 /// How `frispool verify` decides that the key on disk may be used.
@@ -238,8 +266,8 @@ pub fn trusted_key(keys_dir: &Path, circuit: &str, how: &VerifyTrust) -> Result<
             Ok(TrustedKey { bytes: presented, protocol: label, described })
         }
         VerifyTrust::Derive => {
-            let built = ProtocolKeys::build().map_err(|e| TrustError::Derive(e.to_string()))?;
-            let derived = built.verifier_bytes(circuit).map_err(|e| TrustError::Derive(e.to_string()))?;
+            let built = ProtocolKeys::build().map_err(TrustError::Derive)?;
+            let derived = built.verifier_bytes(circuit).map_err(TrustError::Derive)?;
             if derived != presented {
                 return Err(TrustError::KeyDiffers {
                     file,
@@ -257,7 +285,7 @@ pub fn trusted_key(keys_dir: &Path, circuit: &str, how: &VerifyTrust) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use frispool_aggregation::layout::{C, D, F};
+    use frispool_core::{C, D, F};
     use plonky2::plonk::circuit_data::VerifierCircuitData;
     use plonky2::util::serialization::DefaultGateSerializer;
 
@@ -267,13 +295,13 @@ mod tests {
     /// The real final key with its common data changed by `edit`, as a `final.vk` artifact.
     fn edited_final_vk(edit: impl FnOnce(&mut VerifierCircuitData<F, C, D>)) -> Vec<u8> {
         let (built, _) = keygen();
-        let bytes = built.verifier_bytes(keys::FINAL).unwrap();
-        let mut vd = keys::verifier_from_bytes(keys::FINAL, &bytes).unwrap();
+        let bytes = built.verifier_bytes(FINAL_CIRCUIT).unwrap();
+        let mut vd = frispool_circuits::verifier_from_bytes(FINAL_CIRCUIT, &bytes).unwrap();
         edit(&mut vd);
         let edited = vd.to_bytes(&DefaultGateSerializer).unwrap();
         assert_ne!(edited, bytes);
-        let wire = VerifierKeyWire { protocol: built.version().to_string(), circuit: keys::FINAL.into(), bytes: edited };
-        artifact::encode(Path::new("final.vk"), ArtifactKind::VerifierKey, &wire).unwrap()
+        let wire = VerifierKeyWire { protocol: built.version().to_string(), circuit: FINAL_CIRCUIT.into(), bytes: edited };
+        encode_artifact(Path::new("final.vk"), kinds::VERIFIER_KEY, &wire).unwrap()
     }
 
     /// Every weakened copy of the final key that must be refused, by name.
@@ -299,7 +327,7 @@ mod tests {
     #[test]
     fn the_sequencer_derives_its_key_caches_it_and_refuses_any_other() {
         let (built, dir) = keygen();
-        let want = key_digest(&built.verifier_bytes(keys::FINAL).unwrap());
+        let want = key_digest(&built.verifier_bytes(FINAL_CIRCUIT).unwrap());
         let store = tempfile::tempdir().unwrap();
         let first = sequencer_trust(store.path(), None, &|_| {}).unwrap();
         assert_eq!(first.origin, Origin::Derived);
@@ -331,15 +359,15 @@ mod tests {
     #[test]
     fn verify_trusts_a_key_on_disk_only_when_derived_or_pinned() {
         let (built, dir) = keygen();
-        let want = key_digest(&built.verifier_bytes(keys::FINAL).unwrap());
-        let ok = trusted_key(dir.path(), keys::FINAL, &VerifyTrust::Derive).unwrap();
+        let want = key_digest(&built.verifier_bytes(FINAL_CIRCUIT).unwrap());
+        let ok = trusted_key(dir.path(), FINAL_CIRCUIT, &VerifyTrust::Derive).unwrap();
         assert!(ok.described.contains("identical to the key this build derives"), "{}", ok.described);
         assert_eq!(ok.protocol, built.version());
-        trusted_key(dir.path(), keys::FINAL, &VerifyTrust::Digest(&want)).unwrap();
+        trusted_key(dir.path(), FINAL_CIRCUIT, &VerifyTrust::Digest(&want)).unwrap();
         for (what, bytes) in weakened_keys() {
             let copy = keys_with("final.vk", &bytes);
             for how in [VerifyTrust::Derive, VerifyTrust::Digest(&want)] {
-                let e = trusted_key(copy.path(), keys::FINAL, &how).err().unwrap_or_else(|| panic!("{what} trusted"));
+                let e = trusted_key(copy.path(), FINAL_CIRCUIT, &how).err().unwrap_or_else(|| panic!("{what} trusted"));
                 assert!(matches!(e, TrustError::KeyDiffers { .. }), "{what}: {e}");
             }
         }

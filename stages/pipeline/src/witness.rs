@@ -2,63 +2,32 @@
 //! each) plus the block's aggregation plan; rounds 1–4 bundle the finished inner proofs of one group into
 //! one witness, so every prove job reads exactly one input and can be replayed alone.
 
-use frispool_aggregation::plan::{ProofId, Round};
-use frispool_circuits::api::{self, WitnessWire};
-use frispool_circuits::ProofWire;
+use frispool_aggregation::ProofId;
+use frispool_circuits::{basic_witnesses, ProofWire, WitnessWire};
+use frispool_core::{AggregationRound, CircuitType};
 use frispool_rollup::BlockWitness;
-use frispool_spool::{ArtifactKind, Handler, JobContext, JobError, Queue, UnblockSweep};
+use frispool_spool::{Handler, JobContext, JobError, Queue, UnblockSweep};
 
-use crate::jobs;
+use crate::routing::{route, PROVE};
 use crate::unblock::PlanSweep;
+use crate::{jobs, kinds};
 
-/// Which round a witness worker serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WitnessRound {
-    Basic,
-    Leaf,
-    Node,
-    Tip,
-    Scheduler,
-}
-
-impl WitnessRound {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "basic" => Self::Basic,
-            "leaf" => Self::Leaf,
-            "node" => Self::Node,
-            "tip" => Self::Tip,
-            "scheduler" => Self::Scheduler,
-            _ => return None,
-        })
-    }
-
-    pub fn queue(self) -> Queue {
-        match self {
-            Self::Basic => Queue::WitnessBasic,
-            Self::Leaf => Queue::WitnessLeaf,
-            Self::Node => Queue::WitnessNode,
-            Self::Tip => Queue::WitnessTip,
-            Self::Scheduler => Queue::WitnessScheduler,
-        }
-    }
-}
-
+/// The witness generator of one round (basic … scheduler: `routing::witness_rounds`).
 pub struct WitnessStage {
-    pub round: WitnessRound,
+    pub round: AggregationRound,
     pub protocol: String,
     pub max_attempts: u32,
 }
 
 impl Handler for WitnessStage {
     fn queue(&self) -> Queue {
-        self.round.queue()
+        route(self.round).queue.clone()
     }
 
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
         match self.round {
-            WitnessRound::Basic => basic(job),
-            _ => aggregation(job, self.round),
+            AggregationRound::Basic => basic(job),
+            round => aggregation(job, round),
         }
     }
 
@@ -69,7 +38,7 @@ impl Handler for WitnessStage {
 
 fn basic(job: &mut JobContext<'_>) -> Result<(), JobError> {
     let key = job.key().clone();
-    let block: BlockWitness = job.read_input(0, ArtifactKind::BlockInput)?;
+    let block: BlockWitness = job.read_input(0, kinds::BLOCK_INPUT)?;
     if block.header.number != key.block {
         return Err(JobError::permanent(
             &key,
@@ -77,39 +46,30 @@ fn basic(job: &mut JobContext<'_>) -> Result<(), JobError> {
         ));
     }
     // A block that does not re-execute is bad input: no retry makes it good.
-    let (chunks, plan) = api::execute(&block).map_err(|e| JobError::permanent(&key, "block refused").because(e))?;
+    let (chunks, plan) = basic_witnesses(&block).map_err(|e| JobError::permanent(&key, "block refused").because(e))?;
     let mut prove_jobs = Vec::with_capacity(chunks.len());
     for chunk in chunks {
-        let id = ProofId::Basic { circuit_type: frispool_aggregation::layout::CircuitType::Main, instance: chunk.instance };
+        let id = ProofId::Basic { circuit_type: CircuitType::Main, instance: chunk.instance };
         let pkey = jobs::proof_key(key.block, &id);
-        let out = job.write_output(&jobs::witness_name(&pkey), ArtifactKind::BasicWitness, &WitnessWire::Main(chunk))?;
+        let out = job.write_output(&jobs::witness_name(&pkey), kinds::BASIC_WITNESS, &WitnessWire::Main(chunk))?;
         prove_jobs.push((pkey, out.path));
     }
     // The plan after the witnesses: a plan names only proofs whose witnesses exist.
-    job.write_output(jobs::PLAN, ArtifactKind::AggregationPlan, &plan)?;
+    job.write_output(jobs::PLAN, kinds::AGGREGATION_PLAN, &plan)?;
     for (pkey, path) in prove_jobs {
-        job.follow_up(Queue::Prove, pkey, vec![path]);
+        job.follow_up(PROVE, pkey, vec![path]);
     }
     Ok(())
 }
 
-fn aggregation(job: &mut JobContext<'_>, round: WitnessRound) -> Result<(), JobError> {
+fn aggregation(job: &mut JobContext<'_>, round: AggregationRound) -> Result<(), JobError> {
     let key = job.key().clone();
-    let id = jobs::proof_id(&key)
-        .ok_or_else(|| JobError::permanent(&key, "the job key names no aggregation proof"))?;
-    let expected_round = match round {
-        WitnessRound::Leaf => Round::Leaf,
-        WitnessRound::Node => Round::Node,
-        WitnessRound::Tip => Round::Tip,
-        WitnessRound::Scheduler => Round::Scheduler,
-        WitnessRound::Basic => unreachable!("round 0 is handled by basic()"),
-    };
-    if id.round() != expected_round {
-        return Err(JobError::permanent(&key, format!("a {:?} job in the {:?} witness queue", id.round(), expected_round)));
+    let id = jobs::proof_id(&key).ok_or_else(|| JobError::permanent(&key, "the job key names no aggregation proof"))?;
+    if id.round() != round {
+        return Err(JobError::permanent(&key, format!("a {:?} job in the {:?} witness queue", id.round(), round)));
     }
-    let inputs: Vec<ProofWire> = (0..job.ticket().inputs.len())
-        .map(|i| job.read_input::<ProofWire>(i, ArtifactKind::Proof))
-        .collect::<Result<_, _>>()?;
+    let inputs: Vec<ProofWire> =
+        (0..job.ticket().inputs.len()).map(|i| job.read_input::<ProofWire>(i, kinds::PROOF)).collect::<Result<_, _>>()?;
     if let Some(p) = inputs.iter().find(|p| p.block != key.block) {
         return Err(JobError::permanent(&key, format!("an input proof of {} is for block {}", p.circuit, p.block)));
     }
@@ -124,9 +84,9 @@ fn aggregation(job: &mut JobContext<'_>, round: WitnessRound) -> Result<(), JobE
             }
             WitnessWire::Scheduler { input: inputs.remove(0) }
         }
-        ProofId::Basic { .. } => unreachable!("checked above"),
+        ProofId::Basic { .. } => unreachable!("round 0 is handled by basic()"),
     };
-    let out = job.write_output(&jobs::witness_name(&key), ArtifactKind::AggregationWitness, &witness)?;
-    job.follow_up(Queue::Prove, key, vec![out.path]);
+    let out = job.write_output(&jobs::witness_name(&key), kinds::AGGREGATION_WITNESS, &witness)?;
+    job.follow_up(PROVE, key, vec![out.path]);
     Ok(())
 }

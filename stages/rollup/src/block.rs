@@ -3,7 +3,8 @@
 use plonky2::field::types::Field;
 use serde::{Deserialize, Serialize};
 
-use frispool_aggregation::layout::{block_commitment, DIGEST_LEN, STATE_LEN};
+use frispool_core::block_commitment;
+use frispool_core::layout::{DIGEST_LEN, STATE_LEN};
 
 use crate::account::Account;
 use crate::hashes::zero_digest;

@@ -6,26 +6,27 @@
 //! [`execute_block`] and trusts nothing it was given. The circuits (`frispool-circuits`) enforce the same rules
 //! as [`rules`]; every constant that both sides must agree on lives in [`limits`] and [`hashes`].
 
-pub mod account;
-pub mod block;
-pub mod execute;
-pub mod generator;
-pub mod hashes;
+mod account;
+mod block;
+mod execute;
+mod generator;
+mod hashes;
 pub mod limits;
-pub mod rules;
-pub mod state;
-pub mod tree;
-pub mod tx;
+mod rules;
+mod state;
+mod tree;
+mod tx;
 
-pub use account::{Account, PubKey, PUBKEY_LEN};
+pub use account::{Account, PubKey, NO_KEY, PUBKEY_LEN};
 pub use block::{AccountWitness, BlockHeader, BlockWitness, ChainState, TxWitness};
-pub use execute::{execute_block, ExecuteError, ExecutedBlock, ExecutedTx};
-pub use frispool_aggregation::layout::F;
+pub use execute::{execute_block, ExecuteError, ExecutedBlock, ExecutedTx, Role};
+use frispool_core::F;
 pub use generator::BlockGenerator;
+pub use hashes::zero_digest;
 pub use rules::RuleError;
-pub use state::{BlockError, State};
-pub use tree::StateTree;
-pub use tx::{Signature, SignedTx, Tx, TxKind};
+pub use state::{BlockError, State, StateSnapshot};
+pub use tree::{empty_root, StateTree};
+pub use tx::{Signature, SignedTx, Tx, TxFields, TxKind};
 
 /// A Poseidon digest over the rollup's field.
 pub type Digest = plonky2::hash::hash_types::HashOut<F>;

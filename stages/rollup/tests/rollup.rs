@@ -1,7 +1,8 @@
-use frispool_rollup::execute::Role;
+use frispool_rollup::Role;
 use frispool_rollup::limits::{MAX_AMOUNT, MAX_BALANCE};
-use frispool_rollup::tree::empty_root;
+use frispool_rollup::empty_root;
 use frispool_rollup::*;
+use frispool_core::F;
 use plonky2::field::types::Field;
 
 fn key(x: u64) -> PubKey {
@@ -105,7 +106,7 @@ fn transfers_withdrawals_and_self_transfers_move_balances_and_nonces() {
     assert!(!s.account(7).has_key());
     let executed = execute_block(&block).unwrap();
     assert_eq!(executed.txs[2].before, executed.txs[2].after, "padding changes nothing");
-    assert_ne!(block.header.withdrawals_hash, hashes::zero_digest());
+    assert_ne!(block.header.withdrawals_hash, zero_digest());
 }
 
 #[test]
@@ -133,7 +134,7 @@ fn re_execution_trusts_nothing() {
     assert!(execute_block(&bad).is_err());
 
     let mut bad = block.clone();
-    bad.header.withdrawals_hash = hashes::zero_digest();
+    bad.header.withdrawals_hash = zero_digest();
     assert_eq!(execute_block(&bad), Err(ExecuteError::HeaderMismatch { field: "withdrawals_hash" }));
 
     let mut bad = block.clone();

@@ -1,14 +1,15 @@
 //! The sequencer: the operator's side of frispool.
 //!
-//! It keeps the rollup state in its own small on-disk store ([`store`]), produces blocks, and serves the
-//! HTTP API of [`server`]: `GET /proof_generation_data`, `POST /submit_proof/{block}`, `GET /blocks/{n}`.
+//! It keeps the rollup state in its own small on-disk store ([`Store`]), produces blocks, and serves the
+//! HTTP API of [`serve`]: `GET /proof_generation_data`, `POST /submit_proof/{block}`, `GET /blocks/{n}`.
 //! It checks a submitted proof the way an L1 contract would, through a [`ProofCheck`] the binary gives it
 //! (the circuits' final verifier), so this crate knows nothing of plonky2.
 //!
 //! Architecture invariant: the sequencer never reads the spool; it meets the provers only over HTTP.
 
-pub mod server;
-pub mod store;
+mod routes;
+mod server;
+mod store;
 
 use frispool_rollup::BlockHeader;
 
@@ -16,5 +17,5 @@ use frispool_rollup::BlockHeader;
 /// goes back to the client in a 400 answer.
 pub type ProofCheck = Box<dyn Fn(&BlockHeader, &[u8]) -> Result<(), String> + Send + Sync>;
 
-pub use server::{serve, ServerConfig, ServerHandle};
-pub use store::{BlockRecord, BlockStatus, Store, StoreError};
+pub use server::{serve, BlockEncoder, ServerConfig, ServerHandle};
+pub use store::{BlockRecord, BlockStatus, Store, StoreError, BLOCK_INPUT, SEQUENCER_STATE, STORE_KINDS};

@@ -18,17 +18,36 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use frispool_rollup::{BlockError, BlockWitness, SignedTx, State};
-use frispool_spool::artifact::{self, ArtifactKind};
+use frispool_spool::{decode_artifact, encode_artifact, ArtifactError, ArtifactKind};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// A block in the store, and the body of `GET /proof_generation_data`: the gateway stores it as the
+/// block's input under the same number (`frispool_pipeline::kinds::BLOCK_INPUT`).
+pub const BLOCK_INPUT: ArtifactKind = ArtifactKind::new(1, "block-input");
+/// The store's state snapshot.
+pub const SEQUENCER_STATE: ArtifactKind = ArtifactKind::new(9, "sequencer-state");
+/// The kinds of the store's files.
+pub const STORE_KINDS: [ArtifactKind; 2] = [BLOCK_INPUT, SEQUENCER_STATE];
 
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("sequencer store {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("sequencer store {path}: cannot decode: {reason}")]
-    Corrupt { path: PathBuf, reason: String },
+    #[error("sequencer store {path}: cannot decode")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: ArtifactError,
+    },
+    #[error("sequencer store {path}: cannot decode")]
+    Record {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("sequencer store {path}: cannot decode: replaying the block gives another header than the one stored")]
+    Replay { path: PathBuf },
     #[error("block {0} is not in the sequencer store")]
     UnknownBlock(u64),
     #[error(transparent)]
@@ -76,11 +95,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 }
 
 fn encode<T: Serialize>(path: &Path, kind: ArtifactKind, value: &T) -> Result<Vec<u8>, StoreError> {
-    artifact::encode(path, kind, value).map_err(|e| StoreError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })
+    encode_artifact(path, kind, value).map_err(|source| StoreError::Corrupt { path: path.to_path_buf(), source })
 }
 
 fn decode<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8], kind: ArtifactKind) -> Result<T, StoreError> {
-    artifact::decode_bytes(path, bytes, kind).map_err(|e| StoreError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })
+    decode_artifact(path, bytes, kind).map_err(|source| StoreError::Corrupt { path: path.to_path_buf(), source })
 }
 
 impl Store {
@@ -91,7 +110,7 @@ impl Store {
         let state_path = dir.join("state.bin");
         let mut state = if state_path.exists() {
             let bytes = fs::read(&state_path).map_err(io(&state_path))?;
-            decode(&state_path, &bytes, ArtifactKind::SequencerState)?
+            decode(&state_path, &bytes, SEQUENCER_STATE)?
         } else {
             State::new()
         };
@@ -106,10 +125,7 @@ impl Store {
             let witness = store.read_block_file(&path)?;
             let replayed = state.apply_block(witness.transactions.clone())?;
             if replayed.header != witness.header {
-                return Err(StoreError::Corrupt {
-                    path,
-                    reason: "replaying the block gives another header than the one stored".into(),
-                });
+                return Err(StoreError::Replay { path });
             }
         }
         store.state = state;
@@ -143,7 +159,7 @@ impl Store {
             proof_blake3: None,
         };
         // Order matters: block, then its record, then the state (see the module comment).
-        let bytes = encode(&self.block_path(number), ArtifactKind::BlockInput, &witness)?;
+        let bytes = encode(&self.block_path(number), BLOCK_INPUT, &witness)?;
         write_atomic(&self.block_path(number), &bytes)?;
         self.write_record(&record)?;
         self.state = next;
@@ -175,7 +191,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::UnknownBlock(number)),
             Err(e) => return Err(StoreError::Io { path, source: e }),
         };
-        serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt { path, reason: e.to_string() })
+        serde_json::from_slice(&bytes).map_err(|source| StoreError::Record { path, source })
     }
 
     pub fn block(&self, number: u64) -> Result<BlockWitness, StoreError> {
@@ -233,7 +249,7 @@ impl Store {
 
     fn read_block_file(&self, path: &Path) -> Result<BlockWitness, StoreError> {
         let bytes = fs::read(path).map_err(io(path))?;
-        decode(path, &bytes, ArtifactKind::BlockInput)
+        decode(path, &bytes, BLOCK_INPUT)
     }
 
     fn write_record(&self, record: &BlockRecord) -> Result<(), StoreError> {
@@ -244,7 +260,7 @@ impl Store {
 
     fn write_state(&self) -> Result<(), StoreError> {
         let path = self.dir.join("state.bin");
-        let bytes = encode(&path, ArtifactKind::SequencerState, &self.state)?;
+        let bytes = encode(&path, SEQUENCER_STATE, &self.state)?;
         write_atomic(&path, &bytes)
     }
 }

@@ -11,8 +11,7 @@ use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use frispool_rollup::BlockGenerator;
-use frispool_sequencer::server::{BlockEncoder, ServerConfig};
-use frispool_sequencer::{serve, ProofCheck, ServerHandle, Store};
+use frispool_sequencer::{serve, BlockEncoder, ProofCheck, ServerConfig, ServerHandle, Store};
 
 /// The only body the dummy check accepts.
 const GOOD_PROOF: &[u8] = b"a proof the dummy check accepts";

@@ -20,62 +20,37 @@ pub const FORMAT: u16 = 1;
 pub const MIN_FORMAT: u16 = 1;
 pub const HEADER_LEN: usize = 64;
 
-/// What an artifact holds. The numbers are on disk: never reuse one.
+/// What an artifact holds: a number (in the header, on disk) and a name (in done tickets and messages). The
+/// spool knows none: each stage declares its own kinds (`frispool_pipeline::kinds`, the sequencer's store,
+/// [`crate::SYNTHETIC`]), and numbers must never be reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u16)]
-pub enum ArtifactKind {
-    BlockInput = 1,
-    BasicWitness = 2,
-    AggregationWitness = 3,
-    Proof = 4,
-    AggregationPlan = 5,
-    FinalProof = 6,
-    WitnessVector = 7,
-    VerifierKey = 8,
-    SequencerState = 9,
-    ProverKey = 10,
-    Synthetic = 100,
+pub struct ArtifactKind {
+    number: u16,
+    name: &'static str,
 }
 
 impl ArtifactKind {
-    pub const ALL: [ArtifactKind; 11] = [
-        ArtifactKind::BlockInput,
-        ArtifactKind::BasicWitness,
-        ArtifactKind::AggregationWitness,
-        ArtifactKind::Proof,
-        ArtifactKind::AggregationPlan,
-        ArtifactKind::FinalProof,
-        ArtifactKind::WitnessVector,
-        ArtifactKind::VerifierKey,
-        ArtifactKind::SequencerState,
-        ArtifactKind::ProverKey,
-        ArtifactKind::Synthetic,
-    ];
+    pub const fn new(number: u16, name: &'static str) -> ArtifactKind {
+        ArtifactKind { number, name }
+    }
 
-    pub fn from_u16(n: u16) -> Option<ArtifactKind> {
-        Self::ALL.into_iter().find(|k| *k as u16 == n)
+    pub fn number(self) -> u16 {
+        self.number
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            ArtifactKind::BlockInput => "block-input",
-            ArtifactKind::BasicWitness => "basic-witness",
-            ArtifactKind::AggregationWitness => "aggregation-witness",
-            ArtifactKind::Proof => "proof",
-            ArtifactKind::AggregationPlan => "aggregation-plan",
-            ArtifactKind::FinalProof => "final-proof",
-            ArtifactKind::WitnessVector => "witness-vector",
-            ArtifactKind::VerifierKey => "verifier-key",
-            ArtifactKind::SequencerState => "sequencer-state",
-            ArtifactKind::ProverKey => "prover-key",
-            ArtifactKind::Synthetic => "synthetic",
-        }
+        self.name
+    }
+
+    /// The kind numbered `number` in `catalog`.
+    pub fn find(catalog: &[ArtifactKind], number: u16) -> Option<ArtifactKind> {
+        catalog.iter().copied().find(|k| k.number == number)
     }
 }
 
 impl fmt::Display for ArtifactKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.name)
     }
 }
 
@@ -83,7 +58,8 @@ impl fmt::Display for ArtifactKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     pub format: u16,
-    pub kind: ArtifactKind,
+    /// The kind's number ([`ArtifactKind::number`]).
+    pub kind: u16,
     pub payload_len: u64,
     pub blake3: [u8; 32],
 }
@@ -118,8 +94,8 @@ pub enum ArtifactProblem {
     Trailing { extra: u64 },
     #[error("payload checksum mismatch: header says {want}, payload hashes to {have}")]
     PayloadChecksum { want: String, have: String },
-    #[error("kind is {found}, expected {want}")]
-    WrongKind { want: ArtifactKind, found: ArtifactKind },
+    #[error("kind is number {found}, expected {want} (number {})", want.number())]
+    WrongKind { want: ArtifactKind, found: u16 },
     #[error("payload does not decode as the expected type: {0}")]
     Decode(String),
     #[error("payload does not encode: {0}")]
@@ -156,7 +132,7 @@ impl Header {
         let mut h = [0u8; HEADER_LEN];
         h[0..8].copy_from_slice(&MAGIC);
         h[8..10].copy_from_slice(&self.format.to_le_bytes());
-        h[10..12].copy_from_slice(&(self.kind as u16).to_le_bytes());
+        h[10..12].copy_from_slice(&self.kind.to_le_bytes());
         // 12..16 reserved, zero.
         h[16..24].copy_from_slice(&self.payload_len.to_le_bytes());
         h[24..56].copy_from_slice(&self.blake3);
@@ -165,8 +141,8 @@ impl Header {
         h
     }
 
-    /// Checks magic, version, header checksum and kind number, in that order, so the error says
-    /// the most useful thing (a foreign file is "foreign", not "bad checksum").
+    /// Checks magic, version and header checksum, in that order, so the error says the most useful thing
+    /// (a foreign file is "foreign", not "bad checksum"). The kind is checked by whoever expects one.
     pub fn decode(path: &Path, bytes: &[u8]) -> Result<Header, ArtifactError> {
         let err = |p| Err(ArtifactError::new(path, p));
         if bytes.len() < HEADER_LEN {
@@ -189,18 +165,16 @@ impl Header {
         if blake3::hash(&bytes[..56]).as_bytes()[..8] != bytes[56..64] {
             return err(ArtifactProblem::HeaderChecksum);
         }
-        let kind_n = u16::from_le_bytes([bytes[10], bytes[11]]);
-        let kind = ArtifactKind::from_u16(kind_n).ok_or_else(|| ArtifactError::new(path, ArtifactProblem::UnknownKind(kind_n)))?;
         Ok(Header {
             format,
-            kind,
+            kind: u16::from_le_bytes([bytes[10], bytes[11]]),
             payload_len: u64::from_le_bytes(bytes[16..24].try_into().unwrap()),
             blake3: bytes[24..56].try_into().unwrap(),
         })
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -223,7 +197,7 @@ impl MappedArtifact {
         // SAFETY: published artifacts are immutable (see type docs); a foreign writer changing the
         // file under us is outside the protocol, and we still verify every byte we use.
         let map = unsafe { Mmap::map(&file) }.map_err(io(path))?;
-        let header = check_bytes(path, &map)?;
+        let header = check_artifact(path, &map)?;
         Ok(MappedArtifact { path: path.to_path_buf(), header, map: Some(map) })
     }
 
@@ -232,10 +206,16 @@ impl MappedArtifact {
     }
 
     pub fn expect_kind(&self, want: ArtifactKind) -> Result<(), ArtifactError> {
-        if self.header.kind != want {
+        if self.header.kind != want.number() {
             return Err(ArtifactError::new(&self.path, ArtifactProblem::WrongKind { want, found: self.header.kind }));
         }
         Ok(())
+    }
+
+    /// The artifact's kind as `catalog` names it; a number the catalog lacks is an `UnknownKind` error.
+    pub fn kind_in(&self, catalog: &[ArtifactKind]) -> Result<ArtifactKind, ArtifactError> {
+        ArtifactKind::find(catalog, self.header.kind)
+            .ok_or_else(|| ArtifactError::new(&self.path, ArtifactProblem::UnknownKind(self.header.kind)))
     }
 
     pub fn decode<T: DeserializeOwned>(&self, want: ArtifactKind) -> Result<T, ArtifactError> {
@@ -245,7 +225,7 @@ impl MappedArtifact {
 }
 
 /// Checks a whole artifact held in memory (header, length, payload checksum) and returns its header.
-pub fn check_bytes(path: &Path, bytes: &[u8]) -> Result<Header, ArtifactError> {
+pub fn check_artifact(path: &Path, bytes: &[u8]) -> Result<Header, ArtifactError> {
     let header = Header::decode(path, bytes)?;
     let have = (bytes.len() - HEADER_LEN) as u64;
     if have < header.payload_len {
@@ -258,16 +238,16 @@ pub fn check_bytes(path: &Path, bytes: &[u8]) -> Result<Header, ArtifactError> {
     if got.as_bytes() != &header.blake3 {
         return Err(ArtifactError::new(
             path,
-            ArtifactProblem::PayloadChecksum { want: hex(&header.blake3), have: got.to_hex().to_string() },
+            ArtifactProblem::PayloadChecksum { want: to_hex(&header.blake3), have: got.to_hex().to_string() },
         ));
     }
     Ok(header)
 }
 
 /// Checks and decodes a whole artifact held in memory (an HTTP body, say); `path` names it in errors.
-pub fn decode_bytes<T: DeserializeOwned>(path: &Path, bytes: &[u8], kind: ArtifactKind) -> Result<T, ArtifactError> {
-    let header = check_bytes(path, bytes)?;
-    if header.kind != kind {
+pub fn decode_artifact<T: DeserializeOwned>(path: &Path, bytes: &[u8], kind: ArtifactKind) -> Result<T, ArtifactError> {
+    let header = check_artifact(path, bytes)?;
+    if header.kind != kind.number() {
         return Err(ArtifactError::new(path, ArtifactProblem::WrongKind { want: kind, found: header.kind }));
     }
     decode_payload(path, &bytes[HEADER_LEN..])
@@ -294,14 +274,14 @@ pub fn write_file_once(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
 }
 
 /// Reads and decodes an artifact of the expected kind.
-pub fn read<T: DeserializeOwned>(path: &Path, kind: ArtifactKind) -> Result<T, ArtifactError> {
+pub fn read_artifact<T: DeserializeOwned>(path: &Path, kind: ArtifactKind) -> Result<T, ArtifactError> {
     MappedArtifact::open(path)?.decode(kind)
 }
 
-pub fn encode<T: Serialize>(path: &Path, kind: ArtifactKind, value: &T) -> Result<Vec<u8>, ArtifactError> {
+pub fn encode_artifact<T: Serialize>(path: &Path, kind: ArtifactKind, value: &T) -> Result<Vec<u8>, ArtifactError> {
     let payload = bincode::serde::encode_to_vec(value, bincode::config::standard())
         .map_err(|e| ArtifactError::new(path, ArtifactProblem::Encode(e.to_string())))?;
-    let header = Header { format: FORMAT, kind, payload_len: payload.len() as u64, blake3: *blake3::hash(&payload).as_bytes() };
+    let header = Header { format: FORMAT, kind: kind.number(), payload_len: payload.len() as u64, blake3: *blake3::hash(&payload).as_bytes() };
     let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
     bytes.extend_from_slice(&header.encode());
     bytes.extend_from_slice(&payload);
@@ -314,22 +294,26 @@ impl Spool {
     /// retried job); different bytes are a `Conflict`.
     pub fn publish<T: Serialize>(&self, rel: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, ArtifactError> {
         let path = self.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
-        let bytes = encode(&path, kind, value)?;
+        let bytes = encode_artifact(&path, kind, value)?;
         self.publish_bytes(&path, &bytes)?;
         Ok(OutputRef {
             path: rel.to_string(),
             kind: kind.name().to_string(),
             bytes: bytes.len() as u64,
-            blake3: hex(&bytes[24..56]),
+            blake3: to_hex(&bytes[24..56]),
         })
     }
 
-    /// Publishes an artifact that arrived whole (an HTTP body) after checking its header and checksum.
-    pub fn publish_raw(&self, rel: &str, bytes: &[u8]) -> Result<OutputRef, ArtifactError> {
+    /// Publishes an artifact of `kind` that arrived whole (an HTTP body) after checking its header, kind and
+    /// checksum.
+    pub fn publish_raw(&self, rel: &str, kind: ArtifactKind, bytes: &[u8]) -> Result<OutputRef, ArtifactError> {
         let path = self.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
-        let header = check_bytes(&path, bytes)?;
+        let header = check_artifact(&path, bytes)?;
+        if header.kind != kind.number() {
+            return Err(ArtifactError::new(&path, ArtifactProblem::WrongKind { want: kind, found: header.kind }));
+        }
         self.publish_bytes(&path, bytes)?;
-        Ok(OutputRef { path: rel.to_string(), kind: header.kind.name().to_string(), bytes: bytes.len() as u64, blake3: hex(&header.blake3) })
+        Ok(OutputRef { path: rel.to_string(), kind: kind.name().to_string(), bytes: bytes.len() as u64, blake3: to_hex(&header.blake3) })
     }
 
     /// Whether the artifact at `rel` has been published (a stale view on NFS may say no for a while).
@@ -411,23 +395,26 @@ impl<'s> OutputBatch<'s> {
 mod tests {
     use super::*;
 
+    const SYNTH: ArtifactKind = crate::SYNTHETIC;
+    const PROOF: ArtifactKind = ArtifactKind::new(4, "proof");
+
     fn setup() -> (tempfile::TempDir, Spool) {
         let d = tempfile::tempdir().unwrap();
-        let s = Spool::init(d.path()).unwrap();
+        let s = Spool::init(d.path(), &[]).unwrap();
         (d, s)
     }
 
     #[test]
     fn publish_read_and_write_once() {
         let (_d, s) = setup();
-        let out = s.publish("artifacts/b00000001/x", ArtifactKind::Synthetic, &(7u64, "hi".to_string())).unwrap();
+        let out = s.publish("artifacts/b00000001/x", SYNTH, &(7u64, "hi".to_string())).unwrap();
         let p = s.resolve(&out.path).unwrap();
-        let v: (u64, String) = read(&p, ArtifactKind::Synthetic).unwrap();
+        let v: (u64, String) = read_artifact(&p, SYNTH).unwrap();
         assert_eq!(v, (7, "hi".into()));
-        s.publish("artifacts/b00000001/x", ArtifactKind::Synthetic, &(7u64, "hi".to_string())).unwrap();
-        let e = s.publish("artifacts/b00000001/x", ArtifactKind::Synthetic, &(8u64, "hi".to_string())).unwrap_err();
+        s.publish("artifacts/b00000001/x", SYNTH, &(7u64, "hi".to_string())).unwrap();
+        let e = s.publish("artifacts/b00000001/x", SYNTH, &(8u64, "hi".to_string())).unwrap_err();
         assert!(matches!(e.problem, ArtifactProblem::Conflict), "{e}");
-        let e = read::<(u64, String)>(&p, ArtifactKind::Proof).unwrap_err();
+        let e = read_artifact::<(u64, String)>(&p, PROOF).unwrap_err();
         assert!(e.to_string().contains("expected proof"), "{e}");
         assert_eq!(fs::read_dir(s.artifact_tmp_dir()).unwrap().count(), 0);
     }
@@ -435,7 +422,7 @@ mod tests {
     #[test]
     fn refuses_damaged_files() {
         let (_d, s) = setup();
-        let out = s.publish("artifacts/b00000001/x", ArtifactKind::Synthetic, &vec![1u8; 100]).unwrap();
+        let out = s.publish("artifacts/b00000001/x", SYNTH, &vec![1u8; 100]).unwrap();
         let p = s.resolve(&out.path).unwrap();
         let good = fs::read(&p).unwrap();
         let check = |bytes: &[u8], needle: &str| {

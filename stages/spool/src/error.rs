@@ -1,4 +1,4 @@
-//! The spool's error type and the exit codes every binary maps it to (DESIGN.md §5).
+//! The spool's error type and the exit codes of README.md that every binary maps errors to.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ pub enum SpoolError {
     Key(#[from] KeyParseError),
     #[error("job {key}: lease lost: {} was taken away (recovered as stale?)", path.display())]
     LeaseLost { key: String, path: PathBuf },
-    #[error("job {key} not found{}", queue.map(|q| format!(" in queue {q}")).unwrap_or_default())]
+    #[error("job {key} not found{}", queue.as_ref().map(|q| format!(" in queue {q}")).unwrap_or_default())]
     NotFound { key: String, queue: Option<crate::Queue> },
     #[error("job {key} is in several queues ({queues}): name one with --queue")]
     Ambiguous { key: String, queues: String },
@@ -81,7 +81,7 @@ pub(crate) fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Er
 }
 
 /// The whole chain of an error, one cause per line, as `.err` files and logs show it.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut cur = err.source();
     while let Some(e) = cur {

@@ -234,7 +234,7 @@ impl FaultRecord {
             errno = e.downcast_ref::<io::Error>().and_then(io::Error::raw_os_error);
             cur = e.source();
         }
-        let mut error = crate::error::chain(err);
+        let mut error = crate::error::error_chain(err);
         if error.len() > RECORD_LEN / 2 {
             let mut cut = RECORD_LEN / 2;
             while !error.is_char_boundary(cut) {
@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(FsSpace { avail_bytes: 50 << 30, ..s.clone() }.level(), SpaceLevel::Ok);
         assert_eq!(FsSpace { avail_bytes: 50 << 30, avail_inodes: 0, ..s }.level(), SpaceLevel::Full);
         let d = tempfile::tempdir().unwrap();
-        let spool = Spool::init(d.path()).unwrap();
+        let spool = Spool::init(d.path(), &[]).unwrap();
         assert!(FsSpace::of(d.path()).unwrap().size_bytes > 0);
         assert_eq!(spool.read_fault_record().unwrap(), None);
         let fresh: serde_json::Value = serde_json::from_slice(&fs::read(d.path().join(FAULT_RECORD)).unwrap()).unwrap();

@@ -14,17 +14,18 @@ const ARTIFACTS: &str = "artifacts";
 /// The empty file at the spool root whose mtime `fs_now` reads: the filesystem's own clock.
 pub const CLOCK_PROBE: &str = ".clock-probe";
 
-/// An opened spool: a root folder whose layout has been checked.
+/// An opened spool: a root folder whose layout has been checked, with the queues of the stages that use it.
 #[derive(Clone, Debug)]
 pub struct Spool {
     root: PathBuf,
+    queues: &'static [Queue],
 }
 
 impl Spool {
-    /// Every folder a working spool must have, relative to the root.
-    pub fn required_folders() -> Vec<PathBuf> {
+    /// Every folder a working spool with these queues must have, relative to the root.
+    pub fn required_folders(queues: &[Queue]) -> Vec<PathBuf> {
         let mut v = vec![PathBuf::from(KEYS), PathBuf::from(ARTIFACTS), Path::new(ARTIFACTS).join(TMP)];
-        for q in Queue::ALL {
+        for q in queues {
             v.push(Path::new(q.name()).join(TMP));
             for s in State::ALL {
                 v.push(Path::new(q.name()).join(s.dir_name()));
@@ -33,10 +34,10 @@ impl Spool {
         v
     }
 
-    /// Opens an existing spool; a missing folder is a configuration error naming it.
-    pub fn open(root: impl Into<PathBuf>) -> Result<Spool> {
+    /// Opens an existing spool with the stages' `queues`; a missing folder is a configuration error naming it.
+    pub fn open(root: impl Into<PathBuf>, queues: &'static [Queue]) -> Result<Spool> {
         let root = root.into();
-        for rel in Self::required_folders() {
+        for rel in Self::required_folders(queues) {
             let p = root.join(&rel);
             match fs::metadata(&p) {
                 Ok(m) if m.is_dir() => {}
@@ -45,22 +46,22 @@ impl Spool {
                 Err(e) => return Err(io_err("checking", &p)(e)),
             }
         }
-        Ok(Spool { root })
+        Ok(Spool { root, queues })
     }
 
-    /// Creates the layout (idempotent) and opens it.
-    pub fn init(root: impl Into<PathBuf>) -> Result<Spool> {
+    /// Creates the layout with `queues` (idempotent) and opens it.
+    pub fn init(root: impl Into<PathBuf>, queues: &'static [Queue]) -> Result<Spool> {
         let root = root.into();
-        for rel in Self::required_folders() {
+        for rel in Self::required_folders(queues) {
             let p = root.join(rel);
             fs::create_dir_all(&p).map_err(io_err("creating", &p))?;
         }
-        for q in Queue::ALL {
+        for q in queues {
             let p = root.join(q.name());
             fsx::fsync_dir(&p).map_err(io_err("fsync", &p))?;
         }
         fsx::fsync_dir(&root).map_err(io_err("fsync", &root))?;
-        let spool = Spool::open(root)?;
+        let spool = Spool::open(root, queues)?;
         // Allocated now, while there is room, so a worker can record a fault on a full disk.
         let _ = spool.prepare_fault_record();
         Ok(spool)
@@ -70,11 +71,16 @@ impl Spool {
         &self.root
     }
 
-    pub fn state_dir(&self, q: Queue, s: State) -> PathBuf {
+    /// The queues this spool was opened with: what status, recover and requeue go through.
+    pub fn queues(&self) -> &'static [Queue] {
+        self.queues
+    }
+
+    pub fn state_dir(&self, q: &Queue, s: State) -> PathBuf {
         self.root.join(q.name()).join(s.dir_name())
     }
 
-    pub fn tmp_dir(&self, q: Queue) -> PathBuf {
+    pub fn tmp_dir(&self, q: &Queue) -> PathBuf {
         self.root.join(q.name()).join(TMP)
     }
 
@@ -92,7 +98,7 @@ impl Spool {
     }
 
     /// The finished tickets of `q` (done/), for reports; tickets that do not parse are skipped.
-    pub fn done_tickets(&self, q: Queue) -> Result<Vec<crate::Ticket>> {
+    pub fn done_tickets(&self, q: &Queue) -> Result<Vec<crate::Ticket>> {
         let dir = self.state_dir(q, State::Done);
         let names = fsx::list(&dir).map_err(io_err("listing", &dir))?;
         Ok(names.into_iter().filter_map(|(n, _)| crate::Ticket::read(&dir.join(n)).ok()).collect())
@@ -142,13 +148,17 @@ pub(crate) fn mtime(path: &Path) -> io::Result<std::time::SystemTime> {
 mod tests {
     use super::*;
 
+    const PROVE: Queue = Queue::named("prove");
+    const WVG: Queue = Queue::named("wvg");
+    static QUEUES: [Queue; 2] = [PROVE, WVG];
+
     #[test]
     fn init_then_open_and_missing_folder_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::init(dir.path()).unwrap();
-        assert!(spool.state_dir(Queue::Prove, State::InProgress).is_dir());
-        fs::remove_dir(spool.state_dir(Queue::Wvg, State::Done)).unwrap();
-        let e = Spool::open(dir.path()).unwrap_err();
+        let spool = Spool::init(dir.path(), &QUEUES).unwrap();
+        assert!(spool.state_dir(&PROVE, State::InProgress).is_dir());
+        fs::remove_dir(spool.state_dir(&WVG, State::Done)).unwrap();
+        let e = Spool::open(dir.path(), &QUEUES).unwrap_err();
         assert!(e.to_string().contains("wvg/done"), "{e}");
         assert_eq!(e.exit_code(), crate::exit::USAGE);
     }
@@ -156,7 +166,7 @@ mod tests {
     #[test]
     fn resolve_refuses_escapes() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::init(dir.path()).unwrap();
+        let spool = Spool::init(dir.path(), &QUEUES).unwrap();
         assert!(spool.resolve("../etc/passwd").is_err());
         assert!(spool.resolve("/etc/passwd").is_err());
         assert!(spool.resolve("artifacts/b00000001/x").is_ok());

@@ -1,34 +1,45 @@
-//! The spool: the only place in frispool that knows the directory layout and the hand-off protocol
-//! (DESIGN.md §2). Stages meet only through tickets (JSON job files) and artifacts (checksummed,
-//! write-once, bincode payloads) that this crate reads and writes.
+//! The spool: the only place in frispool that knows the directory layout and the hand-off protocol (the
+//! numbered steps of ARCHITECTURE.md, "The durability protocol"). Stages meet only through tickets (JSON
+//! job files) and artifacts (checksummed, write-once, bincode payloads) that this crate reads and writes.
+//!
+//! Architecture invariant: the spool knows no queue and no artifact kind by name. A stage brings its queues
+//! when it opens a spool ([`Spool::open`]) and declares its own [`ArtifactKind`]s; the spool owns only the
+//! protocol (and the synthetic stage it is tested with).
 
-pub mod artifact;
-mod claim;
-pub mod clock;
-pub mod error;
-pub mod fault;
+mod artifact;
+mod clock;
+mod error;
+mod fault;
 mod fsx;
-pub mod key;
-pub mod layout;
-pub mod protocol;
-pub mod queue;
-pub mod recover;
-pub mod runner;
-pub mod status;
-pub mod synthetic;
-pub mod ticket;
-pub mod watch;
+mod job;
+mod key;
+mod layout;
+mod protocol;
+mod queue;
+mod recover;
+mod runner;
+mod status;
+mod synthetic;
+mod ticket;
+mod watch;
 
-pub use artifact::{ArtifactError, ArtifactKind, ArtifactProblem, Header, MappedArtifact, OutputBatch};
-pub use error::{exit, SpoolError};
-pub use fault::{FsSpace, InfraFault};
+pub use artifact::{
+    check_artifact, decode_artifact, encode_artifact, read_artifact, to_hex, write_file_once, ArtifactError,
+    ArtifactKind, ArtifactProblem, Header, MappedArtifact, OutputBatch, HEADER_LEN,
+};
+pub use clock::{now_unix_ms, rfc3339};
+pub use error::{error_chain, exit, SpoolError};
+pub use fault::{FaultRecord, FsSpace, InfraFault, SpaceLevel, FAULT_RECORD};
+pub use job::{Disposition, Handler, JobContext, JobError};
 pub use key::{JobKey, KeyParseError};
-pub use layout::Spool;
-pub use protocol::{Claimed, Claimer, Enqueued, FailOutcome};
-pub use queue::{Queue, State};
-pub use recover::{RecoverOptions, RecoverReport, UnblockSweep};
-pub use runner::{Handler, JobContext, JobError, RunSummary, RunnerArgs};
-pub use ticket::{DoneRecord, OutputRef, Ticket};
+pub use layout::{Spool, CLOCK_PROBE};
+pub use protocol::{Claimed, Claimer, Enqueued, FailOutcome, Heartbeat, Holder};
+pub use queue::{BadQueueName, Queue, State};
+pub use recover::{recover, RecoverOptions, RecoverReport, UnblockSweep};
+pub use runner::{run_stage, RunSummary, RunnerArgs};
+pub use status::{status, write_atomic, QueueStatus, StateCount, StatusReport};
+pub use synthetic::{seed_synthetic, SeedOptions, Synthetic, SyntheticPayload, SyntheticSweep, SYNTHETIC, SYNTHETIC_CIRCUIT};
+pub use ticket::{DoneRecord, OutputRef, Ticket, TICKET_FORMAT};
 
 /// The protocol version a worker serves when none is given (later: a hash over all verification keys).
 pub const DEFAULT_PROTOCOL: &str = "dev";

@@ -1,47 +1,39 @@
-//! The queues of the pipeline and the states a ticket moves through.
+//! Queue names and the states a ticket moves through. The spool knows no queue by name: the stages bring
+//! theirs (`frispool_pipeline::QUEUES`) when they open a spool, and each is one folder of it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Queue {
-    WitnessBasic,
-    WitnessLeaf,
-    WitnessNode,
-    WitnessTip,
-    WitnessScheduler,
-    Wvg,
-    Prove,
-    Compress,
-    Submit,
-}
+/// A queue: a folder of the spool holding `tmp/` and one folder per [`State`]. Its name is lowercase
+/// letters, digits and `-`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Queue(Cow<'static, str>);
 
 impl Queue {
-    pub const ALL: [Queue; 9] = [
-        Queue::WitnessBasic,
-        Queue::WitnessLeaf,
-        Queue::WitnessNode,
-        Queue::WitnessTip,
-        Queue::WitnessScheduler,
-        Queue::Wvg,
-        Queue::Prove,
-        Queue::Compress,
-        Queue::Submit,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Queue::WitnessBasic => "witness-basic",
-            Queue::WitnessLeaf => "witness-leaf",
-            Queue::WitnessNode => "witness-node",
-            Queue::WitnessTip => "witness-tip",
-            Queue::WitnessScheduler => "witness-scheduler",
-            Queue::Wvg => "wvg",
-            Queue::Prove => "prove",
-            Queue::Compress => "compress",
-            Queue::Submit => "submit",
-        }
+    /// A queue of a stage's own table. Panics (at compile time in a `const`) on a name that is not one.
+    pub const fn named(name: &'static str) -> Queue {
+        assert!(valid_name(name.as_bytes()), "a queue name is lowercase letters, digits and `-`");
+        Queue(Cow::Borrowed(name))
     }
+
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+const fn valid_name(b: &[u8]) -> bool {
+    if b.is_empty() {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_lowercase() || b[i].is_ascii_digit() || b[i] == b'-') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 impl fmt::Display for Queue {
@@ -51,13 +43,17 @@ impl fmt::Display for Queue {
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown queue `{0}` (queues: witness-basic witness-leaf witness-node witness-tip witness-scheduler wvg prove compress submit)")]
-pub struct UnknownQueue(pub String);
+#[error("`{0}` is not a queue name (lowercase letters, digits and `-`)")]
+pub struct BadQueueName(pub String);
 
 impl FromStr for Queue {
-    type Err = UnknownQueue;
+    type Err = BadQueueName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Queue::ALL.into_iter().find(|q| q.name() == s).ok_or_else(|| UnknownQueue(s.to_string()))
+        if valid_name(s.as_bytes()) {
+            Ok(Queue(Cow::Owned(s.to_string())))
+        } else {
+            Err(BadQueueName(s.to_string()))
+        }
     }
 }
 
@@ -99,5 +95,21 @@ impl State {
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.dir_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_serialise_as_strings() {
+        const PROVE: Queue = Queue::named("prove");
+        assert_eq!("prove".parse::<Queue>().unwrap(), PROVE);
+        assert_eq!(serde_json::to_string(&PROVE).unwrap(), "\"prove\"");
+        assert_eq!(serde_json::from_str::<Queue>("\"witness-leaf\"").unwrap().name(), "witness-leaf");
+        for bad in ["", "Prove", "a/b", "..", "q_1"] {
+            assert!(bad.parse::<Queue>().is_err(), "{bad}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Recover (protocol step 6): stale leases back to queued/ or failed/, stale tmp files removed,
+//! Recover (protocol step 9): stale leases back to queued/ or failed/, stale tmp files removed,
 //! queued duplicates of finished jobs removed, and the stages' missed unblocks redone.
 
 use std::fs;
@@ -12,7 +12,7 @@ use crate::protocol::Holder;
 use crate::queue::{Queue, State};
 use crate::ticket::Ticket;
 
-/// A stage's hook for unblocks that racing workers may both have missed (DESIGN.md §2 step 7):
+/// A stage's hook for unblocks that racing workers may both have missed (protocol step 10):
 /// re-check complete groups and enqueue what is missing (idempotently). Returns how many jobs it
 /// enqueued.
 pub trait UnblockSweep: Send + Sync {
@@ -58,7 +58,7 @@ fn dead_local(host: &str, pid: u32, opts: &RecoverOptions) -> bool {
 pub fn recover(spool: &Spool, opts: &RecoverOptions, sweeps: &[&dyn UnblockSweep]) -> Result<RecoverReport> {
     let now = spool.fs_now()?;
     let mut r = RecoverReport::default();
-    for q in Queue::ALL {
+    for q in spool.queues() {
         recover_leases(spool, q, now, opts, &mut r)?;
         remove_stale_tmp(&spool.tmp_dir(q), now, opts, &mut r)?;
         remove_done_duplicates(spool, q, &mut r)?;
@@ -70,7 +70,7 @@ pub fn recover(spool: &Spool, opts: &RecoverOptions, sweeps: &[&dyn UnblockSweep
     Ok(r)
 }
 
-fn recover_leases(spool: &Spool, q: Queue, now: SystemTime, opts: &RecoverOptions, r: &mut RecoverReport) -> Result<()> {
+fn recover_leases(spool: &Spool, q: &Queue, now: SystemTime, opts: &RecoverOptions, r: &mut RecoverReport) -> Result<()> {
     let dir = spool.state_dir(q, State::InProgress);
     for (name, _) in fsx::list(&dir).map_err(io_err("listing", &dir))? {
         let held = dir.join(&name);
@@ -100,7 +100,7 @@ fn recover_leases(spool: &Spool, q: Queue, now: SystemTime, opts: &RecoverOption
                 // Unreadable content: keep the bytes, but out of the way and explained.
                 let failed = spool.state_dir(q, State::Failed);
                 let err_path = failed.join(format!("{name_key}.err"));
-                let text = format!("stale in_progress ticket {} is unreadable:\n{}\n", held.display(), crate::error::chain(&e));
+                let text = format!("stale in_progress ticket {} is unreadable:\n{}\n", held.display(), crate::error::error_chain(&e));
                 // Through tmp/ like every other write: a full disk must not leave a torn `.err`.
                 let tmp = spool.tmp_dir(q).join(fsx::unique_name());
                 fsx::write_new_synced(&tmp, text.as_bytes()).map_err(io_err("writing error file", &tmp))?;
@@ -146,7 +146,7 @@ fn remove_stale_tmp(dir: &Path, now: SystemTime, opts: &RecoverOptions, r: &mut 
     Ok(())
 }
 
-fn remove_done_duplicates(spool: &Spool, q: Queue, r: &mut RecoverReport) -> Result<()> {
+fn remove_done_duplicates(spool: &Spool, q: &Queue, r: &mut RecoverReport) -> Result<()> {
     let queued = spool.state_dir(q, State::Queued);
     let done = spool.state_dir(q, State::Done);
     for (name, _) in fsx::list(&queued).map_err(io_err("listing", &queued))? {
@@ -162,28 +162,31 @@ mod tests {
     use super::*;
     use crate::protocol::Claimer;
 
+    const PROVE: Queue = Queue::named("prove");
+    static QUEUES: [Queue; 1] = [PROVE];
+
     #[test]
     fn stale_leases_go_back_spending_the_attempt() {
         let d = tempfile::tempdir().unwrap();
-        let s = Spool::init(d.path()).unwrap();
+        let s = Spool::init(d.path(), &QUEUES).unwrap();
         for g in 0..2 {
-            s.enqueue(&Ticket::new(Queue::Prove, format!("b00000001.r0.main.d0.g000{g}").parse().unwrap(), "v1", vec![], 2)).unwrap();
+            s.enqueue(&Ticket::new(PROVE, format!("b00000001.r0.main.d0.g000{g}").parse().unwrap(), "v1", vec![], 2)).unwrap();
         }
-        let mut c = Claimer::new(Queue::Prove, "v1");
+        let mut c = Claimer::new(PROVE, "v1");
         let a = c.next(&s).unwrap().unwrap();
         let _b = c.next(&s).unwrap().unwrap();
         // Make one lease look old to the filesystem's clock, and leave a tmp file of a dead writer.
         let old = std::time::SystemTime::now() - Duration::from_secs(600);
         fs::File::options().write(true).open(&a.path).unwrap().set_modified(old).unwrap();
-        fs::write(s.tmp_dir(Queue::Prove).join(format!("{}.999999999.1.2", fsx::hostname())), "x").unwrap();
+        fs::write(s.tmp_dir(&PROVE).join(format!("{}.999999999.1.2", fsx::hostname())), "x").unwrap();
         let opts = RecoverOptions { lease: Duration::from_secs(60), ..Default::default() };
         let rep = recover(&s, &opts, &[]).unwrap();
         assert_eq!(rep.requeued, 1);
         assert_eq!(rep.stale_tmp_removed, 1);
-        let t = Ticket::read(&s.queued_path(Queue::Prove, a.key())).unwrap();
+        let t = Ticket::read(&s.queued_path(&PROVE, a.key())).unwrap();
         assert_eq!(t.attempt, 1);
         assert!(t.errors[0].contains("lease"), "{:?}", t.errors);
-        assert_eq!(s.holders(Queue::Prove).unwrap().len(), 1, "the live lease stays");
+        assert_eq!(s.holders(&PROVE).unwrap().len(), 1, "the live lease stays");
     }
 
     /// Issue 8 part 2: a job that waited in the queue longer than the lease, claimed just now,
@@ -191,19 +194,19 @@ mod tests {
     #[test]
     fn a_lease_starts_at_the_claim_not_when_the_ticket_was_queued() {
         let d = tempfile::tempdir().unwrap();
-        let s = Spool::init(d.path()).unwrap();
+        let s = Spool::init(d.path(), &QUEUES).unwrap();
         let key = "b00000001.r0.main.d0.g0000";
-        s.enqueue(&Ticket::new(Queue::Prove, key.parse().unwrap(), "v1", vec![], 3)).unwrap();
-        let queued = s.queued_path(Queue::Prove, &key.parse().unwrap());
+        s.enqueue(&Ticket::new(PROVE, key.parse().unwrap(), "v1", vec![], 3)).unwrap();
+        let queued = s.queued_path(&PROVE, &key.parse().unwrap());
         let old = std::time::SystemTime::now() - Duration::from_secs(30);
         fs::File::options().write(true).open(&queued).unwrap().set_modified(old).unwrap();
-        let job = Claimer::new(Queue::Prove, "v1").next(&s).unwrap().unwrap();
+        let job = Claimer::new(PROVE, "v1").next(&s).unwrap().unwrap();
         let opts = RecoverOptions { lease: Duration::from_secs(6), ..Default::default() };
         let rep = recover(&s, &opts, &[]).unwrap();
         assert_eq!(rep.requeued, 0, "a job claimed just now was judged stale: {rep:?}");
         assert!(job.path.exists(), "the live job must stay in progress");
         assert_eq!(Ticket::read(&job.path).unwrap().attempt, 0, "no attempt spent");
         s.complete(&job, vec![]).unwrap();
-        assert_eq!(s.locate(Queue::Prove, &key.parse().unwrap()).unwrap(), Some(State::Done));
+        assert_eq!(s.locate(&PROVE, &key.parse().unwrap()).unwrap(), Some(State::Done));
     }
 }

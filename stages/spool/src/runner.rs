@@ -1,33 +1,28 @@
 //! The loop every stage shares: claim → handle → complete or fail, with leases, `--once`, watch
-//! mode and clean shutdown. A stage plugs in a small `Handler`.
+//! mode and clean shutdown. A stage plugs in a small [`Handler`](crate::Handler).
 //!
 //! Infrastructure faults (a full disk, EIO, a lost file server: `fault::InfraFault`) are not the
 //! job's doing, so they never spend an attempt: the ticket goes back to `queued/` unchanged (the
 //! release of protocol step 8), the worker records the fault where `frispool status` shows it,
 //! backs off (exponential, capped) and tries again — or, under `--once`, stops with exit 75.
 
-use std::error::Error as StdError;
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use crate::artifact::{ArtifactError, ArtifactKind, MappedArtifact, OutputBatch};
-use crate::error::{chain, exit, Result, SpoolError};
+use crate::artifact::OutputBatch;
+use crate::error::{error_chain, exit, Result, SpoolError};
 use crate::fault::{Backoff, FaultRecord, InfraFault};
+use crate::job::{Disposition, Handler, JobContext, JobError};
 use crate::key::JobKey;
 use crate::layout::Spool;
 use crate::protocol::{Claimed, Claimer, FailOutcome, Heartbeat};
-use crate::queue::{Queue, State};
+use crate::queue::State;
 use crate::recover::{recover, RecoverOptions, UnblockSweep};
-use crate::ticket::{OutputRef, Ticket};
 use crate::watch::Waker;
 
-/// Flags every stage takes (DESIGN.md §5). Flatten into the stage's own clap struct.
+/// Flags every stage takes (README.md lists them). Flatten into the stage's own clap struct.
 #[derive(clap::Args, Clone, Debug)]
 pub struct RunnerArgs {
     /// Spool directory.
@@ -107,152 +102,6 @@ impl RunnerArgs {
     }
 }
 
-/// Why a job failed. `permanent` errors (bad input, wrong kind) go to failed/ at once; others are
-/// retried while attempts are left; infrastructure faults spend no attempt at all. Display names
-/// the job; the source chain says the rest.
-#[derive(Debug)]
-pub struct JobError {
-    pub key: String,
-    pub what: String,
-    pub permanent: bool,
-    pub interrupted: bool,
-    /// Set by `because` from the errno in the source chain (or by `infrastructure`); wins over
-    /// `permanent`: a write that failed on a full disk says nothing about the job.
-    pub infra: Option<InfraFault>,
-    pub source: Option<Box<dyn StdError + Send + Sync>>,
-}
-
-impl fmt::Display for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "job {}: {}", self.key, self.what)
-    }
-}
-
-impl StdError for JobError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
-    }
-}
-
-impl JobError {
-    pub fn retryable(key: &JobKey, what: impl Into<String>) -> JobError {
-        JobError { key: key.to_string(), what: what.into(), permanent: false, interrupted: false, infra: None, source: None }
-    }
-
-    pub fn permanent(key: &JobKey, what: impl Into<String>) -> JobError {
-        JobError { permanent: true, ..JobError::retryable(key, what) }
-    }
-
-    /// Attaches the cause; an infrastructure fault anywhere in its chain marks the error as one.
-    pub fn because(mut self, source: impl StdError + Send + Sync + 'static) -> JobError {
-        self.infra = self.infra.or_else(|| InfraFault::in_chain(&source));
-        self.source = Some(Box::new(source));
-        self
-    }
-
-    /// A fault of the filesystem or network, not of the job: handed back without spending an attempt.
-    pub fn infrastructure(key: &JobKey, what: impl Into<String>, fault: InfraFault) -> JobError {
-        JobError { infra: Some(fault), ..JobError::retryable(key, what) }
-    }
-
-    /// An artifact problem: permanent unless it was an I/O error (an infrastructure fault if
-    /// its errno says so).
-    pub fn artifact(key: &JobKey, what: impl Into<String>, e: ArtifactError) -> JobError {
-        let permanent = e.is_permanent();
-        JobError { permanent, ..JobError::retryable(key, what) }.because(e)
-    }
-
-    pub fn interrupted(key: &JobKey) -> JobError {
-        JobError { interrupted: true, ..JobError::retryable(key, "interrupted by shutdown") }
-    }
-}
-
-/// A stage's job handler. Keep it small: read inputs through the context, write outputs through
-/// it, and ask it for follow-up jobs; the runner does every spool step.
-pub trait Handler: Send + Sync {
-    /// The queue this stage serves.
-    fn queue(&self) -> Queue;
-    fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError>;
-    /// Hooks that redo missed unblocks; run by recover at start and by `frispool recover`.
-    fn sweeps(&self) -> Vec<Box<dyn UnblockSweep>> {
-        Vec::new()
-    }
-}
-
-/// What a handler sees of its job.
-pub struct JobContext<'a> {
-    spool: &'a Spool,
-    claimed: &'a Claimed,
-    pool: &'a rayon::ThreadPool,
-    stop: &'a AtomicBool,
-    args: &'a RunnerArgs,
-    outputs: OutputBatch<'a>,
-    follow_ups: Vec<Ticket>,
-}
-
-impl<'a> JobContext<'a> {
-    pub fn key(&self) -> &JobKey {
-        self.claimed.key()
-    }
-    pub fn ticket(&self) -> &Ticket {
-        &self.claimed.ticket
-    }
-    pub fn attempt(&self) -> u32 {
-        self.claimed.attempt
-    }
-    pub fn spool(&self) -> &Spool {
-        self.spool
-    }
-    /// The `--threads` pool: run parallel work with `pool().install(..)`.
-    pub fn pool(&self) -> &rayon::ThreadPool {
-        self.pool
-    }
-    /// True once SIGTERM/SIGINT arrived: long handlers should return `JobError::interrupted`.
-    pub fn stop_requested(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
-    }
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.ticket().params.get(name).map(String::as_str)
-    }
-
-    /// Maps input `i` of the ticket with its header and checksum checked.
-    pub fn input(&self, i: usize) -> Result<MappedArtifact, JobError> {
-        let rel = self.ticket().inputs.get(i).ok_or_else(|| {
-            JobError::permanent(self.key(), format!("ticket lists {} inputs, the stage wants input #{i}", self.ticket().inputs.len()))
-        })?;
-        let path = self.spool.resolve(rel).map_err(|e| JobError::permanent(self.key(), format!("input #{i}")).because(e))?;
-        MappedArtifact::open(&path).map_err(|e| JobError::artifact(self.key(), format!("input #{i} {rel} refused"), e))
-    }
-
-    pub fn read_input<T: DeserializeOwned>(&self, i: usize, kind: ArtifactKind) -> Result<T, JobError> {
-        let a = self.input(i)?;
-        a.decode(kind).map_err(|e| JobError::artifact(self.key(), format!("input #{i} {} refused", self.ticket().inputs[i]), e))
-    }
-
-    /// `artifacts/b<block>/<name>`, relative to the spool.
-    pub fn artifact_path(&self, name: &str) -> String {
-        Spool::block_dir_rel(self.key().block).join(name).to_string_lossy().into_owned()
-    }
-
-    /// Publishes an output write-once and records it for the done ticket. When this returns the
-    /// artifact is visible with its content durable, and every earlier output of this job is
-    /// durable; the fsync of its folder is left to the runner, which does it (with the tickets'
-    /// fsyncs) before it enqueues a follow-up or marks the job done (`OutputBatch`,
-    /// `Spool::complete_batch`), so no ticket of this job points at it before it is durable.
-    pub fn write_output<T: Serialize>(&mut self, name: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, JobError> {
-        let rel = self.artifact_path(name);
-        let key = self.claimed.key();
-        self.outputs.write(&rel, kind, value).map_err(|e| JobError::artifact(key, format!("output {rel}"), e))
-    }
-
-    /// Asks for a follow-up job, enqueued after the outputs are durable and before this job is
-    /// marked done (a crash in between re-runs this job; enqueue is idempotent).
-    pub fn follow_up(&mut self, queue: Queue, key: JobKey, inputs: Vec<String>) -> &mut Ticket {
-        self.follow_ups.push(Ticket::new(queue, key, &self.args.protocol, inputs, self.args.max_attempts));
-        self.follow_ups.last_mut().expect("just pushed")
-    }
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunSummary {
     pub done: u64,
@@ -268,6 +117,22 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// The line a worker ends with.
+    pub fn log(&self) {
+        let faults = if self.infra_faults > 0 { format!(", {} infrastructure faults (no attempt spent)", self.infra_faults) } else { String::new() };
+        let deferred = self.deferred.map(|f| format!(", stopped: {f}; retry later")).unwrap_or_default();
+        eprintln!(
+            "frispool: {} done, {} failed, {} retried, {} malformed{faults}{deferred}{}",
+            self.done,
+            self.failed,
+            self.retried,
+            self.quarantined,
+            if self.interrupted { ", stopped by signal" } else { "" }
+        );
+    }
+
+    /// README's exit code for this run: 75 when `--once` stopped on an infrastructure fault, 1 when a job
+    /// failed, else 0.
     pub fn exit_code(&self) -> u8 {
         if self.deferred.is_some() && !self.interrupted {
             return exit::TEMPFAIL;
@@ -280,9 +145,9 @@ impl RunSummary {
     }
 }
 
-/// Runs a stage until its queue is drained (`--once`), `--max-jobs` is reached, or a signal.
-pub fn run(args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
-    let spool = Spool::open(&args.spool)?;
+/// Runs a stage on `spool` (opened from `args.spool` by the caller, with its stages' queues) until its
+/// queue is drained (`--once`), `--max-jobs` is reached, or a signal.
+pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // A second signal while we are finishing up ends the process at once.
@@ -299,18 +164,18 @@ pub fn run(args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
     let _ = spool.prepare_fault_record();
     if !args.no_recover {
         let refs: Vec<&dyn UnblockSweep> = sweeps.iter().map(|s| s.as_ref()).collect();
-        match recover(&spool, &args.recover_options(), &refs) {
+        match recover(spool, &args.recover_options(), &refs) {
             Ok(r) if r != Default::default() => eprintln!("frispool: recover at start: {r:?}"),
             Ok(_) => {}
             // A watching worker outlives the fault; cron's `recover` or the next start redoes this.
-            Err(e) if !args.once && fault_of(&spool, &e).is_some() => eprintln!("frispool: recover at start skipped: {}", chain(&e)),
+            Err(e) if !args.once && fault_of(spool, &e).is_some() => eprintln!("frispool: recover at start skipped: {}", error_chain(&e)),
             Err(e) => return Err(e),
         }
     }
     let waker = (!args.once).then(|| {
-        Waker::new(&[spool.state_dir(queue, State::Queued)], args.poll, Duration::from_secs_f64(args.rescan_secs.max(0.05)))
+        Waker::new(&[spool.state_dir(&queue, State::Queued)], args.poll, Duration::from_secs_f64(args.rescan_secs.max(0.05)))
     });
-    let mut claimer = Claimer::new(queue, &args.protocol);
+    let mut claimer = Claimer::new(queue.clone(), &args.protocol);
     claimer.relist_every = Duration::from_secs_f64(args.rescan_secs.clamp(0.05, 1.0));
     let mut sum = RunSummary::default();
     // A fault left open by an earlier run is cleared by this run's first finished job.
@@ -324,11 +189,11 @@ pub fn run(args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
         if args.max_jobs.is_some_and(|m| sum.done + sum.failed + sum.retried >= m) {
             break;
         }
-        let next = match claimer.next(&spool) {
+        let next = match claimer.next(spool) {
             Ok(next) => next,
-            Err(e) => match fault_of(&spool, &e) {
+            Err(e) => match fault_of(spool, &e) {
                 Some(f) => {
-                    if faults.met(&spool, args, &stop, &mut sum, FaultRecord::new(f, &e, Some(queue.to_string()), None)) {
+                    if faults.met(spool, args, &stop, &mut sum, FaultRecord::new(f, &e, Some(queue.to_string()), None)) {
                         break;
                     }
                     claimer.invalidate();
@@ -347,11 +212,11 @@ pub fn run(args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
                 }
             }
         };
-        match run_one(&spool, args, handler, &pool, &stop, claimed, &mut claimer, &mut sum)? {
-            Step::Finished => faults.cleared(&spool),
+        match run_one(spool, args, handler, &pool, &stop, claimed, &mut claimer, &mut sum)? {
+            Step::Finished => faults.cleared(spool),
             Step::Released => {}
             Step::Fault(record) => {
-                if faults.met(&spool, args, &stop, &mut sum, record) {
+                if faults.met(spool, args, &stop, &mut sum, record) {
                     break;
                 }
                 claimer.invalidate();
@@ -369,7 +234,7 @@ fn fault_of(spool: &Spool, e: &SpoolError) -> Option<InfraFault> {
 }
 
 fn vanished(spool: &Spool) -> Option<InfraFault> {
-    Spool::open(spool.root()).is_err().then_some(InfraFault::Vanished)
+    Spool::open(spool.root(), spool.queues()).is_err().then_some(InfraFault::Vanished)
 }
 
 /// How one claimed job ended for the loop.
@@ -438,7 +303,7 @@ fn hand_back(spool: &Spool, claimed: &Claimed) {
         return; // recorded after all (only a last fsync failed), or taken by a recover
     }
     if let Err(e) = spool.release(claimed) {
-        eprintln!("frispool: job {}: could not hand the ticket back ({}); recover will once its lease runs out", claimed.key(), chain(&e));
+        eprintln!("frispool: job {}: could not hand the ticket back ({}); recover will once its lease runs out", claimed.key(), error_chain(&e));
     }
 }
 
@@ -463,7 +328,7 @@ fn run_one(
     let JobContext { outputs, follow_ups, .. } = ctx;
     drop(heartbeat);
     let key = claimed.key().to_string();
-    if stop.load(Ordering::SeqCst) || matches!(&result, Err(e) if e.interrupted) {
+    if stop.load(Ordering::SeqCst) || matches!(&result, Err(e) if e.disposition == Disposition::Interrupted) {
         // Finish nothing more: the job goes back untouched, the attempt is not spent.
         spool.release(&claimed)?;
         eprintln!("frispool: shutdown: returned {key} to queued/");
@@ -472,7 +337,11 @@ fn run_one(
         return Ok(Step::Released);
     }
     if let Err(e) = &result {
-        if let Some(f) = e.infra.or_else(|| vanished(spool)) {
+        let fault = match e.disposition {
+            Disposition::Infrastructure(f) => Some(f),
+            _ => vanished(spool),
+        };
+        if let Some(f) = fault {
             hand_back(spool, &claimed);
             return Ok(Step::Fault(FaultRecord::new(f, e, Some(claimed.queue.to_string()), Some(key))));
         }
@@ -489,8 +358,8 @@ fn run_one(
             })
         }
         Err(e) => {
-            let text = chain(&e);
-            spool.fail(&claimed, &text, e.permanent).map(|o| match o {
+            let text = error_chain(&e);
+            spool.fail(&claimed, &text, e.disposition == Disposition::Permanent).map(|o| match o {
                 FailOutcome::Requeued(n) => {
                     eprintln!("frispool: attempt {n} failed, requeued: {text}");
                     sum.retried += 1;
@@ -519,28 +388,5 @@ fn run_one(
             }
             None => Err(e),
         },
-    }
-}
-
-/// Maps a run's outcome to the process exit code, printing the error chain.
-pub fn exit_code(result: &Result<RunSummary>) -> u8 {
-    match result {
-        Ok(s) => {
-            let faults = if s.infra_faults > 0 { format!(", {} infrastructure faults (no attempt spent)", s.infra_faults) } else { String::new() };
-            let deferred = s.deferred.map(|f| format!(", stopped: {f}; retry later")).unwrap_or_default();
-            eprintln!(
-                "frispool: {} done, {} failed, {} retried, {} malformed{faults}{deferred}{}",
-                s.done,
-                s.failed,
-                s.retried,
-                s.quarantined,
-                if s.interrupted { ", stopped by signal" } else { "" }
-            );
-            s.exit_code()
-        }
-        Err(e) => {
-            eprintln!("frispool: error: {}", chain(e));
-            e.exit_code()
-        }
     }
 }

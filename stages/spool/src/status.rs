@@ -83,7 +83,7 @@ pub fn status(spool: &Spool) -> Result<StatusReport> {
     // and status must still answer then.
     let now = spool.fs_now().unwrap_or_else(|_| SystemTime::now());
     let mut queues = Vec::new();
-    for q in Queue::ALL {
+    for q in spool.queues() {
         let (queued, _) = count(&spool.state_dir(q, State::Queued), now, false)?;
         let (in_progress, _) = count(&spool.state_dir(q, State::InProgress), now, false)?;
         let (done, _) = count(&spool.state_dir(q, State::Done), now, false)?;
@@ -101,7 +101,7 @@ pub fn status(spool: &Spool) -> Result<StatusReport> {
             .collect();
         let tmp_dir = spool.tmp_dir(q);
         let tmp_files = fsx::list(&tmp_dir).map_err(io_err("listing", &tmp_dir))?.len();
-        queues.push(QueueStatus { queue: q, queued, in_progress, done, failed, tmp_files, recent_failures });
+        queues.push(QueueStatus { queue: q.clone(), queued, in_progress, done, failed, tmp_files, recent_failures });
     }
     let fs_time_unix_ms = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let (filesystem, filesystem_error) = match FsSpace::of(spool.root()) {
@@ -257,11 +257,14 @@ mod tests {
     use super::*;
     use crate::ticket::Ticket;
 
+    const WVG: Queue = Queue::named("wvg");
+    static QUEUES: [Queue; 1] = [WVG];
+
     #[test]
     fn counts_and_renders() {
         let d = tempfile::tempdir().unwrap();
-        let s = Spool::init(d.path()).unwrap();
-        s.enqueue(&Ticket::new(Queue::Wvg, "b00000001.r0.main.d0.g0000".parse().unwrap(), "v1", vec![], 1)).unwrap();
+        let s = Spool::init(d.path(), &QUEUES).unwrap();
+        s.enqueue(&Ticket::new(WVG, "b00000001.r0.main.d0.g0000".parse().unwrap(), "v1", vec![], 1)).unwrap();
         let r = status(&s).unwrap();
         assert_eq!(r.total(State::Queued), 1);
         assert!(r.render().contains("wvg"));

@@ -19,10 +19,12 @@ use crate::layout::Spool;
 use crate::protocol::Enqueued;
 use crate::queue::{Queue, State};
 use crate::recover::UnblockSweep;
-use crate::runner::{Handler, JobContext, JobError};
+use crate::job::{Handler, JobContext, JobError};
 use crate::ticket::Ticket;
 
-pub const CIRCUIT: &str = "synth";
+pub const SYNTHETIC_CIRCUIT: &str = "synth";
+/// The kind of the synthetic stage's artifacts (its own: no pipeline kind has this number).
+pub const SYNTHETIC: ArtifactKind = ArtifactKind::new(100, "synthetic");
 /// Fixed lane count so the digest does not depend on `--threads`.
 const LANES: u64 = 8;
 
@@ -53,9 +55,9 @@ pub struct SeedOptions {
 }
 
 impl SeedOptions {
-    pub fn new(jobs: u64) -> SeedOptions {
+    pub fn new(queue: Queue, jobs: u64) -> SeedOptions {
         SeedOptions {
-            queue: Queue::Prove,
+            queue,
             jobs,
             rounds: 1,
             bytes: 256,
@@ -76,21 +78,21 @@ fn output_name(key: &JobKey) -> String {
 /// Writes one input artifact per block (shared by its round-0 jobs: seeding thousands of jobs
 /// should not cost thousands of artifact fsyncs), then enqueues the tickets in batches — inputs
 /// first, so a ticket never points at an artifact that is not durable. Returns how many were new.
-pub fn seed(spool: &Spool, o: &SeedOptions) -> Result<usize> {
+pub fn seed_synthetic(spool: &Spool, o: &SeedOptions) -> Result<usize> {
     let mut tickets = Vec::new();
     let mut new = 0;
     let mut input: Option<(u64, String)> = None;
     for i in 0..o.jobs {
-        let key = JobKey::new(o.first_block + i / o.per_block as u64, 0, CIRCUIT, 0, (i % o.per_block as u64) as u32)?;
+        let key = JobKey::new(o.first_block + i / o.per_block as u64, 0, SYNTHETIC_CIRCUIT, 0, (i % o.per_block as u64) as u32)?;
         if input.as_ref().is_none_or(|(b, _)| *b != key.block) {
             let rel = Spool::block_dir_rel(key.block).join("synth.input").to_string_lossy().into_owned();
             let seed = format!("synthetic block {}", key.block);
             let payload = SyntheticPayload { key: seed.clone(), round: 0, digest: *blake3::hash(seed.as_bytes()).as_bytes(), filler: vec![0x5a; o.bytes] };
-            spool.publish(&rel, ArtifactKind::Synthetic, &payload)?;
+            spool.publish(&rel, SYNTHETIC, &payload)?;
             input = Some((key.block, rel));
         }
         let rel = input.as_ref().expect("set above").1.clone();
-        let mut t = Ticket::new(o.queue, key, &o.protocol, vec![rel], o.max_attempts).with_param("rounds", o.rounds);
+        let mut t = Ticket::new(o.queue.clone(), key, &o.protocol, vec![rel], o.max_attempts).with_param("rounds", o.rounds);
         if o.fail_every > 0 && i % o.fail_every == 0 {
             t = t.with_param("fail_attempts", o.fail_attempts);
         }
@@ -136,12 +138,12 @@ pub struct Synthetic {
 
 impl Handler for Synthetic {
     fn queue(&self) -> Queue {
-        self.queue
+        self.queue.clone()
     }
 
     fn handle(&self, ctx: &mut JobContext<'_>) -> Result<(), JobError> {
         let key = ctx.key().clone();
-        let input: SyntheticPayload = ctx.read_input(0, ArtifactKind::Synthetic)?;
+        let input: SyntheticPayload = ctx.read_input(0, SYNTHETIC)?;
         let fail_attempts: u32 = ctx.param("fail_attempts").and_then(|v| v.parse().ok()).unwrap_or(0);
         if ctx.attempt() <= fail_attempts {
             let cause = std::io::Error::other(format!("synthetic fault injected for the first {fail_attempts} attempts"));
@@ -163,11 +165,11 @@ impl Handler for Synthetic {
         }
         std::hint::black_box(spin);
         let out = SyntheticPayload { key: key.to_string(), round: key.round, digest: d, filler: input.filler };
-        let written = ctx.write_output(&output_name(&key), ArtifactKind::Synthetic, &out)?;
+        let written = ctx.write_output(&output_name(&key), SYNTHETIC, &out)?;
         let rounds: u8 = ctx.param("rounds").and_then(|v| v.parse().ok()).unwrap_or(1);
         if key.round + 1 < rounds {
             let next = JobKey { round: key.round + 1, ..key.clone() };
-            ctx.follow_up(self.queue, next, vec![written.path]).params.insert("rounds".into(), rounds.to_string());
+            ctx.follow_up(self.queue.clone(), next, vec![written.path]).params.insert("rounds".into(), rounds.to_string());
         }
         if let Some(j) = &self.journal {
             let line = format!("{key} {} {}\n", ctx.attempt(), std::process::id());
@@ -178,7 +180,7 @@ impl Handler for Synthetic {
     }
 
     fn sweeps(&self) -> Vec<Box<dyn UnblockSweep>> {
-        vec![Box::new(SyntheticSweep { queue: self.queue })]
+        vec![Box::new(SyntheticSweep { queue: self.queue.clone() })]
     }
 }
 
@@ -194,7 +196,7 @@ impl UnblockSweep for SyntheticSweep {
     }
 
     fn sweep(&self, spool: &Spool) -> Result<usize> {
-        let q = self.queue;
+        let q = &self.queue;
         let mut present: HashSet<JobKey> = HashSet::new();
         for s in State::ALL {
             let dir = spool.state_dir(q, s);
@@ -206,7 +208,7 @@ impl UnblockSweep for SyntheticSweep {
         }
         let done_dir = spool.state_dir(q, State::Done);
         let mut missing = Vec::new();
-        for k in present.iter().filter(|k| k.circuit == CIRCUIT) {
+        for k in present.iter().filter(|k| k.circuit == SYNTHETIC_CIRCUIT) {
             let p = done_dir.join(k.to_string());
             if !p.exists() {
                 continue;
@@ -218,7 +220,7 @@ impl UnblockSweep for SyntheticSweep {
                 continue;
             }
             let Some(out) = t.done.as_ref().and_then(|d| d.outputs.first()) else { continue };
-            let nt = Ticket::new(q, next, &t.protocol, vec![out.path.clone()], t.max_attempts).with_param("rounds", rounds);
+            let nt = Ticket::new(q.clone(), next, &t.protocol, vec![out.path.clone()], t.max_attempts).with_param("rounds", rounds);
             missing.push(nt);
         }
         Ok(spool.enqueue_many(&missing)?.iter().filter(|e| **e == Enqueued::New).count())

@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_reads_like_the_design_says() {
-        let t = Ticket::new(Queue::Prove, "b00000042.r1.main.d0.g0003".parse().unwrap(), "v1", vec!["artifacts/b00000042/x".into()], 3);
+        let t = Ticket::new(Queue::named("prove"), "b00000042.r1.main.d0.g0003".parse().unwrap(), "v1", vec!["artifacts/b00000042/x".into()], 3);
         let text = String::from_utf8(t.to_bytes()).unwrap();
         assert!(text.contains("\"key\": \"b00000042.r1.main.d0.g0003\""), "{text}");
         assert!(text.contains("\"queue\": \"prove\""), "{text}");

@@ -3,9 +3,9 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use frispool_aggregation::layout::{self, basic, main_state, CircuitType, C, D, F, STATE_LEN};
-use frispool_aggregation::shape::Shape;
-use frispool_aggregation::Proof;
+use frispool_aggregation::Shape;
+use frispool_core::layout::{basic, main_state, STATE_LEN};
+use frispool_core::{circuit_config, CircuitType, Proof, C, D, F};
 use plonky2::field::types::Field;
 use plonky2::hash::hash_types::HashOut;
 use plonky2::hash::poseidon::PoseidonHash;
@@ -32,7 +32,7 @@ pub struct ChainCircuit {
 
 impl ChainCircuit {
     pub fn build(ty: CircuitType, salt: u64, shape: &Shape) -> Self {
-        let mut b = CircuitBuilder::<F, D>::new(layout::circuit_config());
+        let mut b = CircuitBuilder::<F, D>::new(circuit_config());
         let ty_t = b.constant(F::from_canonical_u64(ty.id()));
         let block = b.add_virtual_target();
         let instance = b.add_virtual_target();

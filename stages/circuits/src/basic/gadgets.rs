@@ -1,6 +1,6 @@
 //! Small constraint gadgets shared by the basic circuits.
 
-use frispool_aggregation::layout::{D, F};
+use frispool_core::{D, F};
 use plonky2::hash::hash_types::{HashOutTarget, NUM_HASH_OUT_ELTS};
 use plonky2::hash::hashing::PlonkyPermutation;
 use plonky2::hash::poseidon::PoseidonHash;

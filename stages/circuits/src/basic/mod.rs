@@ -1,4 +1,4 @@
 //! Basic (round 0) circuits: each proves one chunk of a block and exposes `layout::basic` public inputs.
 
-pub mod gadgets;
+mod gadgets;
 pub mod main;

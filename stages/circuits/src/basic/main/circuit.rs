@@ -1,6 +1,7 @@
 //! The `main` circuit: [`MAIN_TXS_PER_INSTANCE`] slots chained from `state_in` to `state_out`.
 
-use frispool_aggregation::layout::{self, CircuitType, C, D, F, STATE_LEN};
+use frispool_core::layout::{self, STATE_LEN};
+use frispool_core::{circuit_config, cpu_backend, CircuitType, SharedBackend, C, D, F};
 use frispool_rollup::limits::TREE_DEPTH;
 use plonky2::field::types::Field;
 use plonky2::iop::target::Target;
@@ -12,11 +13,12 @@ use plonky2::plonk::proof::ProofWithPublicInputs;
 use super::slot::{ChainTargets, SlotField, SlotTargets};
 use super::witness::{MainChunkWitness, SlotWitness};
 use super::MAIN_TXS_PER_INSTANCE;
-use crate::error::CircuitError;
+use crate::error::{BoxError, CircuitError};
 
 pub struct MainCircuit {
     pub data: CircuitData<F, C, D>,
     parts: Parts,
+    backend: SharedBackend,
 }
 
 /// The targets the witness is assigned to.
@@ -38,16 +40,15 @@ impl MainCircuit {
     pub fn build_with_capacity(capacity: usize) -> Self {
         let (b, parts) = Self::construct(capacity);
         let data = b.build::<C>();
-        Self { data, parts }
+        Self { data, parts, backend: cpu_backend() }
     }
 
     /// The protocol's circuit around prover data loaded from disk (made by [`Self::build`] of the same
     /// code): only the construction runs, to recover the witness targets; the expensive `build` is skipped.
     pub fn from_data(data: CircuitData<F, C, D>) -> Result<Self, CircuitError> {
         let (b, parts) = Self::construct(MAIN_TXS_PER_INSTANCE);
-        frispool_aggregation::shape::check_construction("main", b, &data)
-            .map_err(|e| CircuitError::Keys(e.to_string()))?;
-        Ok(Self { data, parts })
+        frispool_aggregation::check_construction("main", b, &data).map_err(CircuitError::from_loading)?;
+        Ok(Self { data, parts, backend: cpu_backend() })
     }
 
     /// Gates the constraints of `capacity` slots take before plonky2 pads to a power of two (constants and
@@ -57,7 +58,7 @@ impl MainCircuit {
     }
 
     fn construct(capacity: usize) -> (CircuitBuilder<F, D>, Parts) {
-        let mut b = CircuitBuilder::<F, D>::new(layout::circuit_config());
+        let mut b = CircuitBuilder::<F, D>::new(circuit_config());
         // Public inputs in `layout::basic` order: type ‖ block ‖ instance ‖ state_in ‖ state_out.
         let ty = b.constant(F::from_canonical_u64(CircuitType::Main.id()));
         b.register_public_input(ty);
@@ -82,6 +83,11 @@ impl MainCircuit {
         (b, Parts { block, instance, state_in, slots })
     }
 
+    /// Proves on `backend` from now on (every circuit starts on the CPU).
+    pub fn use_backend(&mut self, backend: SharedBackend) {
+        self.backend = backend;
+    }
+
     pub fn capacity(&self) -> usize {
         self.parts.slots.len()
     }
@@ -90,7 +96,7 @@ impl MainCircuit {
     /// constraint), or yields a proof that [`MainCircuit::verify`] rejects.
     pub fn prove(&self, w: &MainChunkWitness) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
         let pw = self.assign(w)?;
-        self.data.prove(pw).map_err(CircuitError::Prove)
+        frispool_core::prove(&*self.backend, &self.data, pw).map_err(CircuitError::Prove)
     }
 
     /// Proves `w` with some slot fields forced to raw values first (`(slot, field, value)`): the witness a
@@ -104,14 +110,14 @@ impl MainCircuit {
         let mut pw = PartialWitness::new();
         for &(slot, field, value) in overrides {
             let t = self.parts.slots.get(slot).ok_or(CircuitError::TooManySlots { got: slot + 1, capacity: self.capacity() })?;
-            pw.set_target(t.target(field), value).map_err(CircuitError::Witness)?;
+            pw.set_target(t.target(field), value).map_err(|e| CircuitError::Witness(e.into()))?;
         }
         self.fill_checked(&mut pw, w)?;
-        self.data.prove(pw).map_err(CircuitError::Prove)
+        frispool_core::prove(&*self.backend, &self.data, pw).map_err(CircuitError::Prove)
     }
 
     pub fn verify(&self, proof: &ProofWithPublicInputs<F, C, D>) -> Result<(), CircuitError> {
-        self.data.verify(proof.clone()).map_err(CircuitError::Verify)
+        self.data.verify(proof.clone()).map_err(|e| CircuitError::Verify(e.into()))
     }
 
     fn assign(&self, w: &MainChunkWitness) -> Result<PartialWitness<F>, CircuitError> {
@@ -134,7 +140,7 @@ impl MainCircuit {
         self.fill(pw, w).map_err(CircuitError::Witness)
     }
 
-    fn fill(&self, pw: &mut PartialWitness<F>, w: &MainChunkWitness) -> anyhow::Result<()> {
+    fn fill(&self, pw: &mut PartialWitness<F>, w: &MainChunkWitness) -> Result<(), BoxError> {
         pw.set_target(self.parts.block, F::from_noncanonical_u64(w.block))?;
         pw.set_target(self.parts.instance, F::from_noncanonical_u64(w.instance))?;
         pw.set_hash_target(self.parts.state_in.root, w.state_in.root)?;

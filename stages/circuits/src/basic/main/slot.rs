@@ -6,8 +6,8 @@
 //! nothing and leaves the root as it was, so padding and the unused role of a deposit or withdrawal cost the same
 //! rows as a transfer but change nothing.
 
-use frispool_aggregation::layout::{D, F};
-use frispool_rollup::account::PUBKEY_LEN;
+use frispool_core::{D, F};
+use frispool_rollup::PUBKEY_LEN;
 use frispool_rollup::limits::{AMOUNT_BITS, BALANCE_BITS, NONCE_BITS, TREE_DEPTH};
 use frispool_rollup::TxKind;
 use plonky2::field::types::Field;
@@ -18,6 +18,7 @@ use plonky2::iop::witness::{PartialWitness, Witness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 
 use super::witness::{LeafWitness, SlotWitness};
+use crate::error::BoxError;
 use crate::basic::gadgets::{all_zero, connect_if, merkle_update, range_check_if, select_hash};
 
 /// The three running values of `main`.
@@ -46,7 +47,7 @@ impl LeafTargets {
         }
     }
 
-    fn set(&self, pw: &mut PartialWitness<F>, w: &LeafWitness) -> anyhow::Result<()> {
+    fn set(&self, pw: &mut PartialWitness<F>, w: &LeafWitness) -> Result<(), BoxError> {
         pw.set_target_arr(&self.pubkey, &w.account.pubkey)?;
         pw.set_target(self.balance, F::from_noncanonical_u64(w.account.balance))?;
         pw.set_target(self.nonce, F::from_noncanonical_u64(w.account.nonce))?;
@@ -196,7 +197,7 @@ impl SlotTargets {
     }
 
     /// Assigns `w`; a field already set in `pw` (an override) keeps its value.
-    pub fn set(&self, pw: &mut PartialWitness<F>, w: &SlotWitness) -> anyhow::Result<()> {
+    pub fn set(&self, pw: &mut PartialWitness<F>, w: &SlotWitness) -> Result<(), BoxError> {
         let flag = |b: bool| if b { F::ONE } else { F::ZERO };
         let fields = [
             (SlotField::IsDeposit, flag(w.tx.kind == TxKind::Deposit)),

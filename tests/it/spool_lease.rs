@@ -3,13 +3,13 @@
 //! The lease starts at the claim, so the live job stays in progress, runs once, and spends no
 //! attempt on the recover.
 
-mod spool_support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use frispool_spool::{Queue, State};
-use spool_support::*;
+use frispool_pipeline::PROVE;
+use frispool_spool::State;
+
+use crate::spool::*;
 
 const KEY: &str = "b00000001.r0.synth.d0.g0000";
 
@@ -17,7 +17,7 @@ const KEY: &str = "b00000001.r0.synth.d0.g0000";
 fn recover_right_after_a_claim_leaves_the_live_job_alone() {
     let s = TestSpool::new();
     s.seed(1, &[]);
-    let queued = s.spool.state_dir(Queue::Prove, State::Queued).join(KEY);
+    let queued = s.spool.state_dir(&PROVE, State::Queued).join(KEY);
     let waited = SystemTime::now() - Duration::from_secs(30);
     std::fs::File::options().write(true).open(&queued).unwrap().set_modified(waited).unwrap();
     let journal = s.path().join("journal.log");
@@ -29,7 +29,7 @@ fn recover_right_after_a_claim_leaves_the_live_job_alone() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let in_progress = s.spool.state_dir(Queue::Prove, State::InProgress);
+    let in_progress = s.spool.state_dir(&PROVE, State::InProgress);
     let t0 = Instant::now();
     let held = loop {
         let names: Vec<String> = std::fs::read_dir(&in_progress).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
@@ -41,7 +41,7 @@ fn recover_right_after_a_claim_leaves_the_live_job_alone() {
     };
     let out = s.admin(&["recover", "--lease-secs", "6"]);
     assert!(out.status.success(), "recover: {}", text(&out));
-    assert_eq!(s.states(Queue::Prove).get(KEY), Some(&vec![State::InProgress]), "recover took the live job away: {}", text(&out));
+    assert_eq!(s.states(&PROVE).get(KEY), Some(&vec![State::InProgress]), "recover took the live job away: {}", text(&out));
     assert!(in_progress.join(&held).exists(), "the holder's name changed under it: {held}");
     let ticket = frispool_spool::Ticket::read(&in_progress.join(&held)).unwrap();
     assert_eq!(ticket.attempt, 0, "recover spent an attempt of a live job: {:?}", ticket.errors);

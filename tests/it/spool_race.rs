@@ -1,13 +1,13 @@
 //! Several worker processes drain one spool: every job is done exactly once, none is lost, none
 //! is in two states.
 
-mod spool_support;
-
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
-use frispool_spool::{Queue, State};
-use spool_support::*;
+use frispool_pipeline::{PROVE, QUEUES};
+use frispool_spool::State;
+
+use crate::spool::*;
 
 #[test]
 fn four_workers_drain_2000_jobs_each_exactly_once() {
@@ -31,7 +31,7 @@ fn four_workers_drain_2000_jobs_each_exactly_once() {
         assert!(out.status.success(), "worker: {}", text(&out));
         per_worker.push(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").to_string());
     }
-    let states = s.states(Queue::Prove);
+    let states = s.states(&PROVE);
     assert_eq!(states.len(), 2000, "jobs lost or invented");
     for (k, st) in &states {
         assert_eq!(st, &vec![State::Done], "job {k} is in {st:?}");
@@ -48,7 +48,7 @@ fn four_workers_drain_2000_jobs_each_exactly_once() {
     let twice: Vec<_> = runs.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "jobs handled more than once: {twice:?}");
     assert!(pids.len() >= 2, "the work was not shared between workers: {per_worker:?}");
-    for q in Queue::ALL {
+    for q in &QUEUES {
         assert_eq!(std::fs::read_dir(s.spool.tmp_dir(q)).unwrap().count(), 0, "{q}/tmp left behind");
     }
 }

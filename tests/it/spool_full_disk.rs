@@ -5,15 +5,14 @@
 //! The spool lives on a small tmpfs (mounting needs root, as on CI; elsewhere the tests skip with
 //! a printed reason). A ballast file takes all but a little of the space.
 
-mod spool_support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use frispool_spool::artifact::{hex, MappedArtifact};
-use frispool_spool::{exit, FsSpace, Queue, Spool, State, Ticket};
-use spool_support::*;
+use frispool_pipeline::{PROVE, QUEUES};
+use frispool_spool::{exit, to_hex, FsSpace, MappedArtifact, Spool, State, Ticket};
+
+use crate::spool::*;
 
 const PAGE: u64 = 4096;
 /// Filler per artifact: each output is 16 pages of payload plus the header (17 pages on tmpfs).
@@ -42,9 +41,9 @@ impl TmpfsSpool {
                 return None;
             }
         }
-        let spool = Spool::init(dir.path()).unwrap();
+        let spool = Spool::init(dir.path(), &QUEUES).unwrap();
         let ballast = dir.path().join("ballast");
-        Some(TmpfsSpool { s: TestSpool { dir, spool }, ballast, outside: tempfile::tempdir().unwrap() })
+        Some(TmpfsSpool { s: TestSpool::at(dir, spool), ballast, outside: tempfile::tempdir().unwrap() })
     }
 
     fn avail(&self) -> u64 {
@@ -71,7 +70,7 @@ impl TmpfsSpool {
 
     /// Every ticket of the prove queue, by state, read back.
     fn tickets(&self, state: State) -> Vec<Ticket> {
-        let dir = self.s.spool.state_dir(Queue::Prove, state);
+        let dir = self.s.spool.state_dir(&PROVE, state);
         std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -83,14 +82,14 @@ impl TmpfsSpool {
     /// What must hold after every run, full disk or not: nothing torn, nothing spent, nothing failed.
     fn check_clean(&self, when: &str) {
         let s = &self.s;
-        for (k, st) in s.states(Queue::Prove) {
+        for (k, st) in s.states(&PROVE) {
             assert_eq!(st.len(), 1, "{when}: job {k} is in {st:?}");
         }
-        assert_eq!(s.count(Queue::Prove, State::Failed), 0, "{when}: a job failed");
-        assert_eq!(s.count(Queue::Prove, State::InProgress), 0, "{when}: a ticket was left in progress");
-        let failed = s.spool.state_dir(Queue::Prove, State::Failed);
+        assert_eq!(s.count(&PROVE, State::Failed), 0, "{when}: a job failed");
+        assert_eq!(s.count(&PROVE, State::InProgress), 0, "{when}: a ticket was left in progress");
+        let failed = s.spool.state_dir(&PROVE, State::Failed);
         assert_eq!(std::fs::read_dir(&failed).unwrap().count(), 0, "{when}: stray files in failed/");
-        for q in Queue::ALL {
+        for q in &QUEUES {
             assert_eq!(std::fs::read_dir(s.spool.tmp_dir(q)).unwrap().count(), 0, "{when}: {q}/tmp left behind");
         }
         assert_eq!(std::fs::read_dir(s.spool.artifact_tmp_dir()).unwrap().count(), 0, "{when}: artifacts/tmp left behind");
@@ -104,7 +103,7 @@ impl TmpfsSpool {
             assert!(t.errors.is_empty(), "{when}: {}: {:?}", t.key, t.errors);
             for o in &d.outputs {
                 let a = MappedArtifact::open(&s.spool.resolve(&o.path).unwrap()).unwrap_or_else(|e| panic!("{when}: {}: {e}", t.key));
-                assert_eq!(hex(&a.header.blake3), o.blake3, "{when}: {}", t.key);
+                assert_eq!(to_hex(&a.header.blake3), o.blake3, "{when}: {}", t.key);
             }
         }
         // Every published artifact, recorded or not (a job cut off before its done ticket), is whole.
@@ -159,7 +158,7 @@ fn once_exits_75_on_a_full_disk_and_finishes_after_it_is_freed() {
     let out = t.work_once();
     assert_eq!(code(&out), exit::TEMPFAIL as i32, "worker on a full disk: {}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("infrastructure fault: no space left"), "{}", text(&out));
-    let done = t.s.count(Queue::Prove, State::Done);
+    let done = t.s.count(&PROVE, State::Done);
     assert!((1..20).contains(&done), "the disk should fill mid-batch, {done} done");
     t.check_clean("full disk");
     let (table, json) = t.status();
@@ -173,13 +172,13 @@ fn once_exits_75_on_a_full_disk_and_finishes_after_it_is_freed() {
 
     let again = t.work_once();
     assert_eq!(code(&again), exit::TEMPFAIL as i32, "still full: {}", text(&again));
-    assert_eq!(t.s.count(Queue::Prove, State::Done), done, "nothing can finish while full");
+    assert_eq!(t.s.count(&PROVE, State::Done), done, "nothing can finish while full");
     t.check_clean("still full");
 
     t.free();
     let out = t.work_once();
     assert_eq!(code(&out), exit::OK as i32, "after freeing: {}", text(&out));
-    assert_eq!(t.s.count(Queue::Prove, State::Done), 20, "not all done: {}", text(&out));
+    assert_eq!(t.s.count(&PROVE, State::Done), 20, "not all done: {}", text(&out));
     t.check_clean("freed");
     let (table, json) = t.status();
     assert!(!table.contains("FULL"), "{table}");
@@ -205,12 +204,12 @@ fn every_fill_point_of_a_job_hands_it_back_unspent() {
         let c = code(&out);
         assert!(c == exit::TEMPFAIL as i32 || c == exit::OK as i32, "{pages} pages of room: {}", text(&out));
         t.check_clean(&format!("{pages} pages of room"));
-        outcomes.push((pages, c, t.s.count(Queue::Prove, State::Done) - 2 * i));
+        outcomes.push((pages, c, t.s.count(&PROVE, State::Done) - 2 * i));
         t.free();
         let out = t.work_once();
         assert_eq!(code(&out), exit::OK as i32, "{pages} pages of room, then freed: {}", text(&out));
         t.check_clean(&format!("{pages} pages of room, then freed"));
-        assert_eq!(t.s.count(Queue::Prove, State::Done), 2 * (i + 1), "{pages} pages: {}", text(&out));
+        assert_eq!(t.s.count(&PROVE, State::Done), 2 * (i + 1), "{pages} pages: {}", text(&out));
     }
     eprintln!("(room in pages, exit code, jobs done while full): {outcomes:?}");
     for &(pages, c, done) in &outcomes {
@@ -246,15 +245,15 @@ fn a_watching_worker_backs_off_and_resumes_when_space_returns() {
     until("several faults in a row", &|| read_log(&log).matches("infrastructure fault:").count() >= 4);
     let (table, _) = t.status();
     assert!(table.contains("FULL") && table.contains("NOT cleared"), "{table}");
-    let done = t.s.count(Queue::Prove, State::Done);
+    let done = t.s.count(&PROVE, State::Done);
     assert!((1..20).contains(&done), "the disk should fill mid-batch, {done} done");
     for tk in t.tickets(State::Queued) {
         assert_eq!(tk.attempt, 0, "{} spent an attempt on the disk", tk.key);
     }
-    assert_eq!(t.s.count(Queue::Prove, State::Failed), 0);
+    assert_eq!(t.s.count(&PROVE, State::Failed), 0);
 
     t.free();
-    until("the batch to finish", &|| t.s.count(Queue::Prove, State::Done) == 20);
+    until("the batch to finish", &|| t.s.count(&PROVE, State::Done) == 20);
     // SAFETY: plain kill(2) of our own child.
     unsafe { libc::kill(worker.0.id() as libc::pid_t, libc::SIGTERM) };
     let status = worker.0.wait().unwrap();

@@ -1,15 +1,23 @@
-//! Unit tests of `protocol` (kept beside it so the module stays readable).
+//! Unit tests of the protocol's steps.
+
+use std::fs;
 
 use super::*;
+use crate::artifact::OutputBatch;
+use crate::error::SpoolError;
+
+const PROVE: Queue = Queue::named("prove");
+const WVG: Queue = Queue::named("wvg");
+static QUEUES: [Queue; 2] = [PROVE, WVG];
 
 fn setup() -> (tempfile::TempDir, Spool) {
     let d = tempfile::tempdir().unwrap();
-    let s = Spool::init(d.path()).unwrap();
+    let s = Spool::init(d.path(), &QUEUES).unwrap();
     (d, s)
 }
 
 fn ticket(k: &str, proto: &str, max: u32) -> Ticket {
-    Ticket::new(Queue::Prove, k.parse().unwrap(), proto, vec![], max)
+    Ticket::new(PROVE, k.parse().unwrap(), proto, vec![], max)
 }
 
 #[test]
@@ -27,7 +35,7 @@ fn enqueue_is_idempotent_and_claims_follow_order() {
         assert_eq!(s.enqueue(&ticket(k, "v1", 3)).unwrap(), Enqueued::New);
     }
     assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Queued));
-    let mut c = Claimer::new(Queue::Prove, "v1");
+    let mut c = Claimer::new(PROVE, "v1");
     let got: Vec<String> = std::iter::from_fn(|| c.next(&s).unwrap()).map(|j| {
         assert_eq!(s.enqueue(&j.ticket).unwrap(), Enqueued::Already(State::InProgress));
         let k = j.key().to_string();
@@ -36,7 +44,7 @@ fn enqueue_is_idempotent_and_claims_follow_order() {
     }).collect();
     assert_eq!(got, vec![keys[2], keys[1], keys[0]]);
     assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Done));
-    let done = Ticket::read(&s.state_dir(Queue::Prove, State::Done).join(keys[0])).unwrap();
+    let done = Ticket::read(&s.state_dir(&PROVE, State::Done).join(keys[0])).unwrap();
     assert_eq!(done.done.unwrap().attempt, 1);
 }
 
@@ -49,7 +57,7 @@ fn threads_of_one_process_never_claim_the_same_job() {
     std::thread::scope(|sc| {
         for _ in 0..4 {
             sc.spawn(|| {
-                let mut c = Claimer::new(Queue::Prove, "v1");
+                let mut c = Claimer::new(PROVE, "v1");
                 while let Some(j) = c.next(&s).unwrap() {
                     s.complete(&j, vec![]).unwrap();
                     claimed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -65,22 +73,22 @@ fn complete_batch_publishes_outputs_enqueues_follow_ups_then_marks_done() {
     let (_d, s) = setup();
     let k = "b00000001.r0.main.d0.g0000";
     s.enqueue(&ticket(k, "v1", 3)).unwrap();
-    let mut c = Claimer::new(Queue::Prove, "v1");
+    let mut c = Claimer::new(PROVE, "v1");
     let j = c.next(&s).unwrap().unwrap();
     let mut outs = OutputBatch::new(&s);
-    let a = outs.write("artifacts/b00000001/a", crate::ArtifactKind::Synthetic, &1u64).unwrap();
+    let a = outs.write("artifacts/b00000001/a", crate::SYNTHETIC, &1u64).unwrap();
     // Visible as soon as write returns (a handler may check for its own output).
     assert!(s.artifact_exists(&a.path));
-    let b = outs.write("artifacts/b00000002/b", crate::ArtifactKind::Synthetic, &2u64).unwrap();
-    let next = Ticket::new(Queue::Wvg, "b00000001.r1.main.d0.g0000".parse().unwrap(), "v1", vec![b.path.clone()], 3);
-    let again = Ticket::new(Queue::Prove, k.parse().unwrap(), "v1", vec![], 3);
+    let b = outs.write("artifacts/b00000002/b", crate::SYNTHETIC, &2u64).unwrap();
+    let next = Ticket::new(WVG, "b00000001.r1.main.d0.g0000".parse().unwrap(), "v1", vec![b.path.clone()], 3);
+    let again = Ticket::new(PROVE, k.parse().unwrap(), "v1", vec![], 3);
     let got = s.complete_batch(&j, outs, &[next.clone(), again]).unwrap();
     assert_eq!(got, vec![Enqueued::New, Enqueued::Already(State::InProgress)]);
-    assert!(s.queued_path(Queue::Wvg, &next.key).exists());
-    let done = Ticket::read(&s.state_dir(Queue::Prove, State::Done).join(k)).unwrap();
+    assert!(s.queued_path(&WVG, &next.key).exists());
+    let done = Ticket::read(&s.state_dir(&PROVE, State::Done).join(k)).unwrap();
     assert_eq!(done.done.unwrap().outputs, vec![a, b]);
-    assert!(s.holders(Queue::Prove).unwrap().is_empty());
-    for q in [Queue::Prove, Queue::Wvg] {
+    assert!(s.holders(&PROVE).unwrap().is_empty());
+    for q in [&PROVE, &WVG] {
         assert_eq!(fs::read_dir(s.tmp_dir(q)).unwrap().count(), 0, "{q}/tmp left behind");
     }
     assert_eq!(fs::read_dir(s.artifact_tmp_dir()).unwrap().count(), 0);
@@ -91,14 +99,14 @@ fn complete_batch_after_a_lost_lease_records_nothing_and_leaves_no_tmp() {
     let (_d, s) = setup();
     let k = "b00000001.r0.main.d0.g0000";
     s.enqueue(&ticket(k, "v1", 3)).unwrap();
-    let mut c = Claimer::new(Queue::Prove, "v1");
+    let mut c = Claimer::new(PROVE, "v1");
     let j = c.next(&s).unwrap().unwrap();
     // A recover took the ticket away meanwhile.
-    fs::rename(&j.path, s.queued_path(Queue::Prove, j.key())).unwrap();
+    fs::rename(&j.path, s.queued_path(&PROVE, j.key())).unwrap();
     let e = s.complete_batch(&j, OutputBatch::new(&s), &[]).unwrap_err();
     assert!(matches!(e, SpoolError::LeaseLost { .. }), "{e}");
-    assert!(!s.state_dir(Queue::Prove, State::Done).join(k).exists());
-    assert_eq!(fs::read_dir(s.tmp_dir(Queue::Prove)).unwrap().count(), 0);
+    assert!(!s.state_dir(&PROVE, State::Done).join(k).exists());
+    assert_eq!(fs::read_dir(s.tmp_dir(&PROVE)).unwrap().count(), 0);
 }
 
 #[test]
@@ -106,7 +114,7 @@ fn fail_counts_attempts_then_fails_with_err_file_and_release_spends_nothing() {
     let (_d, s) = setup();
     let k = "b00000001.r0.main.d0.g0000";
     s.enqueue(&ticket(k, "v1", 2)).unwrap();
-    let mut c = Claimer::new(Queue::Prove, "v1");
+    let mut c = Claimer::new(PROVE, "v1");
     let j = c.next(&s).unwrap().unwrap();
     assert!(j.path.to_string_lossy().ends_with(".1"));
     s.release(&j).unwrap();
@@ -118,10 +126,10 @@ fn fail_counts_attempts_then_fails_with_err_file_and_release_spends_nothing() {
     let j = c.next(&s).unwrap().unwrap();
     assert_eq!(j.attempt, 2);
     assert_eq!(s.fail(&j, "boom again\n  caused by: disk", false).unwrap(), FailOutcome::Failed);
-    let err = fs::read_to_string(s.state_dir(Queue::Prove, State::Failed).join(format!("{k}.err"))).unwrap();
+    let err = fs::read_to_string(s.state_dir(&PROVE, State::Failed).join(format!("{k}.err"))).unwrap();
     assert!(err.contains("attempt 2 of 2") && err.contains("caused by: disk"), "{err}");
     let (q, from) = s.requeue(&k.parse().unwrap(), None).unwrap();
-    assert_eq!((q, from), (Queue::Prove, State::Failed));
+    assert_eq!((q, from), (PROVE, State::Failed));
     c.invalidate();
     assert_eq!(c.next(&s).unwrap().unwrap().attempt, 1);
 }
@@ -130,13 +138,13 @@ fn fail_counts_attempts_then_fails_with_err_file_and_release_spends_nothing() {
 fn other_protocol_versions_are_left_alone_and_junk_is_quarantined() {
     let (_d, s) = setup();
     s.enqueue(&ticket("b00000001.r0.main.d0.g0000", "v2", 3)).unwrap();
-    fs::write(s.state_dir(Queue::Prove, State::Queued).join("notes.txt"), "hi").unwrap();
-    fs::write(s.state_dir(Queue::Prove, State::Queued).join("b00000003.r0.main.d0.g0000"), "{oops").unwrap();
-    let mut c = Claimer::new(Queue::Prove, "v1");
+    fs::write(s.state_dir(&PROVE, State::Queued).join("notes.txt"), "hi").unwrap();
+    fs::write(s.state_dir(&PROVE, State::Queued).join("b00000003.r0.main.d0.g0000"), "{oops").unwrap();
+    let mut c = Claimer::new(PROVE, "v1");
     assert!(c.next(&s).unwrap().is_none());
     assert_eq!(c.quarantined, 2);
-    assert!(s.queued_path(Queue::Prove, &"b00000001.r0.main.d0.g0000".parse().unwrap()).exists());
-    let err = fs::read_to_string(s.state_dir(Queue::Prove, State::Failed).join("b00000003.r0.main.d0.g0000.err")).unwrap();
+    assert!(s.queued_path(&PROVE, &"b00000001.r0.main.d0.g0000".parse().unwrap()).exists());
+    let err = fs::read_to_string(s.state_dir(&PROVE, State::Failed).join("b00000003.r0.main.d0.g0000.err")).unwrap();
     assert!(err.contains("malformed ticket JSON"), "{err}");
-    assert!(s.state_dir(Queue::Prove, State::Failed).join("notes.txt").exists());
+    assert!(s.state_dir(&PROVE, State::Failed).join("notes.txt").exists());
 }

@@ -5,27 +5,14 @@
 //!
 //! One test function: the pipeline run takes about a minute and the rejection checks need its proof.
 
-mod spool_support;
-mod common;
-
 use std::path::Path;
 
-use common::*;
 use frispool_circuits::FinalProofWire;
-use frispool_spool::artifact::{self, ArtifactKind, HEADER_LEN};
-use frispool_spool::Queue;
-use spool_support::text;
+use frispool_pipeline::{kinds, COMPRESS, PROVE, QUEUES, SUBMIT, WITNESS_BASIC};
+use frispool_spool::{decode_artifact, encode_artifact, Queue, HEADER_LEN};
 
-const STAGES: [&str; 8] = [
-    "gateway",
-    "witness-basic",
-    "witness-leaf",
-    "witness-node",
-    "witness-tip",
-    "witness-scheduler",
-    "compressor",
-    "prover-1",
-];
+use crate::pipeline::*;
+use crate::spool::text;
 
 #[test]
 fn one_block_from_sequencer_to_accepted_proof_then_bad_submissions_are_refused() {
@@ -38,7 +25,8 @@ fn one_block_from_sequencer_to_accepted_proof_then_bad_submissions_are_refused()
 
     // Every stage stops cleanly on SIGTERM (nothing left half done); the sequencer goes too, and comes
     // back below on the same store.
-    for (name, status) in p.stop(&STAGES) {
+    let stages: Vec<String> = p.names().into_iter().filter(|n| n != "sequencer").collect();
+    for (name, status) in p.stop(&stages.iter().map(String::as_str).collect::<Vec<_>>()) {
         assert!(status.success(), "{name} exited with {status} on SIGTERM:\n{}", p.log_of(&name));
     }
     p.stop(&["sequencer"]);
@@ -58,16 +46,16 @@ fn one_block_from_sequencer_to_accepted_proof_then_bad_submissions_are_refused()
     // The spool after the run: every job of every queue done once, nothing failed or left in flight, and
     // the status report says so for every queue.
     let done = p.assert_every_job_done_once();
-    for (q, want) in [(Queue::WitnessBasic, 1), (Queue::Compress, 1), (Queue::Submit, 1)] {
+    for (q, want) in [(WITNESS_BASIC, 1), (COMPRESS, 1), (SUBMIT, 1)] {
         assert_eq!(done[&q].len(), want, "{q} done tickets");
     }
-    assert!(done[&Queue::Prove].len() >= 3, "basic, tip and scheduler proofs at least: {:?}", done[&Queue::Prove].len());
+    assert!(done[&PROVE].len() >= 3, "basic, tip and scheduler proofs at least: {:?}", done[&PROVE].len());
     assert_lists_every_queue(&p.admin(&["status"]));
     let out = p.admin(&["status", "--json"]);
     assert!(out.status.success(), "status --json: {}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let listed: Vec<&str> = report["queues"].as_array().unwrap().iter().map(|q| q["queue"].as_str().unwrap()).collect();
-    assert_eq!(listed, Queue::ALL.map(|q| q.name()).to_vec(), "status --json lists every queue");
+    assert_eq!(listed, QUEUES.iter().map(Queue::name).collect::<Vec<_>>(), "status --json lists every queue");
     for q in report["queues"].as_array().unwrap() {
         for state in ["queued", "in_progress", "failed"] {
             assert_eq!(q[state]["count"], 0, "{} {state} after the run: {q}", q["queue"]);
@@ -103,9 +91,9 @@ fn sequencer_refuses_bad_submissions(p: &mut Pipeline, n: u64, proof: &[u8]) {
     // The proof of block n, posted for block m: refused by its label and, relabelled, by the verifier
     // (its public inputs are block n's commitment, not m's).
     rejected("block n's proof posted for block m", post(&submit(m), proof), 400, &format!("proof rejected for block {m}"));
-    let wire: FinalProofWire = artifact::decode_bytes(Path::new("final.proof"), proof, ArtifactKind::FinalProof).unwrap();
+    let wire: FinalProofWire = decode_artifact(Path::new("final.proof"), proof, kinds::FINAL_PROOF).unwrap();
     let relabelled = FinalProofWire { block: m, ..wire.clone() };
-    let relabelled = artifact::encode(Path::new("relabelled"), ArtifactKind::FinalProof, &relabelled).unwrap();
+    let relabelled = encode_artifact(Path::new("relabelled"), kinds::FINAL_PROOF, &relabelled).unwrap();
     rejected("block n's proof relabelled as block m", post(&submit(m), &relabelled), 400, &format!("proof rejected for block {m}"));
 
     // Forged proofs: one byte of plonky2's proof bytes flipped, in a well-framed artifact (the header and
@@ -114,8 +102,8 @@ fn sequencer_refuses_bad_submissions(p: &mut Pipeline, n: u64, proof: &[u8]) {
     for at in [0, len / 7, len / 3, len / 2, 2 * len / 3, len - 1] {
         let mut forged = wire.clone();
         forged.proof[at] ^= 0x01;
-        let bytes = artifact::encode(Path::new("forged"), ArtifactKind::FinalProof, &forged).unwrap();
-        let back: FinalProofWire = artifact::decode_bytes(Path::new("forged"), &bytes, ArtifactKind::FinalProof).unwrap();
+        let bytes = encode_artifact(Path::new("forged"), kinds::FINAL_PROOF, &forged).unwrap();
+        let back: FinalProofWire = decode_artifact(Path::new("forged"), &bytes, kinds::FINAL_PROOF).unwrap();
         assert_eq!(back.proof[at], wire.proof[at] ^ 0x01, "the forgery is well framed");
         rejected(&format!("proof byte {at} of {len} flipped"), post(&submit(n), &bytes), 400, &format!("proof rejected for block {n}"));
     }
@@ -128,7 +116,7 @@ fn sequencer_refuses_bad_submissions(p: &mut Pipeline, n: u64, proof: &[u8]) {
     let mut flipped = proof.to_vec();
     flipped[HEADER_LEN + 10] ^= 0x40;
     rejected("payload not matching its checksum", post(&submit(n), &flipped), 400, "proof rejected");
-    let wrong_kind = artifact::encode(Path::new("x"), ArtifactKind::AggregationPlan, &wire).unwrap();
+    let wrong_kind = encode_artifact(Path::new("x"), kinds::AGGREGATION_PLAN, &wire).unwrap();
     rejected("an artifact of another kind", post(&submit(n), &wrong_kind), 400, "proof rejected");
 
     // Too large, announced by Content-Length and sent chunked (the server must count what it reads).

@@ -1,9 +1,8 @@
 //! Shared helpers of the pipeline tests: a fresh spool with keys and a sequencer store, the real stage
 //! binaries started as child processes (all killed when the test ends, also on a failure), HTTP calls to
 //! the sequencer, and the checks every pipeline test makes. On a failure the tail of every stage's log,
-//! the sequencer store and the whole spool tree are printed.
-//!
-//! A test file using this declares `mod spool_support;` (the spool tests' helpers) before `mod common;`.
+//! the sequencer store and the whole spool tree are printed. Which processes a pipeline has is
+//! `frispool_pipeline::stages`, the one place it is written.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,15 +13,12 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use frispool_pipeline::{stages, StageProcess, QUEUES};
 use frispool_spool::{Queue, State, Ticket};
 
-use crate::spool_support::{text, TestSpool};
-
-pub const SEQUENCER: &str = env!("CARGO_BIN_EXE_frispool-sequencer");
-pub const GATEWAY: &str = env!("CARGO_BIN_EXE_frispool-gateway");
-pub const WITNESS: &str = env!("CARGO_BIN_EXE_frispool-witness");
-pub const PROVER: &str = env!("CARGO_BIN_EXE_frispool-prover");
-pub const COMPRESSOR: &str = env!("CARGO_BIN_EXE_frispool-compressor");
+pub use crate::command::SEQUENCER;
+use crate::command::binary;
+use crate::spool::{text, MachineLock, TestSpool};
 
 /// Stages rescan often so a test does not wait on the default 2 s periods.
 pub const FAST: [&str; 2] = ["--rescan-secs", "0.5"];
@@ -44,17 +40,20 @@ pub struct Pipeline {
     procs: Vec<Proc>,
     pub store: tempfile::TempDir,
     pub logs: tempfile::TempDir,
-    /// Declared last so it drops last: its Drop prints the spool tree of a failed test.
+    /// Dropped after the processes and logs: its Drop prints the spool tree of a failed test.
     pub spool: TestSpool,
+    /// The machine is this pipeline's alone (see `MachineLock`) until everything above is gone.
+    _machine: MachineLock,
 }
 
 impl Pipeline {
     /// A fresh spool with keys written by `frispool keygen` (about 10 s) and an empty sequencer store.
     pub fn new() -> Pipeline {
-        let spool = TestSpool::new();
+        let machine = MachineLock::exclusive();
+        let spool = TestSpool::unlocked();
         let store = tempfile::Builder::new().prefix("sequencer-test-").tempdir().expect("temp dir");
         let logs = tempfile::Builder::new().prefix("pipeline-logs-").tempdir().expect("temp dir");
-        let p = Pipeline { procs: Vec::new(), store, logs, spool };
+        let p = Pipeline { _machine: machine, procs: Vec::new(), store, logs, spool };
         let out = p.admin(&["keygen"]);
         assert!(out.status.success(), "keygen: {}", text(&out));
         p
@@ -153,27 +152,28 @@ impl Pipeline {
         }
     }
 
-    /// The sequencer, the gateway, one witness generator per round, the compressor, and `provers` provers
-    /// (every stage in watch mode, with `stage_extra` added to each stage's flags). Returns the sequencer URL
-    /// and the provers' pids.
+    /// The sequencer, then every stage of `frispool_pipeline::stages` with `provers` provers, each in watch
+    /// mode with `stage_extra` added to its flags. Returns the sequencer URL and the provers' pids.
     pub fn start_all(&mut self, provers: usize, stage_extra: &[&str]) -> (String, Vec<u32>) {
         let url = self.start_sequencer("sequencer", &[]);
-        let with = |own: &[&str]| -> Vec<String> { own.iter().chain(FAST.iter()).chain(stage_extra.iter()).map(|s| s.to_string()).collect() };
-        let args = with(&["--sequencer", &url, "--pull-secs", "0.5"]);
-        self.start("gateway", GATEWAY, &refs(&args));
-        for round in ["basic", "leaf", "node", "tip", "scheduler"] {
-            let args = with(&["--round", round]);
-            self.start(&format!("witness-{round}"), WITNESS, &refs(&args));
+        let mut pids = Vec::new();
+        for stage in stages(&url, 0.5, provers) {
+            let pid = self.start_stage(&stage, stage_extra);
+            if stage.binary == "frispool-prover" {
+                pids.push(pid);
+            }
         }
-        let args = with(&[]);
-        self.start("compressor", COMPRESSOR, &refs(&args));
-        let pids = (1..=provers).map(|i| self.start_prover(&format!("prover-{i}"), stage_extra)).collect();
         (url, pids)
     }
 
+    /// One more prover, as `stages` makes them.
     pub fn start_prover(&mut self, name: &str, extra: &[&str]) -> u32 {
-        let args: Vec<String> = ["--backend", "cpu", "--verbose"].iter().chain(FAST.iter()).chain(extra.iter()).map(|s| s.to_string()).collect();
-        self.start(name, PROVER, &refs(&args))
+        self.start_stage(&StageProcess::prover(name), extra)
+    }
+
+    fn start_stage(&mut self, stage: &StageProcess, extra: &[&str]) -> u32 {
+        let args: Vec<&str> = stage.args.iter().map(String::as_str).chain(FAST).chain(extra.iter().copied()).collect();
+        self.start(&stage.name, binary(stage.binary), &args)
     }
 
     /// Panics (with its log) if any child not stopped on purpose has exited: every stage runs in watch mode and must keep running.
@@ -257,7 +257,7 @@ impl Pipeline {
                 assert_lists_every_queue(&self.admin(&["status"]));
                 status_checked = true;
             }
-            let failed: Vec<String> = Queue::ALL.iter().flat_map(|q| names_in(&self.spool.spool.state_dir(*q, State::Failed))).collect();
+            let failed: Vec<String> = QUEUES.iter().flat_map(|q| names_in(&self.spool.spool.state_dir(q, State::Failed))).collect();
             assert!(failed.is_empty(), "jobs failed while proving block {block}: {failed:?}\n{}", self.failure_reasons());
             assert!(started.elapsed() < PROVE_TIMEOUT, "block {block} not proven after {PROVE_TIMEOUT:?}; record {record}\n{}", text(&self.admin(&["status"])));
             std::thread::sleep(Duration::from_millis(250));
@@ -267,7 +267,7 @@ impl Pipeline {
     /// The .err files of every failed/ folder.
     pub fn failure_reasons(&self) -> String {
         let mut out = String::new();
-        for q in Queue::ALL {
+        for q in &QUEUES {
             let dir = self.spool.spool.state_dir(q, State::Failed);
             for n in names_in(&dir).into_iter().filter(|n| n.ends_with(".err")) {
                 out.push_str(&format!("{q}/failed/{n}:\n{}\n", std::fs::read_to_string(dir.join(&n)).unwrap_or_default()));
@@ -295,7 +295,7 @@ impl Pipeline {
     /// Returns the done tickets of every queue.
     pub fn assert_every_job_done_once(&self) -> BTreeMap<Queue, Vec<Ticket>> {
         let mut done = BTreeMap::new();
-        for q in Queue::ALL {
+        for q in &QUEUES {
             for (key, states) in self.spool.states(q) {
                 assert_eq!(states, vec![State::Done], "{q}: job {key} is in {states:?}\n{}", self.failure_reasons());
             }
@@ -304,7 +304,7 @@ impl Pipeline {
                 assert!(t.done.is_some(), "{q}: done ticket {} has no done record", t.key);
             }
             assert_eq!(names_in(&self.spool.spool.tmp_dir(q)), Vec::<String>::new(), "{q}/tmp/ left behind");
-            done.insert(q, tickets);
+            done.insert(q.clone(), tickets);
         }
         done
     }
@@ -328,10 +328,6 @@ impl Drop for Pipeline {
             }
         }
     }
-}
-
-fn refs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 pub fn tail(path: &Path, lines: usize) -> String {
@@ -365,7 +361,7 @@ pub fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn assert_lists_every_queue(out: &Output) {
     assert!(out.status.success(), "frispool status: {}", text(out));
     let shown = String::from_utf8_lossy(&out.stdout);
-    for q in Queue::ALL {
+    for q in &QUEUES {
         assert!(
             shown.split(|c: char| c.is_whitespace() || c == ':' || c == ')' || c == '(').any(|w| w == q.name()),
             "frispool status does not list queue {q}:\n{shown}"

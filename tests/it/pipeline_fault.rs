@@ -4,17 +4,14 @@
 //! queue is done exactly once, nothing failed, the block's proofs are exactly its plan's, and the prove
 //! jobs were shared between provers.
 
-mod spool_support;
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::*;
-use frispool_pipeline::{jobs, unblock};
-use frispool_spool::artifact::{hex, MappedArtifact};
-use frispool_spool::{Queue, State};
-use spool_support::text;
+use frispool_pipeline::{proof_key, read_plan, COMPRESS, PROVE, SUBMIT, WITNESS_BASIC};
+use frispool_spool::{to_hex, MappedArtifact, State};
+
+use crate::pipeline::*;
+use crate::spool::text;
 
 /// Longer than the whole test may run: a lease can only come back through the dead-pid check.
 const LEASE: &str = "3600";
@@ -26,7 +23,7 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
     let n = p.produce(1, 64, 21)[0];
     let (url, provers) = p.start_all(2, &["--lease-secs", LEASE]);
     let spool = p.spool.spool.clone();
-    let in_progress = spool.state_dir(Queue::Prove, State::InProgress);
+    let in_progress = spool.state_dir(&PROVE, State::InProgress);
 
     // Wait for a prover that has finished a prove job and holds another one: killing it then both
     // interrupts a proof and leaves its pid on a done ticket, so the block's proofs must come from at
@@ -35,7 +32,7 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
     let (victim, victim_job) = 'found: loop {
         p.assert_all_running();
         assert!(started.elapsed() < PROVE_TIMEOUT, "no prover held a second prove job in time\n{}", text(&p.admin(&["status"])));
-        let done_pids = pids(&spool.done_tickets(Queue::Prove).unwrap());
+        let done_pids = pids(&spool.done_tickets(&PROVE).unwrap());
         for (key, pid) in holders(&in_progress) {
             if !(provers.contains(&pid) && done_pids.contains(&pid)) {
                 continue;
@@ -69,20 +66,20 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
 
     // Every job of every queue in exactly one state, done, nothing failed, no tmp leftovers.
     let done = p.assert_every_job_done_once();
-    for (q, want) in [(Queue::WitnessBasic, 1), (Queue::Compress, 1), (Queue::Submit, 1)] {
+    for (q, want) in [(WITNESS_BASIC, 1), (COMPRESS, 1), (SUBMIT, 1)] {
         assert_eq!(done[&q].len(), want, "{q} done tickets");
     }
 
     // The block's prove jobs and artifacts are exactly its plan's: one proof and one witness per key.
-    let plan = unblock::read_plan(&spool, n).unwrap();
+    let plan = read_plan(&spool, n).unwrap();
     let mut plan_keys = BTreeSet::new();
     for g in plan.groups() {
         for id in g.inputs.iter().chain(std::iter::once(&g.output)) {
-            plan_keys.insert(jobs::proof_key(n, id).to_string());
+            plan_keys.insert(proof_key(n, id).to_string());
         }
     }
     assert!(plan_keys.len() >= 5, "two basic instances, a leaf, the tip and the scheduler at least: {plan_keys:?}");
-    let prove_done: BTreeSet<String> = done[&Queue::Prove].iter().map(|t| t.key.to_string()).collect();
+    let prove_done: BTreeSet<String> = done[&PROVE].iter().map(|t| t.key.to_string()).collect();
     assert_eq!(prove_done, plan_keys, "prove jobs done vs the plan");
     let mut want_files: BTreeSet<String> = ["input.block", "plan", "final.proof"].map(String::from).into();
     for k in &plan_keys {
@@ -92,21 +89,21 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
     let block_dir = p.spool_path().join(format!("artifacts/b{n:08}"));
     let have_files: BTreeSet<String> = names_in(&block_dir).into_iter().collect();
     assert_eq!(have_files, want_files, "the block's artifacts");
-    for t in &done[&Queue::Prove] {
+    for t in &done[&PROVE] {
         let d = t.done.as_ref().unwrap();
         assert_eq!(d.outputs.len(), 1, "{}: one proof", t.key);
         let a = MappedArtifact::open(&spool.resolve(&d.outputs[0].path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", t.key));
-        assert_eq!(hex(&a.header.blake3), d.outputs[0].blake3, "{}: the proof on disk is the one its done ticket recorded", t.key);
+        assert_eq!(to_hex(&a.header.blake3), d.outputs[0].blake3, "{}: the proof on disk is the one its done ticket recorded", t.key);
     }
 
     // The interrupted job was finished by another prover, on a later attempt.
-    let redone = done[&Queue::Prove].iter().find(|t| t.key.to_string() == victim_job).unwrap();
+    let redone = done[&PROVE].iter().find(|t| t.key.to_string() == victim_job).unwrap();
     let d = redone.done.as_ref().unwrap();
     assert_ne!(d.pid, victim, "{victim_job} finished by the prover that was killed?");
     assert!(d.attempt >= 2, "{victim_job}: the killed attempt is counted: {redone:?}");
 
     // Several provers shared the block: the dead one's done ticket and at least one other's.
-    let shared = pids(&done[&Queue::Prove]);
+    let shared = pids(&done[&PROVE]);
     assert!(shared.len() >= 2, "prove jobs all done by one prover: {shared:?}");
     assert!(shared.contains(&victim), "the killed prover's earlier proof is in done/: {shared:?}");
     assert!(shared.iter().all(|pid| provers.contains(pid) || *pid == fresh), "done by an unknown pid: {shared:?}");

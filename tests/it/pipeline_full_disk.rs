@@ -5,16 +5,15 @@
 //!
 //! Mounting needs root (as on CI); elsewhere the test skips with a printed reason.
 
-mod spool_support;
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
-use frispool_spool::{FsSpace, Queue, State, Ticket};
-use spool_support::text;
+use frispool_pipeline::{PROVE, QUEUES};
+use frispool_spool::{FsSpace, State, Ticket};
+
+use crate::pipeline::*;
+use crate::spool::text;
 
 /// Room the tmpfs keeps beyond what the spool holds when the stages start (the block's inputs,
 /// witnesses and proofs need far less; the ballast takes whatever is left when the disk "fills").
@@ -96,7 +95,7 @@ fn spool_fills_mid_block_then_is_freed_and_the_block_is_proven_with_no_attempt_s
 
     // Mid-block: once the first proof is done, take every byte that is left.
     let t0 = Instant::now();
-    while spool.done_tickets(Queue::Prove).unwrap().is_empty() {
+    while spool.done_tickets(&PROVE).unwrap().is_empty() {
         p.assert_all_running();
         assert!(t0.elapsed() < PROVE_TIMEOUT, "no proof done in time\n{}", text(&p.admin(&["status"])));
         std::thread::sleep(Duration::from_millis(100));
@@ -109,7 +108,7 @@ fn spool_fills_mid_block_then_is_freed_and_the_block_is_proven_with_no_attempt_s
     let faulted = |p: &Pipeline| p.names().iter().any(|n| p.log_of(n).contains("infrastructure fault: no space left"));
     while !faulted(&p) {
         p.assert_all_running();
-        assert!(Queue::ALL.iter().all(|q| names_in(&spool.state_dir(*q, State::Failed)).is_empty()), "{}", p.failure_reasons());
+        assert!(QUEUES.iter().all(|q| names_in(&spool.state_dir(q, State::Failed)).is_empty()), "{}", p.failure_reasons());
         assert!(t0.elapsed() < PROVE_TIMEOUT, "no stage met the full disk\n{}", text(&p.admin(&["status"])));
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -118,7 +117,7 @@ fn spool_fills_mid_block_then_is_freed_and_the_block_is_proven_with_no_attempt_s
     let status = p.admin(&["status"]);
     let shown = String::from_utf8_lossy(&status.stdout);
     assert!(shown.contains("FULL") && shown.contains("last infrastructure fault: no space left"), "{}", text(&status));
-    for q in Queue::ALL {
+    for q in &QUEUES {
         assert!(names_in(&spool.state_dir(q, State::Failed)).is_empty(), "{q}: {}", p.failure_reasons());
         for name in names_in(&spool.state_dir(q, State::Queued)) {
             let t = Ticket::read(&spool.state_dir(q, State::Queued).join(&name)).unwrap();

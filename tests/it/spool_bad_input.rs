@@ -1,15 +1,14 @@
 //! Bad inputs give a clear error naming the file and the job, the worker keeps going, and nothing
 //! is lost. Also: retries, requeue, clean shutdown, status and inspect of the admin CLI.
 
-mod spool_support;
-
 use std::fs;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use frispool_spool::artifact::HEADER_LEN;
-use frispool_spool::{Queue, State};
-use spool_support::*;
+use frispool_pipeline::PROVE;
+use frispool_spool::{State, HEADER_LEN};
+
+use crate::spool::*;
 
 /// Seeds 5 jobs in blocks 1..=5 (one input artifact each), damages block 3's input with `damage`,
 /// runs one worker, and checks that only job 3 failed, with `needle` in its .err.
@@ -26,11 +25,11 @@ fn damaged_input(damage: impl Fn(&mut Vec<u8>), needle: &str) {
     let out = s.synth(&["work", "--once"]);
     assert_eq!(out.status.code(), Some(1), "a failed job exits 1: {}", text(&out));
     let bad = "b00000003.r0.synth.d0.g0000";
-    let states = s.states(Queue::Prove);
+    let states = s.states(&PROVE);
     assert_eq!(states.len(), 5, "nothing lost");
     assert_eq!(states[bad], vec![State::Failed]);
     assert_eq!(states.values().filter(|v| **v == vec![State::Done]).count(), 4, "the worker kept going");
-    let err = fs::read_to_string(s.spool.state_dir(Queue::Prove, State::Failed).join(format!("{bad}.err"))).unwrap();
+    let err = fs::read_to_string(s.spool.state_dir(&PROVE, State::Failed).join(format!("{bad}.err"))).unwrap();
     for want in [bad, "artifacts/b00000003/synth.input", needle, "permanent"] {
         assert!(err.contains(want), "missing `{want}` in .err:\n{err}");
     }
@@ -61,31 +60,31 @@ fn future_version_artifact_fails_its_job_only() {
 fn malformed_tickets_are_quarantined_with_a_reason() {
     let s = TestSpool::new();
     s.seed(3, &[]);
-    let queued = s.spool.state_dir(Queue::Prove, State::Queued);
+    let queued = s.spool.state_dir(&PROVE, State::Queued);
     fs::write(queued.join("b00000001.r0.synth.d0.g0001"), "{\"key\": 42").unwrap();
     fs::write(queued.join("README"), "not a ticket").unwrap();
     let out = s.synth(&["work", "--once"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let failed = s.spool.state_dir(Queue::Prove, State::Failed);
+    let failed = s.spool.state_dir(&PROVE, State::Failed);
     let err = fs::read_to_string(failed.join("b00000001.r0.synth.d0.g0001.err")).unwrap();
     assert!(err.contains("malformed ticket JSON") && err.contains("b00000001.r0.synth.d0.g0001"), "{err}");
     let err = fs::read_to_string(failed.join("README.err")).unwrap();
     assert!(err.contains("bad job key `README`"), "{err}");
     assert_eq!(fs::read_to_string(failed.join("README")).unwrap(), "not a ticket", "the bytes are kept");
-    assert_eq!(s.count(Queue::Prove, State::Done), 2);
+    assert_eq!(s.count(&PROVE, State::Done), 2);
 }
 
 #[test]
 fn missing_folder_is_a_config_error_and_loses_nothing() {
     let s = TestSpool::new();
     s.seed(3, &[]);
-    fs::remove_dir(s.spool.state_dir(Queue::Prove, State::Done)).unwrap();
+    fs::remove_dir(s.spool.state_dir(&PROVE, State::Done)).unwrap();
     let out = s.synth(&["work", "--once"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("missing folder prove/done"), "{}", text(&out));
     let out = s.admin(&["status"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert_eq!(fs::read_dir(s.spool.state_dir(Queue::Prove, State::Queued)).unwrap().count(), 3, "nothing lost");
+    assert_eq!(fs::read_dir(s.spool.state_dir(&PROVE, State::Queued)).unwrap().count(), 3, "nothing lost");
     assert!(s.admin(&["init"]).status.success());
     assert!(s.synth(&["work", "--once"]).status.success());
 }
@@ -102,12 +101,12 @@ fn retries_then_failed_with_whole_chain_then_requeue() {
     assert_eq!(retried.done.as_ref().unwrap().attempt, 2);
     assert!(retried.errors[0].contains("injected failure on attempt 1"), "{:?}", retried.errors);
     let failed = "b00000002.r0.synth.d0.g0002";
-    assert_eq!(s.states(Queue::Prove)[failed], vec![State::Failed]);
-    let err = fs::read_to_string(s.spool.state_dir(Queue::Prove, State::Failed).join(format!("{failed}.err"))).unwrap();
+    assert_eq!(s.states(&PROVE)[failed], vec![State::Failed]);
+    let err = fs::read_to_string(s.spool.state_dir(&PROVE, State::Failed).join(format!("{failed}.err"))).unwrap();
     assert!(err.contains("attempt 3 of 3") && err.contains("caused by: synthetic fault injected"), "{err}");
     let out = s.admin(&["requeue", failed]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(s.states(Queue::Prove)[failed], vec![State::Queued]);
+    assert_eq!(s.states(&PROVE)[failed], vec![State::Queued]);
     let out = s.admin(&["requeue", "b00000009.r0.synth.d0.g0000"]);
     assert_eq!(out.status.code(), Some(2), "unknown key is a usage error: {}", text(&out));
     let out = s.admin(&["requeue", "not-a-key"]);
@@ -124,7 +123,7 @@ fn sigterm_returns_the_claimed_job_without_spending_an_attempt() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let inprog = s.spool.state_dir(Queue::Prove, State::InProgress);
+    let inprog = s.spool.state_dir(&PROVE, State::InProgress);
     let t0 = std::time::Instant::now();
     while fs::read_dir(&inprog).unwrap().count() == 0 {
         assert!(t0.elapsed() < Duration::from_secs(20), "worker never claimed");
@@ -134,9 +133,9 @@ fn sigterm_returns_the_claimed_job_without_spending_an_attempt() {
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let states = s.states(Queue::Prove);
+    let states = s.states(&PROVE);
     assert!(states.values().all(|v| *v == vec![State::Queued]), "{states:?}");
-    let t = frispool_spool::Ticket::read(&s.spool.state_dir(Queue::Prove, State::Queued).join("b00000001.r0.synth.d0.g0000")).unwrap();
+    let t = frispool_spool::Ticket::read(&s.spool.state_dir(&PROVE, State::Queued).join("b00000001.r0.synth.d0.g0000")).unwrap();
     assert_eq!(t.attempt, 0, "the attempt was given back");
 }
 
@@ -147,11 +146,11 @@ fn other_protocol_versions_are_left_queued() {
     s.seed(2, &["--first-block", "7"]);
     let out = s.synth(&["work", "--once"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(s.count(Queue::Prove, State::Queued), 2);
-    assert_eq!(s.count(Queue::Prove, State::Done), 2);
+    assert_eq!(s.count(&PROVE, State::Queued), 2);
+    assert_eq!(s.count(&PROVE, State::Done), 2);
     let out = s.synth(&["work", "--once", "--protocol", "v2"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(s.count(Queue::Prove, State::Done), 4);
+    assert_eq!(s.count(&PROVE, State::Done), 4);
 }
 
 #[test]
@@ -174,7 +173,7 @@ fn status_json_prometheus_and_inspect() {
     let out = s.admin(&["status"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("prove"), "{}", text(&out));
 
-    let done = s.spool.state_dir(Queue::Prove, State::Done).join("b00000001.r0.synth.d0.g0000");
+    let done = s.spool.state_dir(&PROVE, State::Done).join("b00000001.r0.synth.d0.g0000");
     let out = s.admin(&["inspect", done.to_str().unwrap()]);
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("\"outputs\""), "{}", text(&out));
     let art = s.path().join("artifacts/b00000001/synth.r0.g0000.out");

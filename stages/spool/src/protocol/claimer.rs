@@ -9,7 +9,7 @@ use crate::error::{io_err, Result};
 use crate::fsx;
 use crate::key::JobKey;
 use crate::layout::Spool;
-use crate::protocol::Claimed;
+use super::Claimed;
 use crate::queue::{Queue, State};
 use crate::ticket::Ticket;
 
@@ -51,7 +51,7 @@ impl Claimer {
     }
 
     fn relist(&mut self, spool: &Spool) -> Result<()> {
-        let dir = spool.state_dir(self.queue, State::Queued);
+        let dir = spool.state_dir(&self.queue, State::Queued);
         let names = fsx::list(&dir).map_err(io_err("listing", &dir))?;
         self.pending.clear();
         let mut live = HashMap::new();
@@ -88,7 +88,7 @@ impl Claimer {
                 relisted = true;
                 continue;
             };
-            let path = spool.queued_path(self.queue, &key);
+            let path = spool.queued_path(&self.queue, &key);
             let bytes = match fs::read(&path) {
                 Ok(b) => b,
                 Err(e) if fsx::is_not_found(&e) => continue,
@@ -102,7 +102,7 @@ impl Claimer {
                     continue;
                 }
                 Err(e) => {
-                    self.quarantine(spool, &key.to_string(), &crate::error::chain(&e))?;
+                    self.quarantine(spool, &key.to_string(), &crate::error::error_chain(&e))?;
                     continue;
                 }
             };
@@ -113,7 +113,7 @@ impl Claimer {
                 }
                 continue;
             }
-            if let Some(c) = spool.try_claim(self.queue, &seen)? {
+            if let Some(c) = spool.try_claim(&self.queue, &seen)? {
                 return Ok(Some(c));
             }
         }
@@ -122,7 +122,7 @@ impl Claimer {
     /// A ticket that cannot be a job (bad name or content) is claimed and moved to `failed/` with
     /// a `.err` naming it, so it is visible and nothing is silently dropped.
     fn quarantine(&mut self, spool: &Spool, name: &str, reason: &str) -> Result<()> {
-        let q = self.queue;
+        let q = &self.queue;
         let src = spool.state_dir(q, State::Queued).join(name);
         let held = spool.state_dir(q, State::InProgress).join(format!("{name}@{}.{}.0", fsx::hostname(), std::process::id()));
         // Fresh mtime, as in a claim, so a recover meanwhile leaves it to us (best-effort: junk

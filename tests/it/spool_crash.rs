@@ -2,22 +2,21 @@
 //! `frispool recover`, every job is in exactly one state and every done job has a complete,
 //! checksummed output; at the end all jobs finish.
 
-mod spool_support;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use frispool_spool::artifact::{hex, MappedArtifact};
-use frispool_spool::{Queue, State};
+use frispool_pipeline::PROVE;
+use frispool_spool::{to_hex, MappedArtifact, State};
 use rand::{Rng, SeedableRng};
-use spool_support::*;
+
+use crate::spool::*;
 
 fn check(s: &TestSpool, round: usize) {
-    for (k, st) in s.states(Queue::Prove) {
+    for (k, st) in s.states(&PROVE) {
         assert_eq!(st.len(), 1, "after kill {round}: job {k} is in {st:?}");
         assert_ne!(st[0], State::InProgress, "after kill {round}: recover left {k} in_progress");
         if st[0] == State::Failed {
-            let err = std::fs::read_to_string(s.spool.state_dir(Queue::Prove, State::Failed).join(format!("{k}.err"))).unwrap_or_default();
+            let err = std::fs::read_to_string(s.spool.state_dir(&PROVE, State::Failed).join(format!("{k}.err"))).unwrap_or_default();
             panic!("after kill {round}: {k} failed:\n{err}");
         }
         if st[0] == State::Done {
@@ -26,12 +25,12 @@ fn check(s: &TestSpool, round: usize) {
             assert_eq!(d.outputs.len(), 1, "{k}");
             for o in &d.outputs {
                 let a = MappedArtifact::open(&s.spool.resolve(&o.path).unwrap()).unwrap_or_else(|e| panic!("after kill {round}: {k}: {e}"));
-                assert_eq!(hex(&a.header.blake3), o.blake3, "{k}: recorded checksum differs");
+                assert_eq!(to_hex(&a.header.blake3), o.blake3, "{k}: recorded checksum differs");
             }
             // A done round-0 job's follow-up must exist (recover's sweep redoes missed unblocks).
             if t.key.round == 0 {
                 let next = format!("b{:08}.r1.synth.d0.g{:04}", t.key.block, t.key.group);
-                assert!(s.states(Queue::Prove).contains_key(&next), "after kill {round}: follow-up {next} of done {k} is missing");
+                assert!(s.states(&PROVE).contains_key(&next), "after kill {round}: follow-up {next} of done {k} is missing");
             }
         }
     }
@@ -64,7 +63,7 @@ fn sigkill_at_random_moments_loses_nothing() {
     }
     let out = s.synth(&["work", "--once", "--iterations", "64", "--max-attempts", "1000"]);
     assert!(out.status.success(), "final drain: {}", text(&out));
-    let states = s.states(Queue::Prove);
+    let states = s.states(&PROVE);
     assert_eq!(states.len(), 300, "every chain has both rounds");
     assert!(states.values().all(|st| st == &vec![State::Done]), "not all done: {states:?}");
     check(&s, kills + 1);

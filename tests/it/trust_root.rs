@@ -4,25 +4,22 @@
 //! start when shown it, refuses a proof made under it with 400 and a reason, and `frispool verify` refuses
 //! to use it.
 
-mod spool_support;
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
-use frispool_aggregation::layout::{C, D, F};
-use frispool_circuits::api::WIRE_FORMAT;
-use frispool_circuits::FinalProofWire;
-use frispool_pipeline::keystore::VerifierKeyWire;
-use frispool_spool::artifact::{self, ArtifactKind};
+use frispool_circuits::{FinalProofWire, WIRE_FORMAT};
+use frispool_core::{C, D, F};
+use frispool_pipeline::{keys_protocol, kinds, VerifierKeyWire};
+use frispool_spool::{encode_artifact, read_artifact};
 use plonky2::field::types::Field;
 use plonky2::fri::FriConfig;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::CircuitConfig;
 use plonky2::util::serialization::DefaultGateSerializer;
-use spool_support::{text, ADMIN};
+
+use crate::pipeline::*;
+use crate::spool::{text, ADMIN};
 
 /// The attack: a circuit that constrains nothing, with 5 public inputs (block ‖ commitment) the prover
 /// picks, 1 FRI query and 0 proof-of-work bits. Returns its verifier key bytes and a final proof of
@@ -75,7 +72,7 @@ fn rogue_keys(real: &Path, into: &Path, vk: Vec<u8>) {
     let path = into.join("final.vk");
     let wire = VerifierKeyWire { protocol: "rogue".into(), circuit: "final".into(), bytes: vk };
     std::fs::remove_file(&path).unwrap();
-    std::fs::write(&path, artifact::encode(&path, ArtifactKind::VerifierKey, &wire).unwrap()).unwrap();
+    std::fs::write(&path, encode_artifact(&path, kinds::VERIFIER_KEY, &wire).unwrap()).unwrap();
 }
 
 #[test]
@@ -83,7 +80,7 @@ fn a_rogue_final_key_and_its_proofs_are_refused_by_the_real_sequencer_and_verify
     let mut p = Pipeline::new();
     let n = p.produce(1, 8, 21)[0];
     let real_keys = p.spool_path().join("keys");
-    let protocol = frispool_pipeline::keystore::protocol(&real_keys).unwrap();
+    let protocol = keys_protocol(&real_keys).unwrap();
 
     // The sequencer, started as usual, derives its key (it reads nothing of the spool).
     let url = p.start_sequencer("sequencer", &[]);
@@ -96,7 +93,7 @@ fn a_rogue_final_key_and_its_proofs_are_refused_by_the_real_sequencer_and_verify
     // rogue key, labelled with the real protocol or with the rogue one: 400 with a reason, either way.
     for label in [protocol.as_str(), "rogue"] {
         let (_, wire) = rogue(n, commitment, label);
-        let body = artifact::encode(Path::new("rogue.proof"), ArtifactKind::FinalProof, &wire).unwrap();
+        let body = encode_artifact(Path::new("rogue.proof"), kinds::FINAL_PROOF, &wire).unwrap();
         let (code, answer) = post(&format!("{url}/submit_proof/{n}"), &body);
         assert_eq!(code, 400, "rogue proof labelled {label}: HTTP {code}: {answer}");
         assert!(answer.contains("proof rejected"), "{answer}");
@@ -130,14 +127,14 @@ fn a_rogue_final_key_and_its_proofs_are_refused_by_the_real_sequencer_and_verify
     // `frispool verify` will not check the rogue proof against the rogue key: derived or pinned, the key's
     // bytes are not the trusted ones.
     let proof_path = rogue_spool.path().join("rogue.proof");
-    std::fs::write(&proof_path, artifact::encode(&proof_path, ArtifactKind::FinalProof, &wire).unwrap()).unwrap();
+    std::fs::write(&proof_path, encode_artifact(&proof_path, kinds::FINAL_PROOF, &wire).unwrap()).unwrap();
     let verify = |extra: &[&str]| {
         Command::new(ADMIN).arg("--spool").arg(rogue_spool.path()).arg("verify").arg(&proof_path).args(extra).output().unwrap()
     };
     let out = verify(&[]);
     assert!(!out.status.success(), "verify accepted the rogue proof: {}", text(&out));
     assert!(text(&out).contains("differs from the key this build derives"), "{}", text(&out));
-    let real_digest = blake3::hash(&artifact::read::<VerifierKeyWire>(&real_keys.join("final.vk"), ArtifactKind::VerifierKey).unwrap().bytes)
+    let real_digest = blake3::hash(&read_artifact::<VerifierKeyWire>(&real_keys.join("final.vk"), kinds::VERIFIER_KEY).unwrap().bytes)
         .to_hex()
         .to_string();
     let out = verify(&["--vk-digest", &real_digest]);

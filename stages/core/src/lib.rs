@@ -1,0 +1,21 @@
+//! The vocabulary every frispool crate shares, and nothing else: the field and the one circuit
+//! configuration, the public-input layouts every circuit agrees on ([`layout`]), the circuit types of
+//! round 0, the aggregation rounds a block goes through, the block commitment the scheduler proves and
+//! the verifier recomputes, and the seam where a proving backend plugs in ([`ProvingBackend`]).
+//!
+//! Architecture invariant: no circuits and no I/O here. The native model (`frispool-rollup`) depends on
+//! this crate for the field and the commitment, so it must stay free of any circuit: circuits live in
+//! `frispool-aggregation` and `frispool-circuits`, above it.
+
+mod circuit_type;
+mod commitment;
+mod config;
+pub mod layout;
+mod prover;
+mod round;
+
+pub use circuit_type::CircuitType;
+pub use commitment::block_commitment;
+pub use config::{circuit_config, Proof, C, D, F, NUM_CHALLENGES};
+pub use prover::{cpu_backend, prove, BackendError, CpuProver, ProveError, ProvingBackend, SharedBackend};
+pub use round::{AggregationRound, UnknownRound};

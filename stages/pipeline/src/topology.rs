@@ -1,0 +1,73 @@
+//! The processes of a whole pipeline on one spool, derived from the routing table: the gateway (pulls
+//! blocks into round 0's queue, serves `submit`), one witness generator per round that has one, the
+//! compressor, and the provers. Written once here; `frispool stages` prints it for the scripts
+//! (`scripts/demo.sh`, `scripts/bench-pipeline.sh`) and the integration tests start it from here.
+
+use frispool_core::AggregationRound;
+
+use crate::routing::{route, witness_rounds};
+
+/// One process: a name for its log, its binary and the flags that make it that stage. Pacing flags common
+/// to every stage (`--rescan-secs`, `--once`) are the caller's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageProcess {
+    pub name: String,
+    pub binary: &'static str,
+    pub args: Vec<String>,
+}
+
+impl StageProcess {
+    fn new(name: impl Into<String>, binary: &'static str, args: &[&str]) -> StageProcess {
+        StageProcess { name: name.into(), binary, args: args.iter().map(|a| a.to_string()).collect() }
+    }
+
+    /// A prover named `name` (`prover-1`, …): proves every round, logs every job.
+    pub fn prover(name: &str) -> StageProcess {
+        StageProcess::new(name, "frispool-prover", &["--backend", "cpu", "--verbose"])
+    }
+
+    /// `name binary args…`, one line (what `frispool stages` prints).
+    pub fn line(&self) -> String {
+        let mut words = vec![self.name.clone(), self.binary.to_string()];
+        words.extend(self.args.iter().cloned());
+        words.join(" ")
+    }
+}
+
+/// Every stage process of a pipeline with `provers` provers, its gateway talking to the sequencer at
+/// `sequencer` and polling it every `pull_secs`.
+pub fn stages(sequencer: &str, pull_secs: f64, provers: usize) -> Vec<StageProcess> {
+    let pull = pull_secs.to_string();
+    debug_assert_eq!(route(AggregationRound::Submit).queue.name(), "submit", "the gateway serves submit");
+    let mut out = vec![StageProcess::new("gateway", "frispool-gateway", &["--sequencer", sequencer, "--pull-secs", &pull])];
+    for round in witness_rounds() {
+        out.push(StageProcess::new(format!("witness-{round}"), "frispool-witness", &["--round", round.name()]));
+    }
+    out.push(StageProcess::new("compressor", "frispool-compressor", &[]));
+    out.extend((1..=provers).map(|i| StageProcess::prover(&format!("prover-{i}"))));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_round_has_its_stage() {
+        let lines: Vec<String> = stages("http://127.0.0.1:1", 0.5, 2).iter().map(StageProcess::line).collect();
+        assert_eq!(
+            lines,
+            [
+                "gateway frispool-gateway --sequencer http://127.0.0.1:1 --pull-secs 0.5",
+                "witness-basic frispool-witness --round basic",
+                "witness-leaf frispool-witness --round leaf",
+                "witness-node frispool-witness --round node",
+                "witness-tip frispool-witness --round tip",
+                "witness-scheduler frispool-witness --round scheduler",
+                "compressor frispool-compressor",
+                "prover-1 frispool-prover --backend cpu --verbose",
+                "prover-2 frispool-prover --backend cpu --verbose",
+            ]
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! The requests of the sequencer's HTTP API, one function each, behind [`handle`]: the table at the top of
+//! `server.rs` says what each answers. How connections are accepted, limited and timed out is
+//! `server.rs`'s business.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Bytes, Incoming};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, EXPECT};
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::server::{BusyGuard, Shared, DRAIN_LIMIT};
+use crate::store::StoreError;
+
+/// An answer before it is sent: status, content type, body.
+struct Answer(u16, &'static str, Vec<u8>);
+
+impl Answer {
+    fn text(status: u16, msg: impl Into<String>) -> Answer {
+        let mut body = msg.into().into_bytes();
+        body.push(b'\n');
+        Answer(status, "text/plain; charset=utf-8", body)
+    }
+    fn json<T: serde::Serialize>(value: &T) -> Answer {
+        let mut body = serde_json::to_vec_pretty(value).expect("records serialise");
+        body.push(b'\n');
+        Answer(200, "application/json", body)
+    }
+    fn internal(what: &str) -> Answer {
+        Answer::text(500, format!("internal error: {what}"))
+    }
+}
+
+fn response(answer: Answer) -> Response<Full<Bytes>> {
+    let Answer(status, content_type, body) = answer;
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if status >= 400 {
+        response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// The request body, if it was not consumed: what to do with it once the answer is decided.
+enum Rest {
+    /// Nothing left to read (no body, or it was read whole).
+    Done,
+    /// Read and discard what the client still sends (bounded), so that it sees the answer.
+    Drain(Incoming),
+    /// Do not read any more of it: the connection closes right after the answer.
+    Abandon,
+}
+
+pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>, busy: BusyGuard) -> Response<Full<Bytes>> {
+    let received = Instant::now();
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = parts.method.clone();
+    let mut body = Some(body);
+    let answer = match (segments.as_slice(), &method) {
+        (["proof_generation_data"], &Method::GET) => blocking(&shared, proof_generation_data).await,
+        (["submit_proof", n], &Method::POST) => match parse_block(n) {
+            Ok(n) => {
+                let body = body.take().expect("body not taken yet");
+                let (answer, rest) = upload(&shared, n, body, &parts.headers, received).await;
+                body_rest(rest, &shared, received, busy);
+                return response(answer);
+            }
+            Err(a) => a,
+        },
+        (["blocks", n], &Method::GET) => match parse_block(n) {
+            Ok(n) => blocking(&shared, move |s| block_status(s, n)).await,
+            Err(a) => a,
+        },
+        (["proof_generation_data"], _) | (["submit_proof", _], _) | (["blocks", _], _) => {
+            Answer::text(405, format!("{method} is not allowed on {path}"))
+        }
+        _ => Answer::text(404, format!("no such endpoint: {path}")),
+    };
+    let body = body.take().expect("body not taken yet");
+    let rest = if body.is_end_stream() {
+        Rest::Done
+    } else if declared_len(&body).is_some_and(|n| n > DRAIN_LIMIT) || expects_continue(&parts.headers) {
+        Rest::Abandon
+    } else {
+        Rest::Drain(body)
+    };
+    let mut answer = response(answer);
+    if !matches!(rest, Rest::Done) {
+        // A body this server did not read: the connection cannot carry another request.
+        answer.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    body_rest(rest, &shared, received, busy);
+    answer
+}
+
+/// Disposes of an unread request body: a drain runs as its own task (holding the connection busy) so the
+/// answer goes out at once.
+fn body_rest(rest: Rest, shared: &Shared, received: Instant, busy: BusyGuard) {
+    if let Rest::Drain(body) = rest {
+        let deadline = received + shared.body_timeout;
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout_at(deadline.into(), drain(body)).await;
+            drop(busy);
+        });
+    }
+}
+
+async fn drain(mut body: Incoming) {
+    let mut read = 0u64;
+    while read <= DRAIN_LIMIT {
+        match body.frame().await {
+            Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => return,
+        }
+    }
+}
+
+fn declared_len(body: &Incoming) -> Option<u64> {
+    body.size_hint().exact()
+}
+
+fn expects_continue(headers: &hyper::HeaderMap) -> bool {
+    headers.get(EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
+/// Runs store or proof-check work on tokio's blocking pool.
+async fn blocking(shared: &Arc<Shared>, work: impl FnOnce(&Shared) -> Answer + Send + 'static) -> Answer {
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || work(&shared)).await.unwrap_or_else(|_| Answer::internal("the handler panicked"))
+}
+
+fn parse_block(s: &str) -> Result<u64, Answer> {
+    s.parse::<u64>().map_err(|_| Answer::text(400, format!("{s:?} is not a block number")))
+}
+
+/// `POST /submit_proof/{n}`: the body, limited before anything is allocated and bounded in time, then the
+/// check. Returns the answer and what to do with any part of the body not read.
+async fn upload(
+    shared: &Arc<Shared>,
+    number: u64,
+    mut body: Incoming,
+    headers: &hyper::HeaderMap,
+    received: Instant,
+) -> (Answer, Rest) {
+    let max = shared.max_body;
+    let too_large = || Answer::text(413, format!("body larger than {max} bytes"));
+    let unread = |body: Incoming| {
+        if body.is_end_stream() {
+            Rest::Done
+        } else if declared_len(&body).is_some_and(|n| n > DRAIN_LIMIT) || expects_continue(headers) {
+            Rest::Abandon
+        } else {
+            Rest::Drain(body)
+        }
+    };
+    let declared = declared_len(&body);
+    if declared.is_some_and(|n| n > max as u64) {
+        return (too_large(), unread(body));
+    }
+    let Ok(_upload) = Arc::clone(&shared.uploads).try_acquire_owned() else {
+        return (Answer::text(503, "busy: too many uploads at once, try again"), unread(body));
+    };
+    let deadline = received + shared.body_timeout;
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    let read = tokio::time::timeout_at(deadline.into(), async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Answer::text(400, format!("cannot read the body: {e}")))?;
+            if let Some(data) = frame.data_ref() {
+                if bytes.len() + data.len() > max {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(data);
+            }
+        }
+        Ok(())
+    })
+    .await;
+    match read {
+        Err(_elapsed) => {
+            let secs = shared.body_timeout.as_secs_f64();
+            return (Answer::text(408, format!("the body did not arrive within {secs} s")), Rest::Abandon);
+        }
+        Ok(Err(answer)) => {
+            let rest = if answer.0 == 413 { unread(body) } else { Rest::Abandon };
+            return (answer, rest);
+        }
+        Ok(Ok(())) => {}
+    }
+    let Ok(_check) = Arc::clone(&shared.checks).acquire_owned().await else {
+        return (Answer::internal("the check pool is closed"), Rest::Done);
+    };
+    (blocking(shared, move |s| submit_proof(s, number, &bytes)).await, Rest::Done)
+}
+
+fn store_error(e: StoreError) -> Answer {
+    match e {
+        StoreError::UnknownBlock(n) => Answer::text(404, format!("block {n} is not known to this sequencer")),
+        other => Answer::text(500, other.to_string()),
+    }
+}
+
+fn proof_generation_data(shared: &Shared) -> Answer {
+    let mut store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+    match store.hand_out(shared.handout_timeout_ms) {
+        Ok(Some(block)) => match (shared.encode)(&block) {
+            Ok(bytes) => Answer(200, "application/octet-stream", bytes),
+            Err(e) => Answer::text(500, format!("cannot encode block {}: {e}", block.header.number)),
+        },
+        Ok(None) => Answer(204, "text/plain", Vec::new()),
+        Err(e) => store_error(e),
+    }
+}
+
+fn submit_proof(shared: &Shared, number: u64, body: &[u8]) -> Answer {
+    let header = {
+        let store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+        match store.block(number) {
+            Ok(b) => b.header,
+            Err(e) => return store_error(e),
+        }
+    };
+    // Verify outside the lock: it takes milliseconds and other requests need not wait.
+    if let Err(reason) = (shared.check)(&header, body) {
+        return Answer::text(400, format!("proof rejected for block {number}: {reason}"));
+    }
+    let digest = blake3_hex(body);
+    let mut store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+    match store.mark_proven(number, digest) {
+        Ok(record) => Answer::json(&record),
+        Err(e) => store_error(e),
+    }
+}
+
+fn block_status(shared: &Shared, number: u64) -> Answer {
+    let store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+    match store.record(number) {
+        Ok(record) => Answer::json(&record),
+        Err(e) => store_error(e),
+    }
+}
+
+fn blake3_hex(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}

@@ -1,0 +1,17 @@
+//! The integration tests: the real binaries on fresh temp spools, in one test binary (plonky2 is linked
+//! once). `spool_*` drive the spool protocol through the synthetic stage; `pipeline_*` and `trust_root`
+//! run whole pipelines, one at a time (`spool::MachineLock`).
+
+mod command;
+mod pipeline;
+mod spool;
+
+mod pipeline_e2e;
+mod pipeline_fault;
+mod pipeline_full_disk;
+mod spool_bad_input;
+mod spool_crash;
+mod spool_full_disk;
+mod spool_lease;
+mod spool_race;
+mod trust_root;
