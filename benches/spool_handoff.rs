@@ -83,10 +83,15 @@ fn in_process(jobs: u64, threads: u64, shape: Shape, how: Path_) -> (Duration, D
                 let mut c = Claimer::new(PROVE, "dev");
                 while let Some(job) = c.next(&spool).unwrap() {
                     let k = job.key().clone();
-                    let rel = Spool::block_dir_rel(k.block).join(format!("out.g{:04}", k.group)).to_string_lossy().into_owned();
+                    let rel = Spool::block_dir_rel(k.block)
+                        .join(format!("out.g{:04}", k.group))
+                        .to_string_lossy()
+                        .into_owned();
                     let payload = [7u8; 256].to_vec();
                     // Follow-ups go to a queue nobody drains here.
-                    let follow = |out: &str| vec![Ticket::new(WVG, JobKey { round: 1, ..k.clone() }, "dev", vec![out.to_string()], 3)];
+                    let follow = |out: &str| {
+                        vec![Ticket::new(WVG, JobKey { round: 1, ..k.clone() }, "dev", vec![out.to_string()], 3)]
+                    };
                     match how {
                         Path_::PerStep => {
                             let mut outs = Vec::new();
@@ -147,7 +152,11 @@ fn rate(n: u64, d: Duration) -> f64 {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -158,7 +167,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let jobs: u64 = arg(&args, "--jobs").and_then(|v| v.parse().ok()).unwrap_or(2000);
     let reps: usize = arg(&args, "--reps").and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
-    let threads: Vec<u64> = arg(&args, "--threads").unwrap_or("1,2,4,8").split(',').filter_map(|t| t.parse().ok()).collect();
+    let threads: Vec<u64> =
+        arg(&args, "--threads").unwrap_or("1,2,4,8").split(',').filter_map(|t| t.parse().ok()).collect();
     let baseline: Option<PathBuf> = arg(&args, "--baseline-synthetic").map(PathBuf::from);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();

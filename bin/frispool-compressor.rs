@@ -9,7 +9,10 @@ use frispool_pipeline::{serve_with_keys, CompressorStage, ProvingArgs};
 use frispool_spool::{exit, run_stage, RunnerArgs};
 
 #[derive(Parser)]
-#[command(name = "frispool-compressor", about = "Compressor: turns scheduler proofs into final proofs and enqueues their submission")]
+#[command(
+    name = "frispool-compressor",
+    about = "Compressor: turns scheduler proofs into final proofs and enqueues their submission"
+)]
 struct Cli {
     #[command(flatten)]
     proving: ProvingArgs,

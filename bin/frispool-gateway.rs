@@ -12,7 +12,10 @@ use frispool_pipeline::{serve, Gateway, SubmitStage};
 use frispool_spool::{exit, run_stage, RunSummary, RunnerArgs};
 
 #[derive(Parser)]
-#[command(name = "frispool-gateway", about = "Prover gateway: sequencer → spool (blocks) and spool → sequencer (final proofs)")]
+#[command(
+    name = "frispool-gateway",
+    about = "Prover gateway: sequencer → spool (blocks) and spool → sequencer (final proofs)"
+)]
 struct Cli {
     /// Base URL of the sequencer.
     #[arg(long, env = "FRISPOOL_SEQUENCER", default_value = "http://127.0.0.1:3320")]
@@ -52,7 +55,12 @@ fn main() -> ExitCode {
 }
 
 /// Watch mode: a puller thread beside the submit runner; the runner owns signal handling.
-fn watch(cli: &Cli, gateway: Gateway, submit: &SubmitStage, spool: &frispool_spool::Spool) -> anyhow::Result<RunSummary> {
+fn watch(
+    cli: &Cli,
+    gateway: Gateway,
+    submit: &SubmitStage,
+    spool: &frispool_spool::Spool,
+) -> anyhow::Result<RunSummary> {
     let stop = Arc::new(AtomicBool::new(false));
     let puller = {
         let stop = Arc::clone(&stop);

@@ -11,7 +11,10 @@ use frispool_pipeline::{serve_with_keys, ProverStage, ProvingArgs};
 use frispool_spool::{exit, run_stage, RunnerArgs};
 
 #[derive(Parser)]
-#[command(name = "frispool-prover", about = "FRI prover: proves one job of any round at a time, then unblocks the next round")]
+#[command(
+    name = "frispool-prover",
+    about = "FRI prover: proves one job of any round at a time, then unblocks the next round"
+)]
 struct Cli {
     #[command(flatten)]
     proving: ProvingArgs,

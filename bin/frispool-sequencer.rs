@@ -107,14 +107,15 @@ fn main() -> ExitCode {
 fn produce(store: &mut Store, p: &Produce) -> Result<()> {
     if let Some(file) = &p.transactions {
         let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        let txs: Vec<SignedTx> =
-            serde_json::from_slice(&text).with_context(|| format!("{} is not a JSON array of transactions", file.display()))?;
+        let txs: Vec<SignedTx> = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not a JSON array of transactions", file.display()))?;
         let b = store.produce(txs).with_context(|| format!("block from {}", file.display()))?;
         println!("produced block {} with {} transactions from {}", b.header.number, b.header.tx_count, file.display());
     }
     for _ in 0..p.blocks {
         let number = store.state().next_block_number();
-        let txs = BlockGenerator::new(p.seed.wrapping_mul(0x9e37_79b9).wrapping_add(number)).next_block(store.state(), p.txs);
+        let txs =
+            BlockGenerator::new(p.seed.wrapping_mul(0x9e37_79b9).wrapping_add(number)).next_block(store.state(), p.txs);
         let b = store.produce(txs)?;
         println!("produced block {} with {} transactions", b.header.number, b.header.tx_count);
     }
@@ -125,15 +126,18 @@ fn produce(store: &mut Store, p: &Produce) -> Result<()> {
 /// presented keys folder when one is given.
 fn proof_check(store: &Path, keys: Option<&Path>, pin: Option<&str>) -> Result<ProofCheck> {
     let trusted = sequencer_trust(store, pin, &|what| println!("frispool-sequencer: {what}"))?;
-    println!("frispool-sequencer: final verifier key blake3 {} ({}), protocol {}", trusted.digest, trusted.origin, trusted.verifier.protocol);
+    println!(
+        "frispool-sequencer: final verifier key blake3 {} ({}), protocol {}",
+        trusted.digest, trusted.origin, trusted.verifier.protocol
+    );
     if let Some(dir) = keys {
         trusted.check_presented(dir).context("the presented keys folder is refused")?;
         println!("frispool-sequencer: {} holds the same final verifier key", dir.display());
     }
     let verifier = trusted.verifier;
     Ok(Box::new(move |header, body| {
-        let wire: FinalProofWire = decode_artifact(Path::new("request body"), body, kinds::FINAL_PROOF)
-            .map_err(|e| e.to_string())?;
+        let wire: FinalProofWire =
+            decode_artifact(Path::new("request body"), body, kinds::FINAL_PROOF).map_err(|e| e.to_string())?;
         if wire.block != header.number {
             return Err(format!("the proof is labelled for block {}", wire.block));
         }

@@ -65,8 +65,30 @@ enum Cmd {
 
 fn main() -> ExitCode {
     cli::main("frispool-synthetic", exit::TEMPFAIL, || match Cli::parse().cmd {
-        Cmd::Seed { spool, jobs, rounds, bytes, queue, first_block, protocol, max_attempts, fail_every, fail_attempts } => {
-            let o = SeedOptions { queue, jobs, rounds, bytes, first_block, per_block: 1000, protocol, max_attempts, fail_every, fail_attempts };
+        Cmd::Seed {
+            spool,
+            jobs,
+            rounds,
+            bytes,
+            queue,
+            first_block,
+            protocol,
+            max_attempts,
+            fail_every,
+            fail_attempts,
+        } => {
+            let o = SeedOptions {
+                queue,
+                jobs,
+                rounds,
+                bytes,
+                first_block,
+                per_block: 1000,
+                protocol,
+                max_attempts,
+                fail_every,
+                fail_attempts,
+            };
             let n = seed_synthetic(&Spool::open(&spool, &QUEUES)?, &o)?;
             println!("enqueued {n} synthetic jobs in {}", o.queue);
             Ok(exit::OK)

@@ -26,7 +26,11 @@ fn main() -> ExitCode {
     let mut cli = Cli::parse();
     cli::main("frispool-witness", exit::TEMPFAIL, || {
         let spool = serve(&mut cli.runner)?;
-        let stage = WitnessStage { round: cli.round, protocol: cli.runner.protocol.clone(), max_attempts: cli.runner.max_attempts };
+        let stage = WitnessStage {
+            round: cli.round,
+            protocol: cli.runner.protocol.clone(),
+            max_attempts: cli.runner.max_attempts,
+        };
         let summary = run_stage(&spool, &cli.runner, &stage)?;
         summary.log();
         Ok(summary.exit_code())

@@ -11,13 +11,13 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use frispool_circuits::{KeyManifest, ProtocolKeys, FINAL_CIRCUIT};
 use frispool_pipeline::{
-    describe_artifact, key_digest, keys_protocol, queue_named, stages, timings, verify_file, write_keys, PlanSweep,
-    kinds::KINDS, UnknownQueue, VerifyTrust, MANIFEST, QUEUES,
+    describe_artifact, key_digest, keys_protocol, kinds::KINDS, queue_named, stages, timings, verify_file, write_keys,
+    PlanSweep, UnknownQueue, VerifyTrust, MANIFEST, QUEUES,
 };
 use frispool_spool::{
-    error_chain, exit, recover, rfc3339, status, to_hex, write_atomic, ArtifactKind, Holder, JobKey, MappedArtifact, Queue,
-    RecoverOptions, SpaceLevel, Spool, State, SyntheticPayload, SyntheticSweep, Ticket, UnblockSweep, CLOCK_PROBE,
-    SYNTHETIC,
+    error_chain, exit, recover, rfc3339, status, to_hex, write_atomic, ArtifactKind, Holder, JobKey, MappedArtifact,
+    Queue, RecoverOptions, SpaceLevel, Spool, State, SyntheticPayload, SyntheticSweep, Ticket, UnblockSweep,
+    CLOCK_PROBE, SYNTHETIC,
 };
 
 #[derive(Parser)]
@@ -103,7 +103,8 @@ fn parse_queue(s: &str) -> Result<Queue, UnknownQueue> {
 
 /// Every kind `frispool inspect` names: the pipeline's, the sequencer store's, the synthetic stage's.
 fn known_kinds() -> Vec<ArtifactKind> {
-    let mut all: Vec<ArtifactKind> = KINDS.into_iter().chain(frispool_sequencer::STORE_KINDS).chain([SYNTHETIC]).collect();
+    let mut all: Vec<ArtifactKind> =
+        KINDS.into_iter().chain(frispool_sequencer::STORE_KINDS).chain([SYNTHETIC]).collect();
     all.sort_by_key(|k| k.number());
     all.dedup();
     all
@@ -141,7 +142,8 @@ fn run(cli: Cli) -> Result<u8> {
                     .iter()
                     .filter(|q| q.queued.count + q.in_progress.count + q.failed.count > 0)
                     .map(|q| {
-                        let failed = if q.failed.count > 0 { format!(" {} failed", q.failed.count) } else { String::new() };
+                        let failed =
+                            if q.failed.count > 0 { format!(" {} failed", q.failed.count) } else { String::new() };
                         format!("{} {}/{}{failed}", q.queue, q.in_progress.count, q.queued.count)
                     })
                     .collect();
@@ -184,9 +186,16 @@ fn run(cli: Cli) -> Result<u8> {
             let started = std::time::Instant::now();
             let keys = ProtocolKeys::build()?;
             let manifest = write_keys(&spool.keys_dir(), &keys)?;
-            println!("protocol {} (keys built in {:.1?}) in {}", manifest.protocol, started.elapsed(), spool.keys_dir().display());
+            println!(
+                "protocol {} (keys built in {:.1?}) in {}",
+                manifest.protocol,
+                started.elapsed(),
+                spool.keys_dir().display()
+            );
             for c in &manifest.circuits {
-                let prover = std::fs::metadata(spool.keys_dir().join(format!("{}.prover", c.name))).map(|m| m.len()).unwrap_or(0);
+                let prover = std::fs::metadata(spool.keys_dir().join(format!("{}.prover", c.name)))
+                    .map(|m| m.len())
+                    .unwrap_or(0);
                 println!(
                     "  {:<12} 2^{:<2} rows  {:>3} public inputs  prover key {:>6.1} MB  digest {}",
                     c.name,
@@ -249,16 +258,26 @@ fn inspect(file: &Path) -> Result<u8> {
     }
     if name == CLOCK_PROBE {
         // Not an artifact: an empty file whose mtime is the filesystem's own clock (leases are judged by it).
-        let mtime = std::fs::metadata(file).and_then(|m| m.modified()).with_context(|| format!("reading {}", file.display()))?;
+        let mtime = std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .with_context(|| format!("reading {}", file.display()))?;
         let ms = mtime.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-        println!("clock probe {}: last touched {} (filesystem clock, read by recover and status)", file.display(), rfc3339(ms));
+        println!(
+            "clock probe {}: last touched {} (filesystem clock, read by recover and status)",
+            file.display(),
+            rfc3339(ms)
+        );
         return Ok(exit::OK);
     }
     if name == MANIFEST {
-        let m: KeyManifest = serde_json::from_slice(&bytes).with_context(|| format!("{} is not a key manifest", file.display()))?;
+        let m: KeyManifest =
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is not a key manifest", file.display()))?;
         println!("key manifest {}: protocol {}", file.display(), m.protocol);
         for c in &m.circuits {
-            println!("  {:<12} 2^{} rows, {} public inputs, digest {}, security {}", c.name, c.degree_bits, c.public_inputs, c.digest, c.security);
+            println!(
+                "  {:<12} 2^{} rows, {} public inputs, digest {}, security {}",
+                c.name, c.degree_bits, c.public_inputs, c.digest, c.security
+            );
         }
         return Ok(exit::OK);
     }
@@ -266,7 +285,8 @@ fn inspect(file: &Path) -> Result<u8> {
     let in_queue = State::ALL.iter().any(|s| s.dir_name() == state);
     if bytes.first() == Some(&b'{') && !in_queue {
         // Not a ticket: a status record or other JSON (the sequencer's block records, say).
-        let v: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", file.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", file.display()))?;
         println!("JSON {}\n{}", file.display(), serde_json::to_string_pretty(&v)?);
         return Ok(exit::OK);
     }
@@ -292,7 +312,13 @@ fn inspect(file: &Path) -> Result<u8> {
         }
     } else if kind == SYNTHETIC {
         let p: SyntheticPayload = a.decode(SYNTHETIC)?;
-        println!("  synthetic key {} round {} digest {} filler {} bytes", p.key, p.round, to_hex(&p.digest), p.filler.len());
+        println!(
+            "  synthetic key {} round {} digest {} filler {} bytes",
+            p.key,
+            p.round,
+            to_hex(&p.digest),
+            p.filler.len()
+        );
     } else {
         let head = &a.payload()[..a.payload().len().min(32)];
         println!("  first bytes {}", to_hex(head));

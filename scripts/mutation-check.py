@@ -82,7 +82,7 @@ MUTATIONS = [
      "builder.connect_hashes(vd.circuit_digest, accepted);", "",
      AGG_T, ["node_rejects_a_child_of_another_circuit"]),
     ("A7", "node: a node child carries the same vk commitment", NODE,
-     "builder.conditional_assert_eq(\n                is_node.target,\n                p.public_inputs[agg::VK_COMMIT + j],\n                commit.elements[j],\n            );",
+     "builder.conditional_assert_eq(is_node.target, p.public_inputs[agg::VK_COMMIT + j], commit.elements[j]);",
      "", AGG_T, ["a_node_with_a_forged_vk_commit_is_refused_as_a_child"]),
     ("A8", "tip: a node carries this version's vk commitment", TIP,
      "builder.conditional_assert_eq(b.target, p.public_inputs[agg::VK_COMMIT + j], c);", "",

@@ -20,7 +20,8 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let mut paths = Vec::new();
-    for dir in [here.join("src"), here.join("../core/src"), here.join("../aggregation/src"), here.join("../rollup/src")] {
+    for dir in [here.join("src"), here.join("../core/src"), here.join("../aggregation/src"), here.join("../rollup/src")]
+    {
         println!("cargo:rerun-if-changed={}", dir.display());
         files(&dir, &mut paths);
     }

@@ -87,7 +87,8 @@ pub fn text(out: &Output) -> String {
 /// Every file and folder under `root`, one line each with its size.
 pub fn tree(root: &Path) -> String {
     fn walk(root: &Path, dir: &Path, out: &mut String) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(dir).map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
         entries.sort();
         for p in entries {
             let rel = p.strip_prefix(root).unwrap().display().to_string();

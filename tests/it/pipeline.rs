@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use frispool_pipeline::{stages, StageProcess, QUEUES};
 use frispool_spool::{Queue, State, Ticket};
 
-pub use crate::command::SEQUENCER;
 use crate::command::binary;
+pub use crate::command::SEQUENCER;
 use crate::spool::{text, MachineLock, TestSpool};
 
 /// Stages rescan often so a test does not wait on the default 2 s periods.
@@ -197,7 +197,8 @@ impl Pipeline {
     /// Sends `sig` to the child with this pid; for SIGKILL also reaps it, so that nobody (recover's
     /// dead-pid check included) sees a zombie as alive. Returns its name.
     pub fn signal(&mut self, pid: u32, sig: libc::c_int) -> String {
-        let p = self.procs.iter_mut().find(|p| p.child.id() == pid).unwrap_or_else(|| panic!("no child with pid {pid}"));
+        let p =
+            self.procs.iter_mut().find(|p| p.child.id() == pid).unwrap_or_else(|| panic!("no child with pid {pid}"));
         // SAFETY: kill(2) of our own child, which has not been reaped yet (reaping happens only below).
         unsafe { libc::kill(pid as libc::pid_t, sig) };
         if sig == libc::SIGKILL {
@@ -247,7 +248,8 @@ impl Pipeline {
         loop {
             let (code, body) = get(&format!("{url}/blocks/{block}"));
             assert_eq!(code, 200, "GET /blocks/{block}: {body}");
-            let record: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("block record is not JSON ({e}): {body}"));
+            let record: serde_json::Value =
+                serde_json::from_str(&body).unwrap_or_else(|e| panic!("block record is not JSON ({e}): {body}"));
             if record["status"] == "proven" {
                 return record;
             }
@@ -257,9 +259,18 @@ impl Pipeline {
                 assert_lists_every_queue(&self.admin(&["status"]));
                 status_checked = true;
             }
-            let failed: Vec<String> = QUEUES.iter().flat_map(|q| names_in(&self.spool.spool.state_dir(q, State::Failed))).collect();
-            assert!(failed.is_empty(), "jobs failed while proving block {block}: {failed:?}\n{}", self.failure_reasons());
-            assert!(started.elapsed() < PROVE_TIMEOUT, "block {block} not proven after {PROVE_TIMEOUT:?}; record {record}\n{}", text(&self.admin(&["status"])));
+            let failed: Vec<String> =
+                QUEUES.iter().flat_map(|q| names_in(&self.spool.spool.state_dir(q, State::Failed))).collect();
+            assert!(
+                failed.is_empty(),
+                "jobs failed while proving block {block}: {failed:?}\n{}",
+                self.failure_reasons()
+            );
+            assert!(
+                started.elapsed() < PROVE_TIMEOUT,
+                "block {block} not proven after {PROVE_TIMEOUT:?}; record {record}\n{}",
+                text(&self.admin(&["status"]))
+            );
             std::thread::sleep(Duration::from_millis(250));
         }
     }
@@ -270,7 +281,10 @@ impl Pipeline {
         for q in &QUEUES {
             let dir = self.spool.spool.state_dir(q, State::Failed);
             for n in names_in(&dir).into_iter().filter(|n| n.ends_with(".err")) {
-                out.push_str(&format!("{q}/failed/{n}:\n{}\n", std::fs::read_to_string(dir.join(&n)).unwrap_or_default()));
+                out.push_str(&format!(
+                    "{q}/failed/{n}:\n{}\n",
+                    std::fs::read_to_string(dir.join(&n)).unwrap_or_default()
+                ));
             }
         }
         out
@@ -285,10 +299,17 @@ impl Pipeline {
             .iter()
             .filter_map(|f| {
                 let out = self.admin(&["inspect", f.to_str().unwrap()]);
-                (!out.status.success() || out.stdout.is_empty()).then(|| format!("{} ({}): {}", f.display(), out.status, text(&out)))
+                (!out.status.success() || out.stdout.is_empty())
+                    .then(|| format!("{} ({}): {}", f.display(), out.status, text(&out)))
             })
             .collect();
-        assert!(bad.is_empty(), "`frispool inspect` refused {} of {} files:\n{}", bad.len(), files.len(), bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "`frispool inspect` refused {} of {} files:\n{}",
+            bad.len(),
+            files.len(),
+            bad.join("\n")
+        );
     }
 
     /// Every queue's job keys are each in exactly one state, that state is done/, and nothing failed.
@@ -391,7 +412,10 @@ pub fn post(url: &str, body: &[u8]) -> (u16, String) {
 
 /// A POST whose body goes chunked (no Content-Length): the server learns its size only by reading it.
 pub fn post_chunked(url: &str, body: &[u8]) -> (u16, String) {
-    answer(agent().post(url).set("Content-Type", "application/octet-stream").send(body), &format!("POST (chunked) {url}"))
+    answer(
+        agent().post(url).set("Content-Type", "application/octet-stream").send(body),
+        &format!("POST (chunked) {url}"),
+    )
 }
 
 /// Any method, for the 405 checks.

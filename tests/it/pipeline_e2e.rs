@@ -35,7 +35,11 @@ fn one_block_from_sequencer_to_accepted_proof_then_bad_submissions_are_refused()
     let final_path = p.spool_path().join(&final_rel);
     let out = p.admin(&["verify", final_path.to_str().unwrap()]);
     assert!(out.status.success(), "frispool verify of the final proof: {}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("valid final proof of block {n}")), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("valid final proof of block {n}")),
+        "{}",
+        text(&out)
+    );
     let proof_bytes = std::fs::read(&final_path).unwrap();
     assert_eq!(
         record["proof_blake3"].as_str(),
@@ -90,11 +94,21 @@ fn sequencer_refuses_bad_submissions(p: &mut Pipeline, n: u64, proof: &[u8]) {
 
     // The proof of block n, posted for block m: refused by its label and, relabelled, by the verifier
     // (its public inputs are block n's commitment, not m's).
-    rejected("block n's proof posted for block m", post(&submit(m), proof), 400, &format!("proof rejected for block {m}"));
+    rejected(
+        "block n's proof posted for block m",
+        post(&submit(m), proof),
+        400,
+        &format!("proof rejected for block {m}"),
+    );
     let wire: FinalProofWire = decode_artifact(Path::new("final.proof"), proof, kinds::FINAL_PROOF).unwrap();
     let relabelled = FinalProofWire { block: m, ..wire.clone() };
     let relabelled = encode_artifact(Path::new("relabelled"), kinds::FINAL_PROOF, &relabelled).unwrap();
-    rejected("block n's proof relabelled as block m", post(&submit(m), &relabelled), 400, &format!("proof rejected for block {m}"));
+    rejected(
+        "block n's proof relabelled as block m",
+        post(&submit(m), &relabelled),
+        400,
+        &format!("proof rejected for block {m}"),
+    );
 
     // Forged proofs: one byte of plonky2's proof bytes flipped, in a well-framed artifact (the header and
     // checksum are right, so only the verifier can refuse it). Several places: openings, FRI, the end.
@@ -105,7 +119,12 @@ fn sequencer_refuses_bad_submissions(p: &mut Pipeline, n: u64, proof: &[u8]) {
         let bytes = encode_artifact(Path::new("forged"), kinds::FINAL_PROOF, &forged).unwrap();
         let back: FinalProofWire = decode_artifact(Path::new("forged"), &bytes, kinds::FINAL_PROOF).unwrap();
         assert_eq!(back.proof[at], wire.proof[at] ^ 0x01, "the forgery is well framed");
-        rejected(&format!("proof byte {at} of {len} flipped"), post(&submit(n), &bytes), 400, &format!("proof rejected for block {n}"));
+        rejected(
+            &format!("proof byte {at} of {len} flipped"),
+            post(&submit(n), &bytes),
+            400,
+            &format!("proof rejected for block {n}"),
+        );
     }
 
     // Malformed bodies.
@@ -133,7 +152,12 @@ fn sequencer_refuses_bad_submissions(p: &mut Pipeline, n: u64, proof: &[u8]) {
     rejected("extra path segment", get(&format!("{url}/blocks/{n}/extra")), 404, "no such endpoint");
     rejected("GET on submit_proof", request("GET", &submit(n)), 405, "not allowed");
     rejected("POST on blocks", request("POST", &format!("{url}/blocks/{n}")), 405, "not allowed");
-    rejected("DELETE on proof_generation_data", request("DELETE", &format!("{url}/proof_generation_data")), 405, "not allowed");
+    rejected(
+        "DELETE on proof_generation_data",
+        request("DELETE", &format!("{url}/proof_generation_data")),
+        405,
+        "not allowed",
+    );
     rejected("non-numeric block to submit", post(&format!("{url}/submit_proof/abc"), proof), 400, "not a block number");
     rejected("non-numeric block status", get(&format!("{url}/blocks/abc")), 400, "not a block number");
     rejected("negative block status", get(&format!("{url}/blocks/-1")), 400, "not a block number");

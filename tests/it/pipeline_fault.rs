@@ -31,7 +31,11 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
     let started = Instant::now();
     let (victim, victim_job) = 'found: loop {
         p.assert_all_running();
-        assert!(started.elapsed() < PROVE_TIMEOUT, "no prover held a second prove job in time\n{}", text(&p.admin(&["status"])));
+        assert!(
+            started.elapsed() < PROVE_TIMEOUT,
+            "no prover held a second prove job in time\n{}",
+            text(&p.admin(&["status"]))
+        );
         let done_pids = pids(&spool.done_tickets(&PROVE).unwrap());
         for (key, pid) in holders(&in_progress) {
             if !(provers.contains(&pid) && done_pids.contains(&pid)) {
@@ -51,7 +55,10 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
 
     // Its ticket stays in in_progress/ under the dead pid: the surviving prover does not take it over.
     std::thread::sleep(Duration::from_secs(2));
-    assert!(holders(&in_progress).contains(&(victim_job.clone(), victim)), "the dead prover's lease vanished by itself");
+    assert!(
+        holders(&in_progress).contains(&(victim_job.clone(), victim)),
+        "the dead prover's lease vanished by itself"
+    );
 
     // A new prover: its start-up recover sees that the lease's pid is dead and requeues the job.
     let restarted = Instant::now();
@@ -59,7 +66,10 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
     let record = p.wait_proven(&url, n);
     eprintln!("block {n} proven {:.1?} after the restart", restarted.elapsed());
     let log = p.log_of("prover-3");
-    assert!(log.contains("recover at start") && log.contains("requeued: 1"), "prover-3's start-up recover returned no lease:\n{log}");
+    assert!(
+        log.contains("recover at start") && log.contains("requeued: 1"),
+        "prover-3's start-up recover returned no lease:\n{log}"
+    );
     assert_eq!(record["handouts"], 1, "the block was handed out once: {record}");
     let names = p.names();
     p.stop(&names.iter().map(String::as_str).collect::<Vec<_>>());
@@ -92,8 +102,14 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
     for t in &done[&PROVE] {
         let d = t.done.as_ref().unwrap();
         assert_eq!(d.outputs.len(), 1, "{}: one proof", t.key);
-        let a = MappedArtifact::open(&spool.resolve(&d.outputs[0].path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", t.key));
-        assert_eq!(to_hex(&a.header.blake3), d.outputs[0].blake3, "{}: the proof on disk is the one its done ticket recorded", t.key);
+        let a = MappedArtifact::open(&spool.resolve(&d.outputs[0].path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", t.key));
+        assert_eq!(
+            to_hex(&a.header.blake3),
+            d.outputs[0].blake3,
+            "{}: the proof on disk is the one its done ticket recorded",
+            t.key
+        );
     }
 
     // The interrupted job was finished by another prover, on a later attempt.

@@ -34,14 +34,20 @@ impl Drop for Unmount {
 
 fn sh(cmd: &mut Command) -> Result<(), String> {
     let out = cmd.output().map_err(|e| e.to_string())?;
-    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
 }
 
 /// Moves the spool at `root` onto a fresh tmpfs mounted there, sized to what it holds plus HEADROOM.
 fn onto_tmpfs(root: &Path, unmount: &mut Unmount) -> Result<(), String> {
     let stash = tempfile::Builder::new().prefix("spool-stash-").tempdir().unwrap();
     let entries: Vec<PathBuf> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).collect();
-    let back = |entries: &[PathBuf]| entries.iter().for_each(|e| drop(std::fs::rename(stash.path().join(e.file_name().unwrap()), e)));
+    let back = |entries: &[PathBuf]| {
+        entries.iter().for_each(|e| drop(std::fs::rename(stash.path().join(e.file_name().unwrap()), e)))
+    };
     for e in &entries {
         std::fs::rename(e, stash.path().join(e.file_name().unwrap())).unwrap();
     }
@@ -50,7 +56,8 @@ fn onto_tmpfs(root: &Path, unmount: &mut Unmount) -> Result<(), String> {
         return Err(e);
     }
     unmount.0 = Some(root.to_path_buf());
-    sh(Command::new("cp").arg("-a").arg(format!("{}/.", stash.path().display())).arg(root)).expect("copying the spool onto the tmpfs");
+    sh(Command::new("cp").arg("-a").arg(format!("{}/.", stash.path().display())).arg(root))
+        .expect("copying the spool onto the tmpfs");
     let fs = FsSpace::of(root).unwrap();
     let size = fs.size_bytes - fs.avail_bytes + HEADROOM;
     sh(Command::new("mount").args(["-o", &format!("remount,size={size}")]).arg(root)).expect("shrinking the tmpfs");
@@ -108,7 +115,11 @@ fn spool_fills_mid_block_then_is_freed_and_the_block_is_proven_with_no_attempt_s
     let faulted = |p: &Pipeline| p.names().iter().any(|n| p.log_of(n).contains("infrastructure fault: no space left"));
     while !faulted(&p) {
         p.assert_all_running();
-        assert!(QUEUES.iter().all(|q| names_in(&spool.state_dir(q, State::Failed)).is_empty()), "{}", p.failure_reasons());
+        assert!(
+            QUEUES.iter().all(|q| names_in(&spool.state_dir(q, State::Failed)).is_empty()),
+            "{}",
+            p.failure_reasons()
+        );
         assert!(t0.elapsed() < PROVE_TIMEOUT, "no stage met the full disk\n{}", text(&p.admin(&["status"])));
         std::thread::sleep(Duration::from_millis(100));
     }

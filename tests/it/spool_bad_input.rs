@@ -135,7 +135,8 @@ fn sigterm_returns_the_claimed_job_without_spending_an_attempt() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let states = s.states(&PROVE);
     assert!(states.values().all(|v| *v == vec![State::Queued]), "{states:?}");
-    let t = frispool_spool::Ticket::read(&s.spool.state_dir(&PROVE, State::Queued).join("b00000001.r0.synth.d0.g0000")).unwrap();
+    let t = frispool_spool::Ticket::read(&s.spool.state_dir(&PROVE, State::Queued).join("b00000001.r0.synth.d0.g0000"))
+        .unwrap();
     assert_eq!(t.attempt, 0, "the attempt was given back");
 }
 
@@ -179,7 +180,11 @@ fn status_json_prometheus_and_inspect() {
     let art = s.path().join("artifacts/b00000001/synth.r0.g0000.out");
     let out = s.admin(&["inspect", art.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains("kind     synthetic") && stdout.contains("verified"), "{}", text(&out));
+    assert!(
+        out.status.success() && stdout.contains("kind     synthetic") && stdout.contains("verified"),
+        "{}",
+        text(&out)
+    );
     let mut bytes = fs::read(&art).unwrap();
     bytes.pop();
     let cut = s.path().join("cut");

@@ -16,7 +16,8 @@ fn check(s: &TestSpool, round: usize) {
         assert_eq!(st.len(), 1, "after kill {round}: job {k} is in {st:?}");
         assert_ne!(st[0], State::InProgress, "after kill {round}: recover left {k} in_progress");
         if st[0] == State::Failed {
-            let err = std::fs::read_to_string(s.spool.state_dir(&PROVE, State::Failed).join(format!("{k}.err"))).unwrap_or_default();
+            let err = std::fs::read_to_string(s.spool.state_dir(&PROVE, State::Failed).join(format!("{k}.err")))
+                .unwrap_or_default();
             panic!("after kill {round}: {k} failed:\n{err}");
         }
         if st[0] == State::Done {
@@ -24,13 +25,17 @@ fn check(s: &TestSpool, round: usize) {
             let d = t.done.as_ref().expect("done ticket has its record");
             assert_eq!(d.outputs.len(), 1, "{k}");
             for o in &d.outputs {
-                let a = MappedArtifact::open(&s.spool.resolve(&o.path).unwrap()).unwrap_or_else(|e| panic!("after kill {round}: {k}: {e}"));
+                let a = MappedArtifact::open(&s.spool.resolve(&o.path).unwrap())
+                    .unwrap_or_else(|e| panic!("after kill {round}: {k}: {e}"));
                 assert_eq!(to_hex(&a.header.blake3), o.blake3, "{k}: recorded checksum differs");
             }
             // A done round-0 job's follow-up must exist (recover's sweep redoes missed unblocks).
             if t.key.round == 0 {
                 let next = format!("b{:08}.r1.synth.d0.g{:04}", t.key.block, t.key.group);
-                assert!(s.states(&PROVE).contains_key(&next), "after kill {round}: follow-up {next} of done {k} is missing");
+                assert!(
+                    s.states(&PROVE).contains_key(&next),
+                    "after kill {round}: follow-up {next} of done {k} is missing"
+                );
             }
         }
     }
@@ -40,11 +45,23 @@ fn check(s: &TestSpool, round: usize) {
 fn sigkill_at_random_moments_loses_nothing() {
     let s = TestSpool::new();
     s.seed(150, &["--rounds", "2", "--max-attempts", "1000"]);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(std::env::var("CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(7));
+    let mut rng =
+        rand::rngs::StdRng::seed_from_u64(std::env::var("CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(7));
     let mut kills = 0;
     while kills < 110 {
         let mut child = Command::new(SYNTH)
-            .args(["work", "--once", "--threads", "1", "--iterations", "64", "--work-ms", "4", "--max-attempts", "1000"])
+            .args([
+                "work",
+                "--once",
+                "--threads",
+                "1",
+                "--iterations",
+                "64",
+                "--work-ms",
+                "4",
+                "--max-attempts",
+                "1000",
+            ])
             .env("FRISPOOL_SPOOL", s.path())
             .stderr(Stdio::null())
             .spawn()

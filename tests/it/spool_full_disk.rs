@@ -29,11 +29,17 @@ struct TmpfsSpool {
 impl TmpfsSpool {
     fn new(size: &str) -> Option<TmpfsSpool> {
         let dir = tempfile::Builder::new().prefix("spool-tmpfs-").tempdir().unwrap();
-        let out = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(dir.path()).output();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output();
         match out {
             Ok(o) if o.status.success() => {}
             Ok(o) => {
-                eprintln!("SKIPPED: cannot mount a tmpfs here (needs root): {}", String::from_utf8_lossy(&o.stderr).trim());
+                eprintln!(
+                    "SKIPPED: cannot mount a tmpfs here (needs root): {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                );
                 return None;
             }
             Err(e) => {
@@ -92,7 +98,11 @@ impl TmpfsSpool {
         for q in &QUEUES {
             assert_eq!(std::fs::read_dir(s.spool.tmp_dir(q)).unwrap().count(), 0, "{when}: {q}/tmp left behind");
         }
-        assert_eq!(std::fs::read_dir(s.spool.artifact_tmp_dir()).unwrap().count(), 0, "{when}: artifacts/tmp left behind");
+        assert_eq!(
+            std::fs::read_dir(s.spool.artifact_tmp_dir()).unwrap().count(),
+            0,
+            "{when}: artifacts/tmp left behind"
+        );
         for t in self.tickets(State::Queued) {
             assert_eq!(t.attempt, 0, "{when}: {} spent an attempt on the disk: {:?}", t.key, t.errors);
             assert!(t.errors.is_empty(), "{when}: {}: {:?}", t.key, t.errors);
@@ -102,7 +112,8 @@ impl TmpfsSpool {
             assert_eq!(d.attempt, 1, "{when}: {} took attempt {}: {:?}", t.key, d.attempt, t.errors);
             assert!(t.errors.is_empty(), "{when}: {}: {:?}", t.key, t.errors);
             for o in &d.outputs {
-                let a = MappedArtifact::open(&s.spool.resolve(&o.path).unwrap()).unwrap_or_else(|e| panic!("{when}: {}: {e}", t.key));
+                let a = MappedArtifact::open(&s.spool.resolve(&o.path).unwrap())
+                    .unwrap_or_else(|e| panic!("{when}: {}: {e}", t.key));
                 assert_eq!(to_hex(&a.header.blake3), o.blake3, "{when}: {}", t.key);
             }
         }
@@ -213,7 +224,13 @@ fn every_fill_point_of_a_job_hands_it_back_unspent() {
     }
     eprintln!("(room in pages, exit code, jobs done while full): {outcomes:?}");
     for &(pages, c, done) in &outcomes {
-        let want = if pages < 19 { 0 } else if pages < 36 { 1 } else { 2 };
+        let want = if pages < 19 {
+            0
+        } else if pages < 36 {
+            1
+        } else {
+            2
+        };
         let want_code = if want == 2 { exit::OK } else { exit::TEMPFAIL } as i32;
         assert_eq!((c, done), (want_code, want), "{pages} pages of room: {outcomes:?}");
     }
@@ -227,13 +244,15 @@ fn a_watching_worker_backs_off_and_resumes_when_space_returns() {
     t.s.seed(20, &["--bytes", FILLER]);
     t.fill_leaving(5 * 19 * PAGE);
     let log = t.outside.path().join("worker.log");
-    let mut worker = Reaped(Command::new(SYNTH)
-        .args(["work", "--threads", "1", "--iterations", "16", "--rescan-secs", "0.2"])
-        .args(["--fault-backoff-secs", "0.1", "--fault-backoff-max-secs", "0.4"])
-        .env("FRISPOOL_SPOOL", t.s.path())
-        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
-        .spawn()
-        .unwrap());
+    let mut worker = Reaped(
+        Command::new(SYNTH)
+            .args(["work", "--threads", "1", "--iterations", "16", "--rescan-secs", "0.2"])
+            .args(["--fault-backoff-secs", "0.1", "--fault-backoff-max-secs", "0.4"])
+            .env("FRISPOOL_SPOOL", t.s.path())
+            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .spawn()
+            .unwrap(),
+    );
     let read_log = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
     let until = |what: &str, f: &dyn Fn() -> bool| {
         let t0 = Instant::now();

@@ -23,7 +23,19 @@ fn recover_right_after_a_claim_leaves_the_live_job_alone() {
     let journal = s.path().join("journal.log");
     // A 60 s lease heartbeats every 20 s: nothing touches the ticket during this 3 s job.
     let worker = Command::new(SYNTH)
-        .args(["work", "--once", "--threads", "1", "--iterations", "16", "--work-ms", "3000", "--lease-secs", "60", "--journal"])
+        .args([
+            "work",
+            "--once",
+            "--threads",
+            "1",
+            "--iterations",
+            "16",
+            "--work-ms",
+            "3000",
+            "--lease-secs",
+            "60",
+            "--journal",
+        ])
         .arg(&journal)
         .env("FRISPOOL_SPOOL", s.path())
         .stderr(Stdio::piped())
@@ -32,7 +44,8 @@ fn recover_right_after_a_claim_leaves_the_live_job_alone() {
     let in_progress = s.spool.state_dir(&PROVE, State::InProgress);
     let t0 = Instant::now();
     let held = loop {
-        let names: Vec<String> = std::fs::read_dir(&in_progress).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let names: Vec<String> =
+            std::fs::read_dir(&in_progress).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         if let Some(n) = names.into_iter().next() {
             break n;
         }
@@ -41,7 +54,12 @@ fn recover_right_after_a_claim_leaves_the_live_job_alone() {
     };
     let out = s.admin(&["recover", "--lease-secs", "6"]);
     assert!(out.status.success(), "recover: {}", text(&out));
-    assert_eq!(s.states(&PROVE).get(KEY), Some(&vec![State::InProgress]), "recover took the live job away: {}", text(&out));
+    assert_eq!(
+        s.states(&PROVE).get(KEY),
+        Some(&vec![State::InProgress]),
+        "recover took the live job away: {}",
+        text(&out)
+    );
     assert!(in_progress.join(&held).exists(), "the holder's name changed under it: {held}");
     let ticket = frispool_spool::Ticket::read(&in_progress.join(&held)).unwrap();
     assert_eq!(ticket.attempt, 0, "recover spent an attempt of a live job: {:?}", ticket.errors);

@@ -67,7 +67,8 @@ fn rogue_keys(real: &Path, into: &Path, vk: Vec<u8>) {
         std::fs::copy(e.path(), into.join(&name)).unwrap();
     }
     let manifest = std::fs::read_to_string(real.join("manifest.json")).unwrap();
-    let protocol = serde_json::from_str::<serde_json::Value>(&manifest).unwrap()["protocol"].as_str().unwrap().to_string();
+    let protocol =
+        serde_json::from_str::<serde_json::Value>(&manifest).unwrap()["protocol"].as_str().unwrap().to_string();
     std::fs::write(into.join("manifest.json"), manifest.replace(&protocol, "rogue")).unwrap();
     let path = into.join("final.vk");
     let wire = VerifierKeyWire { protocol: "rogue".into(), circuit: "final".into(), bytes: vk };
@@ -129,14 +130,23 @@ fn a_rogue_final_key_and_its_proofs_are_refused_by_the_real_sequencer_and_verify
     let proof_path = rogue_spool.path().join("rogue.proof");
     std::fs::write(&proof_path, encode_artifact(&proof_path, kinds::FINAL_PROOF, &wire).unwrap()).unwrap();
     let verify = |extra: &[&str]| {
-        Command::new(ADMIN).arg("--spool").arg(rogue_spool.path()).arg("verify").arg(&proof_path).args(extra).output().unwrap()
+        Command::new(ADMIN)
+            .arg("--spool")
+            .arg(rogue_spool.path())
+            .arg("verify")
+            .arg(&proof_path)
+            .args(extra)
+            .output()
+            .unwrap()
     };
     let out = verify(&[]);
     assert!(!out.status.success(), "verify accepted the rogue proof: {}", text(&out));
     assert!(text(&out).contains("differs from the key this build derives"), "{}", text(&out));
-    let real_digest = blake3::hash(&read_artifact::<VerifierKeyWire>(&real_keys.join("final.vk"), kinds::VERIFIER_KEY).unwrap().bytes)
-        .to_hex()
-        .to_string();
+    let real_digest = blake3::hash(
+        &read_artifact::<VerifierKeyWire>(&real_keys.join("final.vk"), kinds::VERIFIER_KEY).unwrap().bytes,
+    )
+    .to_hex()
+    .to_string();
     let out = verify(&["--vk-digest", &real_digest]);
     assert!(!out.status.success(), "verify accepted the rogue proof under a pin: {}", text(&out));
     assert!(text(&out).contains("differs from the digest given with --vk-digest"), "{}", text(&out));

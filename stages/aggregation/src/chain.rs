@@ -139,35 +139,16 @@ pub fn check_native(circuit: &'static str, links: &[NativeLink]) -> Result<()> {
     for (i, w) in links.windows(2).enumerate() {
         let (prev, cur) = (&w[0], &w[1]);
         if cur.ty != links[0].ty {
-            return fail(format!(
-                "slot {} has type {} after type {}",
-                i + 1,
-                cur.ty,
-                links[0].ty
-            ));
+            return fail(format!("slot {} has type {} after type {}", i + 1, cur.ty, links[0].ty));
         }
         if cur.block != links[0].block {
-            return fail(format!(
-                "slot {} is of block {}, slot 0 of block {}",
-                i + 1,
-                cur.block,
-                links[0].block
-            ));
+            return fail(format!("slot {} is of block {}, slot 0 of block {}", i + 1, cur.block, links[0].block));
         }
         if cur.first != prev.last + 1 {
-            return fail(format!(
-                "slot {} starts at instance {}, after instance {}",
-                i + 1,
-                cur.first,
-                prev.last
-            ));
+            return fail(format!("slot {} starts at instance {}, after instance {}", i + 1, cur.first, prev.last));
         }
         if cur.state_in != prev.state_out {
-            return fail(format!(
-                "slot {} does not start from the state slot {} ended with",
-                i + 1,
-                i
-            ));
+            return fail(format!("slot {} does not start from the state slot {} ended with", i + 1, i));
         }
     }
     Ok(())

@@ -8,24 +8,13 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 pub enum AggError {
     #[error("a {circuit} proof takes 1..={max} inner proofs, got {got}")]
-    Arity {
-        circuit: &'static str,
-        max: usize,
-        got: usize,
-    },
+    Arity { circuit: &'static str, max: usize, got: usize },
 
     #[error("an inner proof of the {circuit} has {got} public inputs, expected {expected}")]
-    PublicInputs {
-        circuit: &'static str,
-        expected: usize,
-        got: usize,
-    },
+    PublicInputs { circuit: &'static str, expected: usize, got: usize },
 
     #[error("inner proofs of the {circuit} do not chain: {reason}")]
-    Chain {
-        circuit: &'static str,
-        reason: String,
-    },
+    Chain { circuit: &'static str, reason: String },
 
     #[error("no circuit types given: aggregation needs at least one")]
     NoTypes,
@@ -51,16 +40,10 @@ pub enum AggError {
     ShapeNotConverged(usize),
 
     #[error("the {circuit} circuit came out with another shape than the common aggregation shape: {detail}")]
-    ShapeMismatch {
-        circuit: &'static str,
-        detail: String,
-    },
+    ShapeMismatch { circuit: &'static str, detail: String },
 
     #[error("loaded {circuit} key does not fit this build's {circuit} circuit: {detail}")]
-    KeyMismatch {
-        circuit: &'static str,
-        detail: String,
-    },
+    KeyMismatch { circuit: &'static str, detail: String },
 
     #[error("setting the witness of the {circuit} failed")]
     Witness {

@@ -97,13 +97,7 @@ impl AggregationKeys {
         let slots = tip_slots(&leaves);
         let tip = TipCircuit::build(&slots, &node.data.verifier_only, &common)?;
         let scheduler = SchedulerCircuit::build(&tip)?;
-        Ok(AggregationKeys {
-            common,
-            leaves,
-            node,
-            tip,
-            scheduler,
-        })
+        Ok(AggregationKeys { common, leaves, node, tip, scheduler })
     }
 
     /// Every aggregation circuit around prover data loaded from disk (made by [`Self::build`] of the same
@@ -140,13 +134,7 @@ impl AggregationKeys {
         let slots = tip_slots(&leaves);
         let tip = TipCircuit::from_data(&slots, &node.data.verifier_only, &common, tip).map_err(at(AggKey::Tip))?;
         let scheduler = SchedulerCircuit::from_data(&tip, scheduler).map_err(at(AggKey::Scheduler))?;
-        Ok(AggregationKeys {
-            common,
-            leaves,
-            node,
-            tip,
-            scheduler,
-        })
+        Ok(AggregationKeys { common, leaves, node, tip, scheduler })
     }
 
     /// Every aggregation circuit proves on `backend` from now on.
@@ -158,10 +146,7 @@ impl AggregationKeys {
     }
 
     pub fn leaf(&self, ty: CircuitType) -> Result<&LeafCircuit> {
-        self.leaves
-            .iter()
-            .find(|l| l.circuit_type == ty)
-            .ok_or(AggError::UnknownType(ty))
+        self.leaves.iter().find(|l| l.circuit_type == ty).ok_or(AggError::UnknownType(ty))
     }
 
     /// What a node of `ty` exposes as its vk commitment in this protocol version.
@@ -182,11 +167,7 @@ impl AggregationKeys {
             .map(|proof| {
                 let is_node = proof.public_inputs.len() == agg::LEN
                     && vk::digest_at(&proof.public_inputs, agg::VK_COMMIT) == commit;
-                let verifier = if is_node {
-                    &self.node.data.verifier_only
-                } else {
-                    &leaf.data.verifier_only
-                };
+                let verifier = if is_node { &self.node.data.verifier_only } else { &leaf.data.verifier_only };
                 Child { proof, verifier }
             })
             .collect();

@@ -141,21 +141,11 @@ impl LeafCircuit {
     /// checking natively that they chain.
     pub fn prove(&self, proofs: &[Proof]) -> Result<Proof> {
         self.check_arity(proofs)?;
-        let links: Vec<_> = proofs
-            .iter()
-            .map(|p| NativeLink::of_basic(&p.public_inputs))
-            .collect();
-        if let Some((i, l)) = links
-            .iter()
-            .enumerate()
-            .find(|(_, l)| l.ty != self.circuit_type.id())
-        {
+        let links: Vec<_> = proofs.iter().map(|p| NativeLink::of_basic(&p.public_inputs)).collect();
+        if let Some((i, l)) = links.iter().enumerate().find(|(_, l)| l.ty != self.circuit_type.id()) {
             return Err(AggError::Chain {
                 circuit: NAME,
-                reason: format!(
-                    "slot {i} is of type {}, this leaf takes {:?}",
-                    l.ty, self.circuit_type
-                ),
+                reason: format!("slot {i} is of type {}, this leaf takes {:?}", l.ty, self.circuit_type),
             });
         }
         chain::check_native(NAME, &links)?;
@@ -167,9 +157,8 @@ impl LeafCircuit {
     pub fn prove_unchecked(&self, proofs: &[Proof]) -> Result<Proof> {
         self.check_arity(proofs)?;
         let last = proofs.last().expect("arity checked");
-        let slots: Vec<(&Proof, bool)> = (0..LEAF_ARITY)
-            .map(|i| (proofs.get(i).unwrap_or(last), i < proofs.len()))
-            .collect();
+        let slots: Vec<(&Proof, bool)> =
+            (0..LEAF_ARITY).map(|i| (proofs.get(i).unwrap_or(last), i < proofs.len())).collect();
         self.prove_slots(&slots)
     }
 
@@ -177,20 +166,14 @@ impl LeafCircuit {
     /// ignored): the witness a cheating prover controls. For negative tests of the flags' own rules.
     pub fn prove_slots(&self, slots: &[(&Proof, bool)]) -> Result<Proof> {
         if slots.len() != LEAF_ARITY {
-            return Err(AggError::Arity {
-                circuit: NAME,
-                max: LEAF_ARITY,
-                got: slots.len(),
-            });
+            return Err(AggError::Arity { circuit: NAME, max: LEAF_ARITY, got: slots.len() });
         }
         crate::prove::prove(NAME, &*self.backend, &self.data, || {
             let mut pw = PartialWitness::new();
             for (i, (p, on)) in slots.iter().enumerate() {
-                pw.set_proof_with_pis_target(&self.proofs[i], p)
-                    .map_err(witness_err(NAME))?;
+                pw.set_proof_with_pis_target(&self.proofs[i], p).map_err(witness_err(NAME))?;
                 if i > 0 {
-                    pw.set_bool_target(self.enabled[i], *on)
-                        .map_err(witness_err(NAME))?;
+                    pw.set_bool_target(self.enabled[i], *on).map_err(witness_err(NAME))?;
                 }
             }
             Ok(pw)
@@ -199,16 +182,9 @@ impl LeafCircuit {
 
     fn check_arity(&self, proofs: &[Proof]) -> Result<()> {
         if proofs.is_empty() || proofs.len() > LEAF_ARITY {
-            return Err(AggError::Arity {
-                circuit: NAME,
-                max: LEAF_ARITY,
-                got: proofs.len(),
-            });
+            return Err(AggError::Arity { circuit: NAME, max: LEAF_ARITY, got: proofs.len() });
         }
-        if let Some(p) = proofs
-            .iter()
-            .find(|p| p.public_inputs.len() != self.basic_common.num_public_inputs)
-        {
+        if let Some(p) = proofs.iter().find(|p| p.public_inputs.len() != self.basic_common.num_public_inputs) {
             return Err(AggError::PublicInputs {
                 circuit: NAME,
                 expected: self.basic_common.num_public_inputs,

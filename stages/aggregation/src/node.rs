@@ -14,9 +14,7 @@ use plonky2::hash::hash_types::{HashOut, HashOutTarget};
 use plonky2::iop::target::BoolTarget;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
-use plonky2::plonk::circuit_data::{
-    CircuitData, CommonCircuitData, VerifierCircuitTarget, VerifierOnlyCircuitData,
-};
+use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, VerifierCircuitTarget, VerifierOnlyCircuitData};
 use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 
 use crate::chain::{self, Link, NativeLink};
@@ -61,14 +59,7 @@ fn define(common: &CommonCircuitData<F, D>) -> (CircuitBuilder<F, D>, Targets) {
     let node_digest = builder.add_virtual_hash();
     let commit = vk::vk_commit_target(&mut builder, leaf_digest, node_digest);
     let enabled = chain::enabled_flags(&mut builder, NODE_ARITY);
-    let mut t = Targets {
-        children: vec![],
-        verifiers: vec![],
-        is_node: vec![],
-        enabled,
-        leaf_digest,
-        node_digest,
-    };
+    let mut t = Targets { children: vec![], verifiers: vec![], is_node: vec![], enabled, leaf_digest, node_digest };
     let mut links = vec![];
     for _ in 0..NODE_ARITY {
         let p = builder.add_virtual_proof_with_pis(common);
@@ -79,11 +70,7 @@ fn define(common: &CommonCircuitData<F, D>) -> (CircuitBuilder<F, D>, Targets) {
         let accepted = vk::select_hash(&mut builder, is_node, node_digest, leaf_digest);
         builder.connect_hashes(vd.circuit_digest, accepted);
         for j in 0..DIGEST_LEN {
-            builder.conditional_assert_eq(
-                is_node.target,
-                p.public_inputs[agg::VK_COMMIT + j],
-                commit.elements[j],
-            );
+            builder.conditional_assert_eq(is_node.target, p.public_inputs[agg::VK_COMMIT + j], commit.elements[j]);
         }
         links.push(Link::of_agg(&p.public_inputs));
         t.children.push(p);
@@ -98,10 +85,7 @@ fn define(common: &CommonCircuitData<F, D>) -> (CircuitBuilder<F, D>, Targets) {
 
 impl NodeCircuit {
     /// The node's common data for children of shape `common`, padded to `shape`, without committing.
-    pub(crate) fn mock_common(
-        common: &CommonCircuitData<F, D>,
-        shape: &Shape,
-    ) -> CommonCircuitData<F, D> {
+    pub(crate) fn mock_common(common: &CommonCircuitData<F, D>, shape: &Shape) -> CommonCircuitData<F, D> {
         let (mut builder, _) = define(common);
         shape.pad(&mut builder);
         builder.mock_build::<C>().common
@@ -145,8 +129,7 @@ impl NodeCircuit {
                     reason: format!("child {i} is neither this type's leaf nor a node"),
                 });
             }
-            if d == self.digest() && vk::digest_at(&c.proof.public_inputs, agg::VK_COMMIT) != commit
-            {
+            if d == self.digest() && vk::digest_at(&c.proof.public_inputs, agg::VK_COMMIT) != commit {
                 return Err(AggError::Chain {
                     circuit: NAME,
                     reason: format!("child {i} is a node that accepted other keys"),
@@ -172,21 +155,16 @@ impl NodeCircuit {
             let mut pw = PartialWitness::new();
             let w = witness_err(NAME);
             pw.set_hash_target(t.leaf_digest, leaf_digest).map_err(w)?;
-            pw.set_hash_target(t.node_digest, node_digest)
-                .map_err(witness_err(NAME))?;
+            pw.set_hash_target(t.node_digest, node_digest).map_err(witness_err(NAME))?;
             let last = children.last().expect("arity checked");
             for i in 0..NODE_ARITY {
                 let c = children.get(i).unwrap_or(last);
-                pw.set_proof_with_pis_target(&t.children[i], c.proof)
-                    .map_err(witness_err(NAME))?;
-                pw.set_verifier_data_target(&t.verifiers[i], c.verifier)
-                    .map_err(witness_err(NAME))?;
+                pw.set_proof_with_pis_target(&t.children[i], c.proof).map_err(witness_err(NAME))?;
+                pw.set_verifier_data_target(&t.verifiers[i], c.verifier).map_err(witness_err(NAME))?;
                 let is_node = c.verifier.circuit_digest == node_digest;
-                pw.set_bool_target(t.is_node[i], is_node)
-                    .map_err(witness_err(NAME))?;
+                pw.set_bool_target(t.is_node[i], is_node).map_err(witness_err(NAME))?;
                 if i > 0 {
-                    pw.set_bool_target(t.enabled[i], i < children.len())
-                        .map_err(witness_err(NAME))?;
+                    pw.set_bool_target(t.enabled[i], i < children.len()).map_err(witness_err(NAME))?;
                 }
             }
             Ok(pw)
@@ -195,21 +173,10 @@ impl NodeCircuit {
 
     fn check_arity(&self, children: &[Child]) -> Result<()> {
         if children.is_empty() || children.len() > NODE_ARITY {
-            return Err(AggError::Arity {
-                circuit: NAME,
-                max: NODE_ARITY,
-                got: children.len(),
-            });
+            return Err(AggError::Arity { circuit: NAME, max: NODE_ARITY, got: children.len() });
         }
-        if let Some(c) = children
-            .iter()
-            .find(|c| c.proof.public_inputs.len() != agg::LEN)
-        {
-            return Err(AggError::PublicInputs {
-                circuit: NAME,
-                expected: agg::LEN,
-                got: c.proof.public_inputs.len(),
-            });
+        if let Some(c) = children.iter().find(|c| c.proof.public_inputs.len() != agg::LEN) {
+            return Err(AggError::PublicInputs { circuit: NAME, expected: agg::LEN, got: c.proof.public_inputs.len() });
         }
         Ok(())
     }

@@ -18,19 +18,9 @@ use crate::node::NODE_ARITY;
 /// One proof of a block's aggregation, named by where it sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProofId {
-    Basic {
-        circuit_type: CircuitType,
-        instance: u64,
-    },
-    Leaf {
-        circuit_type: CircuitType,
-        group: usize,
-    },
-    Node {
-        circuit_type: CircuitType,
-        depth: usize,
-        group: usize,
-    },
+    Basic { circuit_type: CircuitType, instance: u64 },
+    Leaf { circuit_type: CircuitType, group: usize },
+    Node { circuit_type: CircuitType, depth: usize, group: usize },
     Tip,
     Scheduler,
 }
@@ -85,22 +75,11 @@ pub fn plan_type(circuit_type: CircuitType, instances: u64) -> Result<TypePlan> 
     if instances == 0 {
         return Err(AggError::NoInstances(circuit_type));
     }
-    let basic: Vec<ProofId> = (0..instances)
-        .map(|instance| ProofId::Basic {
-            circuit_type,
-            instance,
-        })
-        .collect();
+    let basic: Vec<ProofId> = (0..instances).map(|instance| ProofId::Basic { circuit_type, instance }).collect();
     let leaves: Vec<Group> = basic
         .chunks(LEAF_ARITY)
         .enumerate()
-        .map(|(group, inputs)| Group {
-            output: ProofId::Leaf {
-                circuit_type,
-                group,
-            },
-            inputs: inputs.to_vec(),
-        })
+        .map(|(group, inputs)| Group { output: ProofId::Leaf { circuit_type, group }, inputs: inputs.to_vec() })
         .collect();
     let mut level: Vec<ProofId> = leaves.iter().map(|g| g.output).collect();
     let mut nodes = vec![];
@@ -112,28 +91,15 @@ pub fn plan_type(circuit_type: CircuitType, instances: u64) -> Result<TypePlan> 
             if chunk.len() == 1 {
                 next.push(chunk[0]);
             } else {
-                let output = ProofId::Node {
-                    circuit_type,
-                    depth,
-                    group,
-                };
-                groups.push(Group {
-                    output,
-                    inputs: chunk.to_vec(),
-                });
+                let output = ProofId::Node { circuit_type, depth, group };
+                groups.push(Group { output, inputs: chunk.to_vec() });
                 next.push(output);
             }
         }
         nodes.push(groups);
         level = next;
     }
-    Ok(TypePlan {
-        circuit_type,
-        instances,
-        leaves,
-        nodes,
-        top: level[0],
-    })
+    Ok(TypePlan { circuit_type, instances, leaves, nodes, top: level[0] })
 }
 
 /// The plan of a block with `instances` per circuit type, types in the order of the tip's slots.
@@ -143,23 +109,10 @@ pub fn plan_block(instances: &[(CircuitType, u64)]) -> Result<BlockPlan> {
             return Err(AggError::DuplicateType(*ty));
         }
     }
-    let types = instances
-        .iter()
-        .map(|&(ty, n)| plan_type(ty, n))
-        .collect::<Result<Vec<_>>>()?;
-    let tip = Group {
-        output: ProofId::Tip,
-        inputs: types.iter().map(|t| t.top).collect(),
-    };
-    let scheduler = Group {
-        output: ProofId::Scheduler,
-        inputs: vec![ProofId::Tip],
-    };
-    Ok(BlockPlan {
-        types,
-        tip,
-        scheduler,
-    })
+    let types = instances.iter().map(|&(ty, n)| plan_type(ty, n)).collect::<Result<Vec<_>>>()?;
+    let tip = Group { output: ProofId::Tip, inputs: types.iter().map(|t| t.top).collect() };
+    let scheduler = Group { output: ProofId::Scheduler, inputs: vec![ProofId::Tip] };
+    Ok(BlockPlan { types, tip, scheduler })
 }
 
 impl BlockPlan {
@@ -196,13 +149,7 @@ mod tests {
             assert_eq!(p.leaves.len(), 1);
             assert_eq!(p.leaves[0].expected_inputs() as u64, n);
             assert!(p.nodes.is_empty());
-            assert_eq!(
-                p.top,
-                ProofId::Leaf {
-                    circuit_type: CircuitType::Main,
-                    group: 0
-                }
-            );
+            assert_eq!(p.top, ProofId::Leaf { circuit_type: CircuitType::Main, group: 0 });
         }
     }
 
@@ -220,32 +167,17 @@ mod tests {
                 })
                 .collect();
             assert_eq!(got, (0..n).collect::<Vec<_>>());
-            assert!(p
-                .leaves
-                .iter()
-                .all(|g| (1..=LEAF_ARITY).contains(&g.expected_inputs())));
-            assert!(p
-                .nodes
-                .iter()
-                .flatten()
-                .all(|g| (2..=NODE_ARITY).contains(&g.expected_inputs())));
+            assert!(p.leaves.iter().all(|g| (1..=LEAF_ARITY).contains(&g.expected_inputs())));
+            assert!(p.nodes.iter().flatten().all(|g| (2..=NODE_ARITY).contains(&g.expected_inputs())));
             // Every leaf and node except the top feeds exactly one node, in order.
             let block = plan_block(&[(CircuitType::Main, n)]).unwrap();
             let produced: Vec<ProofId> = block.groups().map(|g| g.output).collect();
             for out in &produced {
                 let consumers = block.groups().filter(|g| g.inputs.contains(out)).count();
-                assert_eq!(
-                    consumers,
-                    usize::from(*out != ProofId::Scheduler),
-                    "{out:?}"
-                );
+                assert_eq!(consumers, usize::from(*out != ProofId::Scheduler), "{out:?}");
             }
             if n > LEAF_ARITY as u64 {
-                assert!(
-                    matches!(p.top, ProofId::Node { .. }),
-                    "n={n}: top {:?}",
-                    p.top
-                );
+                assert!(matches!(p.top, ProofId::Node { .. }), "n={n}: top {:?}", p.top);
             }
         }
     }
@@ -269,10 +201,7 @@ mod tests {
         let n = (LEAF_ARITY * NODE_ARITY + 1) as u64;
         let p = plan_type(CircuitType::Main, n).unwrap();
         assert_eq!(p.nodes[0].len(), 1);
-        let last_leaf = ProofId::Leaf {
-            circuit_type: CircuitType::Main,
-            group: NODE_ARITY,
-        };
+        let last_leaf = ProofId::Leaf { circuit_type: CircuitType::Main, group: NODE_ARITY };
         assert_eq!(p.nodes[1][0].inputs, vec![p.nodes[0][0].output, last_leaf]);
     }
 

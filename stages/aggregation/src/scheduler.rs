@@ -48,12 +48,8 @@ impl SchedulerCircuit {
         Ok(SchedulerCircuit { data, tip_proof, backend: cpu_backend() })
     }
 
-    fn construct(
-        tip_circuit: &TipCircuit,
-    ) -> Result<(CircuitBuilder<F, D>, ProofWithPublicInputsTarget<D>)> {
-        let main_slot = tip_circuit
-            .slot_of(CircuitType::Main)
-            .ok_or(AggError::MainMissing)?;
+    fn construct(tip_circuit: &TipCircuit) -> Result<(CircuitBuilder<F, D>, ProofWithPublicInputsTarget<D>)> {
+        let main_slot = tip_circuit.slot_of(CircuitType::Main).ok_or(AggError::MainMissing)?;
         let mut builder = CircuitBuilder::<F, D>::new(circuit_config());
         let vd = builder.constant_verifier_data(&tip_circuit.data.verifier_only);
         let p = builder.add_virtual_proof_with_pis(&tip_circuit.data.common);
@@ -96,8 +92,7 @@ impl SchedulerCircuit {
     pub fn prove(&self, tip_proof: &Proof) -> Result<Proof> {
         crate::prove::prove(NAME, &*self.backend, &self.data, || {
             let mut pw = PartialWitness::new();
-            pw.set_proof_with_pis_target(&self.tip_proof, tip_proof)
-                .map_err(witness_err(NAME))?;
+            pw.set_proof_with_pis_target(&self.tip_proof, tip_proof).map_err(witness_err(NAME))?;
             Ok(pw)
         })
     }
@@ -107,10 +102,7 @@ impl SchedulerCircuit {
 /// nothing to compare; a type this function does not know how to check is refused rather than accepted
 /// unchecked. When `sig` lands, compare here its running hash of signed messages with the one `main`
 /// exposes (both are in `outputs`), and equal instance coverage if the chunking is shared.
-pub fn bind_types(
-    _builder: &mut CircuitBuilder<F, D>,
-    outputs: &[(CircuitType, TypeOutputs)],
-) -> Result<()> {
+pub fn bind_types(_builder: &mut CircuitBuilder<F, D>, outputs: &[(CircuitType, TypeOutputs)]) -> Result<()> {
     check_types(outputs.iter().map(|(ty, _)| *ty))
 }
 
@@ -131,13 +123,8 @@ pub fn check_types(types: impl IntoIterator<Item = CircuitType>) -> Result<()> {
 }
 
 /// In-circuit [`frispool_core::block_commitment`] over main's chained state.
-pub fn commitment_target(
-    builder: &mut CircuitBuilder<F, D>,
-    block: Target,
-    main: &TypeOutputs,
-) -> HashOutTarget {
-    let digest =
-        |s: &[Target; STATE_LEN], at: usize| -> Vec<Target> { s[at..at + DIGEST_LEN].to_vec() };
+pub fn commitment_target(builder: &mut CircuitBuilder<F, D>, block: Target, main: &TypeOutputs) -> HashOutTarget {
+    let digest = |s: &[Target; STATE_LEN], at: usize| -> Vec<Target> { s[at..at + DIGEST_LEN].to_vec() };
     let mut input = vec![block];
     input.extend(digest(&main.state_in, main_state::ROOT));
     input.extend(digest(&main.state_out, main_state::ROOT));

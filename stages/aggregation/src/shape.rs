@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use frispool_core::{C, D, F};
 use plonky2::gates::gate::GateRef;
 use plonky2::gates::noop::NoopGate;
-use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::iop::target::Target;
+use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData};
 
 use crate::error::{AggError, Result};
@@ -56,29 +56,17 @@ impl Shape {
 }
 
 /// Fail with a readable difference when a built circuit missed the common shape.
-pub fn check(
-    circuit: &'static str,
-    got: &CommonCircuitData<F, D>,
-    want: &CommonCircuitData<F, D>,
-) -> Result<()> {
+pub fn check(circuit: &'static str, got: &CommonCircuitData<F, D>, want: &CommonCircuitData<F, D>) -> Result<()> {
     if got == want {
         return Ok(());
     }
     let detail = if got.degree_bits() != want.degree_bits() {
-        format!(
-            "degree bits {} instead of {}",
-            got.degree_bits(),
-            want.degree_bits()
-        )
+        format!("degree bits {} instead of {}", got.degree_bits(), want.degree_bits())
     } else if got.gates != want.gates {
-        let ids =
-            |c: &CommonCircuitData<F, D>| c.gates.iter().map(|g| g.0.id()).collect::<Vec<_>>();
+        let ids = |c: &CommonCircuitData<F, D>| c.gates.iter().map(|g| g.0.id()).collect::<Vec<_>>();
         format!("gates {:?} instead of {:?}", ids(got), ids(want))
     } else if got.num_public_inputs != want.num_public_inputs {
-        format!(
-            "{} public inputs instead of {}",
-            got.num_public_inputs, want.num_public_inputs
-        )
+        format!("{} public inputs instead of {}", got.num_public_inputs, want.num_public_inputs)
     } else {
         "selectors or constants differ".to_string()
     };
@@ -115,26 +103,16 @@ pub fn check_construction(
     }
     let rows = common.degree();
     if builder.num_gates() > rows {
-        return err(format!(
-            "{} gates constructed, the key has 2^{} rows",
-            builder.num_gates(),
-            common.degree_bits()
-        ));
+        return err(format!("{} gates constructed, the key has 2^{} rows", builder.num_gates(), common.degree_bits()));
     }
     // The next virtual target's number is how many the construction allocated; `build` only adds more.
     let allocated = match builder.add_virtual_target() {
         Target::VirtualTarget { index } => index,
         Target::Wire(_) => unreachable!("add_virtual_target returns a virtual target"),
     };
-    let in_key = data
-        .prover_only
-        .representative_map
-        .len()
-        .saturating_sub(rows * common.config.num_wires);
+    let in_key = data.prover_only.representative_map.len().saturating_sub(rows * common.config.num_wires);
     if allocated > in_key {
-        return err(format!(
-            "{allocated} virtual targets constructed, the key has {in_key}"
-        ));
+        return err(format!("{allocated} virtual targets constructed, the key has {in_key}"));
     }
     Ok(())
 }

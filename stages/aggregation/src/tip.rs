@@ -134,12 +134,7 @@ impl TipCircuit {
         }
         builder.register_public_input(block.expect("at least one slot"));
         builder.register_public_inputs(&outputs);
-        let parts = TipParts {
-            types: slots.iter().map(|s| s.circuit_type).collect(),
-            commits,
-            proofs,
-            is_node,
-        };
+        let parts = TipParts { types: slots.iter().map(|s| s.circuit_type).collect(), commits, proofs, is_node };
         Ok((builder, parts))
     }
 
@@ -155,8 +150,8 @@ impl TipCircuit {
             .iter()
             .zip(&self.commits)
             .map(|(p, c)| {
-                let is_node = p.public_inputs.len() == agg::LEN
-                    && vk::digest_at(&p.public_inputs, agg::VK_COMMIT) == *c;
+                let is_node =
+                    p.public_inputs.len() == agg::LEN && vk::digest_at(&p.public_inputs, agg::VK_COMMIT) == *c;
                 (*p, is_node)
             })
             .collect();
@@ -170,26 +165,16 @@ impl TipCircuit {
 
     fn prove_flagged(&self, n: usize, tops: &[(&Proof, bool)]) -> Result<Proof> {
         if n != self.types.len() {
-            return Err(AggError::Arity {
-                circuit: NAME,
-                max: self.types.len(),
-                got: n,
-            });
+            return Err(AggError::Arity { circuit: NAME, max: self.types.len(), got: n });
         }
         if let Some((p, _)) = tops.iter().find(|(p, _)| p.public_inputs.len() != agg::LEN) {
-            return Err(AggError::PublicInputs {
-                circuit: NAME,
-                expected: agg::LEN,
-                got: p.public_inputs.len(),
-            });
+            return Err(AggError::PublicInputs { circuit: NAME, expected: agg::LEN, got: p.public_inputs.len() });
         }
         crate::prove::prove(NAME, &*self.backend, &self.data, || {
             let mut pw = PartialWitness::new();
             for (i, (p, is_node)) in tops.iter().enumerate() {
-                pw.set_proof_with_pis_target(&self.proofs[i], p)
-                    .map_err(witness_err(NAME))?;
-                pw.set_bool_target(self.is_node[i], *is_node)
-                    .map_err(witness_err(NAME))?;
+                pw.set_proof_with_pis_target(&self.proofs[i], p).map_err(witness_err(NAME))?;
+                pw.set_bool_target(self.is_node[i], *is_node).map_err(witness_err(NAME))?;
             }
             Ok(pw)
         })

@@ -36,17 +36,8 @@ pub fn vk_commit_target(
 
 /// Constrain `vd.circuit_digest` to be the digest of `vd.constants_sigmas_cap` for a circuit of
 /// `degree_bits` rows built without a domain separator (as every frispool circuit is).
-pub fn bind_digest_to_cap(
-    builder: &mut CircuitBuilder<F, D>,
-    vd: &VerifierCircuitTarget,
-    degree_bits: usize,
-) {
-    let mut input: Vec<_> = vd
-        .constants_sigmas_cap
-        .0
-        .iter()
-        .flat_map(|h| h.elements)
-        .collect();
+pub fn bind_digest_to_cap(builder: &mut CircuitBuilder<F, D>, vd: &VerifierCircuitTarget, degree_bits: usize) {
+    let mut input: Vec<_> = vd.constants_sigmas_cap.0.iter().flat_map(|h| h.elements).collect();
     let separator = PoseidonHash::hash_pad(&[]);
     for x in separator.elements {
         input.push(builder.constant(x));
@@ -63,14 +54,11 @@ pub fn select_hash(
     x: HashOutTarget,
     y: HashOutTarget,
 ) -> HashOutTarget {
-    let elements: [_; DIGEST_LEN] =
-        std::array::from_fn(|i| builder.select(b, x.elements[i], y.elements[i]));
+    let elements: [_; DIGEST_LEN] = std::array::from_fn(|i| builder.select(b, x.elements[i], y.elements[i]));
     HashOutTarget { elements }
 }
 
 /// The digest a proof's public inputs carry at `at..at + 4`.
 pub fn digest_at(pis: &[F], at: usize) -> HashOut<F> {
-    HashOut {
-        elements: std::array::from_fn(|i| pis[at + i]),
-    }
+    HashOut { elements: std::array::from_fn(|i| pis[at + i]) }
 }

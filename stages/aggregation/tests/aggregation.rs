@@ -50,12 +50,7 @@ fn fx() -> &'static Fixture {
         let t = Instant::now();
         let basic = main.prove_run(BLOCK, 0, DEEP, genesis_state());
         eprintln!("{DEEP} basic proofs in {:.1?}", t.elapsed());
-        Fixture {
-            main,
-            rogue,
-            keys,
-            basic,
-        }
+        Fixture { main, rogue, keys, basic }
     })
 }
 
@@ -89,13 +84,7 @@ fn leaf(first: u64, count: usize) -> Proof {
     }
     let f = fx();
     let t = Instant::now();
-    let p = f
-        .keys
-        .prove_leaf(
-            CircuitType::Main,
-            &f.basic[first as usize..first as usize + count],
-        )
-        .unwrap();
+    let p = f.keys.prove_leaf(CircuitType::Main, &f.basic[first as usize..first as usize + count]).unwrap();
     eprintln!("leaf [{first}, +{count}) proved in {:.1?}", t.elapsed());
     memo.lock().unwrap().insert((first, count), p.clone());
     p
@@ -145,20 +134,11 @@ fn through_every_round(n: u64) -> Proof {
     let mut proofs: HashMap<ProofId, Proof> = HashMap::new();
     let tp = &plan.types[0];
     for g in &tp.leaves {
-        let ProofId::Basic {
-            instance: first, ..
-        } = g.inputs[0]
-        else {
-            panic!()
-        };
+        let ProofId::Basic { instance: first, .. } = g.inputs[0] else { panic!() };
         let p = if n <= DEEP {
             leaf(first, g.expected_inputs())
         } else {
-            keys.prove_leaf(
-                CircuitType::Main,
-                &basic[first as usize..first as usize + g.expected_inputs()],
-            )
-            .unwrap()
+            keys.prove_leaf(CircuitType::Main, &basic[first as usize..first as usize + g.expected_inputs()]).unwrap()
         };
         proofs.insert(g.output, p);
     }
@@ -167,12 +147,7 @@ fn through_every_round(n: u64) -> Proof {
             let children: Vec<Proof> = g.inputs.iter().map(|i| proofs[i].clone()).collect();
             let t = Instant::now();
             let p = keys.prove_node(CircuitType::Main, &children).unwrap();
-            eprintln!(
-                "n={n}: node {:?} over {} children in {:.1?}",
-                g.output,
-                children.len(),
-                t.elapsed()
-            );
+            eprintln!("n={n}: node {:?} over {} children in {:.1?}", g.output, children.len(), t.elapsed());
             keys.node.data.verify(p.clone()).unwrap();
             proofs.insert(g.output, p);
         }
@@ -205,10 +180,7 @@ fn through_every_round(n: u64) -> Proof {
     assert_eq!(s.public_inputs.len(), sched::LEN);
     assert_eq!(s.public_inputs[sched::BLOCK], F::from_canonical_u64(BLOCK));
     assert_eq!(digest(&s.public_inputs[sched::COMMITMENT..]), expected);
-    assert_eq!(
-        tip_proof.public_inputs[tip::slot(0) + tip::SLOT_LAST],
-        F::from_canonical_u64(n - 1)
-    );
+    assert_eq!(tip_proof.public_inputs[tip::slot(0) + tip::SLOT_LAST], F::from_canonical_u64(n - 1));
     s
 }
 
@@ -280,11 +252,7 @@ fn builds_are_deterministic() {
 // ---- leaf level ----
 
 fn leaf_must_fail(what: &str, proofs: Vec<Proof>) {
-    must_fail(
-        what,
-        || main_leaf().prove_unchecked(&proofs),
-        |p| main_leaf().data.verify(p),
-    );
+    must_fail(what, || main_leaf().prove_unchecked(&proofs), |p| main_leaf().data.verify(p));
 }
 
 #[test]
@@ -292,10 +260,7 @@ fn leaf_rejects_a_missing_chunk() {
     let b = &fx().basic;
     leaf_must_fail("leaf gap", vec![b[0].clone(), b[2].clone()]);
     // The checked prover names it before proving.
-    let err = fx()
-        .keys
-        .prove_leaf(CircuitType::Main, &[b[0].clone(), b[2].clone()])
-        .unwrap_err();
+    let err = fx().keys.prove_leaf(CircuitType::Main, &[b[0].clone(), b[2].clone()]).unwrap_err();
     assert!(matches!(err, AggError::Chain { .. }), "{err}");
 }
 
@@ -340,19 +305,10 @@ fn child(
 
 fn node_must_fail(what: &str, children: Vec<(Proof, &'static VerifierOnlyCircuitData<C, D>)>) {
     let keys = &fx().keys;
-    let cs: Vec<Child> = children
-        .iter()
-        .map(|(p, v)| Child {
-            proof: p,
-            verifier: v,
-        })
-        .collect();
+    let cs: Vec<Child> = children.iter().map(|(p, v)| Child { proof: p, verifier: v }).collect();
     must_fail(
         what,
-        || {
-            keys.node
-                .prove_unchecked(main_leaf().digest(), keys.node.digest(), &cs)
-        },
+        || keys.node.prove_unchecked(main_leaf().digest(), keys.node.digest(), &cs),
         |p| keys.node.data.verify(p),
     );
 }
@@ -362,10 +318,7 @@ fn node_rejects_a_missing_chunk() {
     let l = LEAF_ARITY as u64;
     node_must_fail(
         "node gap",
-        vec![
-            child(&leaf(0, LEAF_ARITY), leaf_vo()),
-            child(&leaf(2 * l, LEAF_ARITY), leaf_vo()),
-        ],
+        vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&leaf(2 * l, LEAF_ARITY), leaf_vo())],
     );
 }
 
@@ -374,10 +327,7 @@ fn node_rejects_reordered_chunks() {
     let l = LEAF_ARITY as u64;
     node_must_fail(
         "node reorder",
-        vec![
-            child(&leaf(l, LEAF_ARITY), leaf_vo()),
-            child(&leaf(0, LEAF_ARITY), leaf_vo()),
-        ],
+        vec![child(&leaf(l, LEAF_ARITY), leaf_vo()), child(&leaf(0, LEAF_ARITY), leaf_vo())],
     );
 }
 
@@ -387,37 +337,16 @@ fn node_rejects_a_broken_state_chain() {
     let l = LEAF_ARITY as u64;
     let mut wrong = state_before(l);
     wrong[main_state::TX_HASH] += F::ONE;
-    let bad = f
-        .keys
-        .prove_leaf(CircuitType::Main, &[f.main.prove(BLOCK, l, wrong)])
-        .unwrap();
-    node_must_fail(
-        "node state chain",
-        vec![
-            child(&leaf(0, LEAF_ARITY), leaf_vo()),
-            child(&bad, leaf_vo()),
-        ],
-    );
+    let bad = f.keys.prove_leaf(CircuitType::Main, &[f.main.prove(BLOCK, l, wrong)]).unwrap();
+    node_must_fail("node state chain", vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&bad, leaf_vo())]);
 }
 
 #[test]
 fn node_rejects_mismatched_blocks() {
     let f = fx();
     let l = LEAF_ARITY as u64;
-    let other = f
-        .keys
-        .prove_leaf(
-            CircuitType::Main,
-            &[f.main.prove(BLOCK + 1, l, state_before(l))],
-        )
-        .unwrap();
-    node_must_fail(
-        "node blocks",
-        vec![
-            child(&leaf(0, LEAF_ARITY), leaf_vo()),
-            child(&other, leaf_vo()),
-        ],
-    );
+    let other = f.keys.prove_leaf(CircuitType::Main, &[f.main.prove(BLOCK + 1, l, state_before(l))]).unwrap();
+    node_must_fail("node blocks", vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&other, leaf_vo())]);
 }
 
 #[test]
@@ -429,10 +358,7 @@ fn node_rejects_a_child_of_another_circuit() {
     let rogue = rogue_leaf().prove(&[r]).unwrap();
     node_must_fail(
         "node other circuit",
-        vec![
-            child(&leaf(0, LEAF_ARITY), leaf_vo()),
-            child(&rogue, &rogue_leaf().data.verifier_only),
-        ],
+        vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&rogue, &rogue_leaf().data.verifier_only)],
     );
 }
 
@@ -453,10 +379,7 @@ fn node_rejects_an_accepted_digest_paired_with_a_foreign_cap() {
     forged.data.verifier_only.circuit_digest = main_leaf().digest();
     let r = f.rogue.prove(BLOCK, 0, genesis_state());
     let proof = forged.prove(&[r]).unwrap();
-    forged
-        .data
-        .verify(proof.clone())
-        .expect("plonky2 alone accepts the pair");
+    forged.data.verify(proof.clone()).expect("plonky2 alone accepts the pair");
     static VO: OnceLock<VerifierOnlyCircuitData<C, D>> = OnceLock::new();
     let vo = VO.get_or_init(|| forged.data.verifier_only.clone());
     node_must_fail("node foreign cap", vec![child(&proof, vo)]);
@@ -467,19 +390,10 @@ fn forged_node() -> &'static Proof {
     static P: OnceLock<Proof> = OnceLock::new();
     P.get_or_init(|| {
         let keys = &fx().keys;
-        let cs = [Child {
-            proof: rogue_leaf_proof(),
-            verifier: &rogue_leaf().data.verifier_only,
-        }];
-        let p = keys
-            .node
-            .prove_unchecked(rogue_leaf().digest(), keys.node.digest(), &cs)
-            .unwrap();
+        let cs = [Child { proof: rogue_leaf_proof(), verifier: &rogue_leaf().data.verifier_only }];
+        let p = keys.node.prove_unchecked(rogue_leaf().digest(), keys.node.digest(), &cs).unwrap();
         keys.node.data.verify(p.clone()).unwrap();
-        assert_ne!(
-            digest(&p.public_inputs[agg::VK_COMMIT..]),
-            keys.vk_commit(CircuitType::Main).unwrap()
-        );
+        assert_ne!(digest(&p.public_inputs[agg::VK_COMMIT..]), keys.vk_commit(CircuitType::Main).unwrap());
         p
     })
 }
@@ -499,10 +413,7 @@ fn a_node_with_a_forged_vk_commit_is_refused_by_the_tip() {
 
 #[test]
 fn a_node_with_a_forged_vk_commit_is_refused_as_a_child() {
-    node_must_fail(
-        "node child with forged vk_commit",
-        vec![child(forged_node(), node_vo())],
-    );
+    node_must_fail("node child with forged vk_commit", vec![child(forged_node(), node_vo())]);
 }
 
 // ---- tip and scheduler ----
@@ -511,11 +422,7 @@ fn a_node_with_a_forged_vk_commit_is_refused_as_a_child() {
 fn tip_rejects_a_first_instance_other_than_zero() {
     let keys = &fx().keys;
     let l1 = leaf(LEAF_ARITY as u64, LEAF_ARITY);
-    must_fail(
-        "tip first != 0",
-        || keys.tip.prove_with_flags(&[(&l1, false)]),
-        |p| keys.tip.data.verify(p),
-    );
+    must_fail("tip first != 0", || keys.tip.prove_with_flags(&[(&l1, false)]), |p| keys.tip.data.verify(p));
 }
 
 #[test]
@@ -553,71 +460,35 @@ fn the_tip_takes_one_more_type_as_one_more_leaf_key() {
     let keys = &f.keys;
     let shape = Shape::of(&keys.common);
     let sig = ChainCircuit::build(CircuitType::Sig, 2, &Shape::of(&f.main.data.common));
-    let sig_leaf = LeafCircuit::build(
-        CircuitType::Sig,
-        &sig.data.common,
-        &sig.data.verifier_only,
-        &shape,
-    )
-    .unwrap();
+    let sig_leaf = LeafCircuit::build(CircuitType::Sig, &sig.data.common, &sig.data.verifier_only, &shape).unwrap();
     assert_eq!(sig_leaf.data.common, keys.common);
     let slots = [
-        TipSlot {
-            circuit_type: CircuitType::Main,
-            leaf: leaf_vo(),
-        },
-        TipSlot {
-            circuit_type: CircuitType::Sig,
-            leaf: &sig_leaf.data.verifier_only,
-        },
+        TipSlot { circuit_type: CircuitType::Main, leaf: leaf_vo() },
+        TipSlot { circuit_type: CircuitType::Sig, leaf: &sig_leaf.data.verifier_only },
     ];
     let tip2 = TipCircuit::build(&slots, node_vo(), &keys.common).unwrap();
     let main_top = leaf(0, 1);
-    let sig_top = sig_leaf
-        .prove(&[sig.prove(BLOCK, 0, [F::ZERO; STATE_LEN])])
-        .unwrap();
+    let sig_top = sig_leaf.prove(&[sig.prove(BLOCK, 0, [F::ZERO; STATE_LEN])]).unwrap();
     let p = tip2.prove(&[&main_top, &sig_top]).unwrap();
     tip2.data.verify(p.clone()).unwrap();
     assert_eq!(p.public_inputs.len(), tip::len(2));
     assert_eq!(
-        &p.public_inputs
-            [tip::slot(1) + tip::SLOT_STATE_IN..tip::slot(1) + tip::SLOT_STATE_IN + STATE_LEN],
+        &p.public_inputs[tip::slot(1) + tip::SLOT_STATE_IN..tip::slot(1) + tip::SLOT_STATE_IN + STATE_LEN],
         &[F::ZERO; STATE_LEN]
     );
 
-    must_fail(
-        "tip types swapped",
-        || tip2.prove(&[&sig_top, &main_top]),
-        |p| tip2.data.verify(p),
-    );
-    let sig_other_block = sig_leaf
-        .prove(&[sig.prove(BLOCK + 1, 0, [F::ZERO; STATE_LEN])])
-        .unwrap();
-    must_fail(
-        "tip blocks differ",
-        || tip2.prove(&[&main_top, &sig_other_block]),
-        |p| tip2.data.verify(p),
-    );
+    must_fail("tip types swapped", || tip2.prove(&[&sig_top, &main_top]), |p| tip2.data.verify(p));
+    let sig_other_block = sig_leaf.prove(&[sig.prove(BLOCK + 1, 0, [F::ZERO; STATE_LEN])]).unwrap();
+    must_fail("tip blocks differ", || tip2.prove(&[&main_top, &sig_other_block]), |p| tip2.data.verify(p));
 
     // The scheduler refuses a type it cannot yet check against main, before building anything.
     let err = AggregationKeys::build(&[
-        BasicKey {
-            circuit_type: CircuitType::Main,
-            common: &f.main.data.common,
-            verifier: &f.main.data.verifier_only,
-        },
-        BasicKey {
-            circuit_type: CircuitType::Sig,
-            common: &sig.data.common,
-            verifier: &sig.data.verifier_only,
-        },
+        BasicKey { circuit_type: CircuitType::Main, common: &f.main.data.common, verifier: &f.main.data.verifier_only },
+        BasicKey { circuit_type: CircuitType::Sig, common: &sig.data.common, verifier: &sig.data.verifier_only },
     ])
     .err()
     .expect("no scheduler that ignores sig");
-    assert!(
-        matches!(err, AggError::CrossTypeCheckMissing(CircuitType::Sig)),
-        "{err}"
-    );
+    assert!(matches!(err, AggError::CrossTypeCheckMissing(CircuitType::Sig)), "{err}");
 }
 
 // ---- negative tests that isolate one constraint each (CIRCUITS.md, mutation-checked) ----
@@ -636,14 +507,8 @@ fn node_rejects_a_skipped_instance_with_the_state_chain_intact() {
     let f = fx();
     let l = LEAF_ARITY as u64;
     // The second leaf starts at instance l + 1 from the state the first leaf ended with.
-    let skipping = f
-        .keys
-        .prove_leaf(CircuitType::Main, &[f.main.prove(BLOCK, l + 1, state_before(l))])
-        .unwrap();
-    node_must_fail(
-        "node skips an instance",
-        vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&skipping, leaf_vo())],
-    );
+    let skipping = f.keys.prove_leaf(CircuitType::Main, &[f.main.prove(BLOCK, l + 1, state_before(l))]).unwrap();
+    node_must_fail("node skips an instance", vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&skipping, leaf_vo())]);
 }
 
 #[test]
@@ -660,9 +525,7 @@ fn leaf_rejects_real_proofs_that_are_not_a_prefix() {
         |p| main_leaf().data.verify(p),
     );
     // The honest flags over the same slots prove (so the refusal above is the flags' rule).
-    main_leaf()
-        .prove_slots(&[(&b[0], true), (&b[0], false), (&b[0], false), (&b[0], false)])
-        .unwrap();
+    main_leaf().prove_slots(&[(&b[0], true), (&b[0], false), (&b[0], false), (&b[0], false)]).unwrap();
 }
 
 #[test]
@@ -674,7 +537,9 @@ fn tip_checks_the_type_of_a_slot_whose_key_is_valid() {
     let f = fx();
     let keys = &f.keys;
     let sig = ChainCircuit::build(CircuitType::Sig, 2, &Shape::of(&f.main.data.common));
-    let sig_leaf = LeafCircuit::build(CircuitType::Sig, &sig.data.common, &sig.data.verifier_only, &Shape::of(&keys.common)).unwrap();
+    let sig_leaf =
+        LeafCircuit::build(CircuitType::Sig, &sig.data.common, &sig.data.verifier_only, &Shape::of(&keys.common))
+            .unwrap();
     let miskeyed = TipCircuit::build(
         &[TipSlot { circuit_type: CircuitType::Main, leaf: &sig_leaf.data.verifier_only }],
         node_vo(),

@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use frispool_core::CircuitType;
 use frispool_aggregation::ProofId;
 use frispool_circuits::{basic_witnesses, WitnessWire};
 use frispool_circuits::{MainCircuit, ProofWire, ProtocolKeys};
+use frispool_core::CircuitType;
 use frispool_rollup::{BlockGenerator, State};
 
 #[derive(Default)]
@@ -63,8 +63,12 @@ fn main() {
     for g in plan.groups() {
         let inputs: Vec<ProofWire> = g.inputs.iter().map(|id| proofs[id].clone()).collect();
         let w = match g.output {
-            ProofId::Leaf { circuit_type, .. } => WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs },
-            ProofId::Node { circuit_type, .. } => WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs },
+            ProofId::Leaf { circuit_type, .. } => {
+                WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs }
+            }
+            ProofId::Node { circuit_type, .. } => {
+                WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs }
+            }
             ProofId::Tip => WitnessWire::Tip { inputs },
             ProofId::Scheduler => WitnessWire::Scheduler { input: inputs.into_iter().next().unwrap() },
             ProofId::Basic { .. } => unreachable!(),
@@ -82,13 +86,21 @@ fn main() {
 
     println!("## Circuits ({cores} cores, {txs}-transaction block: {kinds:?})\n");
     println!("keys built in {keygen_s:.1} s; protocol {}\n", keys.version());
-    println!("| circuit | rows | FRI security (bits, conjectured) | proofs in the block | mean prove time | proof size |");
+    println!(
+        "| circuit | rows | FRI security (bits, conjectured) | proofs in the block | mean prove time | proof size |"
+    );
     println!("|---|---|---|---|---|---|");
     let manifest = keys.manifest();
     for c in &manifest.circuits {
         let (n, mean, size) = match rows.get(&c.name) {
-            Some(r) => (r.proofs.to_string(), format!("{:.2} s", r.total_s / r.proofs as f64), format!("{} KiB", r.bytes / 1024)),
-            None if c.name == "final" => ("1".into(), format!("{compress_s:.2} s"), format!("{} KiB (FRI-compressed)", fin.proof.len() / 1024)),
+            Some(r) => (
+                r.proofs.to_string(),
+                format!("{:.2} s", r.total_s / r.proofs as f64),
+                format!("{} KiB", r.bytes / 1024),
+            ),
+            None if c.name == "final" => {
+                ("1".into(), format!("{compress_s:.2} s"), format!("{} KiB (FRI-compressed)", fin.proof.len() / 1024))
+            }
             None => ("0".into(), "-".into(), "-".into()),
         };
         println!("| {} | 2^{} | {} | {n} | {mean} | {size} |", c.name, c.degree_bits, c.security_bits);

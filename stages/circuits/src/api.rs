@@ -78,12 +78,22 @@ pub struct ProofWire {
 pub enum WitnessWire {
     Main(MainChunkWitness),
     /// Consecutive basic proofs of one type.
-    Leaf { circuit_type: String, inputs: Vec<ProofWire> },
+    Leaf {
+        circuit_type: String,
+        inputs: Vec<ProofWire>,
+    },
     /// Consecutive leaf or node proofs of one type.
-    Node { circuit_type: String, inputs: Vec<ProofWire> },
+    Node {
+        circuit_type: String,
+        inputs: Vec<ProofWire>,
+    },
     /// The top proof of every type, in the tip's slot order.
-    Tip { inputs: Vec<ProofWire> },
-    Scheduler { input: ProofWire },
+    Tip {
+        inputs: Vec<ProofWire>,
+    },
+    Scheduler {
+        input: ProofWire,
+    },
 }
 
 /// The final proof (after compression) that goes back to the sequencer.
@@ -110,8 +120,9 @@ impl PlanWire {
     pub fn plan(&self) -> Result<BlockPlan, ApiError> {
         let mut counts = Vec::new();
         for (name, n) in &self.instances {
-            let ty = CircuitType::from_name(name)
-                .ok_or_else(|| ApiError::Shape(format!("plan of block {} names unknown circuit type {name:?}", self.block)))?;
+            let ty = CircuitType::from_name(name).ok_or_else(|| {
+                ApiError::Shape(format!("plan of block {} names unknown circuit type {name:?}", self.block))
+            })?;
             counts.push((ty, *n));
         }
         plan_block(&counts).map_err(|source| ApiError::Plan { block: self.block, source })
@@ -148,7 +159,8 @@ where
 }
 
 fn decode_proof(circuit: &str, bytes: &[u8], common: &CommonCircuitData<F, D>) -> Result<Proof, ApiError> {
-    let decoded = catch_unwind(AssertUnwindSafe(|| ProofWithPublicInputs::<F, C, D>::from_bytes(bytes.to_vec(), common)));
+    let decoded =
+        catch_unwind(AssertUnwindSafe(|| ProofWithPublicInputs::<F, C, D>::from_bytes(bytes.to_vec(), common)));
     match decoded {
         Ok(Ok(p)) => Ok(p),
         Ok(Err(e)) => Err(ApiError::Decode { circuit: circuit.to_string(), reason: e.to_string() }),
@@ -219,15 +231,18 @@ impl ProtocolKeys {
                     .iter()
                     .map(|p| self.inner(p, if p.circuit == keys::NODE { keys::NODE } else { &leaf }))
                     .collect::<Result<_, _>>()?;
-                let proof =
-                    run_guarded(keys::NODE, || self.agg.prove_node(ty, &inner))?;
+                let proof = run_guarded(keys::NODE, || self.agg.prove_node(ty, &inner))?;
                 Ok(self.wrap(keys::NODE, proof, started, layout::agg::BLOCK))
             }
             WitnessWire::Tip { inputs } => {
                 let mut inner = Vec::new();
                 for (slot, p) in inputs.iter().enumerate() {
                     let ty = *self.agg.tip.types.get(slot).ok_or_else(|| {
-                        ApiError::Shape(format!("the tip has {} slots, got {} proofs", self.agg.tip.types.len(), inputs.len()))
+                        ApiError::Shape(format!(
+                            "the tip has {} slots, got {} proofs",
+                            self.agg.tip.types.len(),
+                            inputs.len()
+                        ))
                     })?;
                     let leaf = keys::leaf_name(ty);
                     inner.push(self.inner(p, if p.circuit == keys::NODE { keys::NODE } else { &leaf })?);
@@ -238,8 +253,7 @@ impl ProtocolKeys {
             }
             WitnessWire::Scheduler { input } => {
                 let tip = self.inner(input, keys::TIP)?;
-                let proof =
-                    run_guarded(keys::SCHEDULER, || self.agg.prove_scheduler(&tip))?;
+                let proof = run_guarded(keys::SCHEDULER, || self.agg.prove_scheduler(&tip))?;
                 Ok(self.wrap(keys::SCHEDULER, proof, started, layout::scheduler::BLOCK))
             }
         }
@@ -256,8 +270,7 @@ impl ProtocolKeys {
     pub fn compress(&self, scheduler: &ProofWire) -> Result<FinalProofWire, ApiError> {
         let started = Instant::now();
         let inner = self.inner(scheduler, keys::SCHEDULER)?;
-        let compressed =
-            run_guarded(keys::FINAL, || self.compressor.compress(&inner))?;
+        let compressed = run_guarded(keys::FINAL, || self.compressor.compress(&inner))?;
         let pis = &compressed.public_inputs;
         let mut commitment = [0u64; 4];
         for (i, c) in commitment.iter_mut().enumerate() {
@@ -314,7 +327,9 @@ impl FinalVerifier {
         let compressed = match decoded {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => return Err(ApiError::Decode { circuit: keys::FINAL.into(), reason: e.to_string() }),
-            Err(_) => return Err(ApiError::Decode { circuit: keys::FINAL.into(), reason: "malformed proof bytes".into() }),
+            Err(_) => {
+                return Err(ApiError::Decode { circuit: keys::FINAL.into(), reason: "malformed proof bytes".into() })
+            }
         };
         let mut expected = vec![F::from_canonical_u64(header.number)];
         expected.extend_from_slice(&header.commitment().elements);
@@ -340,7 +355,10 @@ pub fn verify_with_key(vd: &VerifierCircuitData<F, C, D>, wire: &ProofWire) -> R
     match checked {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(ApiError::Rejected { circuit: wire.circuit.clone(), reason: e.to_string() }),
-        Err(_) => Err(ApiError::Rejected { circuit: wire.circuit.clone(), reason: "verifier panicked on malformed proof".into() }),
+        Err(_) => Err(ApiError::Rejected {
+            circuit: wire.circuit.clone(),
+            reason: "verifier panicked on malformed proof".into(),
+        }),
     }
 }
 
@@ -355,7 +373,9 @@ impl FinalVerifier {
         .map_err(|e| ApiError::Decode { circuit: keys::FINAL.into(), reason: e.to_string() })?;
         let pis: Vec<u64> = compressed.public_inputs.iter().map(|f| f.to_canonical_u64()).collect();
         if pis.len() != layout::scheduler::LEN || pis[0] != proof.block || pis[1..] != proof.commitment {
-            return Err(rejected("the proof's public inputs differ from the block and commitment it is labelled with".into()));
+            return Err(rejected(
+                "the proof's public inputs differ from the block and commitment it is labelled with".into(),
+            ));
         }
         match catch_unwind(AssertUnwindSafe(|| self.data.verify_compressed(compressed))) {
             Ok(Ok(())) => Ok((proof.block, proof.commitment)),

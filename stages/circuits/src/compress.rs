@@ -104,7 +104,10 @@ pub struct Compressor {
 impl Compressor {
     /// Builds the layers over the scheduler's circuit. Deterministic: the final verifier key is a constant
     /// of the protocol version.
-    pub fn build(scheduler_common: &CommonCircuitData<F, D>, scheduler_verifier: &VerifierOnlyCircuitData<C, D>) -> Self {
+    pub fn build(
+        scheduler_common: &CommonCircuitData<F, D>,
+        scheduler_verifier: &VerifierOnlyCircuitData<C, D>,
+    ) -> Self {
         let built = Self::assemble(scheduler_common, scheduler_verifier, |_, config, common, verifier| {
             Ok::<_, CircuitError>(Layer::build(config, common, verifier))
         });
@@ -177,7 +180,9 @@ impl Compressor {
             proof = layer.prove(&self.backend, &proof)?;
         }
         let last = self.final_circuit();
-        proof.compress(&last.verifier_only.circuit_digest, &last.common).map_err(|e| CircuitError::Prove(ProveError::Backend(e.into())))
+        proof
+            .compress(&last.verifier_only.circuit_digest, &last.common)
+            .map_err(|e| CircuitError::Prove(ProveError::Backend(e.into())))
     }
 
     /// Every layer's circuit, innermost first; the last is the final circuit.

@@ -117,11 +117,8 @@ impl ProtocolKeys {
     /// Builds every circuit. Deterministic: the same code gives the same keys and version.
     pub fn build() -> Result<Self, CircuitError> {
         let main = MainCircuit::build();
-        let basics = [BasicKey {
-            circuit_type: BASIC_TYPES[0],
-            common: &main.data.common,
-            verifier: &main.data.verifier_only,
-        }];
+        let basics =
+            [BasicKey { circuit_type: BASIC_TYPES[0], common: &main.data.common, verifier: &main.data.verifier_only }];
         let agg = AggregationKeys::build(&basics).map_err(CircuitError::Aggregation)?;
         let compressor = Compressor::build(&agg.scheduler.data.common, &agg.scheduler.data.verifier_only);
         Ok(Self::assemble(main, agg, compressor))
@@ -138,11 +135,8 @@ impl ProtocolKeys {
         mut data: impl FnMut(&str) -> Result<CircuitData<F, C, D>, E>,
     ) -> Result<Self, LoadError<E>> {
         let main = MainCircuit::from_data(data(MAIN).map_err(read_err(MAIN))?).map_err(fit_err(MAIN))?;
-        let basics = [BasicKey {
-            circuit_type: BASIC_TYPES[0],
-            common: &main.data.common,
-            verifier: &main.data.verifier_only,
-        }];
+        let basics =
+            [BasicKey { circuit_type: BASIC_TYPES[0], common: &main.data.common, verifier: &main.data.verifier_only }];
         let mut leaves = Vec::new();
         for ty in BASIC_TYPES {
             let name = leaf_name(ty);
@@ -259,32 +253,22 @@ impl ProtocolKeys {
     /// plonky2's default gate and generator serializers: frispool has no custom gates or generators.
     pub fn prover_bytes(&self, name: &str) -> Result<Vec<u8>, CircuitError> {
         let data = self.circuit(name).ok_or_else(|| CircuitError::NoSuchCircuit(name.to_string()))?;
-        data.to_bytes(&DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default()).map_err(|e| {
-            CircuitError::Encode {
-                key: "prover",
-                circuit: name.to_string(),
-                detail: format!("{e:?}"),
-            }
-        })
+        data.to_bytes(&DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default())
+            .map_err(|e| CircuitError::Encode { key: "prover", circuit: name.to_string(), detail: format!("{e:?}") })
     }
 }
 
 /// Prover data read back from [`ProtocolKeys::prover_bytes`]'s bytes (borrowed: a memory map will do).
 pub fn prover_from_bytes(name: &str, bytes: &[u8]) -> Result<CircuitData<F, C, D>, CircuitError> {
     CircuitData::from_bytes(bytes, &DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default())
-        .map_err(|e| CircuitError::Decode {
-            key: "prover",
-            circuit: name.to_string(),
-            detail: format!("{e:?}"),
-        })
+        .map_err(|e| CircuitError::Decode { key: "prover", circuit: name.to_string(), detail: format!("{e:?}") })
 }
 
 /// A verifier key read back from bytes (`keys/<name>.vk`).
 pub fn verifier_from_bytes(name: &str, bytes: &[u8]) -> Result<VerifierCircuitData<F, C, D>, CircuitError> {
-    VerifierCircuitData::from_bytes(bytes.to_vec(), &DefaultGateSerializer)
-        .map_err(|e| CircuitError::Decode {
-            key: "verifier",
-            circuit: name.to_string(),
-            detail: format!("{e:?}"),
-        })
+    VerifierCircuitData::from_bytes(bytes.to_vec(), &DefaultGateSerializer).map_err(|e| CircuitError::Decode {
+        key: "verifier",
+        circuit: name.to_string(),
+        detail: format!("{e:?}"),
+    })
 }

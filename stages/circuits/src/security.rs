@@ -40,7 +40,8 @@ impl SecurityLevel {
         let c = &common.config;
         let r = c.num_challenges as f64;
         let n = common.degree() as f64;
-        let fri = (c.fri_config.rate_bits * c.fri_config.num_query_rounds) as f64 + c.fri_config.proof_of_work_bits as f64;
+        let fri =
+            (c.fri_config.rate_bits * c.fri_config.num_query_rounds) as f64 + c.fri_config.proof_of_work_bits as f64;
         let permutation = r * (log2_p() - (n * c.num_routed_wires as f64).log2());
         // Gate constraints, Z(1) = 1, and one check per partial-product chunk plus the last, per challenge;
         // lookups would add their own.
@@ -77,7 +78,11 @@ impl SecurityLevel {
             self.constraints,
             self.num_challenges,
             self.opening,
-            if self.lookup_tables > 0 { format!(", {} lookup tables not analysed", self.lookup_tables) } else { String::new() }
+            if self.lookup_tables > 0 {
+                format!(", {} lookup tables not analysed", self.lookup_tables)
+            } else {
+                String::new()
+            }
         )
     }
 }

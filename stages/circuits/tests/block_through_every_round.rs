@@ -3,9 +3,9 @@
 
 use std::sync::OnceLock;
 
+use frispool_aggregation::ProofId;
 use frispool_circuits::{basic_witnesses, WitnessWire};
 use frispool_circuits::{FinalVerifier, ProofWire, ProtocolKeys};
-use frispool_aggregation::ProofId;
 use frispool_rollup::{BlockGenerator, BlockWitness, State};
 
 fn keys() -> &'static ProtocolKeys {
@@ -27,8 +27,12 @@ fn prove_block(block: &BlockWitness) -> frispool_circuits::FinalProofWire {
     for group in plan.groups() {
         let inputs: Vec<ProofWire> = group.inputs.iter().map(|id| proofs[id].clone()).collect();
         let witness = match group.output {
-            ProofId::Leaf { circuit_type, .. } => WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs },
-            ProofId::Node { circuit_type, .. } => WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs },
+            ProofId::Leaf { circuit_type, .. } => {
+                WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs }
+            }
+            ProofId::Node { circuit_type, .. } => {
+                WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs }
+            }
             ProofId::Tip => WitnessWire::Tip { inputs },
             ProofId::Scheduler => WitnessWire::Scheduler { input: inputs.into_iter().next().unwrap() },
             ProofId::Basic { .. } => unreachable!("basic proofs are not groups"),

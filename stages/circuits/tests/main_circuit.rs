@@ -7,11 +7,14 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
 
+use frispool_circuits::{
+    expected_public_inputs, main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotField, SlotWitness,
+    MAIN_TXS_PER_INSTANCE,
+};
 use frispool_core::{layout, CircuitType, F};
-use frispool_circuits::{expected_public_inputs, main_chunks, SlotField, LeafWitness, MainChunkWitness, MainCircuit, SlotWitness, MAIN_TXS_PER_INSTANCE};
-use frispool_rollup::NO_KEY;
 use frispool_rollup::limits::MAX_BALANCE;
 use frispool_rollup::TxFields;
+use frispool_rollup::NO_KEY;
 use frispool_rollup::*;
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::hash::poseidon::PoseidonHash;
@@ -231,11 +234,13 @@ fn a_forged_root_in_is_rejected() {
 fn reordered_transactions_are_rejected() {
     let s = base_state();
     // Independent transactions: each path was taken on the root the other one had already changed.
-    let mut w = forge(&s, &[(transfer(1, 2, 5, 1), key(11)), (Tx::Withdrawal { from: 3, amount: 1, nonce: 0 }, key(33))]);
+    let mut w =
+        forge(&s, &[(transfer(1, 2, 5, 1), key(11)), (Tx::Withdrawal { from: 3, amount: 1, nonce: 0 }, key(33))]);
     w.slots.swap(0, 1);
     assert_rejected(&w, "reordered independent transactions");
     // Dependent ones: a deposit that creates the sender of the next transfer.
-    let mut w = forge(&s, &[(Tx::Deposit { to: 8, amount: 5, pubkey: key(8) }, key(8)), (transfer(8, 1, 5, 0), key(8))]);
+    let mut w =
+        forge(&s, &[(Tx::Deposit { to: 8, amount: 5, pubkey: key(8) }, key(8)), (transfer(8, 1, 5, 0), key(8))]);
     w.slots.swap(0, 1);
     assert_rejected(&w, "transfer before the deposit that funds it");
 }
@@ -252,7 +257,10 @@ fn keyless_senders_and_zero_keys_are_rejected() {
     // Account 4 holds 10 but has no key: it cannot send, neither under the zero key nor claiming another.
     assert_rejected(&forge(&s, &[(transfer(4, 1, 1, 0), NO_KEY)]), "keyless sender");
     assert_rejected(&forge(&s, &[(transfer(4, 1, 1, 0), key(44))]), "sender claims a key it does not hold");
-    assert_rejected(&forge(&s, &[(Tx::Deposit { to: 9, amount: 5, pubkey: NO_KEY }, NO_KEY)]), "deposit of the zero key");
+    assert_rejected(
+        &forge(&s, &[(Tx::Deposit { to: 9, amount: 5, pubkey: NO_KEY }, NO_KEY)]),
+        "deposit of the zero key",
+    );
 }
 
 #[test]
@@ -267,7 +275,6 @@ fn chunk_witnesses_round_trip_through_serde() {
     let json = serde_json::to_string(&w).unwrap();
     assert_eq!(serde_json::from_str::<MainChunkWitness>(&json).unwrap(), w);
 }
-
 
 // ---- raw witnesses: what the typed witness cannot say, forced as a cheating prover would ----
 
@@ -311,7 +318,8 @@ fn account_ids_of_two_to_the_32_are_rejected() {
 #[test]
 fn a_padding_slot_with_garbage_changes_nothing() {
     let s = base_state();
-    let honest = forge(&s, &[(transfer(1, 2, 5, 1), key(11)), (Tx::Withdrawal { from: 2, amount: 3, nonce: 0 }, key(22))]);
+    let honest =
+        forge(&s, &[(transfer(1, 2, 5, 1), key(11)), (Tx::Withdrawal { from: 2, amount: 3, nonce: 0 }, key(22))]);
     // The same chunk with a padding slot between the two that carries an amount, ids, a nonce, a key and
     // leaves and paths that are not in the tree: it must prove with exactly the honest outputs.
     let mut garbage = honest.clone();

@@ -61,7 +61,8 @@ impl ProvingBackend for CpuProver {
         common: &CommonCircuitData<F, D>,
         witness: PartialWitness<F>,
     ) -> Result<Proof, BackendError> {
-        plonky2::plonk::prover::prove::<F, C, D>(prover, common, witness, &mut TimingTree::default()).map_err(Into::into)
+        plonky2::plonk::prover::prove::<F, C, D>(prover, common, witness, &mut TimingTree::default())
+            .map_err(Into::into)
     }
 }
 
@@ -94,7 +95,11 @@ impl ProveError {
 }
 
 /// Proves `witness` for the circuit `data` on `backend`, a panic turned into [`ProveError::Panicked`].
-pub fn prove(backend: &dyn ProvingBackend, data: &CircuitData<F, C, D>, witness: PartialWitness<F>) -> Result<Proof, ProveError> {
+pub fn prove(
+    backend: &dyn ProvingBackend,
+    data: &CircuitData<F, C, D>,
+    witness: PartialWitness<F>,
+) -> Result<Proof, ProveError> {
     match catch_unwind(AssertUnwindSafe(|| backend.prove(&data.prover_only, &data.common, witness))) {
         Ok(proved) => proved.map_err(ProveError::Backend),
         Err(panic) => Err(ProveError::from_panic(panic)),

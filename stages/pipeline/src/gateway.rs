@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use frispool_core::AggregationRound::{Basic, Submit};
 use frispool_rollup::BlockWitness;
-use frispool_spool::{decode_artifact, exit, ArtifactError, Handler, JobContext, JobError, Queue, Spool, SpoolError, Ticket};
+use frispool_spool::{
+    decode_artifact, exit, ArtifactError, Handler, JobContext, JobError, Queue, Spool, SpoolError, Ticket,
+};
 use thiserror::Error;
 
 use crate::routing::route;
@@ -94,7 +96,8 @@ impl Gateway {
     /// One `GET /proof_generation_data`: `None` when the sequencer has nothing due (204).
     pub fn pull_one(&self, spool: &Spool) -> Result<Option<u64>, GatewayError> {
         let url = format!("{}/proof_generation_data", self.base_url);
-        let unreachable = |source: Box<dyn std::error::Error + Send + Sync>| GatewayError::Unreachable { url: url.clone(), source };
+        let unreachable =
+            |source: Box<dyn std::error::Error + Send + Sync>| GatewayError::Unreachable { url: url.clone(), source };
         let response = match self.agent.get(&url).call() {
             Ok(r) => r,
             Err(ureq::Error::Status(code, r)) => {
@@ -113,7 +116,13 @@ impl Gateway {
         let number = block.header.number;
         let rel = artifact_rel(number, jobs::INPUT);
         spool.publish_raw(&rel, kinds::BLOCK_INPUT, &bytes)?;
-        let ticket = Ticket::new(route(Basic).queue.clone(), jobs::block_key(number, Basic), &self.protocol, vec![rel], self.max_attempts);
+        let ticket = Ticket::new(
+            route(Basic).queue.clone(),
+            jobs::block_key(number, Basic),
+            &self.protocol,
+            vec![rel],
+            self.max_attempts,
+        );
         spool.enqueue(&ticket)?;
         Ok(Some(number))
     }
@@ -129,11 +138,7 @@ pub struct SubmitStage {
 
 impl SubmitStage {
     pub fn new(base_url: &str, retry_for: Duration, timeout: Duration) -> SubmitStage {
-        SubmitStage {
-            base_url: base_url.trim_end_matches('/').to_string(),
-            retry_for,
-            agent: http_agent(timeout),
-        }
+        SubmitStage { base_url: base_url.trim_end_matches('/').to_string(), retry_for, agent: http_agent(timeout) }
     }
 }
 
@@ -145,9 +150,7 @@ impl Handler for SubmitStage {
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
         let key = job.key().clone();
         let input = job.input(0)?;
-        input
-            .expect_kind(kinds::FINAL_PROOF)
-            .map_err(|e| JobError::artifact(&key, "input refused", e))?;
+        input.expect_kind(kinds::FINAL_PROOF).map_err(|e| JobError::artifact(&key, "input refused", e))?;
         let bytes = std::fs::read(&input.path)
             .map_err(|e| JobError::retryable(&key, format!("reading {}", input.path.display())).because(e))?;
         drop(input);
@@ -160,7 +163,10 @@ impl Handler for SubmitStage {
                 // 408 (our upload was too slow) and 429 say "not now", not "never": retried below.
                 Err(ureq::Error::Status(code, r)) if (400..500).contains(&code) && code != 408 && code != 429 => {
                     let body = r.into_string().unwrap_or_default();
-                    return Err(JobError::permanent(&key, format!("sequencer refused the proof: HTTP {code}: {}", body.trim())));
+                    return Err(JobError::permanent(
+                        &key,
+                        format!("sequencer refused the proof: HTTP {code}: {}", body.trim()),
+                    ));
                 }
                 Err(e) => {
                     if started.elapsed() >= self.retry_for {

@@ -37,10 +37,16 @@ pub fn describe_artifact(a: &MappedArtifact) -> Result<Option<String>, ArtifactE
                     c.instance,
                     c.slots.len()
                 ),
-                WitnessWire::Leaf { circuit_type, inputs } => format!("leaf witness of {circuit_type}: {}", list(&inputs)),
-                WitnessWire::Node { circuit_type, inputs } => format!("node witness of {circuit_type}: {}", list(&inputs)),
+                WitnessWire::Leaf { circuit_type, inputs } => {
+                    format!("leaf witness of {circuit_type}: {}", list(&inputs))
+                }
+                WitnessWire::Node { circuit_type, inputs } => {
+                    format!("node witness of {circuit_type}: {}", list(&inputs))
+                }
                 WitnessWire::Tip { inputs } => format!("recursion-tip witness: {}", list(&inputs)),
-                WitnessWire::Scheduler { input } => format!("scheduler witness: {}", list(std::slice::from_ref(&input))),
+                WitnessWire::Scheduler { input } => {
+                    format!("scheduler witness: {}", list(std::slice::from_ref(&input)))
+                }
             }
         }
         kinds::PROOF => {

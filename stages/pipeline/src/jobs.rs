@@ -26,7 +26,9 @@ pub fn proof_key(block: u64, proof: &ProofId) -> JobKey {
     match *proof {
         ProofId::Basic { circuit_type, instance } => key(block, Basic, circuit_type.name(), 0, instance),
         ProofId::Leaf { circuit_type, group } => key(block, Leaf, circuit_type.name(), 0, group as u64),
-        ProofId::Node { circuit_type, depth, group } => key(block, Node, circuit_type.name(), depth as u32, group as u64),
+        ProofId::Node { circuit_type, depth, group } => {
+            key(block, Node, circuit_type.name(), depth as u32, group as u64)
+        }
         ProofId::Tip => key(block, Tip, ALL, 0, 0),
         ProofId::Scheduler => key(block, Scheduler, ALL, 0, 0),
     }

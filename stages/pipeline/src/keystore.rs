@@ -121,7 +121,9 @@ fn prover_file(name: &str) -> String {
 /// Writes the manifest and every verifier key of `keys` into `dir` (write-once files: a second keygen of
 /// the same build finds them identical; a different build must use a fresh keys folder).
 pub fn write_keys(dir: &Path, built: &ProtocolKeys) -> Result<KeyManifest, KeyError> {
-    let write_err = |file: PathBuf| move |source: ArtifactError| KeyError::Write { dir: dir.to_path_buf(), file, source: Box::new(source) };
+    let write_err = |file: PathBuf| {
+        move |source: ArtifactError| KeyError::Write { dir: dir.to_path_buf(), file, source: Box::new(source) }
+    };
     std::fs::create_dir_all(dir).map_err(|source| KeyError::CreateDir { dir: dir.to_path_buf(), source })?;
     let manifest = built.manifest();
     if let Ok(existing) = read_manifest(dir) {
@@ -131,7 +133,10 @@ pub fn write_keys(dir: &Path, built: &ProtocolKeys) -> Result<KeyManifest, KeyEr
             return Err(KeyError::WrongVersion {
                 dir: dir.to_path_buf(),
                 on_disk: format!("{} (circuit source {})", existing.protocol, existing.source),
-                built: format!("{} (circuit source {}); move the old keys folder away first", manifest.protocol, manifest.source),
+                built: format!(
+                    "{} (circuit source {}); move the old keys folder away first",
+                    manifest.protocol, manifest.source
+                ),
             });
         }
     }
@@ -150,7 +155,8 @@ pub fn write_keys(dir: &Path, built: &ProtocolKeys) -> Result<KeyManifest, KeyEr
         // One circuit at a time: its plonky2 bytes and the artifact that wraps them are the only copies
         // alive (tens to hundreds of MB each).
         let data = built.prover_bytes(&c.name).map_err(serialised)?;
-        let wire = ProverKeyWire { protocol: &manifest.protocol, circuit: &c.name, digest: &c.digest, data: RawBytes(&data) };
+        let wire =
+            ProverKeyWire { protocol: &manifest.protocol, circuit: &c.name, digest: &c.digest, data: RawBytes(&data) };
         let path = dir.join(prover_file(&c.name));
         let bytes = encode_artifact(&path, kinds::PROVER_KEY, &wire).map_err(write_err(path.clone()))?;
         drop(data);
@@ -200,12 +206,19 @@ pub fn load_keys(dir: &Path) -> Result<ProtocolKeys, KeyError> {
         });
     }
     let loaded = ProtocolKeys::load(|name| {
-        let entry = manifest.circuits.iter().find(|c| c.name == name).ok_or_else(|| KeyFileError::NotInManifest(name.to_string()))?;
+        let entry = manifest
+            .circuits
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| KeyFileError::NotInManifest(name.to_string()))?;
         let mapped = MappedArtifact::open(&dir.join(prover_file(name)))?;
         mapped.expect_kind(kinds::PROVER_KEY)?;
         let key = parse_prover_key(mapped.payload()).ok_or(KeyFileError::NotAProverKey)?;
         if key.protocol != manifest.protocol {
-            return Err(KeyFileError::OtherProtocol { found: key.protocol.to_string(), expected: manifest.protocol.clone() });
+            return Err(KeyFileError::OtherProtocol {
+                found: key.protocol.to_string(),
+                expected: manifest.protocol.clone(),
+            });
         }
         if key.circuit != name || key.digest != entry.digest {
             return Err(KeyFileError::OtherCircuit {
@@ -226,15 +239,24 @@ pub fn load_keys(dir: &Path) -> Result<ProtocolKeys, KeyError> {
         Err(e) => {
             let file = dir.join(prover_file(&e.circuit));
             return Err(match e.source {
-                LoadFailure::Read(KeyFileError::OtherProtocol { found, .. }) => {
-                    KeyError::WrongVersion { dir: dir.to_path_buf(), on_disk: format!("{found} in {}", file.display()), built: format!("{} (the manifest's)", manifest.protocol) }
+                LoadFailure::Read(KeyFileError::OtherProtocol { found, .. }) => KeyError::WrongVersion {
+                    dir: dir.to_path_buf(),
+                    on_disk: format!("{found} in {}", file.display()),
+                    built: format!("{} (the manifest's)", manifest.protocol),
+                },
+                LoadFailure::Read(source) => {
+                    KeyError::BadFile { dir: dir.to_path_buf(), file, source: Box::new(source) }
                 }
-                LoadFailure::Read(source) => KeyError::BadFile { dir: dir.to_path_buf(), file, source: Box::new(source) },
                 // A construction that does not fit: the binary is not the build that wrote the keys.
-                LoadFailure::Circuit(source @ CircuitError::DoesNotFit(_)) => {
-                    KeyError::OtherBuild { dir: dir.to_path_buf(), file, protocol: manifest.protocol.clone(), source: Box::new(source) }
+                LoadFailure::Circuit(source @ CircuitError::DoesNotFit(_)) => KeyError::OtherBuild {
+                    dir: dir.to_path_buf(),
+                    file,
+                    protocol: manifest.protocol.clone(),
+                    source: Box::new(source),
+                },
+                LoadFailure::Circuit(source) => {
+                    KeyError::BadFile { dir: dir.to_path_buf(), file, source: Box::new(source.into()) }
                 }
-                LoadFailure::Circuit(source) => KeyError::BadFile { dir: dir.to_path_buf(), file, source: Box::new(source.into()) },
             });
         }
     };
@@ -298,9 +320,14 @@ pub fn verify_file(dir: &Path, file: &Path, how: &trust::VerifyTrust) -> Result<
             let wire: ProofWire = mapped.decode(kinds::PROOF)?;
             let key = trust::trusted_key(dir, &wire.circuit, how)?;
             if wire.protocol != key.protocol {
-                return Err(VerifyError::OtherProtocol { file: file.to_path_buf(), proof: wire.protocol, key: key.protocol });
+                return Err(VerifyError::OtherProtocol {
+                    file: file.to_path_buf(),
+                    proof: wire.protocol,
+                    key: key.protocol,
+                });
             }
-            let vd = verifier_from_bytes(&wire.circuit, &key.bytes).map_err(|source| VerifyError::Key { file: file.to_path_buf(), source })?;
+            let vd = verifier_from_bytes(&wire.circuit, &key.bytes)
+                .map_err(|source| VerifyError::Key { file: file.to_path_buf(), source })?;
             verify_with_key(&vd, &wire).map_err(rejected)?;
             Ok(format!(
                 "{}: valid {} proof of block {} (protocol {}), checked against {}",
@@ -316,7 +343,11 @@ pub fn verify_file(dir: &Path, file: &Path, how: &trust::VerifyTrust) -> Result<
             let key = trust::trusted_key(dir, FINAL_CIRCUIT, how)?;
             let verifier = FinalVerifier::from_bytes(&key.protocol, &key.bytes).map_err(rejected)?;
             if wire.protocol != verifier.protocol {
-                return Err(VerifyError::OtherProtocol { file: file.to_path_buf(), proof: wire.protocol, key: verifier.protocol });
+                return Err(VerifyError::OtherProtocol {
+                    file: file.to_path_buf(),
+                    proof: wire.protocol,
+                    key: verifier.protocol,
+                });
             }
             let (block, c) = verifier.verify_standalone(&wire).map_err(rejected)?;
             Ok(format!(
@@ -445,7 +476,12 @@ pub(crate) mod tests {
         let mapped = MappedArtifact::open(&dir.path().join("main.prover")).unwrap();
         let key = parse_prover_key(mapped.payload()).unwrap();
         assert_eq!(main.len(), frispool_spool::HEADER_LEN + mapped.payload().len());
-        let wire = ProverKeyWire { protocol: "0123456789abcdef", circuit: key.circuit, digest: key.digest, data: RawBytes(key.data) };
+        let wire = ProverKeyWire {
+            protocol: "0123456789abcdef",
+            circuit: key.circuit,
+            digest: key.digest,
+            data: RawBytes(key.data),
+        };
         let other = encode_artifact(Path::new("main.prover"), kinds::PROVER_KEY, &wire).unwrap();
         refused("main.prover", &other, "are protocol 0123456789abcdef");
 

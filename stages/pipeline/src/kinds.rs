@@ -25,5 +25,14 @@ pub const VERIFIER_KEY: ArtifactKind = ArtifactKind::new(8, "verifier-key");
 pub const PROVER_KEY: ArtifactKind = ArtifactKind::new(10, "prover-key");
 
 /// Every pipeline kind (number 9 is the sequencer's state).
-pub const KINDS: [ArtifactKind; 9] =
-    [BLOCK_INPUT, BASIC_WITNESS, AGGREGATION_WITNESS, PROOF, AGGREGATION_PLAN, FINAL_PROOF, WITNESS_VECTOR, VERIFIER_KEY, PROVER_KEY];
+pub const KINDS: [ArtifactKind; 9] = [
+    BLOCK_INPUT,
+    BASIC_WITNESS,
+    AGGREGATION_WITNESS,
+    PROOF,
+    AGGREGATION_PLAN,
+    FINAL_PROOF,
+    WITNESS_VECTOR,
+    VERIFIER_KEY,
+    PROVER_KEY,
+];

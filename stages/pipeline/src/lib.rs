@@ -35,17 +35,21 @@ pub use gateway::{Gateway, GatewayError, SubmitStage};
 pub use inspect::describe_artifact;
 pub use jobs::{block_key, proof_id, proof_key, proof_name, witness_name, FINAL, INPUT, PLAN};
 pub use keystore::{
-    build_checked, load_keys, read_manifest, keys_protocol, serve_protocol, verify_file, write_keys, KeyError, KeyFileError,
-    VerifierKeyWire, VerifyError, MANIFEST,
+    build_checked, keys_protocol, load_keys, read_manifest, serve_protocol, verify_file, write_keys, KeyError,
+    KeyFileError, VerifierKeyWire, VerifyError, MANIFEST,
 };
 pub use prover::ProverStage;
 pub use report::{timings, RoundTiming, Timings};
 pub use routing::{
-    parse_witness_round, queue_named, route, witness_rounds, Next, Route, UnknownQueue, COMPRESS, PROVE, QUEUES, ROUTES,
-    SUBMIT, WITNESS_BASIC, WITNESS_LEAF, WITNESS_NODE, WITNESS_SCHEDULER, WITNESS_TIP, WVG,
+    parse_witness_round, queue_named, route, witness_rounds, Next, Route, UnknownQueue, COMPRESS, PROVE, QUEUES,
+    ROUTES, SUBMIT, WITNESS_BASIC, WITNESS_LEAF, WITNESS_NODE, WITNESS_SCHEDULER, WITNESS_TIP, WVG,
 };
 pub use setup::{serve, serve_with_keys, ProvingArgs, SetupError};
 pub use topology::{stages, StageProcess};
-pub use trust::{key_digest, sequencer_trust, trusted_key, DamagedTrust, Origin, SequencerTrust, TrustError, TrustedKey, VerifyTrust};
-pub use unblock::{after_proof, artifact_rel, next_block_job, owed, proof_rel, read_plan, FollowUp, PlanError, PlanSweep};
+pub use trust::{
+    key_digest, sequencer_trust, trusted_key, DamagedTrust, Origin, SequencerTrust, TrustError, TrustedKey, VerifyTrust,
+};
+pub use unblock::{
+    after_proof, artifact_rel, next_block_job, owed, proof_rel, read_plan, FollowUp, PlanError, PlanSweep,
+};
 pub use witness::WitnessStage;

@@ -21,24 +21,37 @@ impl Handler for ProverStage {
 
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
         let key = job.key().clone();
-        let id = jobs::proof_id(&key).ok_or_else(|| JobError::permanent(&key, "the job key names no proof of the plan"))?;
+        let id =
+            jobs::proof_id(&key).ok_or_else(|| JobError::permanent(&key, "the job key names no proof of the plan"))?;
         let out_name = jobs::proof_name(&key);
         let out_rel = job.artifact_path(&out_name);
         // A replayed job whose proof already exists (a crash after publishing): only the unblock is owed.
         let proof_exists = job.spool().artifact_exists(&out_rel);
         if !proof_exists {
             let input = job.input(0)?;
-            let kind = [kinds::BASIC_WITNESS, kinds::AGGREGATION_WITNESS].into_iter().find(|k| k.number() == input.header.kind);
+            let kind = [kinds::BASIC_WITNESS, kinds::AGGREGATION_WITNESS]
+                .into_iter()
+                .find(|k| k.number() == input.header.kind);
             let Some(kind) = kind else {
-                let named = input.kind_in(&kinds::KINDS).map(|k| k.to_string()).unwrap_or_else(|_| format!("kind number {}", input.header.kind));
-                return Err(JobError::permanent(&key, format!("input {} is a {named}, not a witness", input.path.display())));
+                let named = input
+                    .kind_in(&kinds::KINDS)
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|_| format!("kind number {}", input.header.kind));
+                return Err(JobError::permanent(
+                    &key,
+                    format!("input {} is a {named}, not a witness", input.path.display()),
+                ));
             };
-            let witness: WitnessWire =
-                input.decode(kind).map_err(|e| JobError::artifact(&key, format!("input {} refused", job.ticket().inputs[0]), e))?;
+            let witness: WitnessWire = input
+                .decode(kind)
+                .map_err(|e| JobError::artifact(&key, format!("input {} refused", job.ticket().inputs[0]), e))?;
             drop(input);
             let proof = job.pool().install(|| self.keys.prove(&witness)).map_err(|e| api_error(&key, e))?;
             if proof.block != key.block {
-                return Err(JobError::permanent(&key, format!("the witness proves block {}, not {}", proof.block, key.block)));
+                return Err(JobError::permanent(
+                    &key,
+                    format!("the witness proves block {}, not {}", proof.block, key.block),
+                ));
             }
             job.write_output(&out_name, kinds::PROOF, &proof)?;
         }

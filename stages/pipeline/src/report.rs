@@ -76,7 +76,8 @@ struct RoundRow<'a> {
 impl Timings {
     /// The report as JSON: one object per (queue, round) row, then the totals (milliseconds).
     pub fn json(&self) -> String {
-        let rounds = self.rounds.iter().map(|((queue, round), timing)| RoundRow { queue, round: *round, timing }).collect();
+        let rounds =
+            self.rounds.iter().map(|((queue, round), timing)| RoundRow { queue, round: *round, timing }).collect();
         let json = TimingsJson { rounds, wall_ms: self.wall_ms, proving_ms: self.proving_ms, busy_ms: self.busy_ms };
         serde_json::to_string_pretty(&json).expect("timings serialise")
     }

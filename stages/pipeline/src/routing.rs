@@ -112,7 +112,10 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), QUEUES.len());
         assert_eq!(parse_witness_round("tip"), Ok(Tip));
-        assert_eq!(parse_witness_round("wrap").unwrap_err(), "unknown round \"wrap\": want basic, leaf, node, tip or scheduler");
+        assert_eq!(
+            parse_witness_round("wrap").unwrap_err(),
+            "unknown round \"wrap\": want basic, leaf, node, tip or scheduler"
+        );
         assert!(parse_witness_round("compress").is_err());
         assert_eq!(queue_named("prove").unwrap(), PROVE);
         let e = queue_named("nope").unwrap_err().to_string();

@@ -39,7 +39,8 @@ impl StageProcess {
 pub fn stages(sequencer: &str, pull_secs: f64, provers: usize) -> Vec<StageProcess> {
     let pull = pull_secs.to_string();
     debug_assert_eq!(route(AggregationRound::Submit).queue.name(), "submit", "the gateway serves submit");
-    let mut out = vec![StageProcess::new("gateway", "frispool-gateway", &["--sequencer", sequencer, "--pull-secs", &pull])];
+    let mut out =
+        vec![StageProcess::new("gateway", "frispool-gateway", &["--sequencer", sequencer, "--pull-secs", &pull])];
     for round in witness_rounds() {
         out.push(StageProcess::new(format!("witness-{round}"), "frispool-witness", &["--round", round.name()]));
     }

@@ -26,13 +26,7 @@ use crate::kinds;
 #[derive(Debug, Error)]
 pub enum TrustError {
     #[error("{file}: verifier key of {circuit} differs from {trusted}: presented blake3 {presented_digest}, trusted {trusted_digest}; refusing it")]
-    KeyDiffers {
-        file: PathBuf,
-        circuit: String,
-        trusted: String,
-        presented_digest: String,
-        trusted_digest: String,
-    },
+    KeyDiffers { file: PathBuf, circuit: String, trusted: String, presented_digest: String, trusted_digest: String },
     #[error("{file}: cannot read the presented verifier key")]
     Unreadable {
         file: PathBuf,
@@ -134,12 +128,18 @@ fn final_vk_file() -> String {
 /// (its blake3 checked against the record), else derived from the circuits (every circuit is built, seconds)
 /// and cached. `pinned` (a blake3 hex digest) must then match, or nothing is trusted. `progress` hears what is
 /// being done (deriving takes a while).
-pub fn sequencer_trust(store_dir: &Path, pinned: Option<&str>, progress: &dyn Fn(&str)) -> Result<SequencerTrust, TrustError> {
+pub fn sequencer_trust(
+    store_dir: &Path,
+    pinned: Option<&str>,
+    progress: &dyn Fn(&str),
+) -> Result<SequencerTrust, TrustError> {
     let dir = store_dir.join("trust").join(SOURCE_FINGERPRINT);
     let (protocol, bytes, origin) = match read_cache(&dir)? {
         Some((protocol, bytes)) => (protocol, bytes, Origin::Cached(dir.join(final_vk_file()))),
         None => {
-            progress("deriving the final verifier key from this build's circuits (once per build; every circuit is built)");
+            progress(
+                "deriving the final verifier key from this build's circuits (once per build; every circuit is built)",
+            );
             let built = ProtocolKeys::build().map_err(TrustError::Derive)?;
             let bytes = built.verifier_bytes(FINAL_CIRCUIT).map_err(TrustError::Derive)?;
             let protocol = built.version().to_string();
@@ -183,7 +183,11 @@ fn read_presented(file: &Path, circuit: &str) -> Result<(String, Vec<u8>), Trust
     let wire: VerifierKeyWire = read_artifact(file, kinds::VERIFIER_KEY)
         .map_err(|source| TrustError::Unreadable { file: file.to_path_buf(), source })?;
     if wire.circuit != circuit {
-        return Err(TrustError::Mislabelled { file: file.to_path_buf(), label: wire.circuit, circuit: circuit.to_string() });
+        return Err(TrustError::Mislabelled {
+            file: file.to_path_buf(),
+            label: wire.circuit,
+            circuit: circuit.to_string(),
+        });
     }
     Ok((wire.protocol, wire.bytes))
 }
@@ -200,8 +204,7 @@ fn read_cache(dir: &Path) -> Result<Option<(String, Vec<u8>)>, TrustError> {
         return Err(damaged(DamagedTrust::NotThisBuild));
     }
     let file = dir.join(final_vk_file());
-    let wire: VerifierKeyWire =
-        read_artifact(&file, kinds::VERIFIER_KEY).map_err(|e| damaged(e.into()))?;
+    let wire: VerifierKeyWire = read_artifact(&file, kinds::VERIFIER_KEY).map_err(|e| damaged(e.into()))?;
     if key_digest(&wire.bytes) != record.blake3 || wire.protocol != record.protocol {
         return Err(damaged(DamagedTrust::Mismatch(file)));
     }
@@ -213,7 +216,8 @@ fn write_cache(dir: &Path, protocol: &str, bytes: &[u8]) -> Result<(), TrustErro
     std::fs::create_dir_all(dir).map_err(|e| TrustError::Io { dir: dir.to_path_buf(), source: e })?;
     let write_err = |source| TrustError::Write { dir: dir.to_path_buf(), source };
     let file = dir.join(final_vk_file());
-    let wire = VerifierKeyWire { protocol: protocol.to_string(), circuit: FINAL_CIRCUIT.to_string(), bytes: bytes.to_vec() };
+    let wire =
+        VerifierKeyWire { protocol: protocol.to_string(), circuit: FINAL_CIRCUIT.to_string(), bytes: bytes.to_vec() };
     let encoded = encode_artifact(&file, kinds::VERIFIER_KEY, &wire).map_err(write_err)?;
     write_file_once(&file, &encoded).map_err(write_err)?;
     let record = TrustRecord {
@@ -300,7 +304,8 @@ mod tests {
         edit(&mut vd);
         let edited = vd.to_bytes(&DefaultGateSerializer).unwrap();
         assert_ne!(edited, bytes);
-        let wire = VerifierKeyWire { protocol: built.version().to_string(), circuit: FINAL_CIRCUIT.into(), bytes: edited };
+        let wire =
+            VerifierKeyWire { protocol: built.version().to_string(), circuit: FINAL_CIRCUIT.into(), bytes: edited };
         encode_artifact(Path::new("final.vk"), kinds::VERIFIER_KEY, &wire).unwrap()
     }
 

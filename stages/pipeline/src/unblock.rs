@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use frispool_aggregation::{BlockPlan, ProofId};
 use frispool_circuits::{ApiError, PlanWire};
 use frispool_core::AggregationRound::{self, Submit};
-use frispool_spool::{error_chain, read_artifact, ArtifactError, Enqueued, JobKey, Queue, Spool, SpoolError, State, Ticket, UnblockSweep};
+use frispool_spool::{
+    error_chain, read_artifact, ArtifactError, Enqueued, JobKey, Queue, Spool, SpoolError, State, Ticket, UnblockSweep,
+};
 use thiserror::Error;
 
 use crate::routing::{route, Next};
@@ -58,7 +60,9 @@ pub fn read_plan(spool: &Spool, block: u64) -> Result<BlockPlan, PlanError> {
 /// (scheduler → compress → submit); `input` is what the finished job made.
 pub fn next_block_job(block: u64, after: AggregationRound, input: String) -> Option<FollowUp> {
     match route(after).next {
-        Next::Round(next) => Some(FollowUp { queue: route(next).queue.clone(), key: jobs::block_key(block, next), inputs: vec![input] }),
+        Next::Round(next) => {
+            Some(FollowUp { queue: route(next).queue.clone(), key: jobs::block_key(block, next), inputs: vec![input] })
+        }
         Next::Plan | Next::Done => None,
     }
 }
@@ -73,7 +77,11 @@ pub fn after_proof(spool: &Spool, block: u64, plan: &BlockPlan, finished: &Proof
     if !inputs.iter().all(|rel| spool.artifact_exists(rel)) {
         return None;
     }
-    Some(FollowUp { queue: route(group.output.round()).queue.clone(), key: jobs::proof_key(block, &group.output), inputs })
+    Some(FollowUp {
+        queue: route(group.output.round()).queue.clone(),
+        key: jobs::proof_key(block, &group.output),
+        inputs,
+    })
 }
 
 /// Every follow-up a block is owed given the artifacts that exist: used by the sweep.
@@ -85,14 +93,20 @@ pub fn owed(spool: &Spool, block: u64, plan: &BlockPlan) -> Vec<FollowUp> {
         }
         let inputs: Vec<String> = group.inputs.iter().map(|p| proof_rel(block, p)).collect();
         if inputs.iter().all(|rel| spool.artifact_exists(rel)) {
-            out.push(FollowUp { queue: route(group.output.round()).queue.clone(), key: jobs::proof_key(block, &group.output), inputs });
+            out.push(FollowUp {
+                queue: route(group.output.round()).queue.clone(),
+                key: jobs::proof_key(block, &group.output),
+                inputs,
+            });
         }
     }
     let final_rel = artifact_rel(block, jobs::FINAL);
     if spool.artifact_exists(&final_rel) {
         out.extend(next_block_job(block, AggregationRound::Compress, final_rel));
     } else if spool.artifact_exists(&proof_rel(block, &ProofId::Scheduler)) {
-        out.push(after_proof(spool, block, plan, &ProofId::Scheduler).expect("the scheduler always unblocks compression"));
+        out.push(
+            after_proof(spool, block, plan, &ProofId::Scheduler).expect("the scheduler always unblocks compression"),
+        );
     }
     out
 }

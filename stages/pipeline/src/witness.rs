@@ -42,7 +42,12 @@ fn basic(job: &mut JobContext<'_>) -> Result<(), JobError> {
     if block.header.number != key.block {
         return Err(JobError::permanent(
             &key,
-            format!("input {} holds block {}, the job is for block {}", job.ticket().inputs[0], block.header.number, key.block),
+            format!(
+                "input {} holds block {}, the job is for block {}",
+                job.ticket().inputs[0],
+                block.header.number,
+                key.block
+            ),
         ));
     }
     // A block that does not re-execute is bad input: no retry makes it good.
@@ -68,8 +73,9 @@ fn aggregation(job: &mut JobContext<'_>, round: AggregationRound) -> Result<(), 
     if id.round() != round {
         return Err(JobError::permanent(&key, format!("a {:?} job in the {:?} witness queue", id.round(), round)));
     }
-    let inputs: Vec<ProofWire> =
-        (0..job.ticket().inputs.len()).map(|i| job.read_input::<ProofWire>(i, kinds::PROOF)).collect::<Result<_, _>>()?;
+    let inputs: Vec<ProofWire> = (0..job.ticket().inputs.len())
+        .map(|i| job.read_input::<ProofWire>(i, kinds::PROOF))
+        .collect::<Result<_, _>>()?;
     if let Some(p) = inputs.iter().find(|p| p.block != key.block) {
         return Err(JobError::permanent(&key, format!("an input proof of {} is for block {}", p.circuit, p.block)));
     }
@@ -80,7 +86,10 @@ fn aggregation(job: &mut JobContext<'_>, round: AggregationRound) -> Result<(), 
         ProofId::Scheduler => {
             let mut inputs = inputs;
             if inputs.len() != 1 {
-                return Err(JobError::permanent(&key, format!("the scheduler takes 1 proof, the ticket lists {}", inputs.len())));
+                return Err(JobError::permanent(
+                    &key,
+                    format!("the scheduler takes 1 proof, the ticket lists {}", inputs.len()),
+                ));
             }
             WitnessWire::Scheduler { input: inputs.remove(0) }
         }

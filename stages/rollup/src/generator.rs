@@ -63,7 +63,8 @@ impl BlockGenerator {
         let sender = shadow.account(from);
         let amount = self.rng.gen_range(1..=sender.balance);
         if roll < 0.8 {
-            let to = if self.rng.gen_bool(0.85) { known[self.rng.gen_range(0..known.len())] } else { self.fresh(known) };
+            let to =
+                if self.rng.gen_bool(0.85) { known[self.rng.gen_range(0..known.len())] } else { self.fresh(known) };
             Tx::Transfer { from, to, amount, nonce: sender.nonce }
         } else {
             Tx::Withdrawal { from, amount, nonce: sender.nonce }

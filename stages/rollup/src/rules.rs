@@ -57,12 +57,7 @@ pub fn debit(index: u32, sender: &Account, amount: u64, nonce: u64) -> Result<Ac
 
 /// The receiver's side of a deposit (`deposit_key` set) or transfer: no overflow; a deposit to a keyless
 /// account installs its key, a deposit to a keyed account must carry the same key.
-pub fn credit(
-    index: u32,
-    receiver: &Account,
-    amount: u64,
-    deposit_key: Option<&PubKey>,
-) -> Result<Account, RuleError> {
+pub fn credit(index: u32, receiver: &Account, amount: u64, deposit_key: Option<&PubKey>) -> Result<Account, RuleError> {
     let mut out = *receiver;
     if let Some(key) = deposit_key {
         if *key == NO_KEY {

@@ -76,12 +76,9 @@ impl StateTree {
 
     /// Writes `account` at `index` and rehashes its path; returns the account it replaced.
     pub fn set(&mut self, index: u32, account: Account) -> Account {
-        let previous = if account.is_empty() {
-            self.accounts.remove(&index)
-        } else {
-            self.accounts.insert(index, account)
-        }
-        .unwrap_or(Account::EMPTY);
+        let previous =
+            if account.is_empty() { self.accounts.remove(&index) } else { self.accounts.insert(index, account) }
+                .unwrap_or(Account::EMPTY);
         let mut node = account.leaf_hash();
         self.put_node(0, index, node);
         for h in 0..TREE_DEPTH {

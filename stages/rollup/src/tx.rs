@@ -28,11 +28,24 @@ impl TxKind {
 pub enum Tx {
     Noop,
     /// From L1: credits `to`. A fresh (keyless) account takes `pubkey`; a keyed account must already hold it.
-    Deposit { to: u32, amount: u64, pubkey: PubKey },
+    Deposit {
+        to: u32,
+        amount: u64,
+        pubkey: PubKey,
+    },
     /// `nonce` must equal the sender's nonce, which then increases by one.
-    Transfer { from: u32, to: u32, amount: u64, nonce: u64 },
+    Transfer {
+        from: u32,
+        to: u32,
+        amount: u64,
+        nonce: u64,
+    },
     /// To L1: debits `from` and appends `(from, amount)` to the withdrawals hash.
-    Withdrawal { from: u32, amount: u64, nonce: u64 },
+    Withdrawal {
+        from: u32,
+        amount: u64,
+        nonce: u64,
+    },
 }
 
 /// The numeric view of a transaction: what a circuit slot holds. Unused fields are zero.
@@ -157,7 +170,6 @@ impl From<Tx> for SignedTx {
 #[cfg(test)]
 mod tests {
     use super::*;
-
 
     #[test]
     fn deposits_are_not_signed() {

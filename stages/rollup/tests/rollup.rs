@@ -1,8 +1,8 @@
-use frispool_rollup::Role;
-use frispool_rollup::limits::{MAX_AMOUNT, MAX_BALANCE};
-use frispool_rollup::empty_root;
-use frispool_rollup::*;
 use frispool_core::F;
+use frispool_rollup::empty_root;
+use frispool_rollup::limits::{MAX_AMOUNT, MAX_BALANCE};
+use frispool_rollup::Role;
+use frispool_rollup::*;
 use plonky2::field::types::Field;
 
 fn key(x: u64) -> PubKey {
@@ -49,7 +49,9 @@ fn generated_blocks_re_execute_to_the_same_header() {
         let txs = gen.next_block(&state, 200);
         txs.iter().map(|t| t.tx.kind()).collect()
     };
-    assert!(kinds.contains(&TxKind::Deposit) && kinds.contains(&TxKind::Transfer) && kinds.contains(&TxKind::Withdrawal));
+    assert!(
+        kinds.contains(&TxKind::Deposit) && kinds.contains(&TxKind::Transfer) && kinds.contains(&TxKind::Withdrawal)
+    );
 }
 
 #[test]
@@ -143,7 +145,10 @@ fn re_execution_trusts_nothing() {
 
     let mut bad = block;
     bad.transactions[1].tx = Tx::Withdrawal { from: 2, amount: 1000, nonce: 0 };
-    assert!(matches!(execute_block(&bad), Err(ExecuteError::Rule { position: 1, source: RuleError::Overdraft { .. } })));
+    assert!(matches!(
+        execute_block(&bad),
+        Err(ExecuteError::Rule { position: 1, source: RuleError::Overdraft { .. } })
+    ));
 }
 
 #[test]

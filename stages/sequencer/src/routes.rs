@@ -130,7 +130,9 @@ fn expects_continue(headers: &hyper::HeaderMap) -> bool {
 /// Runs store or proof-check work on tokio's blocking pool.
 async fn blocking(shared: &Arc<Shared>, work: impl FnOnce(&Shared) -> Answer + Send + 'static) -> Answer {
     let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || work(&shared)).await.unwrap_or_else(|_| Answer::internal("the handler panicked"))
+    tokio::task::spawn_blocking(move || work(&shared))
+        .await
+        .unwrap_or_else(|_| Answer::internal("the handler panicked"))
 }
 
 fn parse_block(s: &str) -> Result<u64, Answer> {

@@ -251,8 +251,11 @@ async fn accept_loop(
     }
     drop(listener);
     // Connections saw the same stop signal and are winding down; wait a little for them.
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_millis(500), slots.acquire_many(limits.max_connections as u32))
-        .await;
+    let _ = tokio::time::timeout(
+        SHUTDOWN_GRACE + Duration::from_millis(500),
+        slots.acquire_many(limits.max_connections as u32),
+    )
+    .await;
 }
 
 /// A connection beyond the limit: a canned 503, then close. Whatever the client sent is read and discarded

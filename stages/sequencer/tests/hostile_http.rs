@@ -149,7 +149,9 @@ fn read_response(s: &mut TcpStream) -> Option<Reply> {
     let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("status line: {head:?}"));
     let len = head
         .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
+        })
         .unwrap_or(0);
     let mut body = vec![0u8; len];
     s.read_exact(&mut body).unwrap();
@@ -168,7 +170,10 @@ fn read_to_close(s: &mut TcpStream, within: Duration) -> Vec<u8> {
             Ok(n) => got.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == ErrorKind::ConnectionReset => return got,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                panic!("the server did not close the connection within {within:?} (got {:?})", String::from_utf8_lossy(&got))
+                panic!(
+                    "the server did not close the connection within {within:?} (got {:?})",
+                    String::from_utf8_lossy(&got)
+                )
             }
             Err(e) => panic!("reading to the close: {e}"),
         }
@@ -462,7 +467,10 @@ fn a_hundred_concurrent_connections() {
     }
     assert_eq!((held, refused), (16, 84));
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(1400) && took < Duration::from_secs(4), "the held ones closed after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(4),
+        "the held ones closed after {took:?}"
+    );
     server.assert_still_serves();
     drop(silent);
     drop(s);
@@ -533,7 +541,10 @@ fn well_formed_requests_get_the_usual_answers() {
     let get = |path: &str| ask(&format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n"), b"");
 
     let r = post(&format!("/submit_proof/{b}"), b"not the proof");
-    assert_eq!((r.status, r.text()), (400, format!("proof rejected for block {b}: not a proof of block {b} (13 bytes)\n")));
+    assert_eq!(
+        (r.status, r.text()),
+        (400, format!("proof rejected for block {b}: not a proof of block {b} (13 bytes)\n"))
+    );
     assert!(r.closes());
     let r = post("/submit_proof/999", GOOD_PROOF);
     assert_eq!((r.status, r.text()), (404, "block 999 is not known to this sequencer\n".to_string()));

@@ -267,7 +267,11 @@ fn decode_payload<T: DeserializeOwned>(path: &Path, payload: &[u8]) -> Result<T,
 /// overwriting → fsync the folder. Identical bytes already there are fine; different bytes a `Conflict`.
 pub fn write_file_once(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
     let dir = path.parent().expect("key paths have a parent");
-    let tmp = dir.join(format!(".{}.{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), fsx::unique_name()));
+    let tmp = dir.join(format!(
+        ".{}.{}",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        fsx::unique_name()
+    ));
     fsx::write_new_synced(&tmp, bytes).map_err(io(&tmp))?;
     link_staged(&tmp, path, bytes)?;
     fsx::fsync_dir(dir).map_err(io(dir))
@@ -281,7 +285,12 @@ pub fn read_artifact<T: DeserializeOwned>(path: &Path, kind: ArtifactKind) -> Re
 pub fn encode_artifact<T: Serialize>(path: &Path, kind: ArtifactKind, value: &T) -> Result<Vec<u8>, ArtifactError> {
     let payload = bincode::serde::encode_to_vec(value, bincode::config::standard())
         .map_err(|e| ArtifactError::new(path, ArtifactProblem::Encode(e.to_string())))?;
-    let header = Header { format: FORMAT, kind: kind.number(), payload_len: payload.len() as u64, blake3: *blake3::hash(&payload).as_bytes() };
+    let header = Header {
+        format: FORMAT,
+        kind: kind.number(),
+        payload_len: payload.len() as u64,
+        blake3: *blake3::hash(&payload).as_bytes(),
+    };
     let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
     bytes.extend_from_slice(&header.encode());
     bytes.extend_from_slice(&payload);
@@ -293,7 +302,9 @@ impl Spool {
     /// (never overwrites) → fsync the directory. Publishing identical bytes again succeeds (a
     /// retried job); different bytes are a `Conflict`.
     pub fn publish<T: Serialize>(&self, rel: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, ArtifactError> {
-        let path = self.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
+        let path = self
+            .resolve(rel)
+            .map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
         let bytes = encode_artifact(&path, kind, value)?;
         self.publish_bytes(&path, &bytes)?;
         Ok(OutputRef {
@@ -307,13 +318,20 @@ impl Spool {
     /// Publishes an artifact of `kind` that arrived whole (an HTTP body) after checking its header, kind and
     /// checksum.
     pub fn publish_raw(&self, rel: &str, kind: ArtifactKind, bytes: &[u8]) -> Result<OutputRef, ArtifactError> {
-        let path = self.resolve(rel).map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
+        let path = self
+            .resolve(rel)
+            .map_err(|e| ArtifactError::new(Path::new(rel), ArtifactProblem::Encode(e.to_string())))?;
         let header = check_artifact(&path, bytes)?;
         if header.kind != kind.number() {
             return Err(ArtifactError::new(&path, ArtifactProblem::WrongKind { want: kind, found: header.kind }));
         }
         self.publish_bytes(&path, bytes)?;
-        Ok(OutputRef { path: rel.to_string(), kind: kind.name().to_string(), bytes: bytes.len() as u64, blake3: to_hex(&header.blake3) })
+        Ok(OutputRef {
+            path: rel.to_string(),
+            kind: kind.name().to_string(),
+            bytes: bytes.len() as u64,
+            blake3: to_hex(&header.blake3),
+        })
     }
 
     /// Whether the artifact at `rel` has been published (a stale view on NFS may say no for a while).
@@ -380,7 +398,12 @@ impl<'s> OutputBatch<'s> {
         OutputBatch { spool, refs: Vec::new() }
     }
 
-    pub fn write<T: Serialize>(&mut self, rel: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, ArtifactError> {
+    pub fn write<T: Serialize>(
+        &mut self,
+        rel: &str,
+        kind: ArtifactKind,
+        value: &T,
+    ) -> Result<OutputRef, ArtifactError> {
         let out = self.spool.publish(rel, kind, value)?;
         self.refs.push(out.clone());
         Ok(out)
@@ -441,7 +464,10 @@ mod tests {
         let mut flip = good.clone();
         flip[20] ^= 1;
         check(&flip, "header checksum");
-        check(b"#!/bin/sh\necho this is not an artifact, but long enough to have a header......", "not a frispool artifact");
+        check(
+            b"#!/bin/sh\necho this is not an artifact, but long enough to have a header......",
+            "not a frispool artifact",
+        );
         let mut future = good.clone();
         future[8..10].copy_from_slice(&(FORMAT + 1).to_le_bytes());
         check(&future, "newer than this build");

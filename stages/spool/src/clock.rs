@@ -12,13 +12,7 @@ pub fn rfc3339(unix_ms: u64) -> String {
     let secs = unix_ms / 1000;
     let (days, sod) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        unix_ms % 1000
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", sod / 3600, (sod / 60) % 60, sod % 60, unix_ms % 1000)
 }
 
 // Howard Hinnant's days-to-civil algorithm: proleptic Gregorian, valid for any day count.

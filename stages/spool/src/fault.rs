@@ -55,9 +55,14 @@ impl InfraFault {
             libc::EIO | libc::EREMOTEIO => Io,
             libc::EROFS => ReadOnly,
             libc::ESTALE => Stale,
-            libc::ENOTCONN | libc::ENETDOWN | libc::ENETUNREACH | libc::EHOSTDOWN | libc::EHOSTUNREACH | libc::ENOLINK | libc::ECOMM | libc::ESHUTDOWN => {
-                Disconnected
-            }
+            libc::ENOTCONN
+            | libc::ENETDOWN
+            | libc::ENETUNREACH
+            | libc::EHOSTDOWN
+            | libc::EHOSTUNREACH
+            | libc::ENOLINK
+            | libc::ECOMM
+            | libc::ESHUTDOWN => Disconnected,
             libc::ETIMEDOUT => TimedOut,
             libc::ENODEV | libc::ENXIO => Vanished,
             _ => return None,
@@ -162,7 +167,8 @@ pub enum SpaceLevel {
 
 impl FsSpace {
     pub fn of(path: &Path) -> io::Result<FsSpace> {
-        let c = CString::new(path.as_os_str().as_bytes()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let c =
+            CString::new(path.as_os_str().as_bytes()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         // SAFETY: c is NUL-terminated; st is plain old data that statvfs fills in.
         let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
         if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
@@ -226,7 +232,12 @@ pub struct FaultRecord {
 }
 
 impl FaultRecord {
-    pub fn new(fault: InfraFault, err: &(dyn StdError + 'static), queue: Option<String>, job: Option<String>) -> FaultRecord {
+    pub fn new(
+        fault: InfraFault,
+        err: &(dyn StdError + 'static),
+        queue: Option<String>,
+        job: Option<String>,
+    ) -> FaultRecord {
         let at = now_unix_ms();
         let mut cur = Some(err);
         let mut errno = None;
@@ -242,7 +253,18 @@ impl FaultRecord {
             }
             error.truncate(cut);
         }
-        FaultRecord { fault, errno, at_unix_ms: at, at: rfc3339(at), host: fsx::hostname().to_string(), pid: std::process::id(), queue, job, error, cleared_unix_ms: None }
+        FaultRecord {
+            fault,
+            errno,
+            at_unix_ms: at,
+            at: rfc3339(at),
+            host: fsx::hostname().to_string(),
+            pid: std::process::id(),
+            queue,
+            job,
+            error,
+            cleared_unix_ms: None,
+        }
     }
 }
 
@@ -300,7 +322,11 @@ mod tests {
         assert_eq!(InfraFault::of_io(&io::Error::from(io::ErrorKind::StorageFull)), Some(InfraFault::NoSpace));
         // A handler's own message that merely mentions the disk is not a fault.
         assert_eq!(InfraFault::of_io(&io::Error::other("No space left on device")), None);
-        let e = crate::error::SpoolError::Io { op: "writing", path: "x".into(), source: io::Error::from_raw_os_error(libc::EDQUOT) };
+        let e = crate::error::SpoolError::Io {
+            op: "writing",
+            path: "x".into(),
+            source: io::Error::from_raw_os_error(libc::EDQUOT),
+        };
         assert_eq!(InfraFault::in_chain(&e), Some(InfraFault::Quota));
     }
 
@@ -315,7 +341,8 @@ mod tests {
 
     #[test]
     fn levels_and_the_record_round_trips() {
-        let s = FsSpace { size_bytes: 100 << 30, avail_bytes: 10 << 20, inodes: 1000, avail_inodes: 500, read_only: false };
+        let s =
+            FsSpace { size_bytes: 100 << 30, avail_bytes: 10 << 20, inodes: 1000, avail_inodes: 500, read_only: false };
         assert_eq!(s.level(), SpaceLevel::Full);
         assert_eq!(FsSpace { avail_bytes: 500 << 20, ..s.clone() }.level(), SpaceLevel::Low);
         assert_eq!(FsSpace { avail_bytes: 50 << 30, ..s.clone() }.level(), SpaceLevel::Ok);

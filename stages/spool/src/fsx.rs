@@ -23,8 +23,13 @@ pub fn hostname() -> &'static str {
         };
         // The host is part of in_progress names (`key@host.pid.attempt`) and tmp names: keep it a
         // plain token so those names stay parseable.
-        let clean: String = raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
-        if clean.is_empty() { "localhost".into() } else { clean }
+        let clean: String =
+            raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+        if clean.is_empty() {
+            "localhost".into()
+        } else {
+            clean
+        }
     })
 }
 
@@ -33,7 +38,8 @@ pub fn hostname() -> &'static str {
 pub fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("{}.{}.{n}.{nanos}", hostname(), std::process::id())
 }
 
@@ -82,12 +88,17 @@ pub fn fsync_dir(dir: &Path) -> io::Result<()> {
 
 /// fsyncs files and directories as one batch (side by side, see `sync_all_parallel`): one round
 /// trip to the disk instead of one per entry. Duplicate directories are synced once.
-pub fn sync_batch<'a>(files: impl Iterator<Item = (&'a Path, &'a File)>, dirs: &'a [PathBuf]) -> Result<(), (PathBuf, io::Error)> {
+pub fn sync_batch<'a>(
+    files: impl Iterator<Item = (&'a Path, &'a File)>,
+    dirs: &'a [PathBuf],
+) -> Result<(), (PathBuf, io::Error)> {
     let mut unique: Vec<&PathBuf> = dirs.iter().collect();
     unique.sort();
     unique.dedup();
-    let opened: Vec<(&Path, File)> =
-        unique.into_iter().map(|d| File::open(d).map(|f| (d.as_path(), f)).map_err(|e| (d.clone(), e))).collect::<Result<_, _>>()?;
+    let opened: Vec<(&Path, File)> = unique
+        .into_iter()
+        .map(|d| File::open(d).map(|f| (d.as_path(), f)).map_err(|e| (d.clone(), e)))
+        .collect::<Result<_, _>>()?;
     let mut all: Vec<(&Path, &File)> = files.collect();
     all.extend(opened.iter().map(|(p, f)| (*p, f)));
     sync_all_parallel(all.into_iter())
@@ -109,7 +120,11 @@ pub fn touch(path: &Path) -> io::Result<()> {
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     // SAFETY: c is a valid NUL-terminated path; a NULL times pointer means "now".
     let rc = unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), std::ptr::null(), 0) };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Whether a process with this pid exists on this host (EPERM still means it exists).

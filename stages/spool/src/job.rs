@@ -69,7 +69,9 @@ impl JobError {
     /// Attaches the cause. An infrastructure fault anywhere in its chain (the errno, never the text)
     /// makes the error one: a write that failed on a full disk says nothing about the job.
     pub fn because(mut self, source: impl StdError + Send + Sync + 'static) -> JobError {
-        if let (Disposition::Retry | Disposition::Permanent, Some(f)) = (self.disposition, InfraFault::in_chain(&source)) {
+        if let (Disposition::Retry | Disposition::Permanent, Some(f)) =
+            (self.disposition, InfraFault::in_chain(&source))
+        {
             self.disposition = Disposition::Infrastructure(f);
         }
         self.source = Some(Box::new(source));
@@ -104,7 +106,6 @@ pub trait Handler: Send + Sync {
         Vec::new()
     }
 }
-
 
 /// What a handler sees of its job.
 pub struct JobContext<'a> {
@@ -145,15 +146,20 @@ impl<'a> JobContext<'a> {
     /// Maps input `i` of the ticket with its header and checksum checked.
     pub fn input(&self, i: usize) -> Result<MappedArtifact, JobError> {
         let rel = self.ticket().inputs.get(i).ok_or_else(|| {
-            JobError::permanent(self.key(), format!("ticket lists {} inputs, the stage wants input #{i}", self.ticket().inputs.len()))
+            JobError::permanent(
+                self.key(),
+                format!("ticket lists {} inputs, the stage wants input #{i}", self.ticket().inputs.len()),
+            )
         })?;
-        let path = self.spool.resolve(rel).map_err(|e| JobError::permanent(self.key(), format!("input #{i}")).because(e))?;
+        let path =
+            self.spool.resolve(rel).map_err(|e| JobError::permanent(self.key(), format!("input #{i}")).because(e))?;
         MappedArtifact::open(&path).map_err(|e| JobError::artifact(self.key(), format!("input #{i} {rel} refused"), e))
     }
 
     pub fn read_input<T: DeserializeOwned>(&self, i: usize, kind: ArtifactKind) -> Result<T, JobError> {
         let a = self.input(i)?;
-        a.decode(kind).map_err(|e| JobError::artifact(self.key(), format!("input #{i} {} refused", self.ticket().inputs[i]), e))
+        a.decode(kind)
+            .map_err(|e| JobError::artifact(self.key(), format!("input #{i} {} refused", self.ticket().inputs[i]), e))
     }
 
     /// `artifacts/b<block>/<name>`, relative to the spool.
@@ -166,7 +172,12 @@ impl<'a> JobContext<'a> {
     /// durable; the fsync of its folder is left to the runner, which does it (with the tickets'
     /// fsyncs) before it enqueues a follow-up or marks the job done (`OutputBatch`,
     /// `Spool::complete_batch`), so no ticket of this job points at it before it is durable.
-    pub fn write_output<T: Serialize>(&mut self, name: &str, kind: ArtifactKind, value: &T) -> Result<OutputRef, JobError> {
+    pub fn write_output<T: Serialize>(
+        &mut self,
+        name: &str,
+        kind: ArtifactKind,
+        value: &T,
+    ) -> Result<OutputRef, JobError> {
         let rel = self.artifact_path(name);
         let key = self.claimed.key();
         self.outputs.write(&rel, kind, value).map_err(|e| JobError::artifact(key, format!("output {rel}"), e))
@@ -179,4 +190,3 @@ impl<'a> JobContext<'a> {
         self.follow_ups.last_mut().expect("just pushed")
     }
 }
-

@@ -39,7 +39,9 @@ fn check_circuit(c: &str) -> Result<(), String> {
     if c.is_empty() {
         return Err("empty circuit type".into());
     }
-    if let Some(bad) = c.chars().find(|ch| !(ch.is_ascii_lowercase() || ch.is_ascii_digit() || *ch == '-' || *ch == '_')) {
+    if let Some(bad) =
+        c.chars().find(|ch| !(ch.is_ascii_lowercase() || ch.is_ascii_digit() || *ch == '-' || *ch == '_'))
+    {
         return Err(format!("circuit type `{c}` has character {bad:?}; allowed: a-z 0-9 - _"));
     }
     Ok(())
@@ -65,9 +67,8 @@ impl fmt::Display for JobKey {
 
 fn field<T: FromStr>(input: &str, part: &str, prefix: char, what: &str) -> Result<T, KeyParseError> {
     let err = |reason: String| KeyParseError { input: input.to_string(), reason };
-    let digits = part
-        .strip_prefix(prefix)
-        .ok_or_else(|| err(format!("{what} part `{part}` must start with `{prefix}`")))?;
+    let digits =
+        part.strip_prefix(prefix).ok_or_else(|| err(format!("{what} part `{part}` must start with `{prefix}`")))?;
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err(format!("{what} part `{part}` must be `{prefix}` followed by digits")));
     }
@@ -80,7 +81,10 @@ impl FromStr for JobKey {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.split('.').collect();
         if parts.len() != 5 {
-            return Err(KeyParseError { input: s.to_string(), reason: format!("{} dot-separated parts, want 5", parts.len()) });
+            return Err(KeyParseError {
+                input: s.to_string(),
+                reason: format!("{} dot-separated parts, want 5", parts.len()),
+            });
         }
         let block = field(s, parts[0], 'b', "block")?;
         let round = field(s, parts[1], 'r', "round")?;
@@ -138,6 +142,9 @@ mod tests {
         let k = |b, r, d, g| JobKey::new(b, r, "main", d, g).unwrap();
         let mut keys = vec![k(1, 0, 0, 0), k(2, 1, 0, 0), k(1, 1, 0, 1), k(1, 1, 0, 0), k(1, 2, 0, 5), k(1, 2, 1, 9)];
         keys.sort();
-        assert_eq!(keys, vec![k(1, 2, 1, 9), k(1, 2, 0, 5), k(1, 1, 0, 0), k(1, 1, 0, 1), k(2, 1, 0, 0), k(1, 0, 0, 0)]);
+        assert_eq!(
+            keys,
+            vec![k(1, 2, 1, 9), k(1, 2, 0, 5), k(1, 1, 0, 0), k(1, 1, 0, 1), k(2, 1, 0, 0), k(1, 0, 0, 0)]
+        );
     }
 }

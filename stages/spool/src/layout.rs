@@ -108,10 +108,8 @@ impl Spool {
     pub fn artifact_blocks(&self) -> Result<Vec<u64>> {
         let dir = self.root.join(ARTIFACTS);
         let names = fsx::list(&dir).map_err(io_err("listing", &dir))?;
-        let mut out: Vec<u64> = names
-            .into_iter()
-            .filter_map(|(n, _)| n.strip_prefix('b').and_then(|d| d.parse().ok()))
-            .collect();
+        let mut out: Vec<u64> =
+            names.into_iter().filter_map(|(n, _)| n.strip_prefix('b').and_then(|d| d.parse().ok())).collect();
         out.sort_unstable();
         Ok(out)
     }
@@ -130,9 +128,13 @@ impl Spool {
     pub fn fs_now(&self) -> Result<std::time::SystemTime> {
         let probe = self.root.join(CLOCK_PROBE);
         let touched = match fsx::touch(&probe) {
-            Err(e) if fsx::is_not_found(&e) => {
-                fs::OpenOptions::new().create(true).truncate(false).write(true).open(&probe).map(|_| ()).and_then(|_| fsx::touch(&probe))
-            }
+            Err(e) if fsx::is_not_found(&e) => fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&probe)
+                .map(|_| ())
+                .and_then(|_| fsx::touch(&probe)),
             r => r,
         };
         touched.map_err(io_err("touching clock probe", &probe))?;

@@ -38,7 +38,9 @@ pub use queue::{BadQueueName, Queue, State};
 pub use recover::{recover, RecoverOptions, RecoverReport, UnblockSweep};
 pub use runner::{run_stage, RunSummary, RunnerArgs};
 pub use status::{status, write_atomic, QueueStatus, StateCount, StatusReport};
-pub use synthetic::{seed_synthetic, SeedOptions, Synthetic, SyntheticPayload, SyntheticSweep, SYNTHETIC, SYNTHETIC_CIRCUIT};
+pub use synthetic::{
+    seed_synthetic, SeedOptions, Synthetic, SyntheticPayload, SyntheticSweep, SYNTHETIC, SYNTHETIC_CIRCUIT,
+};
 pub use ticket::{DoneRecord, OutputRef, Ticket, TICKET_FORMAT};
 
 /// The protocol version a worker serves when none is given (later: a hash over all verification keys).

@@ -65,12 +65,19 @@ pub fn recover(spool: &Spool, opts: &RecoverOptions, sweeps: &[&dyn UnblockSweep
     }
     remove_stale_tmp(&spool.artifact_tmp_dir(), now, opts, &mut r)?;
     for s in sweeps {
-        r.unblocked += s.sweep(spool).map_err(|e| crate::SpoolError::Sweep { name: s.name().to_string(), source: Box::new(e) })?;
+        r.unblocked +=
+            s.sweep(spool).map_err(|e| crate::SpoolError::Sweep { name: s.name().to_string(), source: Box::new(e) })?;
     }
     Ok(r)
 }
 
-fn recover_leases(spool: &Spool, q: &Queue, now: SystemTime, opts: &RecoverOptions, r: &mut RecoverReport) -> Result<()> {
+fn recover_leases(
+    spool: &Spool,
+    q: &Queue,
+    now: SystemTime,
+    opts: &RecoverOptions,
+    r: &mut RecoverReport,
+) -> Result<()> {
     let dir = spool.state_dir(q, State::InProgress);
     for (name, _) in fsx::list(&dir).map_err(io_err("listing", &dir))? {
         let held = dir.join(&name);
@@ -100,7 +107,11 @@ fn recover_leases(spool: &Spool, q: &Queue, now: SystemTime, opts: &RecoverOptio
                 // Unreadable content: keep the bytes, but out of the way and explained.
                 let failed = spool.state_dir(q, State::Failed);
                 let err_path = failed.join(format!("{name_key}.err"));
-                let text = format!("stale in_progress ticket {} is unreadable:\n{}\n", held.display(), crate::error::error_chain(&e));
+                let text = format!(
+                    "stale in_progress ticket {} is unreadable:\n{}\n",
+                    held.display(),
+                    crate::error::error_chain(&e)
+                );
                 // Through tmp/ like every other write: a full disk must not leave a torn `.err`.
                 let tmp = spool.tmp_dir(q).join(fsx::unique_name());
                 fsx::write_new_synced(&tmp, text.as_bytes()).map_err(io_err("writing error file", &tmp))?;
@@ -121,7 +132,10 @@ fn recover_leases(spool: &Spool, q: &Queue, now: SystemTime, opts: &RecoverOptio
             spool.rewrite_and_move(q, &held, &t, &spool.queued_path(q, &t.key))
         } else {
             r.failed += 1;
-            let text = format!("job {} in queue {q} failed on attempt {} of {} (out of attempts)\n{why}\n", t.key, t.attempt, t.max_attempts);
+            let text = format!(
+                "job {} in queue {q} failed on attempt {} of {} (out of attempts)\n{why}\n",
+                t.key, t.attempt, t.max_attempts
+            );
             spool.move_to_failed(q, &held, &t, &text)
         };
         match res {
@@ -170,7 +184,8 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let s = Spool::init(d.path(), &QUEUES).unwrap();
         for g in 0..2 {
-            s.enqueue(&Ticket::new(PROVE, format!("b00000001.r0.main.d0.g000{g}").parse().unwrap(), "v1", vec![], 2)).unwrap();
+            s.enqueue(&Ticket::new(PROVE, format!("b00000001.r0.main.d0.g000{g}").parse().unwrap(), "v1", vec![], 2))
+                .unwrap();
         }
         let mut c = Claimer::new(PROVE, "v1");
         let a = c.next(&s).unwrap().unwrap();

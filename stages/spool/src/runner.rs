@@ -119,7 +119,11 @@ pub struct RunSummary {
 impl RunSummary {
     /// The line a worker ends with.
     pub fn log(&self) {
-        let faults = if self.infra_faults > 0 { format!(", {} infrastructure faults (no attempt spent)", self.infra_faults) } else { String::new() };
+        let faults = if self.infra_faults > 0 {
+            format!(", {} infrastructure faults (no attempt spent)", self.infra_faults)
+        } else {
+            String::new()
+        };
         let deferred = self.deferred.map(|f| format!(", stopped: {f}; retry later")).unwrap_or_default();
         eprintln!(
             "frispool: {} done, {} failed, {} retried, {} malformed{faults}{deferred}{}",
@@ -151,8 +155,10 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // A second signal while we are finishing up ends the process at once.
-        signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone()).map_err(|e| SpoolError::Config(format!("signal handler: {e}")))?;
-        signal_hook::flag::register(sig, stop.clone()).map_err(|e| SpoolError::Config(format!("signal handler: {e}")))?;
+        signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone())
+            .map_err(|e| SpoolError::Config(format!("signal handler: {e}")))?;
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| SpoolError::Config(format!("signal handler: {e}")))?;
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
@@ -168,12 +174,18 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
             Ok(r) if r != Default::default() => eprintln!("frispool: recover at start: {r:?}"),
             Ok(_) => {}
             // A watching worker outlives the fault; cron's `recover` or the next start redoes this.
-            Err(e) if !args.once && fault_of(spool, &e).is_some() => eprintln!("frispool: recover at start skipped: {}", error_chain(&e)),
+            Err(e) if !args.once && fault_of(spool, &e).is_some() => {
+                eprintln!("frispool: recover at start skipped: {}", error_chain(&e))
+            }
             Err(e) => return Err(e),
         }
     }
     let waker = (!args.once).then(|| {
-        Waker::new(&[spool.state_dir(&queue, State::Queued)], args.poll, Duration::from_secs_f64(args.rescan_secs.max(0.05)))
+        Waker::new(
+            &[spool.state_dir(&queue, State::Queued)],
+            args.poll,
+            Duration::from_secs_f64(args.rescan_secs.max(0.05)),
+        )
     });
     let mut claimer = Claimer::new(queue.clone(), &args.protocol);
     claimer.relist_every = Duration::from_secs_f64(args.rescan_secs.clamp(0.05, 1.0));
@@ -193,7 +205,8 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
             Ok(next) => next,
             Err(e) => match fault_of(spool, &e) {
                 Some(f) => {
-                    if faults.met(spool, args, &stop, &mut sum, FaultRecord::new(f, &e, Some(queue.to_string()), None)) {
+                    if faults.met(spool, args, &stop, &mut sum, FaultRecord::new(f, &e, Some(queue.to_string()), None))
+                    {
                         break;
                     }
                     claimer.invalidate();
@@ -257,13 +270,24 @@ struct Faults {
 impl Faults {
     /// Logs and records a fault, then waits out the back-off. True when the loop should stop
     /// (`--once`, or a signal during the wait).
-    fn met(&mut self, spool: &Spool, args: &RunnerArgs, stop: &AtomicBool, sum: &mut RunSummary, record: FaultRecord) -> bool {
+    fn met(
+        &mut self,
+        spool: &Spool,
+        args: &RunnerArgs,
+        stop: &AtomicBool,
+        sum: &mut RunSummary,
+        record: FaultRecord,
+    ) -> bool {
         sum.infra_faults += 1;
-        let job = record.job.as_ref().map(|k| format!(" (job {k} back in queued/, no attempt spent)")).unwrap_or_default();
+        let job =
+            record.job.as_ref().map(|k| format!(" (job {k} back in queued/, no attempt spent)")).unwrap_or_default();
         eprintln!("frispool: infrastructure fault: {}{job}: {}", record.fault, record.error.replace('\n', " / "));
         // In place, so it usually works on a full disk too; if not, statvfs in `status` still shows it.
         if let Err(e) = spool.write_fault_record(&record) {
-            eprintln!("frispool: could not record the fault in {}: {e}", spool.root().join(crate::fault::FAULT_RECORD).display());
+            eprintln!(
+                "frispool: could not record the fault in {}: {e}",
+                spool.root().join(crate::fault::FAULT_RECORD).display()
+            );
         }
         let fault = record.fault;
         self.open = Some(record);
@@ -275,7 +299,9 @@ impl Faults {
         eprintln!("frispool: retrying in {:.1}s", wait.as_secs_f64());
         let until = std::time::Instant::now() + wait;
         while std::time::Instant::now() < until && !stop.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(50).min(until.saturating_duration_since(std::time::Instant::now())));
+            std::thread::sleep(
+                Duration::from_millis(50).min(until.saturating_duration_since(std::time::Instant::now())),
+            );
         }
         stop.load(Ordering::SeqCst)
     }
@@ -303,7 +329,11 @@ fn hand_back(spool: &Spool, claimed: &Claimed) {
         return; // recorded after all (only a last fsync failed), or taken by a recover
     }
     if let Err(e) = spool.release(claimed) {
-        eprintln!("frispool: job {}: could not hand the ticket back ({}); recover will once its lease runs out", claimed.key(), error_chain(&e));
+        eprintln!(
+            "frispool: job {}: could not hand the ticket back ({}); recover will once its lease runs out",
+            claimed.key(),
+            error_chain(&e)
+        );
     }
 }
 
@@ -319,10 +349,22 @@ fn run_one(
     sum: &mut RunSummary,
 ) -> Result<Step> {
     let heartbeat = Heartbeat::start(claimed.path.clone(), args.lease() / 3);
-    let mut ctx = JobContext { spool, claimed: &claimed, pool, stop, args, outputs: OutputBatch::new(spool), follow_ups: Vec::new() };
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.handle(&mut ctx)))
-        .unwrap_or_else(|p| {
-            let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+    let mut ctx = JobContext {
+        spool,
+        claimed: &claimed,
+        pool,
+        stop,
+        args,
+        outputs: OutputBatch::new(spool),
+        follow_ups: Vec::new(),
+    };
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.handle(&mut ctx))).unwrap_or_else(|p| {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
             Err(JobError::retryable(claimed.key(), format!("handler panicked: {msg}")))
         });
     let JobContext { outputs, follow_ups, .. } = ctx;
@@ -348,7 +390,8 @@ fn run_one(
     }
     let step = match result {
         Ok(()) => {
-            let own: Vec<JobKey> = follow_ups.iter().filter(|t| t.queue == claimed.queue).map(|t| t.key.clone()).collect();
+            let own: Vec<JobKey> =
+                follow_ups.iter().filter(|t| t.queue == claimed.queue).map(|t| t.key.clone()).collect();
             spool.complete_batch(&claimed, outputs, &follow_ups).map(|_| {
                 own.into_iter().for_each(|k| claimer.hint(k));
                 sum.done += 1;
@@ -374,7 +417,10 @@ fn run_one(
     match step {
         Ok(()) => Ok(Step::Finished),
         Err(SpoolError::LeaseLost { key, path }) => {
-            eprintln!("frispool: job {key}: lease lost ({} was recovered as stale); not recording this run", path.display());
+            eprintln!(
+                "frispool: job {key}: lease lost ({} was recovered as stale); not recording this run",
+                path.display()
+            );
             sum.lost_leases += 1;
             Ok(Step::Finished)
         }

@@ -110,7 +110,15 @@ pub fn status(spool: &Spool) -> Result<StatusReport> {
     };
     let space = filesystem.as_ref().map(FsSpace::level);
     let last_infra_fault = spool.read_fault_record().ok().flatten();
-    Ok(StatusReport { spool: spool.root().display().to_string(), fs_time_unix_ms, queues, filesystem, space, filesystem_error, last_infra_fault })
+    Ok(StatusReport {
+        spool: spool.root().display().to_string(),
+        fs_time_unix_ms,
+        queues,
+        filesystem,
+        space,
+        filesystem_error,
+        last_infra_fault,
+    })
 }
 
 fn bytes(n: u64) -> String {
@@ -121,7 +129,11 @@ fn bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
 }
 
 fn age(c: &StateCount) -> String {
@@ -139,10 +151,13 @@ impl StatusReport {
             return format!("filesystem: statvfs failed: {}", self.filesystem_error.as_deref().unwrap_or("?"));
         };
         let pct = if f.size_bytes > 0 { 100.0 * f.avail_bytes as f64 / f.size_bytes as f64 } else { 0.0 };
-        let inodes = if f.inodes > 0 { format!(", {} of {} inodes free", f.avail_inodes, f.inodes) } else { String::new() };
+        let inodes =
+            if f.inodes > 0 { format!(", {} of {} inodes free", f.avail_inodes, f.inodes) } else { String::new() };
         let ro = if f.read_only { ", read-only" } else { "" };
         let warn = match f.level() {
-            SpaceLevel::Full => " — FULL: workers hand their jobs back (no attempt spent) and wait until space is freed",
+            SpaceLevel::Full => {
+                " — FULL: workers hand their jobs back (no attempt spent) and wait until space is freed"
+            }
             SpaceLevel::Low => " — LOW on space",
             SpaceLevel::Ok => "",
         };
@@ -160,7 +175,10 @@ impl StatusReport {
             None => "NOT cleared yet".to_string(),
         };
         let first = r.error.lines().last().unwrap_or("").trim().trim_start_matches("caused by: ");
-        Some(format!("last infrastructure fault: {}{errno} at {} ({ago}s ago) on {}.{}{job}: {first}; {state}", r.fault, r.at, r.host, r.pid))
+        Some(format!(
+            "last infrastructure fault: {}{errno} at {} ({ago}s ago) on {}.{}{job}: {first}; {state}",
+            r.fault, r.at, r.host, r.pid
+        ))
     }
 
     /// A table for people; queues with nothing in them are folded into one line.
@@ -169,7 +187,11 @@ impl StatusReport {
         if let Some(l) = self.fault_line() {
             let _ = writeln!(out, "{l}");
         }
-        let _ = writeln!(out, "{:<18} {:>8} {:>6} {:>8} {:>6} {:>8} {:>6} {:>8} {:>4}", "queue", "queued", "oldest", "running", "oldest", "done", "failed", "oldest", "tmp");
+        let _ = writeln!(
+            out,
+            "{:<18} {:>8} {:>6} {:>8} {:>6} {:>8} {:>6} {:>8} {:>4}",
+            "queue", "queued", "oldest", "running", "oldest", "done", "failed", "oldest", "tmp"
+        );
         let mut idle = Vec::new();
         for q in &self.queues {
             if State::ALL.iter().all(|s| q.get(*s).count == 0) && q.tmp_files == 0 {
@@ -211,7 +233,13 @@ impl StatusReport {
         out.push_str("# HELP frispool_oldest_age_seconds Age of the oldest ticket per queue and state (0 when empty).\n# TYPE frispool_oldest_age_seconds gauge\n");
         for q in &self.queues {
             for s in State::ALL {
-                let _ = writeln!(out, "frispool_oldest_age_seconds{{queue=\"{}\",state=\"{}\"}} {:.3}", q.queue, s, q.get(s).oldest_age_secs.unwrap_or(0.0));
+                let _ = writeln!(
+                    out,
+                    "frispool_oldest_age_seconds{{queue=\"{}\",state=\"{}\"}} {:.3}",
+                    q.queue,
+                    s,
+                    q.get(s).oldest_age_secs.unwrap_or(0.0)
+                );
             }
         }
         out.push_str("# HELP frispool_tmp_files Private staging files per queue (stale ones are removed by recover).\n# TYPE frispool_tmp_files gauge\n");
@@ -219,7 +247,9 @@ impl StatusReport {
             let _ = writeln!(out, "frispool_tmp_files{{queue=\"{}\"}} {}", q.queue, q.tmp_files);
         }
         if let Some(f) = &self.filesystem {
-            out.push_str("# HELP frispool_fs_size_bytes Size of the spool's filesystem.\n# TYPE frispool_fs_size_bytes gauge\n");
+            out.push_str(
+                "# HELP frispool_fs_size_bytes Size of the spool's filesystem.\n# TYPE frispool_fs_size_bytes gauge\n",
+            );
             let _ = writeln!(out, "frispool_fs_size_bytes {}", f.size_bytes);
             out.push_str("# HELP frispool_fs_avail_bytes Free bytes on the spool's filesystem (for unprivileged writers).\n# TYPE frispool_fs_avail_bytes gauge\n");
             let _ = writeln!(out, "frispool_fs_avail_bytes {}", f.avail_bytes);

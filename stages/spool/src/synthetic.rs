@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::artifact::ArtifactKind;
 use crate::error::{io_err, Result};
 use crate::fsx;
+use crate::job::{Handler, JobContext, JobError};
 use crate::key::JobKey;
 use crate::layout::Spool;
 use crate::protocol::Enqueued;
 use crate::queue::{Queue, State};
 use crate::recover::UnblockSweep;
-use crate::job::{Handler, JobContext, JobError};
 use crate::ticket::Ticket;
 
 pub const SYNTHETIC_CIRCUIT: &str = "synth";
@@ -83,16 +83,28 @@ pub fn seed_synthetic(spool: &Spool, o: &SeedOptions) -> Result<usize> {
     let mut new = 0;
     let mut input: Option<(u64, String)> = None;
     for i in 0..o.jobs {
-        let key = JobKey::new(o.first_block + i / o.per_block as u64, 0, SYNTHETIC_CIRCUIT, 0, (i % o.per_block as u64) as u32)?;
+        let key = JobKey::new(
+            o.first_block + i / o.per_block as u64,
+            0,
+            SYNTHETIC_CIRCUIT,
+            0,
+            (i % o.per_block as u64) as u32,
+        )?;
         if input.as_ref().is_none_or(|(b, _)| *b != key.block) {
             let rel = Spool::block_dir_rel(key.block).join("synth.input").to_string_lossy().into_owned();
             let seed = format!("synthetic block {}", key.block);
-            let payload = SyntheticPayload { key: seed.clone(), round: 0, digest: *blake3::hash(seed.as_bytes()).as_bytes(), filler: vec![0x5a; o.bytes] };
+            let payload = SyntheticPayload {
+                key: seed.clone(),
+                round: 0,
+                digest: *blake3::hash(seed.as_bytes()).as_bytes(),
+                filler: vec![0x5a; o.bytes],
+            };
             spool.publish(&rel, SYNTHETIC, &payload)?;
             input = Some((key.block, rel));
         }
         let rel = input.as_ref().expect("set above").1.clone();
-        let mut t = Ticket::new(o.queue.clone(), key, &o.protocol, vec![rel], o.max_attempts).with_param("rounds", o.rounds);
+        let mut t =
+            Ticket::new(o.queue.clone(), key, &o.protocol, vec![rel], o.max_attempts).with_param("rounds", o.rounds);
         if o.fail_every > 0 && i % o.fail_every == 0 {
             t = t.with_param("fail_attempts", o.fail_attempts);
         }
@@ -146,8 +158,11 @@ impl Handler for Synthetic {
         let input: SyntheticPayload = ctx.read_input(0, SYNTHETIC)?;
         let fail_attempts: u32 = ctx.param("fail_attempts").and_then(|v| v.parse().ok()).unwrap_or(0);
         if ctx.attempt() <= fail_attempts {
-            let cause = std::io::Error::other(format!("synthetic fault injected for the first {fail_attempts} attempts"));
-            return Err(JobError::retryable(&key, format!("injected failure on attempt {}", ctx.attempt())).because(cause));
+            let cause =
+                std::io::Error::other(format!("synthetic fault injected for the first {fail_attempts} attempts"));
+            return Err(
+                JobError::retryable(&key, format!("injected failure on attempt {}", ctx.attempt())).because(cause)
+            );
         }
         // The job's own key is mixed in: round-0 jobs of a block share one input.
         let mut seed = blake3::Hasher::new();
@@ -169,11 +184,14 @@ impl Handler for Synthetic {
         let rounds: u8 = ctx.param("rounds").and_then(|v| v.parse().ok()).unwrap_or(1);
         if key.round + 1 < rounds {
             let next = JobKey { round: key.round + 1, ..key.clone() };
-            ctx.follow_up(self.queue.clone(), next, vec![written.path]).params.insert("rounds".into(), rounds.to_string());
+            ctx.follow_up(self.queue.clone(), next, vec![written.path])
+                .params
+                .insert("rounds".into(), rounds.to_string());
         }
         if let Some(j) = &self.journal {
             let line = format!("{key} {} {}\n", ctx.attempt(), std::process::id());
-            let appended = OpenOptions::new().create(true).append(true).open(j).and_then(|mut f| f.write_all(line.as_bytes()));
+            let appended =
+                OpenOptions::new().create(true).append(true).open(j).and_then(|mut f| f.write_all(line.as_bytes()));
             appended.map_err(|e| JobError::retryable(&key, format!("journal {}", j.display())).because(e))?;
         }
         Ok(())
@@ -220,7 +238,8 @@ impl UnblockSweep for SyntheticSweep {
                 continue;
             }
             let Some(out) = t.done.as_ref().and_then(|d| d.outputs.first()) else { continue };
-            let nt = Ticket::new(q.clone(), next, &t.protocol, vec![out.path.clone()], t.max_attempts).with_param("rounds", rounds);
+            let nt = Ticket::new(q.clone(), next, &t.protocol, vec![out.path.clone()], t.max_attempts)
+                .with_param("rounds", rounds);
             missing.push(nt);
         }
         Ok(spool.enqueue_many(&missing)?.iter().filter(|e| **e == Enqueued::New).count())

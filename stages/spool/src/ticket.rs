@@ -89,7 +89,10 @@ impl Ticket {
 
     /// Parses a ticket read from `path`; the error names the file and, when the name is a key, the job.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ticket> {
-        let key_of_name = path.file_name().and_then(|n| n.to_str()).map(|n| n.split('@').next().unwrap_or(n).trim_end_matches(".err").to_string());
+        let key_of_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.split('@').next().unwrap_or(n).trim_end_matches(".err").to_string());
         let bad = |reason: String| SpoolError::BadTicket { path: path.to_path_buf(), key: key_of_name.clone(), reason };
         let t: Ticket = serde_json::from_slice(bytes).map_err(|e| bad(format!("malformed ticket JSON: {e}")))?;
         if t.format > TICKET_FORMAT {
@@ -110,7 +113,13 @@ mod tests {
 
     #[test]
     fn round_trips_and_reads_like_the_design_says() {
-        let t = Ticket::new(Queue::named("prove"), "b00000042.r1.main.d0.g0003".parse().unwrap(), "v1", vec!["artifacts/b00000042/x".into()], 3);
+        let t = Ticket::new(
+            Queue::named("prove"),
+            "b00000042.r1.main.d0.g0003".parse().unwrap(),
+            "v1",
+            vec!["artifacts/b00000042/x".into()],
+            3,
+        );
         let text = String::from_utf8(t.to_bytes()).unwrap();
         assert!(text.contains("\"key\": \"b00000042.r1.main.d0.g0003\""), "{text}");
         assert!(text.contains("\"queue\": \"prove\""), "{text}");
@@ -119,7 +128,9 @@ mod tests {
 
     #[test]
     fn malformed_names_file_and_job() {
-        let e = Ticket::parse(Path::new("/s/prove/queued/b00000001.r0.main.d0.g0000"), b"{not json").unwrap_err().to_string();
+        let e = Ticket::parse(Path::new("/s/prove/queued/b00000001.r0.main.d0.g0000"), b"{not json")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/s/prove/queued/b00000001.r0.main.d0.g0000"), "{e}");
         assert!(e.contains("job b00000001.r0.main.d0.g0000"), "{e}");
         assert!(e.contains("malformed"), "{e}");

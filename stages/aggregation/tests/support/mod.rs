@@ -38,9 +38,7 @@ impl ChainCircuit {
         let instance = b.add_virtual_target();
         let state_in: [Target; STATE_LEN] = std::array::from_fn(|_| b.add_virtual_target());
         let salt_t = b.constant(F::from_canonical_u64(salt));
-        let h = |b: &mut CircuitBuilder<F, D>, v: Vec<Target>| {
-            b.hash_n_to_hash_no_pad::<PoseidonHash>(v).elements
-        };
+        let h = |b: &mut CircuitBuilder<F, D>, v: Vec<Target>| b.hash_n_to_hash_no_pad::<PoseidonHash>(v).elements;
         let root = h(&mut b, [&state_in[0..4], &[instance, salt_t][..]].concat());
         let tx = h(&mut b, [&state_in[4..8], &root[..]].concat());
         let wd = h(&mut b, [&state_in[8..12], &[instance][..]].concat());
@@ -56,14 +54,7 @@ impl ChainCircuit {
         shape.pad(&mut b);
         let data = b.build::<C>();
         assert_eq!(data.common.num_public_inputs, basic::LEN);
-        ChainCircuit {
-            ty,
-            salt,
-            data,
-            block,
-            instance,
-            state_in,
-        }
+        ChainCircuit { ty, salt, data, block, instance, state_in }
     }
 
     pub fn step(&self, instance: u64, s: [F; STATE_LEN]) -> [F; STATE_LEN] {
@@ -81,22 +72,14 @@ impl ChainCircuit {
 
     pub fn prove(&self, block: u64, instance: u64, state_in: [F; STATE_LEN]) -> Proof {
         let mut pw = PartialWitness::new();
-        pw.set_target(self.block, F::from_canonical_u64(block))
-            .unwrap();
-        pw.set_target(self.instance, F::from_canonical_u64(instance))
-            .unwrap();
+        pw.set_target(self.block, F::from_canonical_u64(block)).unwrap();
+        pw.set_target(self.instance, F::from_canonical_u64(instance)).unwrap();
         pw.set_target_arr(&self.state_in, &state_in).unwrap();
         self.data.prove(pw).unwrap()
     }
 
     /// Proofs of `count` consecutive instances from `first`, starting from `state`.
-    pub fn prove_run(
-        &self,
-        block: u64,
-        first: u64,
-        count: u64,
-        mut state: [F; STATE_LEN],
-    ) -> Vec<Proof> {
+    pub fn prove_run(&self, block: u64, first: u64, count: u64, mut state: [F; STATE_LEN]) -> Vec<Proof> {
         (first..first + count)
             .map(|i| {
                 let p = self.prove(block, i, state);
@@ -110,19 +93,14 @@ impl ChainCircuit {
 /// The state a block starts from: some previous root, empty running hashes.
 pub fn genesis_state() -> [F; STATE_LEN] {
     let mut s = [F::ZERO; STATE_LEN];
-    for (i, x) in s[main_state::ROOT..main_state::ROOT + 4]
-        .iter_mut()
-        .enumerate()
-    {
+    for (i, x) in s[main_state::ROOT..main_state::ROOT + 4].iter_mut().enumerate() {
         *x = F::from_canonical_u64(1000 + i as u64);
     }
     s
 }
 
 pub fn digest(s: &[F]) -> HashOut<F> {
-    HashOut {
-        elements: std::array::from_fn(|i| s[i]),
-    }
+    HashOut { elements: std::array::from_fn(|i| s[i]) }
 }
 
 /// Run a prover that must fail: Ok if it returned an error or panicked, or if what it produced does not

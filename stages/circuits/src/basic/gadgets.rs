@@ -64,7 +64,12 @@ pub fn connect_if(b: &mut CircuitBuilder<F, D>, cond: Target, x: Target, y: Targ
 }
 
 /// `x` when `cond`, else `y`, element-wise.
-pub fn select_hash(b: &mut CircuitBuilder<F, D>, cond: BoolTarget, x: HashOutTarget, y: HashOutTarget) -> HashOutTarget {
+pub fn select_hash(
+    b: &mut CircuitBuilder<F, D>,
+    cond: BoolTarget,
+    x: HashOutTarget,
+    y: HashOutTarget,
+) -> HashOutTarget {
     HashOutTarget { elements: core::array::from_fn(|i| b.select(cond, x.elements[i], y.elements[i])) }
 }
 

@@ -31,7 +31,12 @@ impl Spool {
 
     fn try_claim_held(&self, q: &Queue, seen: &Ticket) -> Result<Option<Claimed>> {
         let src = self.queued_path(q, &seen.key);
-        let mut holder = Holder { key: seen.key.clone(), host: fsx::hostname().to_string(), pid: std::process::id(), attempt: seen.attempt + 1 };
+        let mut holder = Holder {
+            key: seen.key.clone(),
+            host: fsx::hostname().to_string(),
+            pid: std::process::id(),
+            attempt: seen.attempt + 1,
+        };
         let mut dst = self.state_dir(q, State::InProgress).join(holder.file_name());
         // The lease starts here, not when the ticket was queued (see the module comment).
         match fsx::touch(&src) {
@@ -62,6 +67,13 @@ impl Spool {
             fs::rename(&dst, &fixed).map_err(io_err("renaming claim", &dst))?;
             dst = fixed;
         }
-        Ok(Some(Claimed { queue: q.clone(), attempt: holder.attempt, ticket, path: dst, start_unix_ms: now_unix_ms(), queued_path: src }))
+        Ok(Some(Claimed {
+            queue: q.clone(),
+            attempt: holder.attempt,
+            ticket,
+            path: dst,
+            start_unix_ms: now_unix_ms(),
+            queued_path: src,
+        }))
     }
 }

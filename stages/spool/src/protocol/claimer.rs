@@ -5,11 +5,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::time::{Duration, Instant};
 
+use super::Claimed;
 use crate::error::{io_err, Result};
 use crate::fsx;
 use crate::key::JobKey;
 use crate::layout::Spool;
-use super::Claimed;
 use crate::queue::{Queue, State};
 use crate::ticket::Ticket;
 
@@ -124,7 +124,8 @@ impl Claimer {
     fn quarantine(&mut self, spool: &Spool, name: &str, reason: &str) -> Result<()> {
         let q = &self.queue;
         let src = spool.state_dir(q, State::Queued).join(name);
-        let held = spool.state_dir(q, State::InProgress).join(format!("{name}@{}.{}.0", fsx::hostname(), std::process::id()));
+        let held =
+            spool.state_dir(q, State::InProgress).join(format!("{name}@{}.{}.0", fsx::hostname(), std::process::id()));
         // Fresh mtime, as in a claim, so a recover meanwhile leaves it to us (best-effort: junk
         // may belong to another user).
         let _ = fsx::touch(&src);
@@ -134,7 +135,8 @@ impl Claimer {
             Err(e) => return Err(io_err("claiming malformed ticket", &src)(e)),
         }
         let failed = spool.state_dir(q, State::Failed);
-        let text = format!("malformed ticket {} (queue {q}): {reason}\nthe file is kept as failed/{name}\n", src.display());
+        let text =
+            format!("malformed ticket {} (queue {q}): {reason}\nthe file is kept as failed/{name}\n", src.display());
         let tmp = spool.tmp_dir(q).join(fsx::unique_name());
         if let Err(e) = fsx::write_new_synced(&tmp, text.as_bytes()) {
             // Put it back for a later try rather than leave it held by nobody.
@@ -145,7 +147,11 @@ impl Claimer {
         fs::rename(&tmp, &err_path).map_err(io_err("writing error file", &err_path))?;
         fs::rename(&held, failed.join(name)).map_err(io_err("moving malformed ticket", &held))?;
         fsx::fsync_dir(&failed).map_err(io_err("fsync", &failed))?;
-        eprintln!("frispool: moved malformed ticket {} to failed/: {}", src.display(), reason.lines().next().unwrap_or(""));
+        eprintln!(
+            "frispool: moved malformed ticket {} to failed/: {}",
+            src.display(),
+            reason.lines().next().unwrap_or("")
+        );
         self.quarantined += 1;
         Ok(())
     }

@@ -6,7 +6,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-
 use super::Enqueued;
 use crate::error::{io_err, Result};
 use crate::fsx;
@@ -62,7 +61,9 @@ impl Spool {
         for (i, t) in tickets.iter().enumerate() {
             let q = &t.queue;
             let name = t.key.to_string();
-            if let Some(s) = [State::Done, State::Failed].into_iter().find(|s| self.state_dir(q, *s).join(&name).exists()) {
+            if let Some(s) =
+                [State::Done, State::Failed].into_iter().find(|s| self.state_dir(q, *s).join(&name).exists())
+            {
                 batch.out[i] = Enqueued::Already(s);
                 continue;
             }
@@ -104,5 +105,4 @@ impl Spool {
         fsx::sync_batch(std::iter::empty(), &touched).map_err(|(p, e)| io_err("fsync", &p)(e))?;
         Ok(std::mem::take(&mut batch.out))
     }
-
 }

@@ -93,7 +93,12 @@ impl Spool {
     ///
     /// So a ticket never points at an output that is not durable, and a durable done ticket implies
     /// durable follow-ups. Returns how each follow-up was enqueued.
-    pub fn complete_batch(&self, c: &Claimed, outputs: OutputBatch<'_>, follow_ups: &[Ticket]) -> Result<Vec<Enqueued>> {
+    pub fn complete_batch(
+        &self,
+        c: &Claimed,
+        outputs: OutputBatch<'_>,
+        follow_ups: &[Ticket],
+    ) -> Result<Vec<Enqueued>> {
         let refs = outputs.into_refs();
         let t = self.done_ticket(c, refs);
         let mut batch = self.stage_tickets(follow_ups)?;
@@ -121,7 +126,13 @@ impl Spool {
         let mut t = c.ticket.clone();
         t.attempt = c.attempt;
         let first_line = error_chain.lines().next().unwrap_or("").to_string();
-        t.errors.push(format!("attempt {} on {}.{} at {}: {first_line}", c.attempt, fsx::hostname(), std::process::id(), rfc3339(now_unix_ms())));
+        t.errors.push(format!(
+            "attempt {} on {}.{} at {}: {first_line}",
+            c.attempt,
+            fsx::hostname(),
+            std::process::id(),
+            rfc3339(now_unix_ms())
+        ));
         if !permanent && c.attempt < t.max_attempts {
             self.rewrite_and_move(&c.queue, &c.path, &t, &self.queued_path(&c.queue, &t.key))?;
             unhold(&c.queued_path);

@@ -63,7 +63,12 @@ impl Holder {
         let (key, rest) = name.split_once('@')?;
         let (rest, attempt) = rest.rsplit_once('.')?;
         let (host, pid) = rest.rsplit_once('.')?;
-        Some(Holder { key: key.parse().ok()?, host: host.to_string(), pid: pid.parse().ok()?, attempt: attempt.parse().ok()? })
+        Some(Holder {
+            key: key.parse().ok()?,
+            host: host.to_string(),
+            pid: pid.parse().ok()?,
+            attempt: attempt.parse().ok()?,
+        })
     }
 }
 

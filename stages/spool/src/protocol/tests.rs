@@ -22,7 +22,12 @@ fn ticket(k: &str, proto: &str, max: u32) -> Ticket {
 
 #[test]
 fn holder_names_round_trip_with_dotted_hosts() {
-    let h = Holder { key: "b00000001.r0.main.d0.g0000".parse().unwrap(), host: "node1.cluster.local".into(), pid: 42, attempt: 3 };
+    let h = Holder {
+        key: "b00000001.r0.main.d0.g0000".parse().unwrap(),
+        host: "node1.cluster.local".into(),
+        pid: 42,
+        attempt: 3,
+    };
     assert_eq!(Holder::parse(&h.file_name()), Some(h));
     assert_eq!(Holder::parse("b00000001.r0.main.d0.g0000"), None);
 }
@@ -36,12 +41,14 @@ fn enqueue_is_idempotent_and_claims_follow_order() {
     }
     assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Queued));
     let mut c = Claimer::new(PROVE, "v1");
-    let got: Vec<String> = std::iter::from_fn(|| c.next(&s).unwrap()).map(|j| {
-        assert_eq!(s.enqueue(&j.ticket).unwrap(), Enqueued::Already(State::InProgress));
-        let k = j.key().to_string();
-        s.complete(&j, vec![]).unwrap();
-        k
-    }).collect();
+    let got: Vec<String> = std::iter::from_fn(|| c.next(&s).unwrap())
+        .map(|j| {
+            assert_eq!(s.enqueue(&j.ticket).unwrap(), Enqueued::Already(State::InProgress));
+            let k = j.key().to_string();
+            s.complete(&j, vec![]).unwrap();
+            k
+        })
+        .collect();
     assert_eq!(got, vec![keys[2], keys[1], keys[0]]);
     assert_eq!(s.enqueue(&ticket(keys[0], "v1", 3)).unwrap(), Enqueued::Already(State::Done));
     let done = Ticket::read(&s.state_dir(&PROVE, State::Done).join(keys[0])).unwrap();

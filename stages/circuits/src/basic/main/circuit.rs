@@ -109,7 +109,11 @@ impl MainCircuit {
     ) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
         let mut pw = PartialWitness::new();
         for &(slot, field, value) in overrides {
-            let t = self.parts.slots.get(slot).ok_or(CircuitError::TooManySlots { got: slot + 1, capacity: self.capacity() })?;
+            let t = self
+                .parts
+                .slots
+                .get(slot)
+                .ok_or(CircuitError::TooManySlots { got: slot + 1, capacity: self.capacity() })?;
             pw.set_target(t.target(field), value).map_err(|e| CircuitError::Witness(e.into()))?;
         }
         self.fill_checked(&mut pw, w)?;
@@ -133,7 +137,12 @@ impl MainCircuit {
         for (slot, s) in w.slots.iter().enumerate() {
             for (role, leaf) in [("sender", &s.sender), ("receiver", &s.receiver)] {
                 if leaf.siblings.len() != TREE_DEPTH {
-                    return Err(CircuitError::PathLength { slot, role, got: leaf.siblings.len(), expected: TREE_DEPTH });
+                    return Err(CircuitError::PathLength {
+                        slot,
+                        role,
+                        got: leaf.siblings.len(),
+                        expected: TREE_DEPTH,
+                    });
                 }
             }
         }

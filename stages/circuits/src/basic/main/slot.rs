@@ -7,9 +7,9 @@
 //! rows as a transfer but change nothing.
 
 use frispool_core::{D, F};
-use frispool_rollup::PUBKEY_LEN;
 use frispool_rollup::limits::{AMOUNT_BITS, BALANCE_BITS, NONCE_BITS, TREE_DEPTH};
 use frispool_rollup::TxKind;
+use frispool_rollup::PUBKEY_LEN;
 use plonky2::field::types::Field;
 use plonky2::hash::hash_types::HashOutTarget;
 use plonky2::hash::poseidon::PoseidonHash;
@@ -18,8 +18,8 @@ use plonky2::iop::witness::{PartialWitness, Witness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 
 use super::witness::{LeafWitness, SlotWitness};
-use crate::error::BoxError;
 use crate::basic::gadgets::{all_zero, connect_if, merkle_update, range_check_if, select_hash};
+use crate::error::BoxError;
 
 /// The three running values of `main`.
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +58,12 @@ impl LeafTargets {
     }
 }
 
-fn leaf_hash(b: &mut CircuitBuilder<F, D>, pubkey: &[Target; PUBKEY_LEN], balance: Target, nonce: Target) -> HashOutTarget {
+fn leaf_hash(
+    b: &mut CircuitBuilder<F, D>,
+    pubkey: &[Target; PUBKEY_LEN],
+    balance: Target,
+    nonce: Target,
+) -> HashOutTarget {
     let mut input = pubkey.to_vec();
     input.push(balance);
     input.push(nonce);

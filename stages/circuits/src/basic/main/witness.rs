@@ -2,9 +2,9 @@
 //! transaction and the old leaves and paths of the accounts it touches. Everything else — new leaves, new
 //! roots, running hashes, the state after — the circuit computes itself.
 
-use frispool_rollup::NO_KEY;
 use frispool_rollup::limits::TREE_DEPTH;
 use frispool_rollup::TxFields;
+use frispool_rollup::NO_KEY;
 use frispool_rollup::{Account, AccountWitness, ChainState, Digest, ExecutedBlock, ExecutedTx, PubKey, Tx, TxKind};
 use plonky2::hash::hash_types::HashOut;
 use serde::{Deserialize, Serialize};
@@ -43,12 +43,7 @@ pub struct SlotWitness {
 impl SlotWitness {
     /// A padding slot: changes none of the chained values.
     pub fn noop() -> Self {
-        Self {
-            tx: Tx::Noop.fields(),
-            key: NO_KEY,
-            sender: LeafWitness::unused(),
-            receiver: LeafWitness::unused(),
-        }
+        Self { tx: Tx::Noop.fields(), key: NO_KEY, sender: LeafWitness::unused(), receiver: LeafWitness::unused() }
     }
 
     pub fn from_executed(tx: &ExecutedTx) -> Self {
