@@ -6,6 +6,7 @@
 # per-round timings, and stops everything.
 #
 #   scripts/demo.sh                    env: SPOOL=./spool STORE=./sequencer BLOCKS=2 TXS=64 PORT=3320 PROVERS=1
+#                                           PROVER_ARGS="--backend gpu" (extra flags of every prover) SEED=N
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ BLOCKS=${BLOCKS:-2}
 TXS=${TXS:-64}
 PORT=${PORT:-3320}
 PROVERS=${PROVERS:-1}
+PROVER_ARGS=${PROVER_ARGS:-}
 TIMEOUT=${TIMEOUT:-900}
 BIN=${BIN:-}
 if [[ -z "$BIN" ]]; then
@@ -43,13 +45,15 @@ protocol=$(sed -n 's/.*"protocol": "\(.*\)".*/\1/p' "$SPOOL/keys/manifest.json")
 say "protocol $protocol, spool $SPOOL, sequencer store $STORE, logs $LOGS"
 
 # Blocks first, so we know which numbers to wait for.
-blocks=$("$BIN/frispool-sequencer" --store "$STORE" produce --blocks "$BLOCKS" --txs "$TXS" --seed "$RANDOM" \
+blocks=$("$BIN/frispool-sequencer" --store "$STORE" produce --blocks "$BLOCKS" --txs "$TXS" --seed "${SEED:-$RANDOM}" \
   | tee /dev/stderr | sed -n 's/^produced block \([0-9]*\).*/\1/p')
 
 start() { local name=$1; shift; "$@" </dev/null >"$LOGS/$name.log" 2>&1 & pids+=($!); }
 start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT"
 # Every stage of the pipeline, as `frispool stages` lists them (the one place they are written).
 while read -r name bin args; do
+  # PROVER_ARGS replaces the listed --backend (clap takes a flag once).
+  [[ "$bin" == frispool-prover && -n "$PROVER_ARGS" ]] && args="${args/--backend cpu/} $PROVER_ARGS"
   # shellcheck disable=SC2086 # the stage's flags, one word each
   start "$name" "$BIN/$bin" $args --rescan-secs 0.5
 done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS")
@@ -80,7 +84,10 @@ say "all $want blocks proven in $((SECONDS - started))s; status:"
 "$BIN/frispool" status
 say "per-round timings of blocks $(echo $blocks)"
 "$BIN/frispool" timings $blocks
+# The final key the sequencer derived for itself (its trust root): verify pins it instead of building every
+# circuit once more per block.
+final_vk=$(sed -n 's/.*"blake3": "\(.*\)".*/\1/p' "$STORE"/trust/*/trust.json | head -n 1)
 for b in $blocks; do
-  "$BIN/frispool" verify "$SPOOL/artifacts/$(printf 'b%08d' "$b")/final.proof"
+  "$BIN/frispool" verify --vk-digest "$final_vk" "$SPOOL/artifacts/$(printf 'b%08d' "$b")/final.proof"
   "$BIN/frispool-sequencer" --store "$STORE" status | grep "\"number\":$b,"
 done

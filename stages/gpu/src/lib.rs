@@ -23,6 +23,7 @@ pub mod error;
 pub mod kcache;
 pub mod plan;
 pub mod prover;
+pub mod proving;
 pub mod source;
 
 pub use backend::{Backend, PoseidonVariant};
@@ -33,6 +34,7 @@ pub use commit::{
 pub use cuda::{DeviceInfo, Gpu};
 pub use error::GpuError;
 pub use prover::{prove, prove_timed, CommitBackend, CpuCommit, DeviceCommit, ProveTimes, WitnessInput};
+pub use proving::GpuProver;
 pub use source::KernelSet;
 
 /// The field of every kernel.

@@ -16,6 +16,9 @@ pub struct ProvingArgs {
     /// Where every circuit is proven.
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: Backend,
+    /// The GPU `--backend gpu` proves on (CUDA ordinal).
+    #[arg(long, default_value_t = 0)]
+    pub device: usize,
     /// Build every circuit instead of loading the prover keys from the spool's keys/ (slow; for keys folders
     /// written before prover keys existed). The built protocol must still equal the keys' manifest.
     #[arg(long)]
@@ -54,7 +57,7 @@ pub fn serve(args: &mut RunnerArgs) -> Result<Spool, SetupError> {
 /// either way, every circuit set to prove on the backend.
 pub fn serve_with_keys(args: &mut RunnerArgs, proving: &ProvingArgs) -> Result<(Spool, ProtocolKeys), SetupError> {
     let spool = serve(args)?;
-    let backend = proving.backend.select()?;
+    let backend = proving.backend.select(proving.device)?;
     let dir = spool.keys_dir();
     let mut keys = if proving.rebuild_keys { keystore::build_checked(&dir)? } else { keystore::load_keys(&dir)? };
     keys.use_backend(backend);
