@@ -294,6 +294,12 @@ impl Spool {
         f.sync_data()
     }
 
+    /// When the fault record was last written (`None`: it cannot be read): a worker that finished a job
+    /// compares it with what it saw last, one stat instead of a read per job.
+    pub fn fault_record_stamp(&self) -> Option<std::time::SystemTime> {
+        fs::metadata(self.root().join(FAULT_RECORD)).and_then(|m| m.modified()).ok()
+    }
+
     /// The last recorded fault: `Ok(None)` when none was ever recorded.
     pub fn read_fault_record(&self) -> io::Result<Option<FaultRecord>> {
         let bytes = match fs::read(self.root().join(FAULT_RECORD)) {

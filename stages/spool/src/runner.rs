@@ -192,7 +192,7 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
     let mut sum = RunSummary::default();
     // A fault left open by an earlier run is cleared by this run's first finished job.
     let open = spool.read_fault_record().ok().flatten().filter(|r| r.cleared_unix_ms.is_none());
-    let mut faults = Faults { backoff: args.fault_backoff(), open };
+    let mut faults = Faults { backoff: args.fault_backoff(), open, seen: spool.fault_record_stamp() };
     loop {
         if stop.load(Ordering::SeqCst) {
             sum.interrupted = true;
@@ -265,6 +265,8 @@ struct Faults {
     backoff: Backoff,
     /// The last fault recorded and not yet cleared by a finished job.
     open: Option<FaultRecord>,
+    /// The fault record's write time when this worker last read or wrote it.
+    seen: Option<std::time::SystemTime>,
 }
 
 impl Faults {
@@ -291,6 +293,7 @@ impl Faults {
         }
         let fault = record.fault;
         self.open = Some(record);
+        self.seen = spool.fault_record_stamp();
         if args.once {
             sum.deferred = Some(fault);
             return true;
@@ -307,16 +310,22 @@ impl Faults {
     }
 
     /// A job finished: the spool works again; say so in the record. The record on disk is the
-    /// one cleared (another worker may have written a later fault over ours).
+    /// one cleared (another worker may have written a later fault over ours), and so is a fault
+    /// another worker met: its jobs may all have gone to others since, and it would never clear it.
     fn cleared(&mut self, spool: &Spool) {
         self.backoff.reset();
-        if let Some(ours) = self.open.take() {
-            let mut r = spool.read_fault_record().ok().flatten().unwrap_or(ours);
-            if r.cleared_unix_ms.is_none() {
-                r.cleared_unix_ms = Some(crate::clock::now_unix_ms());
-                eprintln!("frispool: infrastructure fault cleared ({})", r.fault);
-                let _ = spool.write_fault_record(&r);
-            }
+        let stamp = spool.fault_record_stamp();
+        if self.open.is_none() && stamp == self.seen {
+            return;
+        }
+        self.seen = stamp;
+        let ours = self.open.take();
+        let Some(mut r) = spool.read_fault_record().ok().flatten().or(ours) else { return };
+        if r.cleared_unix_ms.is_none() {
+            r.cleared_unix_ms = Some(crate::clock::now_unix_ms());
+            eprintln!("frispool: infrastructure fault cleared ({})", r.fault);
+            let _ = spool.write_fault_record(&r);
+            self.seen = spool.fault_record_stamp();
         }
     }
 }

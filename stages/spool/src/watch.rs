@@ -1,4 +1,4 @@
-//! Watching (protocol step 8): filesystem events are only a hint to look sooner; the periodic
+//! Watching for work: filesystem events are only a hint to look sooner; the periodic
 //! rescan is the truth (inotify sees nothing another NFS client did).
 
 use std::path::PathBuf;

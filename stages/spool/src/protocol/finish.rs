@@ -55,8 +55,8 @@ impl Spool {
         fsx::fsync_dir(d).map_err(io_err("fsync", d))
     }
 
-    /// Complete (protocol step 4). The outputs must already be published (durable); this records
-    /// them and moves the ticket to `done/`.
+    /// Complete (protocol steps 5–6) with no follow-ups. The outputs must already be published (durable,
+    /// step 4); this records them and moves the ticket to `done/`.
     pub fn complete(&self, c: &Claimed, outputs: Vec<OutputRef>) -> Result<()> {
         let t = self.done_ticket(c, outputs);
         let to = self.state_dir(&c.queue, State::Done).join(t.key.to_string());
@@ -82,17 +82,8 @@ impl Spool {
         t
     }
 
-    /// Complete (protocol step 4) for a job whose outputs were written through an `OutputBatch`,
-    /// with its follow-up jobs (step 1 for each of them), in the fewest sequential round trips
-    /// that keep the order "outputs, then follow-ups, then done":
-    ///
-    /// - a. follow-up tickets and the done ticket are written to `tmp/`, then fsynced together (the
-    ///   outputs are already durable: `OutputBatch::write` returns only then);
-    /// - b. follow-ups are linked into `queued/`, every touched `queued/` fsynced (if any);
-    /// - c. the done ticket replaces the in_progress one and is renamed into `done/`; fsync `done/`.
-    ///
-    /// So a ticket never points at an output that is not durable, and a durable done ticket implies
-    /// durable follow-ups. Returns how each follow-up was enqueued.
+    /// Complete (protocol steps 5–6) a job whose outputs were written through an `OutputBatch` (durable
+    /// already: step 4), with its follow-up jobs. Returns how each follow-up was enqueued.
     pub fn complete_batch(
         &self,
         c: &Claimed,
@@ -120,7 +111,7 @@ impl Spool {
         Ok(enqueued)
     }
 
-    /// Fail (protocol step 5): the attempt is spent. With attempts left (and a retryable error) the
+    /// Fail (protocol step 7): the attempt is spent. With attempts left (and a retryable error) the
     /// ticket goes back to `queued/`; otherwise to `failed/` beside `<key>.err` with the whole chain.
     pub fn fail(&self, c: &Claimed, error_chain: &str, permanent: bool) -> Result<FailOutcome> {
         let mut t = c.ticket.clone();
@@ -166,7 +157,7 @@ impl Spool {
         moved
     }
 
-    /// Clean shutdown: the ticket goes back to `queued/` unchanged — the attempt is not spent.
+    /// Release (protocol step 8): the ticket goes back to `queued/` unchanged — the attempt is not spent.
     pub fn release(&self, c: &Claimed) -> Result<()> {
         let to = self.queued_path(&c.queue, c.key());
         fs::rename(&c.path, &to).map_err(io_err("releasing", &c.path))?;
