@@ -18,7 +18,7 @@ use frispool_spool::{Queue, State, Ticket};
 
 use crate::command::binary;
 pub use crate::command::SEQUENCER;
-use crate::spool::{text, MachineLock, TestSpool};
+use crate::spool::{text, MachineLock, TestCommand, TestSpool};
 
 /// Stages rescan often so a test does not wait on the default 2 s periods.
 pub const FAST: [&str; 2] = ["--rescan-secs", "0.5"];
@@ -54,8 +54,7 @@ impl Pipeline {
         let store = tempfile::Builder::new().prefix("sequencer-test-").tempdir().expect("temp dir");
         let logs = tempfile::Builder::new().prefix("pipeline-logs-").tempdir().expect("temp dir");
         let p = Pipeline { _machine: machine, procs: Vec::new(), store, logs, spool };
-        let out = p.admin(&["keygen"]);
-        assert!(out.status.success(), "keygen: {}", text(&out));
+        p.admin_cmd(&["keygen"]).expect_success();
         p
     }
 
@@ -69,6 +68,10 @@ impl Pipeline {
 
     pub fn admin(&self, args: &[&str]) -> Output {
         self.spool.admin(args)
+    }
+
+    pub fn admin_cmd(&self, args: &[&str]) -> TestCommand {
+        self.spool.admin_cmd(args)
     }
 
     /// `frispool-sequencer produce`: returns the numbers of the blocks produced.

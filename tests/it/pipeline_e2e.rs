@@ -33,8 +33,7 @@ fn one_block_from_sequencer_to_accepted_proof_then_bad_submissions_are_refused()
 
     let final_rel = format!("artifacts/b{n:08}/final.proof");
     let final_path = p.spool_path().join(&final_rel);
-    let out = p.admin(&["verify", final_path.to_str().unwrap()]);
-    assert!(out.status.success(), "frispool verify of the final proof: {}", text(&out));
+    let out = p.admin_cmd(&["verify", final_path.to_str().unwrap()]).expect_success();
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&format!("valid final proof of block {n}")),
         "{}",
@@ -55,8 +54,7 @@ fn one_block_from_sequencer_to_accepted_proof_then_bad_submissions_are_refused()
     }
     assert!(done[&PROVE].len() >= 3, "basic, tip and scheduler proofs at least: {:?}", done[&PROVE].len());
     assert_lists_every_queue(&p.admin(&["status"]));
-    let out = p.admin(&["status", "--json"]);
-    assert!(out.status.success(), "status --json: {}", text(&out));
+    let out = p.admin_cmd(&["status", "--json"]).expect_success();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let listed: Vec<&str> = report["queues"].as_array().unwrap().iter().map(|q| q["queue"].as_str().unwrap()).collect();
     assert_eq!(listed, QUEUES.iter().map(Queue::name).collect::<Vec<_>>(), "status --json lists every queue");

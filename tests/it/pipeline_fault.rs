@@ -126,8 +126,7 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
 
     // And the result: the final proof verifies; every file left can be inspected.
     let final_path = block_dir.join("final.proof");
-    let out = p.admin(&["verify", final_path.to_str().unwrap()]);
-    assert!(out.status.success(), "frispool verify: {}", text(&out));
+    p.admin_cmd(&["verify", final_path.to_str().unwrap()]).expect_success();
     p.assert_inspects_every_file(p.spool_path());
     p.assert_inspects_every_file(p.store_path());
 }

@@ -156,6 +156,5 @@ fn spool_fills_mid_block_then_is_freed_and_the_block_is_proven_with_no_attempt_s
     let shown = String::from_utf8_lossy(&status.stdout);
     assert!(!shown.contains("FULL") && shown.contains("; cleared "), "{}", text(&status));
     let final_path = root.join(format!("artifacts/b{n:08}/final.proof"));
-    let out = p.admin(&["verify", final_path.to_str().unwrap()]);
-    assert!(out.status.success(), "frispool verify: {}", text(&out));
+    p.admin_cmd(&["verify", final_path.to_str().unwrap()]).expect_success();
 }

@@ -22,8 +22,7 @@ fn damaged_input(damage: impl Fn(&mut Vec<u8>), needle: &str) {
     damage(&mut bytes);
     fs::remove_file(&input).unwrap();
     fs::write(&input, &bytes).unwrap();
-    let out = s.synth(&["work", "--once"]);
-    assert_eq!(out.status.code(), Some(1), "a failed job exits 1: {}", text(&out));
+    let out = s.synth_cmd(&["work", "--once"]).expect_code(1);
     let bad = "b00000003.r0.synth.d0.g0000";
     let states = s.states(&PROVE);
     assert_eq!(states.len(), 5, "nothing lost");
@@ -63,8 +62,7 @@ fn malformed_tickets_are_quarantined_with_a_reason() {
     let queued = s.spool.state_dir(&PROVE, State::Queued);
     fs::write(queued.join("b00000001.r0.synth.d0.g0001"), "{\"key\": 42").unwrap();
     fs::write(queued.join("README"), "not a ticket").unwrap();
-    let out = s.synth(&["work", "--once"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    s.synth_cmd(&["work", "--once"]).expect_code(1);
     let failed = s.spool.state_dir(&PROVE, State::Failed);
     let err = fs::read_to_string(failed.join("b00000001.r0.synth.d0.g0001.err")).unwrap();
     assert!(err.contains("malformed ticket JSON") && err.contains("b00000001.r0.synth.d0.g0001"), "{err}");
@@ -79,11 +77,9 @@ fn missing_folder_is_a_config_error_and_loses_nothing() {
     let s = TestSpool::new();
     s.seed(3, &[]);
     fs::remove_dir(s.spool.state_dir(&PROVE, State::Done)).unwrap();
-    let out = s.synth(&["work", "--once"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = s.synth_cmd(&["work", "--once"]).expect_code(2);
     assert!(text(&out).contains("missing folder prove/done"), "{}", text(&out));
-    let out = s.admin(&["status"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    s.admin_cmd(&["status"]).expect_code(2);
     assert_eq!(fs::read_dir(s.spool.state_dir(&PROVE, State::Queued)).unwrap().count(), 3, "nothing lost");
     assert!(s.admin(&["init"]).status.success());
     assert!(s.synth(&["work", "--once"]).status.success());
@@ -95,8 +91,7 @@ fn retries_then_failed_with_whole_chain_then_requeue() {
     // Job g0000 fails its first attempt (then succeeds); g0002 fails 5 times with 3 allowed.
     s.seed(1, &["--fail-every", "1", "--fail-attempts", "1"]);
     s.seed(3, &["--first-block", "2", "--fail-every", "2", "--fail-attempts", "5"]);
-    let out = s.synth(&["work", "--once"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    s.synth_cmd(&["work", "--once"]).expect_code(1);
     let retried = s.done_ticket("b00000001.r0.synth.d0.g0000");
     assert_eq!(retried.done.as_ref().unwrap().attempt, 2);
     assert!(retried.errors[0].contains("injected failure on attempt 1"), "{:?}", retried.errors);
@@ -104,13 +99,10 @@ fn retries_then_failed_with_whole_chain_then_requeue() {
     assert_eq!(s.states(&PROVE)[failed], vec![State::Failed]);
     let err = fs::read_to_string(s.spool.state_dir(&PROVE, State::Failed).join(format!("{failed}.err"))).unwrap();
     assert!(err.contains("attempt 3 of 3") && err.contains("caused by: synthetic fault injected"), "{err}");
-    let out = s.admin(&["requeue", failed]);
-    assert!(out.status.success(), "{}", text(&out));
+    s.admin_cmd(&["requeue", failed]).expect_success();
     assert_eq!(s.states(&PROVE)[failed], vec![State::Queued]);
-    let out = s.admin(&["requeue", "b00000009.r0.synth.d0.g0000"]);
-    assert_eq!(out.status.code(), Some(2), "unknown key is a usage error: {}", text(&out));
-    let out = s.admin(&["requeue", "not-a-key"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    s.admin_cmd(&["requeue", "b00000009.r0.synth.d0.g0000"]).expect_code(2);
+    s.admin_cmd(&["requeue", "not-a-key"]).expect_code(2);
 }
 
 #[test]
@@ -145,12 +137,10 @@ fn other_protocol_versions_are_left_queued() {
     let s = TestSpool::new();
     s.seed(2, &["--protocol", "v2"]);
     s.seed(2, &["--first-block", "7"]);
-    let out = s.synth(&["work", "--once"]);
-    assert!(out.status.success(), "{}", text(&out));
+    s.synth_cmd(&["work", "--once"]).expect_success();
     assert_eq!(s.count(&PROVE, State::Queued), 2);
     assert_eq!(s.count(&PROVE, State::Done), 2);
-    let out = s.synth(&["work", "--once", "--protocol", "v2"]);
-    assert!(out.status.success(), "{}", text(&out));
+    s.synth_cmd(&["work", "--once", "--protocol", "v2"]).expect_success();
     assert_eq!(s.count(&PROVE, State::Done), 4);
 }
 
@@ -158,11 +148,9 @@ fn other_protocol_versions_are_left_queued() {
 fn status_json_prometheus_and_inspect() {
     let s = TestSpool::new();
     s.seed(4, &["--rounds", "2"]);
-    let out = s.synth(&["work", "--once", "--max-jobs", "2"]);
-    assert!(out.status.success(), "{}", text(&out));
+    s.synth_cmd(&["work", "--once", "--max-jobs", "2"]).expect_success();
     let prom = s.path().join("frispool.prom");
-    let out = s.admin(&["status", "--json", "--prometheus", prom.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = s.admin_cmd(&["status", "--json", "--prometheus", prom.to_str().unwrap()]).expect_success();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let prove = v["queues"].as_array().unwrap().iter().find(|q| q["queue"] == "prove").unwrap();
     assert_eq!(prove["done"]["count"], 2);

@@ -74,12 +74,10 @@ fn sigkill_at_random_moments_loses_nothing() {
             break; // it drained everything before the kill landed
         }
         kills += 1;
-        let out = s.admin(&["recover"]);
-        assert!(out.status.success(), "recover: {}", text(&out));
+        s.admin_cmd(&["recover"]).expect_success();
         check(&s, kills);
     }
-    let out = s.synth(&["work", "--once", "--iterations", "64", "--max-attempts", "1000"]);
-    assert!(out.status.success(), "final drain: {}", text(&out));
+    s.synth_cmd(&["work", "--once", "--iterations", "64", "--max-attempts", "1000"]).expect_success();
     let states = s.states(&PROVE);
     assert_eq!(states.len(), 300, "every chain has both rounds");
     assert!(states.values().all(|st| st == &vec![State::Done]), "not all done: {states:?}");

@@ -128,10 +128,8 @@ impl TmpfsSpool {
     }
 
     fn status(&self) -> (String, serde_json::Value) {
-        let table = self.s.admin(&["status"]);
-        assert!(table.status.success(), "status: {}", text(&table));
-        let json = self.s.admin(&["status", "--json"]);
-        assert!(json.status.success(), "status --json: {}", text(&json));
+        let table = self.s.admin_cmd(&["status"]).expect_success();
+        let json = self.s.admin_cmd(&["status", "--json"]).expect_success();
         (String::from_utf8_lossy(&table.stdout).into_owned(), serde_json::from_slice(&json.stdout).unwrap())
     }
 }

@@ -52,8 +52,7 @@ fn recover_right_after_a_claim_leaves_the_live_job_alone() {
         assert!(t0.elapsed() < Duration::from_secs(20), "the worker never claimed the job");
         std::thread::sleep(Duration::from_millis(2));
     };
-    let out = s.admin(&["recover", "--lease-secs", "6"]);
-    assert!(out.status.success(), "recover: {}", text(&out));
+    let out = s.admin_cmd(&["recover", "--lease-secs", "6"]).expect_success();
     assert_eq!(
         s.states(&PROVE).get(KEY),
         Some(&vec![State::InProgress]),
