@@ -2,10 +2,12 @@
 //! once). `spool_*` drive the spool protocol through the synthetic stage; `pipeline_*` and `trust_root`
 //! run whole pipelines, one at a time (`spool::MachineLock`).
 
+mod cluster;
 mod command;
 mod pipeline;
 mod spool;
 
+mod cluster_slurm;
 mod pipeline_e2e;
 mod pipeline_fault;
 mod pipeline_full_disk;
