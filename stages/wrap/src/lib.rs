@@ -1,0 +1,53 @@
+//! frispool-wrap: the BN254 side of the compressor (issue 11) — what turns the final FRI proof into a SNARK
+//! an L1 contract checks.
+//!
+//! # What is built
+//! - **Groth16 over BN254** (ark-groth16): a local, seeded setup for tests ([`local_setup`]), [`prove`],
+//!   [`verify`], the 128-byte compressed proof ([`proof_to_bytes`]).
+//! - **The EVM path**: a Solidity verifier generated from the verifying key ([`SolidityVerifier`]; precompiles
+//!   0x06–0x08, inputs checked below r, proof words below q), compiled by solcjs ([`compile`]), deployed and
+//!   called in revm ([`DeployedVerifier`], [`Evm`]) with its gas measured; the proof as calldata
+//!   ([`SolidityProof`], G2 imaginary part first).
+//! - **A toy statement** ([`ToyBlock`]) that exercises all of it until the wrapper circuit exists.
+//! - **Poseidon over BN254** (width 4, rate 3, 8 full + 56 partial rounds, x⁵; circomlib's constants, derived
+//!   with the reference Grain LFSR): natively ([`poseidon_permute`]) and in R1CS ([`poseidon_permute_var`],
+//!   264 constraints), checked against gnark-plonky2-verifier's published vectors.
+//! - **Goldilocks in R1CS** ([`GoldilocksVar`], [`GoldilocksExtVar`]): range-checked, lazily reduced
+//!   arithmetic of the base field and its quadratic extension (W = 7), checked against plonky2's field.
+//!
+//! # What the wrapper still needs
+//! The wrapper circuit itself: a plonky2 verifier in R1CS for the last compression layer (its gates, FRI
+//! checks, Merkle paths hashed with Poseidon over BN254), the compression layers tuned for it, key files and
+//! `frispool keygen --wrapper`, and the compressor, sequencer and CLI reading SNARKs (issue 11).
+
+mod calldata;
+mod error;
+mod evm;
+mod evm_verifier;
+mod goldilocks_ext_gadget;
+mod goldilocks_gadget;
+#[cfg(test)]
+mod goldilocks_tests;
+mod groth16;
+mod poseidon;
+mod poseidon_gadget;
+mod poseidon_params;
+mod solc;
+mod toy_block;
+mod verifier_sol;
+
+pub use calldata::{field_word, g1_words, g2_words, input_words, verify_calldata, SolidityProof, Word};
+pub use error::WrapError;
+pub use evm::{CallOutcome, CallReport, Evm};
+pub use evm_verifier::{DeployedVerifier, EvmCheck, EvmVerdict, RevertReason};
+pub use goldilocks_ext_gadget::{GoldilocksExtVar, EXT_W};
+pub use goldilocks_gadget::{GoldilocksVar, GOLDILOCKS_P};
+pub use groth16::{local_setup, proof_from_bytes, proof_to_bytes, prove, verify, Groth16Keys};
+pub use poseidon::{poseidon_permute, PoseidonState};
+pub use poseidon_gadget::{poseidon_permute_var, PoseidonStateVar, POSEIDON_CONSTRAINTS};
+pub use poseidon_params::{
+    FULL_ROUNDS as POSEIDON_FULL_ROUNDS, PARTIAL_ROUNDS as POSEIDON_PARTIAL_ROUNDS, WIDTH as POSEIDON_WIDTH,
+};
+pub use solc::{compile, solcjs_path, CompiledContract};
+pub use toy_block::ToyBlock;
+pub use verifier_sol::{selector, SolidityVerifier};

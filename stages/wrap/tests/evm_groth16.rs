@@ -1,0 +1,172 @@
+//! The EVM path end to end: a real Groth16 proof of a small circuit, the verifier generated from its key,
+//! compiled by solcjs, run in revm — and every tampering refused, in Rust and in the EVM.
+
+use ark_bn254::{Fq, Fr, G1Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInteger, PrimeField};
+use ark_std::rand::SeedableRng;
+use frispool_wrap::*;
+
+const PAYLOAD: usize = 16;
+
+struct Fixture {
+    keys: Groth16Keys,
+    block: ToyBlock,
+    proof: ark_groth16::Proof<ark_bn254::Bn254>,
+    other_block: ToyBlock,
+    other_proof: ark_groth16::Proof<ark_bn254::Bn254>,
+}
+
+fn fixture() -> Fixture {
+    let keys = local_setup(ToyBlock::sample(0, PAYLOAD), 11).unwrap();
+    let mut rng = ark_std::rand::rngs::StdRng::seed_from_u64(7);
+    let block = ToyBlock::sample(42, PAYLOAD);
+    let other_block = ToyBlock::sample(43, PAYLOAD);
+    let proof = prove(&keys.proving_key, block.clone(), &mut rng).unwrap();
+    let other_proof = prove(&keys.proving_key, other_block.clone(), &mut rng).unwrap();
+    Fixture { keys, block, proof, other_block, other_proof }
+}
+
+/// `p` moved to `p + G`: still a valid curve point, so only the pairing can catch it.
+fn shifted(p: G1Affine) -> G1Affine {
+    (p + G1Affine::generator()).into()
+}
+
+#[test]
+fn rust_verifier_accepts_the_proof_and_refuses_tampering() {
+    let f = fixture();
+    let vk = &f.keys.verifying_key;
+    let inputs = f.block.public_inputs();
+    assert!(verify(vk, &inputs, &f.proof).unwrap());
+    assert!(verify(vk, &f.other_block.public_inputs(), &f.other_proof).unwrap());
+
+    // A wrong public input: the digest, or the block number.
+    let mut wrong = inputs.clone();
+    wrong[1] += Fr::from(1u64);
+    assert!(!verify(vk, &wrong, &f.proof).unwrap());
+    let mut wrong = inputs.clone();
+    wrong[0] = Fr::from(43u64);
+    assert!(!verify(vk, &wrong, &f.proof).unwrap());
+
+    // A proof of another block, presented for this one (and the other way round).
+    assert!(!verify(vk, &inputs, &f.other_proof).unwrap());
+    assert!(!verify(vk, &f.other_block.public_inputs(), &f.proof).unwrap());
+
+    // A changed coordinate that stays on the curve.
+    let mut tampered = f.proof.clone();
+    tampered.a = shifted(tampered.a);
+    assert!(!verify(vk, &inputs, &tampered).unwrap());
+    let mut tampered = f.proof.clone();
+    tampered.c = shifted(tampered.c);
+    assert!(!verify(vk, &inputs, &tampered).unwrap());
+
+    // A flipped byte anywhere in the 128-byte proof: it either no longer decodes or no longer verifies.
+    let bytes = proof_to_bytes(&f.proof);
+    assert_eq!(bytes.len(), 128);
+    assert!(verify(vk, &inputs, &proof_from_bytes(&bytes).unwrap()).unwrap());
+    for i in (0..bytes.len()).step_by(5) {
+        let mut flipped = bytes.clone();
+        flipped[i] ^= 0x01;
+        if let Ok(proof) = proof_from_bytes(&flipped) {
+            assert!(!verify(vk, &inputs, &proof).unwrap(), "byte {i} flipped still verifies");
+        }
+    }
+
+    // The wrong number of inputs is the caller's error, not a verdict.
+    assert!(matches!(verify(vk, &inputs[..1], &f.proof), Err(WrapError::PublicInputCount { .. })));
+}
+
+#[test]
+fn evm_verifier_accepts_the_proof_and_refuses_tampering() {
+    let f = fixture();
+    let mut chain = DeployedVerifier::deploy(&f.keys.verifying_key).unwrap();
+    assert_eq!(chain.verifier().num_inputs, 2);
+    let proof = SolidityProof::from_ark(&f.proof);
+    let inputs = input_words(&f.block.public_inputs());
+
+    let ok = chain.check(&proof, &inputs).unwrap();
+    assert_eq!(ok.verdict, EvmVerdict::Accepted);
+    let other = chain.check(&SolidityProof::from_ark(&f.other_proof), &input_words(&f.other_block.public_inputs()));
+    assert_eq!(other.unwrap().verdict, EvmVerdict::Accepted);
+    eprintln!(
+        "groth16 EVM verifier: deploy {} gas, runtime code {} B, verifyProof {} gas (2 inputs), calldata proof {} B",
+        chain.deploy_gas,
+        chain.runtime_size,
+        ok.gas_used,
+        proof.to_bytes().len()
+    );
+    // The aim: verification within 250 k gas.
+    assert!(ok.gas_used < 250_000, "verifyProof took {} gas", ok.gas_used);
+
+    // A wrong public input.
+    let mut wrong = f.block.public_inputs();
+    wrong[1] += Fr::from(1u64);
+    assert_eq!(chain.check(&proof, &input_words(&wrong)).unwrap().verdict, EvmVerdict::Rejected);
+
+    // The same input plus r: ecMul would reduce it to the valid input, so only the range check stops it.
+    let mut plus_r = inputs.clone();
+    plus_r[1] = add_words(&plus_r[1], &word_of(Fr::MODULUS));
+    assert_eq!(
+        chain.check(&proof, &plus_r).unwrap().verdict,
+        EvmVerdict::Reverted(RevertReason::PublicInputNotInField(1))
+    );
+
+    // A proof of another block.
+    let other_proof = SolidityProof::from_ark(&f.other_proof);
+    assert_eq!(chain.check(&other_proof, &inputs).unwrap().verdict, EvmVerdict::Rejected);
+
+    // A.y replaced by A.y + q: the same point if the contract reduced it, so only the range check stops it.
+    let mut non_canonical = proof;
+    non_canonical.0[1] = add_words(&proof.0[1], &word_of(Fq::MODULUS));
+    assert_eq!(
+        chain.check(&non_canonical, &inputs).unwrap().verdict,
+        EvmVerdict::Reverted(RevertReason::ProofCoordinateNotInField(1))
+    );
+
+    // A coordinate moved to another curve point: the pairing says no.
+    let mut shifted_c = f.proof.clone();
+    shifted_c.c = shifted(shifted_c.c);
+    assert_eq!(chain.check(&SolidityProof::from_ark(&shifted_c), &inputs).unwrap().verdict, EvmVerdict::Rejected);
+
+    // B's halves swapped (the G2 order mistake): not a point of G2, so the pairing precompile fails.
+    let mut swapped = proof;
+    swapped.0.swap(2, 3);
+    swapped.0.swap(4, 5);
+    assert_eq!(
+        chain.check(&swapped, &inputs).unwrap().verdict,
+        EvmVerdict::Reverted(RevertReason::PrecompileFailed(8))
+    );
+
+    // A flipped bit in every word: never accepted.
+    for word in 0..8 {
+        for byte in [31, 17] {
+            let mut flipped = proof;
+            flipped.0[word][byte] ^= 0x01;
+            let verdict = chain.check(&flipped, &inputs).unwrap().verdict;
+            assert_ne!(verdict, EvmVerdict::Accepted, "word {word} byte {byte} flipped was accepted");
+        }
+    }
+
+    // The honest proof still verifies after all that: the failures left no state behind.
+    assert_eq!(chain.check(&proof, &inputs).unwrap().verdict, EvmVerdict::Accepted);
+}
+
+fn word_of(modulus: impl BigInteger) -> Word {
+    let be = modulus.to_bytes_be();
+    let mut w = [0u8; 32];
+    w[32 - be.len()..].copy_from_slice(&be);
+    w
+}
+
+/// Big-endian addition of two words (no overflow here: both are below 2²⁵⁴).
+fn add_words(a: &Word, b: &Word) -> Word {
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in (0..32).rev() {
+        let s = a[i] as u16 + b[i] as u16 + carry;
+        out[i] = s as u8;
+        carry = s >> 8;
+    }
+    assert_eq!(carry, 0);
+    out
+}
