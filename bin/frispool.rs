@@ -94,6 +94,10 @@ enum Cmd {
         pull_secs: f64,
         #[arg(long, default_value_t = 1)]
         provers: usize,
+        /// Witness-vector generators: with N > 0 the provers serve witness vectors and N frispool-wvg
+        /// claim the prove jobs.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        wvg: usize,
     },
 }
 
@@ -223,8 +227,8 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Cmd::Stages { sequencer, pull_secs, provers } => {
-            for stage in stages(&sequencer, pull_secs, provers) {
+        Cmd::Stages { sequencer, pull_secs, provers, wvg } => {
+            for stage in stages(&sequencer, pull_secs, provers, wvg) {
                 println!("{}", stage.line());
             }
             Ok(exit::OK)

@@ -7,6 +7,9 @@
 #
 #   scripts/demo.sh                    env: SPOOL=./spool STORE=./sequencer BLOCKS=2 TXS=64 PORT=3320 PROVERS=1
 #                                           PROVER_ARGS="--backend gpu" (extra flags of every prover) SEED=N
+#                                           WVG=N: N witness-vector generators feed the provers, which then serve
+#                                           witness vectors instead of claiming jobs (the GPU machine's split)
+#                                           WVG_ARGS="--threads 4" (extra flags of every generator)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +20,8 @@ TXS=${TXS:-64}
 PORT=${PORT:-3320}
 PROVERS=${PROVERS:-1}
 PROVER_ARGS=${PROVER_ARGS:-}
+WVG=${WVG:-0}
+WVG_ARGS=${WVG_ARGS:-}
 TIMEOUT=${TIMEOUT:-900}
 BIN=${BIN:-}
 if [[ -z "$BIN" ]]; then
@@ -54,9 +59,10 @@ start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0
 while read -r name bin args; do
   # PROVER_ARGS replaces the listed --backend (clap takes a flag once).
   [[ "$bin" == frispool-prover && -n "$PROVER_ARGS" ]] && args="${args/--backend cpu/} $PROVER_ARGS"
+  [[ "$bin" == frispool-wvg ]] && args="$args $WVG_ARGS"
   # shellcheck disable=SC2086 # the stage's flags, one word each
   start "$name" "$BIN/$bin" $args --rescan-secs 0.5
-done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS")
+done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS" --wvg "$WVG")
 
 proven() { grep -l '"status": "proven"' $(for b in $blocks; do printf '%s/blocks/b%08d.json ' "$STORE" "$b"; done) 2>/dev/null | wc -l; }
 want=$(echo $blocks | wc -w)

@@ -14,6 +14,7 @@ pub const GATEWAY: &str = env!("CARGO_BIN_EXE_frispool-gateway");
 pub const WITNESS: &str = env!("CARGO_BIN_EXE_frispool-witness");
 pub const PROVER: &str = env!("CARGO_BIN_EXE_frispool-prover");
 pub const COMPRESSOR: &str = env!("CARGO_BIN_EXE_frispool-compressor");
+pub const WVG: &str = env!("CARGO_BIN_EXE_frispool-wvg");
 
 /// The path of a binary of this package by its name (`frispool-prover`).
 pub fn binary(name: &str) -> &'static str {
@@ -25,6 +26,7 @@ pub fn binary(name: &str) -> &'static str {
         "frispool-witness" => WITNESS,
         "frispool-prover" => PROVER,
         "frispool-compressor" => COMPRESSOR,
+        "frispool-wvg" => WVG,
         other => panic!("no binary {other} in this package"),
     }
 }

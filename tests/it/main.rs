@@ -11,6 +11,7 @@ mod cluster_slurm;
 mod pipeline_e2e;
 mod pipeline_fault;
 mod pipeline_full_disk;
+mod pipeline_wvg;
 mod spool_bad_input;
 mod spool_crash;
 mod spool_full_disk;

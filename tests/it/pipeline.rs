@@ -158,9 +158,14 @@ impl Pipeline {
     /// The sequencer, then every stage of `frispool_pipeline::stages` with `provers` provers, each in watch
     /// mode with `stage_extra` added to its flags. Returns the sequencer URL and the provers' pids.
     pub fn start_all(&mut self, provers: usize, stage_extra: &[&str]) -> (String, Vec<u32>) {
+        self.start_all_with(provers, 0, stage_extra)
+    }
+
+    /// [`Self::start_all`] with `generators` witness-vector generators feeding the provers.
+    pub fn start_all_with(&mut self, provers: usize, generators: usize, stage_extra: &[&str]) -> (String, Vec<u32>) {
         let url = self.start_sequencer("sequencer", &[]);
         let mut pids = Vec::new();
-        for stage in stages(&url, 0.5, provers) {
+        for stage in stages(&url, 0.5, provers, generators) {
             let pid = self.start_stage(&stage, stage_extra);
             if stage.binary == "frispool-prover" {
                 pids.push(pid);

@@ -1,7 +1,8 @@
 //! The vocabulary every frispool crate shares, and nothing else: the field and the one circuit
 //! configuration, the public-input layouts every circuit agrees on ([`layout`]), the circuit types of
 //! round 0, the aggregation rounds a block goes through, the block commitment the scheduler proves and
-//! the verifier recomputes, and the seam where a proving backend plugs in ([`ProvingBackend`]).
+//! the verifier recomputes, the seam where a proving backend plugs in ([`ProvingBackend`]), and the witness
+//! vector a witness-vector generator hands to a prover on another machine ([`WitnessVector`]).
 //!
 //! Architecture invariant: no circuits and no I/O here. The native model (`frispool-rollup`) depends on
 //! this crate for the field and the commitment, so it must stay free of any circuit: circuits live in
@@ -13,9 +14,13 @@ mod config;
 pub mod layout;
 mod prover;
 mod round;
+mod witness_vector;
 
 pub use circuit_type::CircuitType;
 pub use commitment::block_commitment;
 pub use config::{circuit_config, Proof, C, D, F, NUM_CHALLENGES};
-pub use prover::{cpu_backend, prove, BackendError, CpuProver, ProveError, ProvingBackend, SharedBackend};
+pub use prover::{
+    cpu_backend, current_job, prove, with_job, BackendError, CpuProver, ProveError, ProvingBackend, SharedBackend,
+};
 pub use round::{AggregationRound, UnknownRound};
+pub use witness_vector::{WitnessVector, WitnessVectorError, ENCODING_FORMAT as WITNESS_VECTOR_FORMAT};

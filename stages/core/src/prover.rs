@@ -18,7 +18,7 @@ use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, ProverOnlyCircuitData};
 use plonky2::util::timing::TimingTree;
 
-use crate::{Proof, C, D, F};
+use crate::{Proof, WitnessVector, C, D, F};
 
 /// What a backend's failure is: plonky2's own errors arrive as `anyhow::Error`, a GPU backend's as its own
 /// type; boxed, either stays a real `source()`.
@@ -41,6 +41,22 @@ pub trait ProvingBackend: Send + Sync {
         common: &CommonCircuitData<F, D>,
         witness: PartialWitness<F>,
     ) -> Result<Proof, BackendError>;
+
+    /// Proves from a witness vector computed elsewhere (a witness-vector generator): the same proof as
+    /// [`Self::prove`] on the inputs the vector was generated from. The vector is checked against the
+    /// circuit first.
+    fn prove_vector(
+        &self,
+        prover: &ProverOnlyCircuitData<F, C, D>,
+        common: &CommonCircuitData<F, D>,
+        vector: &WitnessVector,
+    ) -> Result<Proof, BackendError>;
+
+    /// How long a device was held by this backend's work so far (for utilisation reports); `None` for a
+    /// backend without a device.
+    fn device_busy(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// A backend shared by every circuit of a process.
@@ -62,6 +78,18 @@ impl ProvingBackend for CpuProver {
         witness: PartialWitness<F>,
     ) -> Result<Proof, BackendError> {
         plonky2::plonk::prover::prove::<F, C, D>(prover, common, witness, &mut TimingTree::default())
+            .map_err(Into::into)
+    }
+
+    fn prove_vector(
+        &self,
+        prover: &ProverOnlyCircuitData<F, C, D>,
+        common: &CommonCircuitData<F, D>,
+        vector: &WitnessVector,
+    ) -> Result<Proof, BackendError> {
+        vector.check_circuit(prover, common)?;
+        let pw = vector.to_partition_witness(prover)?;
+        plonky2::plonk::prover::prove_with_partition_witness::<F, C, D>(prover, common, pw, &mut TimingTree::default())
             .map_err(Into::into)
     }
 }
@@ -104,4 +132,22 @@ pub fn prove(
         Ok(proved) => proved.map_err(ProveError::Backend),
         Err(panic) => Err(ProveError::from_panic(panic)),
     }
+}
+
+thread_local! {
+    static JOB: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `job` as this thread's current job: a backend that hands work to another machine (the
+/// witness-vector generator's) names what it sends by it, so the job key appears in every name and log.
+pub fn with_job<T>(job: &str, f: impl FnOnce() -> T) -> T {
+    let previous = JOB.with(|j| j.replace(Some(job.to_string())));
+    let out = f();
+    JOB.with(|j| *j.borrow_mut() = previous);
+    out
+}
+
+/// The job [`with_job`] set on this thread, if any.
+pub fn current_job() -> Option<String> {
+    JOB.with(|j| j.borrow().clone())
 }

@@ -41,7 +41,13 @@ impl Report {
         if !ok {
             self.failures += 1;
         }
-        let line = format!("CHECK {:<62} {:>10} / {:<10} {}", what, total - mismatches, total, if ok { "ok" } else { "MISMATCH" });
+        let line = format!(
+            "CHECK {:<62} {:>10} / {:<10} {}",
+            what,
+            total - mismatches,
+            total,
+            if ok { "ok" } else { "MISMATCH" }
+        );
         println!("{line}");
         self.lines.push(line);
     }
@@ -100,7 +106,11 @@ fn main() {
             std::process::exit(1);
         }
     }
-    println!("\n==== summary: {} on {} ====", if rep.failures == 0 { "ALL CHECKS PASS" } else { "CHECKS FAILED" }, info.name);
+    println!(
+        "\n==== summary: {} on {} ====",
+        if rep.failures == 0 { "ALL CHECKS PASS" } else { "CHECKS FAILED" },
+        info.name
+    );
     for l in &rep.lines {
         println!("{l}");
     }
@@ -120,7 +130,13 @@ fn checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     let want: Vec<u64> = states.par_iter().flat_map_iter(|s| canon(&F::poseidon(*s))).collect();
     let flat: Vec<u64> = states.iter().flat_map(|s| canon(s)).collect();
     let dev = gpu.upload(&flat)?;
-    for v in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Fast3, PoseidonVariant::Fast3Lb, PoseidonVariant::Naive] {
+    for v in [
+        PoseidonVariant::Fast,
+        PoseidonVariant::Fast2,
+        PoseidonVariant::Fast3,
+        PoseidonVariant::Fast3Lb,
+        PoseidonVariant::Naive,
+    ] {
         if !gpu.has_variant(v) {
             continue;
         }
@@ -153,7 +169,11 @@ fn checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
             commit::ntt(gpu, &mut buf, ncols, log_len, inverse)?;
             let got = gpu.download(&buf)?;
             rep.check(
-                &format!("{} 2^{log_len} x {ncols} cols ({} passes)", if inverse { "inverse NTT" } else { "NTT" }, ntt_plan(log_len).len()),
+                &format!(
+                    "{} 2^{log_len} x {ncols} cols ({} passes)",
+                    if inverse { "inverse NTT" } else { "NTT" },
+                    ntt_plan(log_len).len()
+                ),
                 count_diff(&got, &want),
                 want.len(),
             );
@@ -175,7 +195,8 @@ fn checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
         (16, 135, 3, 4),
     ];
     for (log_n, ncols, rate_bits, cap_height) in shapes {
-        let values: Vec<PolynomialValues<F>> = (0..ncols).map(|_| PolynomialValues::new(F::rand_vec(1 << log_n))).collect();
+        let values: Vec<PolynomialValues<F>> =
+            (0..ncols).map(|_| PolynomialValues::new(F::rand_vec(1 << log_n))).collect();
         let cpu = PolynomialBatch::<F, C, 2>::from_values(
             values.clone(),
             rate_bits as usize,
@@ -184,14 +205,19 @@ fn checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
             &mut TimingTree::default(),
             None,
         );
-        let g = commit::polynomial_batch_from_values::<_, C>(gpu, &values, rate_bits as usize, false, cap_height as usize)?;
+        let g =
+            commit::polynomial_batch_from_values::<_, C>(gpu, &values, rate_bits as usize, false, cap_height as usize)?;
         let shape = format!("2^{log_n} x {ncols} cols, rate_bits {rate_bits}, cap {cap_height}");
         let leaves_bad = g.merkle_tree.leaves.iter().zip(&cpu.merkle_tree.leaves).filter(|(a, b)| a != b).count();
         rep.check(&format!("LDE values (leaf rows) {shape}"), leaves_bad, cpu.merkle_tree.leaves.len());
         let log_leaves = log_n + rate_bits;
         let sub_log = log_leaves - cap_height;
         if sub_log == 0 {
-            rep.check(&format!("leaf hashes (= cap) {shape}"), count_diff(&g.merkle_tree.cap.0, &cpu.merkle_tree.cap.0), cpu.merkle_tree.cap.0.len());
+            rep.check(
+                &format!("leaf hashes (= cap) {shape}"),
+                count_diff(&g.merkle_tree.cap.0, &cpu.merkle_tree.cap.0),
+                cpu.merkle_tree.cap.0.len(),
+            );
         } else {
             let sub_len = 2 * ((1usize << sub_log) - 1);
             let mut bad = 0;
@@ -201,9 +227,21 @@ fn checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
             }
             rep.check(&format!("leaf hashes {shape}"), bad, 1 << log_leaves);
         }
-        rep.check(&format!("Merkle digests {shape}"), count_diff(&g.merkle_tree.digests, &cpu.merkle_tree.digests), cpu.merkle_tree.digests.len());
-        rep.check(&format!("Merkle cap {shape}"), count_diff(&g.merkle_tree.cap.0, &cpu.merkle_tree.cap.0), cpu.merkle_tree.cap.0.len());
-        rep.check(&format!("coefficients {shape}"), count_diff(&g.polynomials, &cpu.polynomials), cpu.polynomials.len());
+        rep.check(
+            &format!("Merkle digests {shape}"),
+            count_diff(&g.merkle_tree.digests, &cpu.merkle_tree.digests),
+            cpu.merkle_tree.digests.len(),
+        );
+        rep.check(
+            &format!("Merkle cap {shape}"),
+            count_diff(&g.merkle_tree.cap.0, &cpu.merkle_tree.cap.0),
+            cpu.merkle_tree.cap.0.len(),
+        );
+        rep.check(
+            &format!("coefficients {shape}"),
+            count_diff(&g.polynomials, &cpu.polynomials),
+            cpu.polynomials.len(),
+        );
         rep.check(&format!("whole PolynomialBatch == from_values, {shape}"), (g != cpu) as usize, 1);
     }
     Ok(())
@@ -233,7 +271,13 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     let threads: u32 = 1 << 20;
     let iters: u32 = 8;
     let st: Vec<u64> = canon(&F::rand_vec(threads as usize * 12));
-    for v in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Fast3, PoseidonVariant::Fast3Lb, PoseidonVariant::Naive] {
+    for v in [
+        PoseidonVariant::Fast,
+        PoseidonVariant::Fast2,
+        PoseidonVariant::Fast3,
+        PoseidonVariant::Fast3Lb,
+        PoseidonVariant::Naive,
+    ] {
         if !gpu.has_variant(v) {
             continue;
         }
@@ -245,7 +289,11 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
         }
         let ms = median(t);
         let perms = threads as f64 * iters as f64;
-        rep.time(format!("TIME poseidon {v:?}: {:.0} M permutations in {ms:.2} ms = {:.3} G perm/s", perms / 1e6, perms / ms / 1e6));
+        rep.time(format!(
+            "TIME poseidon {v:?}: {:.0} M permutations in {ms:.2} ms = {:.3} G perm/s",
+            perms / 1e6,
+            perms / ms / 1e6
+        ));
     }
 
     // NTT bandwidth: 135 columns, forward 2^19 (the LDE's size) and inverse 2^16, in place.
@@ -376,7 +424,8 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     let mut tb = Vec::new();
     for k in 0..4 {
         let t0 = Instant::now();
-        let pb = commit::polynomial_batch_from_values::<_, C>(gpu, &values, rate_bits as usize, false, cap_height as usize)?;
+        let pb =
+            commit::polynomial_batch_from_values::<_, C>(gpu, &values, rate_bits as usize, false, cap_height as usize)?;
         let s = t0.elapsed().as_secs_f64() * 1e3;
         std::hint::black_box(&pb);
         drop(pb);
@@ -389,7 +438,14 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     for _ in 0..3 {
         let v = values.clone();
         let t0 = Instant::now();
-        let pb = PolynomialBatch::<F, C, 2>::from_values(v, rate_bits as usize, false, cap_height as usize, &mut TimingTree::default(), None);
+        let pb = PolynomialBatch::<F, C, 2>::from_values(
+            v,
+            rate_bits as usize,
+            false,
+            cap_height as usize,
+            &mut TimingTree::default(),
+            None,
+        );
         let s = t0.elapsed().as_secs_f64() * 1e3;
         std::hint::black_box(&pb);
         drop(pb);

@@ -51,7 +51,8 @@ impl Out {
 }
 
 fn plonky2_prove<'a>(data: &'a CircuitData<F, C, D>, part: PartitionWitness<'a, F>) -> PlonkyProof {
-    prove_with_partition_witness(&data.prover_only, &data.common, part, &mut TimingTree::default()).expect("plonky2 proves")
+    prove_with_partition_witness(&data.prover_only, &data.common, part, &mut TimingTree::default())
+        .expect("plonky2 proves")
 }
 
 /// Median time (ms) of `reps` proofs with `backend`, with the step times of the median run.
@@ -107,14 +108,23 @@ fn circuit(
     let cpu_proof = prove(&data.prover_only, &data.common, part.clone(), &CpuCommit).expect("CPU backend proves");
     let gpu_proof = prove(&data.prover_only, &data.common, part.clone(), &dev).expect("GPU backend proves");
     let bytes = gpu_proof.to_bytes();
-    out.check(&format!("{name}: GPU-backend proof bytes == CPU-backend proof bytes ({} B)", bytes.len()), bytes == cpu_proof.to_bytes());
-    out.check(&format!("{name}: plonky2's verifier accepts the GPU-backend proof"), data.verify(gpu_proof.clone()).is_ok());
+    out.check(
+        &format!("{name}: GPU-backend proof bytes == CPU-backend proof bytes ({} B)", bytes.len()),
+        bytes == cpu_proof.to_bytes(),
+    );
+    out.check(
+        &format!("{name}: plonky2's verifier accepts the GPU-backend proof"),
+        data.verify(gpu_proof.clone()).is_ok(),
+    );
     if plonky2_reference {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let t = Instant::now();
         let reference = pool.install(|| plonky2_prove(data, part.clone()));
         let one_ms = t.elapsed().as_secs_f64() * 1e3;
-        out.check(&format!("{name}: GPU-backend proof bytes == plonky2's own (1 thread, {one_ms:.0} ms)"), reference.to_bytes() == bytes);
+        out.check(
+            &format!("{name}: GPU-backend proof bytes == plonky2's own (1 thread, {one_ms:.0} ms)"),
+            reference.to_bytes() == bytes,
+        );
     }
 
     let threads = rayon::current_num_threads();
@@ -129,7 +139,10 @@ fn circuit(
     ));
     out.line(format!("TIME    plonky2 prove_with_partition_witness, {threads} threads   {plonky2_ms:>9.1} ms"));
     out.line(format!("TIME    this prover, CPU backend, {threads} threads            {cpu_ms:>9.1} ms"));
-    out.line(format!("TIME    this prover, GPU backend                      {gpu_ms:>9.1} ms   {:.2}x vs plonky2", plonky2_ms / gpu_ms));
+    out.line(format!(
+        "TIME    this prover, GPU backend                      {gpu_ms:>9.1} ms   {:.2}x vs plonky2",
+        plonky2_ms / gpu_ms
+    ));
     out.line(format!(
         "TIME    this prover, GPU backend, FRI trees < 2^10 on host {gpu2_ms:>6.1} ms   {:.2}x vs plonky2",
         plonky2_ms / gpu2_ms
@@ -161,7 +174,12 @@ fn main() {
         info.total_mem as f64 / (1u64 << 30) as f64,
         rayon::current_num_threads()
     ));
-    out.line(format!("KERNELS first Gpu::new {:.2} s (kernels {:.2} s): {:?}", t.elapsed().as_secs_f64(), info.compile_s, info.kernel_cache));
+    out.line(format!(
+        "KERNELS first Gpu::new {:.2} s (kernels {:.2} s): {:?}",
+        t.elapsed().as_secs_f64(),
+        info.compile_s,
+        info.kernel_cache
+    ));
     {
         let t = Instant::now();
         let again = Gpu::new(0).expect("second Gpu::new");

@@ -37,8 +37,14 @@ pub trait Backend {
     /// Overwrite `data.len()` elements of `buf` starting at `offset`.
     fn write_at(&self, buf: &mut Self::Buf, offset: usize, data: &[u64]) -> Result<(), GpuError>;
 
-    fn ntt_pass(&self, data: &mut Self::Buf, tw: &Self::Buf, ncols: u32, log_len: u32, pass: NttPass)
-        -> Result<(), GpuError>;
+    fn ntt_pass(
+        &self,
+        data: &mut Self::Buf,
+        tw: &Self::Buf,
+        ncols: u32,
+        log_len: u32,
+        pass: NttPass,
+    ) -> Result<(), GpuError>;
     #[allow(clippy::too_many_arguments)]
     fn lde_expand(
         &self,
@@ -60,11 +66,22 @@ pub trait Backend {
         digests: &mut Self::Buf,
         cap: &mut Self::Buf,
     ) -> Result<(), GpuError>;
-    fn merkle_layer(&self, digests: &mut Self::Buf, cap: &mut Self::Buf, log_n: u32, sub_log: u32, layer: u32)
-        -> Result<(), GpuError>;
+    fn merkle_layer(
+        &self,
+        digests: &mut Self::Buf,
+        cap: &mut Self::Buf,
+        log_n: u32,
+        sub_log: u32,
+        layer: u32,
+    ) -> Result<(), GpuError>;
     fn transpose(&self, input: &Self::Buf, out: &mut Self::Buf, ncols: u32, len: u64) -> Result<(), GpuError>;
-    fn poseidon_batch(&self, states: &Self::Buf, out: &mut Self::Buf, count: u32, variant: PoseidonVariant)
-        -> Result<(), GpuError>;
+    fn poseidon_batch(
+        &self,
+        states: &Self::Buf,
+        out: &mut Self::Buf,
+        count: u32,
+        variant: PoseidonVariant,
+    ) -> Result<(), GpuError>;
 
     /// Twiddles w^e, e < 2^(log_len - 1), w = plonky2's primitive 2^log_len-th root (inverted for the
     /// inverse transform). Backends may cache them.

@@ -225,16 +225,7 @@ fn finish_commitment<B: Backend>(
         b.write_at(&mut lde_buf, (ncols as usize + s) * big, &col)?;
     }
     let tree = merkle(b, &lde_buf, ncols + salt, log_n + rate_bits, cap_height)?;
-    Ok(DeviceCommitment {
-        lde: lde_buf,
-        coeffs,
-        tree,
-        ncols,
-        leaf_width: ncols + salt,
-        log_n,
-        rate_bits,
-        blinding,
-    })
+    Ok(DeviceCommitment { lde: lde_buf, coeffs, tree, ncols, leaf_width: ncols + salt, log_n, rate_bits, blinding })
 }
 
 /// plonky2's `MerkleTree::new(leaves, cap_height)` on the device (`hash_or_noop` of every leaf, the
@@ -271,7 +262,11 @@ pub fn merkle_tree_from_leaves<B: Backend>(
 
 /// i with its low `bits` bits reversed.
 fn rev(i: usize, bits: u32) -> usize {
-    if bits == 0 { 0 } else { i.reverse_bits() >> (usize::BITS - bits) }
+    if bits == 0 {
+        0
+    } else {
+        i.reverse_bits() >> (usize::BITS - bits)
+    }
 }
 
 fn hash_out(chunk: &[u64]) -> HashOut<F> {
@@ -295,7 +290,10 @@ pub fn download_tree<B: Backend>(b: &B, t: &DeviceTree<B::Buf>) -> Result<HostTr
 
 /// plonky2's public `PolynomialBatch` (coefficients, `MerkleTree { leaves, digests, cap }`) from a
 /// device commitment: the leaves are transposed on the device and downloaded.
-pub fn to_polynomial_batch<B: Backend, C>(b: &B, dc: &DeviceCommitment<B::Buf>) -> Result<PolynomialBatch<F, C, 2>, GpuError>
+pub fn to_polynomial_batch<B: Backend, C>(
+    b: &B,
+    dc: &DeviceCommitment<B::Buf>,
+) -> Result<PolynomialBatch<F, C, 2>, GpuError>
 where
     C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
 {
@@ -327,10 +325,7 @@ where
     let mut rows = b.alloc(w * big)?;
     b.transpose(&dc.lde, &mut rows, dc.leaf_width, big as u64)?;
     let leaves: Vec<Vec<F>> = b.download_with(&rows, |d| {
-        d[..w * big]
-            .par_chunks_exact(w)
-            .map(|r| r.iter().map(|&x| F::from_canonical_u64(x)).collect())
-            .collect()
+        d[..w * big].par_chunks_exact(w).map(|r| r.iter().map(|&x| F::from_canonical_u64(x)).collect()).collect()
     })?;
     drop(rows);
     let (digests, cap) = download_tree(b, &dc.tree)?;

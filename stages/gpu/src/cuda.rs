@@ -8,8 +8,7 @@ use std::time::Instant;
 
 use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice,
-    PushKernelArg,
+    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice, PushKernelArg,
 };
 use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx};
 
@@ -141,9 +140,8 @@ impl Gpu {
             .map_err(|e| GpuError::NoDevice(format!("device {ordinal} could not be opened ({e})")))?;
         let name = ctx.name().ctx("device name")?;
         let cc = ctx.compute_capability().ctx("compute capability")?;
-        let sms = ctx
-            .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
-            .ctx("multiprocessor count")?;
+        let sms =
+            ctx.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT).ctx("multiprocessor count")?;
         let total_mem = ctx.total_mem().ctx("total memory")?;
         let src = kernel_source(set).map_err(GpuError::Compile)?;
         let t0 = Instant::now();
@@ -161,14 +159,7 @@ impl Gpu {
             _module: module,
             kernels,
             set,
-            info: DeviceInfo {
-                name,
-                compute_capability: cc,
-                multiprocessors: sms,
-                total_mem,
-                compile_s,
-                kernel_cache,
-            },
+            info: DeviceInfo { name, compute_capability: cc, multiprocessors: sms, total_mem, compile_s, kernel_cache },
             twiddles: Mutex::new(HashMap::new()),
             scales: Mutex::new(HashMap::new()),
             up_stage: Mutex::new(HashMap::new()),
@@ -220,9 +211,9 @@ impl Gpu {
     }
 
     fn f(&self, name: &str) -> Result<&CudaFunction, GpuError> {
-        self.kernels.get(name).ok_or_else(|| {
-            GpuError::Unsupported(format!("kernel {name} is not in the {:?} kernel set", self.set))
-        })
+        self.kernels
+            .get(name)
+            .ok_or_else(|| GpuError::Unsupported(format!("kernel {name} is not in the {:?} kernel set", self.set)))
     }
 
     /// Device time of `work` (CUDA events around it on this stream), in milliseconds.
@@ -243,7 +234,13 @@ impl Gpu {
 
     /// `count` threads each apply the permutation `iters` times to their state (io: 12 × count,
     /// element i of state t at i * count + t).
-    pub fn poseidon_bench(&self, io: &mut CudaSlice<u64>, count: u32, iters: u32, variant: PoseidonVariant) -> Result<(), GpuError> {
+    pub fn poseidon_bench(
+        &self,
+        io: &mut CudaSlice<u64>,
+        count: u32,
+        iters: u32,
+        variant: PoseidonVariant,
+    ) -> Result<(), GpuError> {
         let f = self.f(&format!("poseidon_bench_{}", variant_name(variant)))?;
         let cfg = LaunchConfig { grid_dim: (count.div_ceil(128), 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
         unsafe { self.stream.launch_builder(f).arg(io).arg(&count).arg(&iters).launch(cfg) }
@@ -289,7 +286,9 @@ impl Backend for Gpu {
         let stage = match stages.entry(len) {
             Entry::Occupied(o) => o.into_mut(),
             // Ordinary (cached) pinned memory: the host reads it.
-            Entry::Vacant(v) => v.insert(unsafe { self.ctx.alloc_pinned_with_flags::<u64>(len, 0) }.ctx("pinned alloc")?),
+            Entry::Vacant(v) => {
+                v.insert(unsafe { self.ctx.alloc_pinned_with_flags::<u64>(len, 0) }.ctx("pinned alloc")?)
+            }
         };
         self.stream.memcpy_dtoh(buf, stage).ctx("download")?;
         // See upload_with: the pinned buffer's event is not recorded with one stream.
@@ -302,16 +301,20 @@ impl Backend for Gpu {
         self.stream.memcpy_htod(data, &mut view).ctx("write_at")
     }
 
-    fn ntt_pass(&self, data: &mut CudaSlice<u64>, tw: &CudaSlice<u64>, ncols: u32, log_len: u32, p: NttPass) -> Result<(), GpuError> {
+    fn ntt_pass(
+        &self,
+        data: &mut CudaSlice<u64>,
+        tw: &CudaSlice<u64>,
+        ncols: u32,
+        log_len: u32,
+        p: NttPass,
+    ) -> Result<(), GpuError> {
         let tile_log = p.tile_log();
         let tiles = 1u32 << (log_len - tile_log);
         let threads = (1u32 << tile_log.saturating_sub(1)).clamp(32, 512);
         debug_assert!((1u32 << tile_log) <= 8 * threads, "one round of 8 staged loads per thread");
-        let cfg = LaunchConfig {
-            grid_dim: (tiles, ncols, 1),
-            block_dim: (threads, 1, 1),
-            shared_mem_bytes: 8 << tile_log,
-        };
+        let cfg =
+            LaunchConfig { grid_dim: (tiles, ncols, 1), block_dim: (threads, 1, 1), shared_mem_bytes: 8 << tile_log };
         unsafe {
             self.stream
                 .launch_builder(if self.ntt_v1.load(std::sync::atomic::Ordering::Relaxed) {
@@ -374,7 +377,8 @@ impl Backend for Gpu {
         cap: &mut CudaSlice<u64>,
     ) -> Result<(), GpuError> {
         let n = 1u64 << log_n;
-        let cfg = LaunchConfig { grid_dim: (n.div_ceil(128) as u32, 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
+        let cfg =
+            LaunchConfig { grid_dim: (n.div_ceil(128) as u32, 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
         unsafe {
             self.stream
                 .launch_builder(self.f("merkle_leaves")?)
@@ -390,13 +394,17 @@ impl Backend for Gpu {
         .ctx("launch merkle_leaves")
     }
 
-    fn merkle_layer(&self, digests: &mut CudaSlice<u64>, cap: &mut CudaSlice<u64>, log_n: u32, sub_log: u32, layer: u32) -> Result<(), GpuError> {
+    fn merkle_layer(
+        &self,
+        digests: &mut CudaSlice<u64>,
+        cap: &mut CudaSlice<u64>,
+        log_n: u32,
+        sub_log: u32,
+        layer: u32,
+    ) -> Result<(), GpuError> {
         let total = 1u64 << (log_n - layer - 1);
-        let cfg = LaunchConfig {
-            grid_dim: (total.div_ceil(128) as u32, 1, 1),
-            block_dim: (128, 1, 1),
-            shared_mem_bytes: 0,
-        };
+        let cfg =
+            LaunchConfig { grid_dim: (total.div_ceil(128) as u32, 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
         unsafe {
             self.stream
                 .launch_builder(self.f("merkle_layer")?)
@@ -411,7 +419,13 @@ impl Backend for Gpu {
         .ctx("launch merkle_layer")
     }
 
-    fn transpose(&self, input: &CudaSlice<u64>, out: &mut CudaSlice<u64>, ncols: u32, len: u64) -> Result<(), GpuError> {
+    fn transpose(
+        &self,
+        input: &CudaSlice<u64>,
+        out: &mut CudaSlice<u64>,
+        ncols: u32,
+        len: u64,
+    ) -> Result<(), GpuError> {
         let cfg = LaunchConfig {
             grid_dim: (len.div_ceil(32) as u32, ncols.div_ceil(32), 1),
             block_dim: (32, 8, 1),
@@ -430,7 +444,13 @@ impl Backend for Gpu {
         .ctx("launch transpose")
     }
 
-    fn poseidon_batch(&self, states: &CudaSlice<u64>, out: &mut CudaSlice<u64>, count: u32, variant: PoseidonVariant) -> Result<(), GpuError> {
+    fn poseidon_batch(
+        &self,
+        states: &CudaSlice<u64>,
+        out: &mut CudaSlice<u64>,
+        count: u32,
+        variant: PoseidonVariant,
+    ) -> Result<(), GpuError> {
         let f = self.f(&format!("poseidon_batch_{}", variant_name(variant)))?;
         let cfg = LaunchConfig { grid_dim: (count.div_ceil(128), 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
         unsafe { self.stream.launch_builder(f).arg(states).arg(out).arg(&count).launch(cfg) }

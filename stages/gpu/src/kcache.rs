@@ -70,7 +70,8 @@ pub fn nvrtc_version() -> (i32, i32) {
 /// The cache file of `src` for compute capability `cc`.
 pub fn cache_file(src: &str, cc: (i32, i32)) -> Option<PathBuf> {
     let (ma, mi) = nvrtc_version();
-    let key = fnv1a(&[src.as_bytes(), format!("sm_{}{}", cc.0, cc.1).as_bytes(), format!("nvrtc {ma}.{mi}").as_bytes()]);
+    let key =
+        fnv1a(&[src.as_bytes(), format!("sm_{}{}", cc.0, cc.1).as_bytes(), format!("nvrtc {ma}.{mi}").as_bytes()]);
     cache_dir().map(|d| d.join(format!("kernels-sm{}{}-{key:016x}.cubin", cc.0, cc.1)))
 }
 

@@ -1,32 +1,55 @@
 //! The GPU as a frispool proving backend: [`GpuProver`] implements `frispool_core::ProvingBackend` with this
 //! crate's step-by-step prover over the device commitments, so `frispool-prover --backend gpu` proves every
-//! circuit (basic, aggregation, compression) here. Its proofs are plonky2 proofs with the CPU backend's bytes
-//! for the same partition witness (`tests/prover_cpu.rs`, and on the device `examples/gpu_prove.rs`).
+//! circuit (basic, aggregation, compression) here, from a partial witness or from a witness vector made by
+//! `frispool-wvg`. Its proofs are plonky2 proofs with the CPU backend's bytes for the same partition witness
+//! (`tests/prover_cpu.rs`, and on the device `examples/gpu_prove.rs`).
+//!
+//! Several proofs may be in flight on one GPU at once (the witness-vector server proves one per slot): the
+//! device is locked per commitment, not per proof, so one proof's host work (partial products, quotient,
+//! openings, FRI queries) overlaps another's device work.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use frispool_core::{BackendError, Proof, ProvingBackend, C, D, F};
+use anyhow::Result;
+use frispool_core::{BackendError, Proof, ProvingBackend, WitnessVector, C, D, F};
+use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
+use plonky2::fri::oracle::PolynomialBatch;
+use plonky2::hash::merkle_tree::MerkleTree;
+use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
 
-use crate::{prove, DeviceCommit, Gpu, GpuError};
+use crate::prover::WitnessInput;
+use crate::{prove, CommitBackend, DeviceCommit, Gpu, GpuError};
 
-/// One GPU, proving one circuit at a time (a prover process runs one job at a time; the lock only keeps
-/// two threads of one process from interleaving launches on the device's one stream).
+/// One GPU, shared by every proof of a process.
 pub struct GpuProver {
     gpu: Mutex<Gpu>,
     ordinal: usize,
+    /// Nanoseconds the device was held (commitments), summed over every proof.
+    busy_ns: AtomicU64,
 }
 
 impl GpuProver {
     /// Opens device `ordinal` and loads the kernels (from the on-disk kernel cache when it has them). A
     /// machine without a usable GPU gets the typed reason.
     pub fn open(ordinal: usize) -> Result<GpuProver, GpuError> {
-        Ok(GpuProver { gpu: Mutex::new(Gpu::new(ordinal)?), ordinal })
+        Ok(GpuProver { gpu: Mutex::new(Gpu::new(ordinal)?), ordinal, busy_ns: AtomicU64::new(0) })
     }
 
     pub fn ordinal(&self) -> usize {
         self.ordinal
+    }
+
+    fn prove_input<'a>(
+        &self,
+        prover: &'a ProverOnlyCircuitData<F, C, D>,
+        common: &'a CommonCircuitData<F, D>,
+        witness: WitnessInput<'a>,
+    ) -> Result<Proof, BackendError> {
+        prove(prover, common, witness, &LockedDevice(self)).map_err(Into::into)
     }
 }
 
@@ -41,7 +64,63 @@ impl ProvingBackend for GpuProver {
         common: &CommonCircuitData<F, D>,
         witness: PartialWitness<F>,
     ) -> Result<Proof, BackendError> {
-        let gpu = self.gpu.lock().unwrap_or_else(|p| p.into_inner());
-        prove(prover, common, witness, &DeviceCommit::new(&*gpu)).map_err(Into::into)
+        self.prove_input(prover, common, WitnessInput::Partial(witness))
+    }
+
+    fn prove_vector(
+        &self,
+        prover: &ProverOnlyCircuitData<F, C, D>,
+        common: &CommonCircuitData<F, D>,
+        vector: &WitnessVector,
+    ) -> Result<Proof, BackendError> {
+        self.prove_input(prover, common, WitnessInput::Vector(vector))
+    }
+
+    fn device_busy(&self) -> Option<Duration> {
+        Some(Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)))
+    }
+}
+
+/// The device's commitments, the device locked for each one: the GPU has one stream, and every commitment
+/// is a whole upload → kernels → download sequence.
+struct LockedDevice<'a>(&'a GpuProver);
+
+impl LockedDevice<'_> {
+    fn with<T>(&self, f: impl FnOnce(&DeviceCommit<'_>) -> T) -> T {
+        let gpu = self.0.gpu.lock().unwrap_or_else(|p| p.into_inner());
+        let held = Instant::now();
+        let out = f(&DeviceCommit::new(&*gpu));
+        self.0.busy_ns.fetch_add(held.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        out
+    }
+}
+
+impl CommitBackend for LockedDevice<'_> {
+    fn name(&self) -> String {
+        "gpu".into()
+    }
+
+    fn commit_values(
+        &self,
+        values: &[PolynomialValues<F>],
+        rate_bits: usize,
+        blinding: bool,
+        cap_height: usize,
+    ) -> Result<PolynomialBatch<F, C, D>> {
+        self.with(|d| d.commit_values(values, rate_bits, blinding, cap_height))
+    }
+
+    fn commit_coeffs(
+        &self,
+        coeffs: Vec<PolynomialCoeffs<F>>,
+        rate_bits: usize,
+        blinding: bool,
+        cap_height: usize,
+    ) -> Result<PolynomialBatch<F, C, D>> {
+        self.with(|d| d.commit_coeffs(coeffs, rate_bits, blinding, cap_height))
+    }
+
+    fn merkle_tree(&self, leaves: Vec<Vec<F>>, cap_height: usize) -> Result<MerkleTree<F, PoseidonHash>> {
+        self.with(|d| d.merkle_tree(leaves, cap_height))
     }
 }

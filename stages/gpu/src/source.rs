@@ -8,9 +8,7 @@
 use std::fmt::Write as _;
 
 use plonky2::field::goldilocks_field::GoldilocksField;
-use plonky2::hash::poseidon::{
-    Poseidon, ALL_ROUND_CONSTANTS, HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS, SPONGE_WIDTH,
-};
+use plonky2::hash::poseidon::{Poseidon, ALL_ROUND_CONSTANTS, HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS, SPONGE_WIDTH};
 
 type F = GoldilocksField;
 
@@ -43,15 +41,15 @@ fn mds_layer_source(name: &str, reduce: &str) -> Result<String, String> {
     let diag = <F as Poseidon>::MDS_MATRIX_DIAG;
     let row_bound: u64 = circ.iter().sum::<u64>() + diag.iter().max().copied().unwrap_or(0);
     if row_bound >= 1 << 20 {
-        return Err(format!(
-            "plonky2's MDS entries sum to {row_bound}, too large for the split 64-bit accumulators"
-        ));
+        return Err(format!("plonky2's MDS entries sum to {row_bound}, too large for the split 64-bit accumulators"));
     }
     let w = SPONGE_WIDTH;
     let mut s = String::new();
     let _ = writeln!(s, "__device__ __forceinline__ void {name}(u64 st[12]) {{");
     s.push_str("  u64 l[12], h[12];\n");
-    s.push_str("#pragma unroll\n  for (int i = 0; i < 12; i++) { l[i] = st[i] & 0xFFFFFFFFULL; h[i] = st[i] >> 32; }\n");
+    s.push_str(
+        "#pragma unroll\n  for (int i = 0; i < 12; i++) { l[i] = st[i] & 0xFFFFFFFFULL; h[i] = st[i] >> 32; }\n",
+    );
     for (r, &dg) in diag.iter().enumerate() {
         let mut terms: Vec<(usize, u64)> = Vec::new();
         for (i, &c) in circ.iter().enumerate() {
@@ -64,14 +62,8 @@ fn mds_layer_source(name: &str, reduce: &str) -> Result<String, String> {
         for (k, c) in terms {
             coef[k] += c;
         }
-        let lo: Vec<String> = (0..w)
-            .filter(|&k| coef[k] != 0)
-            .map(|k| format!("l[{k}] * {}ULL", coef[k]))
-            .collect();
-        let hi: Vec<String> = (0..w)
-            .filter(|&k| coef[k] != 0)
-            .map(|k| format!("h[{k}] * {}ULL", coef[k]))
-            .collect();
+        let lo: Vec<String> = (0..w).filter(|&k| coef[k] != 0).map(|k| format!("l[{k}] * {}ULL", coef[k])).collect();
+        let hi: Vec<String> = (0..w).filter(|&k| coef[k] != 0).map(|k| format!("h[{k}] * {}ULL", coef[k])).collect();
         let _ = writeln!(
             s,
             "  {{ u64 sl = {}; u64 sh = {}; u64 lo = sl + (sh << 32); u64 hi = (sh >> 32) + (lo < sl ? 1ULL : 0ULL); st[{r}] = {reduce}(lo, hi); }}",
@@ -91,20 +83,12 @@ fn constants_source() -> Result<String, String> {
         return Err(format!("plonky2's SPONGE_WIDTH is {SPONGE_WIDTH}, the kernels assume 12"));
     }
     push_u64_array(&mut s, "RC", &ALL_ROUND_CONSTANTS[..]);
-    push_u64_array(
-        &mut s,
-        "FAST_FIRST_RC",
-        &<F as Poseidon>::FAST_PARTIAL_FIRST_ROUND_CONSTANT,
-    );
+    push_u64_array(&mut s, "FAST_FIRST_RC", &<F as Poseidon>::FAST_PARTIAL_FIRST_ROUND_CONSTANT);
     push_u64_array(&mut s, "FAST_RC", &<F as Poseidon>::FAST_PARTIAL_ROUND_CONSTANTS);
     let flat = |m: &[[u64; 11]]| m.iter().flatten().copied().collect::<Vec<u64>>();
     push_u64_array(&mut s, "FAST_VS", &flat(&<F as Poseidon>::FAST_PARTIAL_ROUND_VS));
     push_u64_array(&mut s, "FAST_WH", &flat(&<F as Poseidon>::FAST_PARTIAL_ROUND_W_HATS));
-    push_u64_array(
-        &mut s,
-        "FAST_INIT",
-        &flat(&<F as Poseidon>::FAST_PARTIAL_ROUND_INITIAL_MATRIX),
-    );
+    push_u64_array(&mut s, "FAST_INIT", &flat(&<F as Poseidon>::FAST_PARTIAL_ROUND_INITIAL_MATRIX));
     let mds00 = <F as Poseidon>::MDS_MATRIX_CIRC[0] + <F as Poseidon>::MDS_MATRIX_DIAG[0];
     let _ = writeln!(s, "#define MDS00 {mds00}ULL");
     Ok(s)
@@ -178,7 +162,9 @@ pub fn kernel_names(set: KernelSet) -> Vec<String> {
         v.push(format!("poseidon_batch_{name}"));
         v.push(format!("poseidon_bench_{name}"));
     }
-    v.extend(["ntt_dif_pass", "lde_expand", "merkle_leaves", "merkle_layer", "transpose_cols_to_rows"].map(String::from));
+    v.extend(
+        ["ntt_dif_pass", "lde_expand", "merkle_leaves", "merkle_layer", "transpose_cols_to_rows"].map(String::from),
+    );
     if set == KernelSet::Bench {
         v.push("ntt_dif_pass_v1".into());
     }
@@ -730,19 +716,13 @@ mod tests {
         assert_eq!(kernel_names(KernelSet::Prover).len(), 7);
         // The first and last round constants, from plonky2's own array.
         let first = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[0] % GOLDILOCKS_P);
-        let last = format!(
-            "0x{:016x}ULL",
-            ALL_ROUND_CONSTANTS[ALL_ROUND_CONSTANTS.len() - 1] % GOLDILOCKS_P
-        );
+        let last = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[ALL_ROUND_CONSTANTS.len() - 1] % GOLDILOCKS_P);
         assert!(src.contains(&first) && src.contains(&last));
         let wh = <F as Poseidon>::FAST_PARTIAL_ROUND_W_HATS[21][10] % GOLDILOCKS_P;
         assert!(src.contains(&format!("0x{wh:016x}ULL")));
         for name in kernel_names(KernelSet::Bench) {
             let decl = format!(" {name}(");
-            assert!(
-                src.lines().any(|l| l.contains("__global__") && l.contains(&decl)),
-                "kernel {name} missing"
-            );
+            assert!(src.lines().any(|l| l.contains("__global__") && l.contains(&decl)), "kernel {name} missing");
         }
         assert_eq!(src.matches("__constant__ u64 RC[360]").count(), 1);
         // 12 MDS rows.

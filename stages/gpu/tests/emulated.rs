@@ -135,7 +135,15 @@ fn emulator() -> Option<&'static Emu> {
         std::fs::write(&cpp, src).unwrap();
         let exe = dir.path().join("emu");
         let out = Command::new("g++")
-            .args(["-O2", "-std=c++17", "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-function", "-Wno-unused-variable", "-o"])
+            .args([
+                "-O2",
+                "-std=c++17",
+                "-Wall",
+                "-Wno-unknown-pragmas",
+                "-Wno-unused-function",
+                "-Wno-unused-variable",
+                "-o",
+            ])
             .arg(&exe)
             .arg(&cpp)
             .output()
@@ -207,7 +215,14 @@ impl Backend for Emu {
         buf[offset..offset + data.len()].copy_from_slice(data);
         Ok(())
     }
-    fn ntt_pass(&self, data: &mut Vec<u64>, tw: &Vec<u64>, ncols: u32, log_len: u32, p: NttPass) -> Result<(), GpuError> {
+    fn ntt_pass(
+        &self,
+        data: &mut Vec<u64>,
+        tw: &Vec<u64>,
+        ncols: u32,
+        log_len: u32,
+        p: NttPass,
+    ) -> Result<(), GpuError> {
         let d = self.file("d", data);
         let t = self.file("tw", tw);
         self.run(&[
@@ -234,7 +249,8 @@ impl Backend for Emu {
         log_n: u32,
         rate_bits: u32,
     ) -> Result<(), GpuError> {
-        let (a, b, c, d) = (self.file("cbr", coeffs_br), self.file("sc", scale), self.file("co", coeffs), self.file("out", out));
+        let (a, b, c, d) =
+            (self.file("cbr", coeffs_br), self.file("sc", scale), self.file("co", coeffs), self.file("out", out));
         self.run(&[
             "expand".into(),
             s(&a),
@@ -250,14 +266,29 @@ impl Backend for Emu {
         Emu::read(&d, out);
         Ok(())
     }
-    fn merkle_leaves(&self, lde: &Vec<u64>, ncols: u32, log_n: u32, sub_log: u32, digests: &mut Vec<u64>, cap: &mut Vec<u64>) -> Result<(), GpuError> {
+    fn merkle_leaves(
+        &self,
+        lde: &Vec<u64>,
+        ncols: u32,
+        log_n: u32,
+        sub_log: u32,
+        digests: &mut Vec<u64>,
+        cap: &mut Vec<u64>,
+    ) -> Result<(), GpuError> {
         let (a, b, c) = (self.file("lde", lde), self.file("dg", digests), self.file("cap", cap));
         self.run(&["leaves".into(), s(&a), s(&b), s(&c), ncols.to_string(), log_n.to_string(), sub_log.to_string()])?;
         Emu::read(&b, digests);
         Emu::read(&c, cap);
         Ok(())
     }
-    fn merkle_layer(&self, digests: &mut Vec<u64>, cap: &mut Vec<u64>, log_n: u32, sub_log: u32, layer: u32) -> Result<(), GpuError> {
+    fn merkle_layer(
+        &self,
+        digests: &mut Vec<u64>,
+        cap: &mut Vec<u64>,
+        log_n: u32,
+        sub_log: u32,
+        layer: u32,
+    ) -> Result<(), GpuError> {
         let (b, c) = (self.file("dg", digests), self.file("cap", cap));
         self.run(&["layer".into(), s(&b), s(&c), log_n.to_string(), sub_log.to_string(), layer.to_string()])?;
         Emu::read(&b, digests);
@@ -270,7 +301,13 @@ impl Backend for Emu {
         Emu::read(&b, out);
         Ok(())
     }
-    fn poseidon_batch(&self, states: &Vec<u64>, out: &mut Vec<u64>, count: u32, variant: PoseidonVariant) -> Result<(), GpuError> {
+    fn poseidon_batch(
+        &self,
+        states: &Vec<u64>,
+        out: &mut Vec<u64>,
+        count: u32,
+        variant: PoseidonVariant,
+    ) -> Result<(), GpuError> {
         let (a, b) = (self.file("pin", states), self.file("pout", out));
         let k = match variant {
             PoseidonVariant::Fast => "perm_fast",
@@ -299,7 +336,13 @@ fn poseidon_kernels_match_plonky2() {
     states[1] = [F::NEG_ONE; 12];
     let flat: Vec<u64> = states.iter().flat_map(|s| canon(s)).collect();
     let dev = emu.upload_with(flat.len(), &|d| d.copy_from_slice(&flat)).unwrap();
-    for variant in [PoseidonVariant::Fast, PoseidonVariant::Fast2, PoseidonVariant::Fast3, PoseidonVariant::Fast3Lb, PoseidonVariant::Naive] {
+    for variant in [
+        PoseidonVariant::Fast,
+        PoseidonVariant::Fast2,
+        PoseidonVariant::Fast3,
+        PoseidonVariant::Fast3Lb,
+        PoseidonVariant::Naive,
+    ] {
         let mut out = emu.alloc(flat.len()).unwrap();
         emu.poseidon_batch(&dev, &mut out, count as u32, variant).unwrap();
         for (t, st) in states.iter().enumerate() {
@@ -342,7 +385,8 @@ fn commitment_matches_plonky2_from_values() {
     let emu = emu_or_skip!();
     // (log_n, columns, rate_bits, cap_height): the all-cap tree, a single column, the
     // hash_or_noop short leaves, odd column counts, 135 columns.
-    let shapes = [(4u32, 9usize, 3u32, 7u32), (10, 1, 3, 0), (6, 3, 3, 2), (10, 7, 4, 4), (11, 135, 3, 4), (8, 13, 4, 0)];
+    let shapes =
+        [(4u32, 9usize, 3u32, 7u32), (10, 1, 3, 0), (6, 3, 3, 2), (10, 7, 4, 4), (11, 135, 3, 4), (8, 13, 4, 0)];
     for (log_n, ncols, rate_bits, cap_height) in shapes {
         let values: Vec<PolynomialValues<F>> =
             (0..ncols).map(|_| PolynomialValues::new(F::rand_vec(1 << log_n))).collect();
@@ -354,8 +398,9 @@ fn commitment_matches_plonky2_from_values() {
             &mut TimingTree::default(),
             None,
         );
-        let gpu = commit::polynomial_batch_from_values::<_, C>(emu, &values, rate_bits as usize, false, cap_height as usize)
-            .unwrap();
+        let gpu =
+            commit::polynomial_batch_from_values::<_, C>(emu, &values, rate_bits as usize, false, cap_height as usize)
+                .unwrap();
         let shape = format!("log_n {log_n} cols {ncols} rate {rate_bits} cap {cap_height}");
         assert_eq!(gpu.polynomials, cpu.polynomials, "coefficients, {shape}");
         assert_eq!(gpu.merkle_tree.leaves, cpu.merkle_tree.leaves, "leaves, {shape}");
@@ -396,7 +441,14 @@ fn prover_kernel_set_compiles_as_cpp() {
     let src = format!("{SHIM}\n{}\n", source::kernel_source(source::KernelSet::Prover).unwrap());
     std::fs::write(&cpp, src).unwrap();
     let out = Command::new("g++")
-        .args(["-fsyntax-only", "-std=c++17", "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-function", "-Wno-unused-variable"])
+        .args([
+            "-fsyntax-only",
+            "-std=c++17",
+            "-Wall",
+            "-Wno-unknown-pragmas",
+            "-Wno-unused-function",
+            "-Wno-unused-variable",
+        ])
         .arg(&cpp)
         .output()
         .unwrap();
@@ -407,8 +459,10 @@ fn prover_kernel_set_compiles_as_cpp() {
 fn commitment_from_coeffs_matches_plonky2() {
     let emu = emu_or_skip!();
     // (log_n, columns, rate_bits, cap_height): all-cap, noop-hash leaves, the quotient's 24 chunks.
-    for (log_n, ncols, rate_bits, cap_height) in [(4u32, 9usize, 3u32, 7u32), (6, 3, 3, 2), (9, 24, 3, 4), (5, 1, 4, 0)] {
-        let coeffs: Vec<PolynomialCoeffs<F>> = (0..ncols).map(|_| PolynomialCoeffs::new(F::rand_vec(1 << log_n))).collect();
+    for (log_n, ncols, rate_bits, cap_height) in [(4u32, 9usize, 3u32, 7u32), (6, 3, 3, 2), (9, 24, 3, 4), (5, 1, 4, 0)]
+    {
+        let coeffs: Vec<PolynomialCoeffs<F>> =
+            (0..ncols).map(|_| PolynomialCoeffs::new(F::rand_vec(1 << log_n))).collect();
         let cpu = PolynomialBatch::<F, C, 2>::from_coeffs(
             coeffs.clone(),
             rate_bits as usize,
@@ -422,8 +476,9 @@ fn commitment_from_coeffs_matches_plonky2() {
         let dc = commit::commit_coeffs(emu, &coeffs, rate_bits, false, cap_height).unwrap();
         let downloaded = commit::to_polynomial_batch::<_, C>(emu, &dc).unwrap();
         assert_eq!(downloaded.polynomials, coeffs, "device coefficients, {shape}");
-        let gpu = commit::polynomial_batch_from_coeffs::<_, C>(emu, coeffs, rate_bits as usize, false, cap_height as usize)
-            .unwrap();
+        let gpu =
+            commit::polynomial_batch_from_coeffs::<_, C>(emu, coeffs, rate_bits as usize, false, cap_height as usize)
+                .unwrap();
         assert_eq!(gpu.merkle_tree.leaves, cpu.merkle_tree.leaves, "leaves, {shape}");
         assert_eq!(gpu.merkle_tree.cap, cpu.merkle_tree.cap, "cap, {shape}");
         assert!(gpu == cpu, "whole PolynomialBatch, {shape}");
@@ -436,7 +491,10 @@ fn merkle_tree_from_leaves_matches_plonky2() {
     // (log2 leaves, width, cap height): FRI layers have 2 × arity elements per leaf.
     for (log, width, cap) in [(12u32, 32usize, 4usize), (8, 32, 4), (4, 4, 4), (6, 1, 0), (5, 5, 2), (7, 9, 3)] {
         let leaves: Vec<Vec<F>> = (0..1usize << log).map(|_| F::rand_vec(width)).collect();
-        let cpu = plonky2::hash::merkle_tree::MerkleTree::<F, plonky2::hash::poseidon::PoseidonHash>::new(leaves.clone(), cap);
+        let cpu = plonky2::hash::merkle_tree::MerkleTree::<F, plonky2::hash::poseidon::PoseidonHash>::new(
+            leaves.clone(),
+            cap,
+        );
         let gpu = commit::merkle_tree_from_leaves(emu, leaves, cap).unwrap();
         assert_eq!(gpu, cpu, "2^{log} leaves of {width}, cap {cap}");
     }
@@ -454,7 +512,8 @@ fn a_whole_proof_through_the_emulated_device_equals_the_cpu_backend() {
     use plonky2::plonk::circuit_data::CircuitConfig;
 
     let emu = emu_or_skip!();
-    let mut b = CircuitBuilder::<F, 2>::new(CircuitConfig { num_challenges: 3, ..CircuitConfig::standard_recursion_config() });
+    let mut b =
+        CircuitBuilder::<F, 2>::new(CircuitConfig { num_challenges: 3, ..CircuitConfig::standard_recursion_config() });
     let xs: Vec<_> = (0..6).map(|_| b.add_virtual_target()).collect();
     let h = b.hash_n_to_hash_no_pad::<plonky2::hash::poseidon::PoseidonHash>(xs.clone());
     b.register_public_inputs(&h.elements);

@@ -20,8 +20,16 @@ fn gpu_commitment_equals_plonky2() {
         Err(e) => panic!("{e}"),
     };
     for (log_n, ncols, rate_bits, cap) in [(10usize, 7usize, 3usize, 4usize), (12, 135, 3, 4)] {
-        let values: Vec<PolynomialValues<F>> = (0..ncols).map(|_| PolynomialValues::new(F::rand_vec(1 << log_n))).collect();
-        let cpu = PolynomialBatch::<F, C, 2>::from_values(values.clone(), rate_bits, false, cap, &mut TimingTree::default(), None);
+        let values: Vec<PolynomialValues<F>> =
+            (0..ncols).map(|_| PolynomialValues::new(F::rand_vec(1 << log_n))).collect();
+        let cpu = PolynomialBatch::<F, C, 2>::from_values(
+            values.clone(),
+            rate_bits,
+            false,
+            cap,
+            &mut TimingTree::default(),
+            None,
+        );
         let g = commit::polynomial_batch_from_values::<_, C>(&gpu, &values, rate_bits, false, cap).unwrap();
         assert!(g == cpu, "2^{log_n} x {ncols}");
     }

@@ -25,10 +25,10 @@ use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::generator::generate_partial_witness;
 use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, PartitionWitness, WitnessWrite};
-use plonky2::plonk::prover::prove_with_partition_witness;
-use plonky2::util::timing::TimingTree;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
+use plonky2::plonk::prover::prove_with_partition_witness;
+use plonky2::util::timing::TimingTree;
 
 /// plonky2's own prover on one thread (deterministic proof of work), from a partition witness.
 fn plonky2_reference<'a>(data: &'a CircuitData<F, C, D>, pw: PartitionWitness<'a, F>) -> PlonkyProof {
@@ -133,7 +133,9 @@ fn a_witness_that_breaks_a_constraint_is_refused() {
     let public = data.prover_only.public_inputs[2];
     let rep = part.representative_map[public.index(part.num_wires, part.degree)];
     part.values[rep] = Some(part.values[rep].unwrap() + F::ONE);
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prove(&data.prover_only, &data.common, part, &CpuCommit))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        prove(&data.prover_only, &data.common, part, &CpuCommit)
+    })) {
         Ok(Err(e)) => assert!(e.to_string().contains("not divisible"), "{e}"),
         Err(_) => {}
         Ok(Ok(p)) => assert!(data.verify(p).is_err(), "an unsatisfied witness must not verify"),

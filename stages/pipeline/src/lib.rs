@@ -4,6 +4,7 @@
 //! - [`WitnessStage`]: round 0 re-executes a block and cuts it into basic witnesses; rounds 1–4 bundle
 //!   the inner proofs of one aggregation group into one witness.
 //! - [`ProverStage`] proves one witness of any round, then unblocks the next round.
+//! - [`vectors`]: `frispool-wvg`, the witness-vector generator, and the GPU prover's vector server.
 //! - [`CompressorStage`] compresses the scheduler proof into the final proof and enqueues its submission.
 //!
 //! Where a block goes is one table, [`ROUTES`] (round → queue → next round); the stages share only it,
@@ -27,6 +28,7 @@ mod setup;
 mod topology;
 mod trust;
 mod unblock;
+pub mod vectors;
 mod witness;
 
 pub use backend::{Backend, BackendError};
@@ -44,7 +46,7 @@ pub use routing::{
     parse_witness_round, queue_named, route, witness_rounds, Next, Route, UnknownQueue, COMPRESS, PROVE, QUEUES,
     ROUTES, SUBMIT, WITNESS_BASIC, WITNESS_LEAF, WITNESS_NODE, WITNESS_SCHEDULER, WITNESS_TIP, WVG,
 };
-pub use setup::{serve, serve_with_keys, ProvingArgs, SetupError};
+pub use setup::{load as load_serving_keys, serve, serve_with_backend, serve_with_keys, ProvingArgs, SetupError};
 pub use topology::{stages, StageProcess};
 pub use trust::{
     key_digest, sequencer_trust, trusted_key, DamagedTrust, Origin, SequencerTrust, TrustError, TrustedKey, VerifyTrust,

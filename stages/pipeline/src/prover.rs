@@ -7,7 +7,9 @@ use frispool_spool::{Handler, JobContext, JobError, JobKey, Queue, UnblockSweep}
 
 use crate::routing::PROVE;
 use crate::unblock::{self, PlanSweep};
+use crate::vectors::NoProver;
 use crate::{jobs, kinds};
+use frispool_core::ProveError;
 
 pub struct ProverStage {
     pub keys: ProtocolKeys,
@@ -46,7 +48,11 @@ impl Handler for ProverStage {
                 .decode(kind)
                 .map_err(|e| JobError::artifact(&key, format!("input {} refused", job.ticket().inputs[0]), e))?;
             drop(input);
-            let proof = job.pool().install(|| self.keys.prove(&witness)).map_err(|e| api_error(&key, e))?;
+            let label = key.to_string();
+            let proof = job
+                .pool()
+                .install(|| frispool_core::with_job(&label, || self.keys.prove(&witness)))
+                .map_err(|e| api_error(&key, e))?;
             if proof.block != key.block {
                 return Err(JobError::permanent(
                     &key,
@@ -68,7 +74,50 @@ impl Handler for ProverStage {
     }
 }
 
-/// Bad witnesses and foreign proofs never prove on a retry: they fail at once, with the reason.
+/// Bad witnesses and foreign proofs never prove on a retry: they fail at once, with the reason. A witness
+/// vector no GPU prover took (`frispool-wvg` with every prover gone) is not the job's fault: it is retried.
 fn api_error(key: &JobKey, e: ApiError) -> JobError {
+    if no_prover_in(&e) {
+        return JobError::retryable(key, "no GPU prover took the witness vector").because(e);
+    }
     JobError::permanent(key, "proving refused").because(e)
+}
+
+/// Whether a [`NoProver`] is in `e`'s chain. A backend's error sits inside `ProveError::Backend`, whose
+/// `source()` is transparent, so the backend error itself is looked at there.
+fn no_prover_in(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.is::<NoProver>() {
+            return true;
+        }
+        if let Some(ProveError::Backend(inner)) = e.downcast_ref::<ProveError>() {
+            if inner.is::<NoProver>() {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use frispool_aggregation::AggError;
+    use frispool_spool::Disposition;
+
+    fn proving_failed(backend: frispool_core::BackendError) -> ApiError {
+        let inner = AggError::Prove { circuit: "leaf", source: Box::new(ProveError::Backend(backend)) };
+        ApiError::Prove { circuit: "leaf-main".into(), source: Box::new(inner) }
+    }
+
+    #[test]
+    fn no_gpu_prover_is_a_retry_and_a_refused_vector_a_failure() {
+        let key: JobKey = "b00000001.r1.main.d0.g0000".parse().unwrap();
+        let gone = NoProver { job: key.to_string(), waited: std::time::Duration::from_secs(1), last: None };
+        assert_eq!(api_error(&key, proving_failed(Box::new(gone))).disposition, Disposition::Retry);
+        let refused = crate::vectors::VectorRefused { job: key.to_string(), reason: "bad vector".into() };
+        assert_eq!(api_error(&key, proving_failed(Box::new(refused))).disposition, Disposition::Permanent);
+    }
 }

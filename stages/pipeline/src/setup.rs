@@ -3,6 +3,7 @@
 //! choose the proving backend and load the keys.
 
 use frispool_circuits::ProtocolKeys;
+use frispool_core::SharedBackend;
 use frispool_spool::{exit, RunnerArgs, Spool, SpoolError};
 use thiserror::Error;
 
@@ -56,10 +57,23 @@ pub fn serve(args: &mut RunnerArgs) -> Result<Spool, SetupError> {
 /// keys: loaded from the spool's `keys/`, or built with `--rebuild-keys`, checked against the manifest
 /// either way, every circuit set to prove on the backend.
 pub fn serve_with_keys(args: &mut RunnerArgs, proving: &ProvingArgs) -> Result<(Spool, ProtocolKeys), SetupError> {
+    serve_with_backend(args, proving).map(|(spool, keys, _)| (spool, keys))
+}
+
+/// [`serve_with_keys`], and the backend the keys prove on (for a stage that also proves witness vectors).
+pub fn serve_with_backend(
+    args: &mut RunnerArgs,
+    proving: &ProvingArgs,
+) -> Result<(Spool, ProtocolKeys, SharedBackend), SetupError> {
     let spool = serve(args)?;
     let backend = proving.backend.select(proving.device)?;
+    let mut keys = load(&spool, proving.rebuild_keys)?;
+    keys.use_backend(backend.clone());
+    Ok((spool, keys, backend))
+}
+
+/// The keys from the spool's `keys/` (or built, with `rebuild`), checked against the manifest.
+pub fn load(spool: &Spool, rebuild: bool) -> Result<ProtocolKeys, SetupError> {
     let dir = spool.keys_dir();
-    let mut keys = if proving.rebuild_keys { keystore::build_checked(&dir)? } else { keystore::load_keys(&dir)? };
-    keys.use_backend(backend);
-    Ok((spool, keys))
+    Ok(if rebuild { keystore::build_checked(&dir)? } else { keystore::load_keys(&dir)? })
 }

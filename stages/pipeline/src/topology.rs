@@ -26,6 +26,16 @@ impl StageProcess {
         StageProcess::new(name, "frispool-prover", &["--backend", "cpu", "--verbose"])
     }
 
+    /// A prover that serves witness vectors (on any free loopback port, announced in the spool).
+    pub fn vector_prover(name: &str) -> StageProcess {
+        StageProcess::new(name, "frispool-prover", &["--backend", "cpu", "--verbose", "--serve-vectors", "127.0.0.1:0"])
+    }
+
+    /// A witness-vector generator (`wvg-1`, …).
+    pub fn wvg(name: &str) -> StageProcess {
+        StageProcess::new(name, "frispool-wvg", &["--verbose"])
+    }
+
     /// `name binary args…`, one line (what `frispool stages` prints).
     pub fn line(&self) -> String {
         let mut words = vec![self.name.clone(), self.binary.to_string()];
@@ -35,8 +45,9 @@ impl StageProcess {
 }
 
 /// Every stage process of a pipeline with `provers` provers, its gateway talking to the sequencer at
-/// `sequencer` and polling it every `pull_secs`.
-pub fn stages(sequencer: &str, pull_secs: f64, provers: usize) -> Vec<StageProcess> {
+/// `sequencer` and polling it every `pull_secs`. With `generators` > 0 the provers serve witness vectors
+/// and that many `frispool-wvg` claim the prove jobs (the seed's GPU split).
+pub fn stages(sequencer: &str, pull_secs: f64, provers: usize, generators: usize) -> Vec<StageProcess> {
     let pull = pull_secs.to_string();
     debug_assert_eq!(route(AggregationRound::Submit).queue.name(), "submit", "the gateway serves submit");
     let mut out =
@@ -45,7 +56,12 @@ pub fn stages(sequencer: &str, pull_secs: f64, provers: usize) -> Vec<StageProce
         out.push(StageProcess::new(format!("witness-{round}"), "frispool-witness", &["--round", round.name()]));
     }
     out.push(StageProcess::new("compressor", "frispool-compressor", &[]));
-    out.extend((1..=provers).map(|i| StageProcess::prover(&format!("prover-{i}"))));
+    if generators == 0 {
+        out.extend((1..=provers).map(|i| StageProcess::prover(&format!("prover-{i}"))));
+    } else {
+        out.extend((1..=provers).map(|i| StageProcess::vector_prover(&format!("prover-{i}"))));
+        out.extend((1..=generators).map(|i| StageProcess::wvg(&format!("wvg-{i}"))));
+    }
     out
 }
 
@@ -55,7 +71,7 @@ mod tests {
 
     #[test]
     fn every_round_has_its_stage() {
-        let lines: Vec<String> = stages("http://127.0.0.1:1", 0.5, 2).iter().map(StageProcess::line).collect();
+        let lines: Vec<String> = stages("http://127.0.0.1:1", 0.5, 2, 0).iter().map(StageProcess::line).collect();
         assert_eq!(
             lines,
             [
@@ -68,6 +84,15 @@ mod tests {
                 "compressor frispool-compressor",
                 "prover-1 frispool-prover --backend cpu --verbose",
                 "prover-2 frispool-prover --backend cpu --verbose",
+            ]
+        );
+        let lines: Vec<String> = stages("http://127.0.0.1:1", 0.5, 1, 2).iter().map(StageProcess::line).collect();
+        assert_eq!(
+            lines[7..],
+            [
+                "prover-1 frispool-prover --backend cpu --verbose --serve-vectors 127.0.0.1:0",
+                "wvg-1 frispool-wvg --verbose",
+                "wvg-2 frispool-wvg --verbose",
             ]
         );
     }

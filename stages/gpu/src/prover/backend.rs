@@ -54,7 +54,14 @@ impl CommitBackend for CpuCommit {
         blinding: bool,
         cap_height: usize,
     ) -> Result<PolynomialBatch<F, C, D>> {
-        Ok(PolynomialBatch::from_values(values.to_vec(), rate_bits, blinding, cap_height, &mut TimingTree::default(), None))
+        Ok(PolynomialBatch::from_values(
+            values.to_vec(),
+            rate_bits,
+            blinding,
+            cap_height,
+            &mut TimingTree::default(),
+            None,
+        ))
     }
 
     fn commit_coeffs(

@@ -101,7 +101,11 @@ pub(crate) fn prove_openings(
         let beta = ch.get_extension_challenge::<D>();
         // P(x) = Σ_{i<r} x^i P_i(x^r) folds to Σ_{i<r} β^i P_i(x).
         coeffs = PolynomialCoeffs::new(
-            coeffs.coeffs.par_chunks_exact(arity).map(|c| c.iter().rev().fold(Ext::ZERO, |s, &x| s * beta + x)).collect(),
+            coeffs
+                .coeffs
+                .par_chunks_exact(arity)
+                .map(|c| c.iter().rev().fold(Ext::ZERO, |s, &x| s * beta + x))
+                .collect(),
         );
         shift = shift.exp_u64(arity as u64);
         if layer + 1 < layers {
@@ -120,7 +124,8 @@ pub(crate) fn prove_openings(
         .into_par_iter()
         .map(|r| {
             let mut x = r.to_canonical_u64() as usize % lde_size;
-            let evals_proofs = oracles.iter().map(|o| (o.merkle_tree.get(x).to_vec(), o.merkle_tree.prove(x))).collect();
+            let evals_proofs =
+                oracles.iter().map(|o| (o.merkle_tree.get(x).to_vec(), o.merkle_tree.prove(x))).collect();
             let mut steps = Vec::with_capacity(trees.len());
             for (tree, &arity_bits) in trees.iter().zip(&params.reduction_arity_bits) {
                 x >>= arity_bits;

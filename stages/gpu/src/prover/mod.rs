@@ -46,6 +46,7 @@ mod quotient;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, ensure, Result};
+use frispool_core::WitnessVector;
 use plonky2::field::extension::Extendable;
 use plonky2::field::polynomial::PolynomialValues;
 use plonky2::field::types::Field;
@@ -76,11 +77,19 @@ type Ext = <F as Extendable<D>>::Extension;
 pub enum WitnessInput<'a> {
     Partial(PartialWitness<F>),
     Partition(PartitionWitness<'a, F>),
+    /// Every wire value, from a witness-vector generator (checked against the circuit first).
+    Vector(&'a WitnessVector),
 }
 
 impl From<PartialWitness<F>> for WitnessInput<'_> {
     fn from(w: PartialWitness<F>) -> Self {
         WitnessInput::Partial(w)
+    }
+}
+
+impl<'a> From<&'a WitnessVector> for WitnessInput<'a> {
+    fn from(w: &'a WitnessVector) -> Self {
+        WitnessInput::Vector(w)
     }
 }
 
@@ -165,14 +174,17 @@ pub fn prove_timed<'a>(
     let blinding = config.zero_knowledge;
 
     // 1. Witness: the generators, then every wire of every row (unset wires are zero).
-    let pw = match witness.into() {
-        WitnessInput::Partial(inputs) => generate_partial_witness(inputs, prover, common)?,
-        WitnessInput::Partition(pw) => pw,
+    let (public_inputs, wires) = match witness.into() {
+        WitnessInput::Partial(inputs) => {
+            of_partition(&generate_partial_witness(inputs, prover, common)?, prover, common)
+        }
+        WitnessInput::Partition(pw) => of_partition(&pw, prover, common),
+        WitnessInput::Vector(v) => {
+            v.check_circuit(prover, common)?;
+            (v.public_inputs.clone(), v.columns())
+        }
     };
-    let public_inputs = pw.get_targets(&prover.public_inputs);
     let public_inputs_hash = PoseidonHash::hash_no_pad(&public_inputs);
-    let wires = wire_columns(&pw, common);
-    drop(pw);
     step(&mut times.witness);
 
     // 2. Wires commitment.
@@ -251,6 +263,15 @@ pub fn prove_timed<'a>(
         opening_proof,
     };
     Ok((ProofWithPublicInputs { proof, public_inputs }, times))
+}
+
+/// The public inputs and the wire columns of a partition witness.
+fn of_partition(
+    pw: &PartitionWitness<'_, F>,
+    prover: &ProverOnlyCircuitData<F, C, D>,
+    common: &CommonCircuitData<F, D>,
+) -> (Vec<F>, Vec<PolynomialValues<F>>) {
+    (pw.get_targets(&prover.public_inputs), wire_columns(pw, common))
 }
 
 /// Every wire column of the circuit (`num_wires` columns of `degree` rows), as plonky2's

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The GPU benchmark: builds here, runs on the lent GPU machine in one call, and records there what it measured
+# (device name, host cores) for BENCHMARKS.md. Three steps:
+#
+#   scripts/bench-gpu.sh pack      here: release binaries and the gpu_rounds example into .gpubins/bins.tar.xz
+#   (device run tool)              carry [".gpubins"], command: scripts/bench-gpu.sh device
+#   scripts/bench-gpu.sh record F  here: F (the bench-gpu.md that came back) into BENCHMARKS.md
+#
+# On the device, the same seeded blocks (BLOCKS x TXS, SEED) and the same keys go through the real pipeline
+# (scripts/demo.sh) once per configuration, side by side in one run:
+#   cpu          one prover, plonky2 on the host's cores (the baseline)
+#   gpu          one prover, --backend gpu, witnesses computed in-process
+#   gpu-wvg      one --backend gpu prover serving witness vectors (VECTOR_SLOTS at once) fed by WVG generators
+# then gpu_rounds: for every round and compression layer, the GPU proof's bytes against plonky2's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step=${1:-}
+
+case "$step" in
+pack)
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  cargo build --release --quiet --bins
+  cargo build --release --quiet -p frispool-pipeline --example gpu_rounds
+  rel="$CARGO_TARGET_DIR/release"
+  mkdir -p .gpubins
+  grep -qx '/.gpubins/' .git/info/exclude 2>/dev/null || echo /.gpubins/ >> .git/info/exclude
+  tar -cJf .gpubins/bins.tar.xz -C "$rel" frispool frispool-sequencer frispool-gateway frispool-witness \
+    frispool-prover frispool-wvg frispool-compressor examples/gpu_rounds
+  ls -la .gpubins/bins.tar.xz
+  ;;
+device)
+  OUT=${OUT:-/tmp/bench-gpu-out}
+  mkdir -p "$OUT" /tmp/bench-gpu/bin
+  tar -xJf .gpubins/bins.tar.xz -C /tmp/bench-gpu/bin
+  export BIN=/tmp/bench-gpu/bin
+  if ! ldconfig -p | grep -q 'libnvrtc.so'; then
+    d=$(dirname "$(ls /usr/local/cuda/lib64/libnvrtc.so* /usr/local/cuda*/targets/x86_64-linux/lib/libnvrtc.so* 2>/dev/null | head -1)")
+    [[ -n "$d" ]] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"
+  fi
+  export FRISPOOL_GPU_CACHE=${FRISPOOL_GPU_CACHE:-/tmp/frispool-gpu-cache}
+  BLOCKS=${BLOCKS:-4} TXS=${TXS:-1024} SEED=${SEED:-7} WVG=${WVG:-6} VECTOR_SLOTS=${VECTOR_SLOTS:-4}
+  RUNS=${RUNS:-cpu gpu gpu-wvg}
+  device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+  cores=$(nproc)
+  md="$OUT/bench-gpu.md"
+  keys=/tmp/bench-gpu/keys-spool
+  mkdir -p "$keys" && "$BIN/frispool" --spool "$keys" init >/dev/null
+  t0=$SECONDS; "$BIN/frispool" --spool "$keys" keygen > "$OUT/keygen.txt" 2>&1; keygen_s=$((SECONDS - t0))
+  # The kernels compile once into the cache (NVRTC), outside every timed run.
+  FRISPOOL_SPOOL="$keys" "$BIN/frispool-prover" --backend gpu --once >/dev/null 2>&1 || true
+  {
+    echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED; keygen ${keygen_s} s."
+    echo
+    echo "| run | wall | tx/s | vs cpu | proving busy (sum of prove jobs) | device held |"
+    echo "|---|---|---|---|---|---|"
+  } > "$md"
+  base=""
+  port=3400
+  for run in $RUNS; do
+    port=$((port + 1))
+    spool=/tmp/bench-gpu/$run/spool
+    mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "$keys/keys/." "$spool/keys/"
+    case "$run" in
+    cpu) env=(PROVER_ARGS="--backend cpu") ;;
+    gpu) env=(PROVER_ARGS="--backend gpu") ;;
+    gpu-wvg) env=(PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" WVG="$WVG" WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;
+    *) echo "unknown run $run" >&2; exit 2 ;;
+    esac
+    t0=$(date +%s.%N)
+    env "${env[@]}" SPOOL="$spool" STORE=/tmp/bench-gpu/$run/store BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
+      scripts/demo.sh > "$OUT/$run.txt" 2>&1 || { echo "run $run failed:"; tail -40 "$OUT/$run.txt"; tail -20 /tmp/bench-gpu/$run/frispool-demo-logs/*.log; exit 1; }
+    logs=/tmp/bench-gpu/$run/frispool-demo-logs
+    wall=$(sed -n 's/^== all .* proven in \([0-9]*\)s.*/\1/p' "$OUT/$run.txt")
+    blocks=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/$run.txt")
+    # shellcheck disable=SC2086 # one block number a word
+    busy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="prove")/1000,1))' 2>/dev/null || echo "?")
+    held=$(grep -ho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null | awk '{s+=$3} END {if (NR) printf "%.1f s", s; else print "-"}')
+    tps=$(python3 -c "print(round($BLOCKS*$TXS/$wall, 1))")
+    [[ -z "$base" ]] && base=$tps
+    ratio=$(python3 -c "print(round($tps/$base, 2))")
+    echo "| $run | $wall s | $tps | ${ratio}x | $busy s | $held |" >> "$md"
+    grep -h "served\|device busy" "$logs"/prover-*.log >> "$OUT/$run.txt" 2>/dev/null || true
+    [[ "$run" == gpu-wvg ]] && rounds_spool=$spool
+  done
+  if [[ -n "${rounds_spool:-}" ]]; then
+    { echo; echo "Proof bytes, GPU against plonky2 on one thread, same witness vector (gpu_rounds):"; echo; } >> "$md"
+    "$BIN/examples/gpu_rounds" "$rounds_spool" "${PER_ROUND:-2}" >> "$md" 2> "$OUT/gpu_rounds.err" || echo "gpu_rounds FAILED (see gpu_rounds.err)" >> "$md"
+  fi
+  cat "$md"
+  ;;
+record)
+  src=${2:?record needs the bench-gpu.md that came back}
+  python3 - "$src" <<'PY'
+import re, sys
+src = open(sys.argv[1]).read().strip()
+path = "BENCHMARKS.md"
+text = open(path).read()
+begin, end = "<!-- bench-gpu:begin -->", "<!-- bench-gpu:end -->"
+block = f"{begin}\n{src}\n{end}"
+if begin in text:
+    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+else:
+    text += "\n## GPU pipeline (scripts/bench-gpu.sh)\n\n" + block + "\n"
+open(path, "w").write(text)
+PY
+  echo "BENCHMARKS.md updated from $src"
+  ;;
+*)
+  sed -n '2,16p' "$0"; exit 2 ;;
+esac
