@@ -14,11 +14,15 @@
 //!   264 constraints), checked against gnark-plonky2-verifier's published vectors.
 //! - **Goldilocks in R1CS** ([`GoldilocksVar`], [`GoldilocksExtVar`]): range-checked, lazily reduced
 //!   arithmetic of the base field and its quadratic extension (W = 7), checked against plonky2's field.
+//! - **The last layer's hasher** ([`PoseidonBn254Hash`], [`PoseidonBn254GoldilocksConfig`]): plonky2's
+//!   `Hasher`/`GenericConfig` with Poseidon-BN254 Merkle trees and transcript, three Goldilocks elements packed
+//!   per BN254 element; plonky2 proves and verifies under it.
 //!
 //! # What the wrapper still needs
-//! The wrapper circuit itself: a plonky2 verifier in R1CS for the last compression layer (its gates, FRI
-//! checks, Merkle paths hashed with Poseidon over BN254), the compression layers tuned for it, key files and
-//! `frispool keygen --wrapper`, and the compressor, sequencer and CLI reading SNARKs (issue 11).
+//! The wrapper circuit itself: a plonky2 verifier in R1CS for the last compression layer (the challenger and
+//! Merkle paths with the gadgets here, every gate's constraint, the FRI checks), the compression layers tuned
+//! for it, key files and `frispool keygen --wrapper`, and the compressor, sequencer and CLI reading SNARKs
+//! (issue 11).
 
 mod calldata;
 mod error;
@@ -29,6 +33,9 @@ mod goldilocks_gadget;
 #[cfg(test)]
 mod goldilocks_tests;
 mod groth16;
+mod plonky2_hasher;
+#[cfg(test)]
+mod plonky2_hasher_tests;
 mod poseidon;
 mod poseidon_gadget;
 mod poseidon_params;
@@ -43,6 +50,7 @@ pub use evm_verifier::{DeployedVerifier, EvmCheck, EvmVerdict, RevertReason};
 pub use goldilocks_ext_gadget::{GoldilocksExtVar, EXT_W};
 pub use goldilocks_gadget::{GoldilocksVar, GOLDILOCKS_P};
 pub use groth16::{local_setup, proof_from_bytes, proof_to_bytes, prove, verify, Groth16Keys};
+pub use plonky2_hasher::{Bn254HashOut, PoseidonBn254GoldilocksConfig, PoseidonBn254Hash, PoseidonBn254Permutation};
 pub use poseidon::{poseidon_permute, PoseidonState};
 pub use poseidon_gadget::{poseidon_permute_var, PoseidonStateVar, POSEIDON_CONSTRAINTS};
 pub use poseidon_params::{
