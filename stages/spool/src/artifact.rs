@@ -341,13 +341,14 @@ impl Spool {
 
     fn publish_bytes(&self, path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
         let (tmp, file) = self.stage_bytes(path, bytes)?;
-        if let Err(e) = file.sync_all() {
+        // Step 4, with both fsyncs shared with the process's other threads (step 11).
+        if let Err((_, e)) = self.sync(std::iter::once((tmp.as_path(), &file)), &[]) {
             let _ = fs::remove_file(&tmp);
             return Err(io(&tmp)(e));
         }
         link_staged(&tmp, path, bytes)?;
-        let dir = path.parent().expect("artifact paths have a parent");
-        fsx::fsync_dir(dir).map_err(io(dir))
+        let dir = path.parent().expect("artifact paths have a parent").to_path_buf();
+        self.sync(std::iter::empty(), std::slice::from_ref(&dir)).map_err(|(p, e)| io(&p)(e))
     }
 
     /// Writes `bytes` to a fresh name in `artifacts/tmp/` (not yet fsynced) and makes sure the

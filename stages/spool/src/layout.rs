@@ -19,6 +19,9 @@ pub const CLOCK_PROBE: &str = ".clock-probe";
 pub struct Spool {
     root: PathBuf,
     queues: &'static [Queue],
+    /// Whether directory fsyncs go through the process's group committer (step 11); off by default: on this
+    /// project's disk it saves directory fsyncs but no measurable time (BENCHMARKS.md, issue 13).
+    group_commit: bool,
 }
 
 impl Spool {
@@ -46,7 +49,7 @@ impl Spool {
                 Err(e) => return Err(io_err("checking", &p)(e)),
             }
         }
-        Ok(Spool { root, queues })
+        Ok(Spool { root, queues, group_commit: false })
     }
 
     /// Creates the layout with `queues` (idempotent) and opens it.
@@ -65,6 +68,32 @@ impl Spool {
         // Allocated now, while there is room, so a worker can record a fault on a full disk.
         let _ = spool.prepare_fault_record();
         Ok(spool)
+    }
+
+    /// Turns group commit (ARCHITECTURE.md step 11) on or off for this handle. Off (the default), every
+    /// directory fsync is its own, as before issue 13; durability is the same either way.
+    pub fn with_group_commit(mut self, on: bool) -> Spool {
+        self.group_commit = on;
+        self
+    }
+
+    pub fn group_commit(&self) -> bool {
+        self.group_commit
+    }
+
+    /// Makes `files` and `dirs` durable, side by side: the files by this thread, the directories through the
+    /// process's group commit (step 11) or, with it off, by this thread too (`fsx::sync_batch`, as before
+    /// issue 13). Either way it returns only after fsyncs issued after the caller's changes have returned.
+    pub(crate) fn sync<'a>(
+        &self,
+        files: impl Iterator<Item = (&'a Path, &'a fs::File)>,
+        dirs: &'a [PathBuf],
+    ) -> std::result::Result<(), (PathBuf, io::Error)> {
+        if !self.group_commit {
+            return fsx::sync_batch(files, dirs);
+        }
+        fsx::sync_all_parallel(files)?;
+        crate::commit::GroupCommit::global().sync_dirs(dirs)
     }
 
     pub fn root(&self) -> &Path {

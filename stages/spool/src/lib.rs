@@ -8,6 +8,7 @@
 
 mod artifact;
 mod clock;
+mod commit;
 mod error;
 mod fault;
 mod fsx;

@@ -47,7 +47,7 @@ impl Spool {
         let mut batch = self.stage_tickets(tickets)?;
         // Every ticket is durable before any link makes it visible; fsyncs of a batch run side by
         // side so the filesystem can commit them together.
-        if let Err((p, e)) = fsx::sync_all_parallel(batch.files()) {
+        if let Err((p, e)) = self.sync(batch.files(), &[]) {
             return Err(io_err("fsync ticket", &p)(e));
         }
         self.link_tickets(tickets, &mut batch)
@@ -102,7 +102,8 @@ impl Spool {
                 Err(e) => return Err(e),
             }
         }
-        fsx::sync_batch(std::iter::empty(), &touched).map_err(|(p, e)| io_err("fsync", &p)(e))?;
+        // Step 1's fsync of `queued/`, shared with the process's other threads (step 11).
+        self.sync(std::iter::empty(), &touched).map_err(|(p, e)| io_err("fsync", &p)(e))?;
         Ok(std::mem::take(&mut batch.out))
     }
 }

@@ -38,7 +38,8 @@ impl Spool {
                 return Err(io_err("writing ticket", &tmp)(e));
             }
         };
-        file.1.as_ref().expect("open").sync_all().map_err(io_err("fsync ticket", &file.0))?;
+        let f = file.1.as_ref().expect("open");
+        self.sync(std::iter::once((file.0.as_path(), f)), &[]).map_err(|(p, e)| io_err("fsync ticket", &p)(e))?;
         self.move_synced(held, file, ticket, to)
     }
 
@@ -51,8 +52,9 @@ impl Spool {
         tmp.1 = None;
         tmp.0 = PathBuf::new();
         fs::rename(held, to).map_err(io_err("moving ticket", held))?;
-        let d = to.parent().expect("state folders have a parent");
-        fsx::fsync_dir(d).map_err(io_err("fsync", d))
+        let d = to.parent().expect("state folders have a parent").to_path_buf();
+        // Step 6 (or 7): the target folder's fsync, shared with the process's other threads (step 11).
+        self.sync(std::iter::empty(), std::slice::from_ref(&d)).map_err(|(p, e)| io_err("fsync", &p)(e))
     }
 
     /// Complete (protocol steps 5–6) with no follow-ups. The outputs must already be published (durable,
@@ -103,7 +105,7 @@ impl Spool {
         };
         let files = batch.files().chain(std::iter::once((done_file.0.as_path(), done_file.1.as_ref().expect("open"))));
         // One batch: every ticket's content at once.
-        fsx::sync_batch(files, &[]).map_err(|(p, e)| io_err("fsync", &p)(e))?;
+        self.sync(files, &[]).map_err(|(p, e)| io_err("fsync", &p)(e))?;
         let enqueued = self.link_tickets(follow_ups, &mut batch)?;
         let to = self.state_dir(&c.queue, State::Done).join(t.key.to_string());
         self.move_synced(&c.path, done_file, &t, &to)?;
@@ -163,7 +165,7 @@ impl Spool {
         fs::rename(&c.path, &to).map_err(io_err("releasing", &c.path))?;
         unhold(&c.queued_path);
         let d = self.state_dir(&c.queue, State::Queued);
-        fsx::fsync_dir(&d).map_err(io_err("fsync", &d))
+        self.sync(std::iter::empty(), std::slice::from_ref(&d)).map_err(|(p, e)| io_err("fsync", &p)(e))
     }
 
     /// Operator's `requeue KEY`: a failed or done ticket goes back to `queued/` with its attempts
