@@ -61,6 +61,11 @@ impl GoldilocksVar {
         self.value.cs()
     }
 
+    /// The canonical value as a BN254 variable (reducing first if needed): what packing builds on.
+    pub fn canonical_fp(&self) -> Result<FpVar<Fr>, SynthesisError> {
+        Ok(self.reduce()?.value)
+    }
+
     /// Whether the value is known to be below p.
     pub fn is_canonical(&self) -> bool {
         self.canonical

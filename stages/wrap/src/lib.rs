@@ -8,7 +8,9 @@
 //!   0x06–0x08, inputs checked below r, proof words below q), compiled by solcjs ([`compile`]), deployed and
 //!   called in revm ([`DeployedVerifier`], [`Evm`]) with its gas measured; the proof as calldata
 //!   ([`SolidityProof`], G2 imaginary part first).
-//! - **A toy statement** ([`ToyBlock`]) that exercises all of it until the wrapper circuit exists.
+//! - **The wrapper's public input** ([`CommitmentCircuit`]): one BN254 element committing (Poseidon-BN254,
+//!   the last layer's hash) to the block's final public inputs, natively and in R1CS — the statement the
+//!   tests prove and verify on the EVM until the plonky2 verifier joins it.
 //! - **Poseidon over BN254** (width 4, rate 3, 8 full + 56 partial rounds, x⁵; circomlib's constants, derived
 //!   with the reference Grain LFSR): natively ([`poseidon_permute`]) and in R1CS ([`poseidon_permute_var`],
 //!   264 constraints), checked against gnark-plonky2-verifier's published vectors.
@@ -25,6 +27,7 @@
 //! (issue 11).
 
 mod calldata;
+mod commitment;
 mod error;
 mod evm;
 mod evm_verifier;
@@ -40,10 +43,10 @@ mod poseidon;
 mod poseidon_gadget;
 mod poseidon_params;
 mod solc;
-mod toy_block;
 mod verifier_sol;
 
 pub use calldata::{field_word, g1_words, g2_words, input_words, verify_calldata, SolidityProof, Word};
+pub use commitment::{commit_public_inputs, commit_public_inputs_var, sample_public_inputs, CommitmentCircuit};
 pub use error::WrapError;
 pub use evm::{CallOutcome, CallReport, Evm};
 pub use evm_verifier::{DeployedVerifier, EvmCheck, EvmVerdict, RevertReason};
@@ -57,5 +60,4 @@ pub use poseidon_params::{
     FULL_ROUNDS as POSEIDON_FULL_ROUNDS, PARTIAL_ROUNDS as POSEIDON_PARTIAL_ROUNDS, WIDTH as POSEIDON_WIDTH,
 };
 pub use solc::{compile, solcjs_path, CompiledContract};
-pub use toy_block::ToyBlock;
 pub use verifier_sol::{selector, SolidityVerifier};
