@@ -7,14 +7,12 @@
 //! that exposes it; the plonky2 verifier will sit beside it, sharing the public-input variables.
 
 use crate::goldilocks_gadget::GoldilocksVar;
+use crate::hasher_gadget::hash_no_pad_var;
 use crate::plonky2_hasher::PoseidonBn254Hash;
-use crate::poseidon_gadget::{poseidon_permute_var, PoseidonStateVar};
 use ark_bn254::Fr;
-use ark_ff::Field as ArkField;
 use ark_r1cs_std::alloc::AllocVar;
 use ark_r1cs_std::eq::EqGadget;
 use ark_r1cs_std::fields::fp::FpVar;
-use ark_r1cs_std::fields::FieldVar;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use plonky2::field::goldilocks_field::GoldilocksField;
 use plonky2::field::types::{Field, PrimeField64};
@@ -25,24 +23,9 @@ pub fn commit_public_inputs(public_inputs: &[GoldilocksField]) -> Fr {
     <PoseidonBn254Hash as Hasher<GoldilocksField>>::hash_no_pad(public_inputs).to_fr()
 }
 
-/// The commitment in R1CS. The inputs are reduced to canonical form first: packing a non-canonical
-/// representative would give another lane value, so another commitment, for the same elements.
+/// The commitment in R1CS: `hash_no_pad` of the (range-checked) inputs.
 pub fn commit_public_inputs_var(public_inputs: &[GoldilocksVar]) -> Result<FpVar<Fr>, SynthesisError> {
-    let two64 = ArkField::pow(&Fr::from(2u64), [64]);
-    let mut state: PoseidonStateVar = std::array::from_fn(|_| FpVar::zero());
-    for chunk in public_inputs.chunks(9) {
-        for (lane, part) in chunk.chunks(3).enumerate() {
-            let mut packed = FpVar::zero();
-            let mut coeff = Fr::from(1u64);
-            for e in part {
-                packed += e.canonical_fp()? * coeff;
-                coeff *= two64;
-            }
-            state[lane + 1] = packed;
-        }
-        state = poseidon_permute_var(&state)?;
-    }
-    Ok(state[0].clone())
+    hash_no_pad_var(public_inputs)
 }
 
 /// The statement "the block's final public inputs are `public_inputs`, committed to as the one public input".

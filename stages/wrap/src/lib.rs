@@ -36,6 +36,8 @@ mod goldilocks_gadget;
 #[cfg(test)]
 mod goldilocks_tests;
 mod groth16;
+mod hasher_gadget;
+mod merkle_gadget;
 mod plonky2_hasher;
 #[cfg(test)]
 mod plonky2_hasher_tests;
@@ -53,6 +55,8 @@ pub use evm_verifier::{DeployedVerifier, EvmCheck, EvmVerdict, RevertReason};
 pub use goldilocks_ext_gadget::{GoldilocksExtVar, EXT_W};
 pub use goldilocks_gadget::{GoldilocksVar, GOLDILOCKS_P};
 pub use groth16::{local_setup, proof_from_bytes, proof_to_bytes, prove, verify, Groth16Keys};
+pub use hasher_gadget::{hash_no_pad_var, hash_or_noop_var, pack_var, two_to_one_var};
+pub use merkle_gadget::verify_merkle_proof_to_cap_var;
 pub use plonky2_hasher::{Bn254HashOut, PoseidonBn254GoldilocksConfig, PoseidonBn254Hash, PoseidonBn254Permutation};
 pub use poseidon::{poseidon_permute, PoseidonState};
 pub use poseidon_gadget::{poseidon_permute_var, PoseidonStateVar, POSEIDON_CONSTRAINTS};
