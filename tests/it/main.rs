@@ -7,6 +7,7 @@ mod command;
 mod pipeline;
 mod spool;
 
+mod cluster_cron;
 mod cluster_slurm;
 mod pipeline_e2e;
 mod pipeline_fault;
