@@ -50,6 +50,12 @@ impl GoldilocksVar {
         GoldilocksVar { value: FpVar::constant(Fr::from(value % GOLDILOCKS_P)), max: p_minus_one(), canonical: true }
     }
 
+    /// A value the caller has already bounded by `max` (say, a linear combination of that many booleans):
+    /// no constraint. Reduced later like any lazy value; canonical at once if `max < p`.
+    pub(crate) fn from_bounded(value: FpVar<Fr>, max: u64) -> Self {
+        GoldilocksVar { value, max: BigUint::from(max), canonical: max < GOLDILOCKS_P }
+    }
+
     /// The element, when the circuit has values.
     pub fn value(&self) -> Result<u64, SynthesisError> {
         let v = biguint(&self.value.value()?) % BigUint::from(GOLDILOCKS_P);

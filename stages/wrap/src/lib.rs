@@ -27,6 +27,7 @@
 //! (issue 11).
 
 mod calldata;
+mod challenger_gadget;
 mod commitment;
 mod error;
 mod evm;
@@ -48,6 +49,7 @@ mod solc;
 mod verifier_sol;
 
 pub use calldata::{field_word, g1_words, g2_words, input_words, verify_calldata, SolidityProof, Word};
+pub use challenger_gadget::ChallengerVar;
 pub use commitment::{commit_public_inputs, commit_public_inputs_var, sample_public_inputs, CommitmentCircuit};
 pub use error::WrapError;
 pub use evm::{CallOutcome, CallReport, Evm};
