@@ -19,12 +19,16 @@
 //! - **The last layer's hasher** ([`PoseidonBn254Hash`], [`PoseidonBn254GoldilocksConfig`]): plonky2's
 //!   `Hasher`/`GenericConfig` with Poseidon-BN254 Merkle trees and transcript, three Goldilocks elements packed
 //!   per BN254 element; plonky2 proves and verifies under it.
+//! - **Its hashing in R1CS**, the first pieces of the plonky2 verifier: packing, `hash_no_pad`,
+//!   `hash_or_noop`, `two_to_one` ([`hash_no_pad_var`] and siblings), Merkle proofs to a cap
+//!   ([`verify_merkle_proof_to_cap_var`]) and the Fiat–Shamir challenger ([`ChallengerVar`]), each checked
+//!   against plonky2's native code under [`PoseidonBn254Hash`].
 //!
 //! # What the wrapper still needs
-//! The wrapper circuit itself: a plonky2 verifier in R1CS for the last compression layer (the challenger and
-//! Merkle paths with the gadgets here, every gate's constraint, the FRI checks), the compression layers tuned
-//! for it, key files and `frispool keygen --wrapper`, and the compressor, sequencer and CLI reading SNARKs
-//! (issue 11).
+//! The rest of the plonky2 verifier in R1CS for the last compression layer (every gate's constraints at ζ,
+//! the permutation argument, the FRI query rounds, all wired to the transcript and Merkle gadgets here), the
+//! compression layers tuned for it, key files and `frispool keygen --wrapper`, and the compressor, sequencer
+//! and CLI reading SNARKs (issue 11).
 
 mod calldata;
 mod challenger_gadget;
