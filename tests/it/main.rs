@@ -8,6 +8,7 @@ mod pipeline;
 mod spool;
 
 mod cluster_cron;
+mod cluster_gluster;
 mod cluster_slurm;
 mod pipeline_e2e;
 mod pipeline_fault;
