@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 /// A compiled contract.
 #[derive(Clone, Debug)]
@@ -29,12 +30,32 @@ pub fn solcjs_path() -> PathBuf {
     }
 }
 
+/// solcjs, installed first if need be: when `$FRISPOOL_SOLCJS` is unset and the default location is empty,
+/// `tools/install-solc.sh` (npm) runs once per process, so that a fresh checkout's `make test` needs no manual
+/// step. CI installs it up front (`.ci/run`); without npm this stays a [`WrapError::SolcMissing`].
+fn ensure_solcjs() -> Result<PathBuf, WrapError> {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let path = solcjs_path();
+    if path.is_file() || std::env::var_os("FRISPOOL_SOLCJS").is_some() {
+        return if path.is_file() { Ok(path) } else { Err(WrapError::SolcMissing { path }) };
+    }
+    // Tests compile in parallel: one installs, the others wait and then find it.
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !path.is_file() {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/install-solc.sh");
+        // Its failure shows as the missing file below, with the fix in the message.
+        let _ = Command::new("bash").arg(&script).stdout(Stdio::null()).status();
+    }
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(WrapError::SolcMissing { path })
+    }
+}
+
 /// Compiles `source` with the optimizer on and returns contract `name` from it.
 pub fn compile(source: &str, name: &str) -> Result<CompiledContract, WrapError> {
-    let solcjs = solcjs_path();
-    if !solcjs.is_file() {
-        return Err(WrapError::SolcMissing { path: solcjs });
-    }
+    let solcjs = ensure_solcjs()?;
     let node = std::env::var("FRISPOOL_NODE").unwrap_or_else(|_| "node".to_string());
     let input = json!({
         "language": "Solidity",
