@@ -9,8 +9,10 @@
 # On the device, the same seeded blocks (BLOCKS x TXS, SEED) and the same keys go through the real pipeline
 # (scripts/demo.sh) once per configuration, side by side in one run:
 #   cpu          one prover, plonky2 on the host's cores (the baseline)
-#   gpu          one prover, --backend gpu, witnesses computed in-process
+#   gpu          one prover, --backend gpu, witnesses computed in-process (compressor on the GPU too)
+#   gpu-x4       four such provers on the one GPU (--threads cores/4 each)
 #   gpu-wvg      one --backend gpu prover serving witness vectors (VECTOR_SLOTS at once) fed by WVG generators
+#                (compressor on the GPU too)
 # then gpu_rounds: for every round and compression layer, the GPU proof's bytes against plonky2's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,9 @@ pack)
   cargo build --release --quiet -p frispool-pipeline --example gpu_rounds
   rel="$CARGO_TARGET_DIR/release"
   mkdir -p .gpubins
-  grep -qx '/.gpubins/' .git/info/exclude 2>/dev/null || echo /.gpubins/ >> .git/info/exclude
+  exclude=$(git rev-parse --git-path info/exclude)
+  mkdir -p "$(dirname "$exclude")"
+  grep -qx '/.gpubins/' "$exclude" 2>/dev/null || echo /.gpubins/ >> "$exclude"
   tar -cJf .gpubins/bins.tar.xz -C "$rel" frispool frispool-sequencer frispool-gateway frispool-witness \
     frispool-prover frispool-wvg frispool-compressor examples/gpu_rounds
   ls -la .gpubins/bins.tar.xz
@@ -39,7 +43,7 @@ device)
   fi
   export FRISPOOL_GPU_CACHE=${FRISPOOL_GPU_CACHE:-/tmp/frispool-gpu-cache}
   BLOCKS=${BLOCKS:-4} TXS=${TXS:-1024} SEED=${SEED:-7} WVG=${WVG:-6} VECTOR_SLOTS=${VECTOR_SLOTS:-4}
-  RUNS=${RUNS:-cpu gpu gpu-wvg}
+  RUNS=${RUNS:-cpu gpu gpu-x4 gpu-wvg}
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
   cores=$(nproc)
   md="$OUT/bench-gpu.md"
@@ -62,19 +66,24 @@ device)
     mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "$keys/keys/." "$spool/keys/"
     case "$run" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
-    gpu) env=(PROVER_ARGS="--backend gpu") ;;
-    gpu-wvg) env=(PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" WVG="$WVG" WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;
+    gpu) env=(PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0) ;;
+    gpu-x4) env=(WVG=0 PROVERS=4 PROVER_ARGS="--backend gpu --threads $((cores / 4))" COMPRESSOR_ARGS="--backend gpu") ;;
+    gpu-wvg) env=(PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu" WVG="$WVG"
+      WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;
     *) echo "unknown run $run" >&2; exit 2 ;;
     esac
-    t0=$(date +%s.%N)
-    env "${env[@]}" SPOOL="$spool" STORE=/tmp/bench-gpu/$run/store BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
+    # The sequencer derives its trust root once (every circuit built); later runs start from that cache.
+    store=/tmp/bench-gpu/$run/store
+    [[ -d /tmp/bench-gpu/trust ]] && mkdir -p "$store" && cp -r /tmp/bench-gpu/trust "$store/"
+    env "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
       scripts/demo.sh > "$OUT/$run.txt" 2>&1 || { echo "run $run failed:"; tail -40 "$OUT/$run.txt"; tail -20 /tmp/bench-gpu/$run/frispool-demo-logs/*.log; exit 1; }
+    [[ -d /tmp/bench-gpu/trust ]] || cp -r "$store/trust" /tmp/bench-gpu/trust
     logs=/tmp/bench-gpu/$run/frispool-demo-logs
     wall=$(sed -n 's/^== all .* proven in \([0-9]*\)s.*/\1/p' "$OUT/$run.txt")
     blocks=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/$run.txt")
     # shellcheck disable=SC2086 # one block number a word
     busy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="prove")/1000,1))' 2>/dev/null || echo "?")
-    held=$(grep -ho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null | awk '{s+=$3} END {if (NR) printf "%.1f s", s; else print "-"}')
+    held=$({ grep -ho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {if (NR) printf "%.1f s", s; else print "-"}')
     tps=$(python3 -c "print(round($BLOCKS*$TXS/$wall, 1))")
     [[ -z "$base" ]] && base=$tps
     ratio=$(python3 -c "print(round($tps/$base, 2))")

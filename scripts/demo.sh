@@ -8,8 +8,10 @@
 #   scripts/demo.sh                    env: SPOOL=./spool STORE=./sequencer BLOCKS=2 TXS=64 PORT=3320 PROVERS=1
 #                                           PROVER_ARGS="--backend gpu" (extra flags of every prover) SEED=N
 #                                           WVG=N: N witness-vector generators feed the provers, which then serve
-#                                           witness vectors instead of claiming jobs (the GPU machine's split)
+#                                           witness vectors instead of claiming jobs (the GPU machine's split;
+#                                           with --backend gpu the default is nproc/3, WVG=0 turns it off)
 #                                           WVG_ARGS="--threads 4" (extra flags of every generator)
+#                                           COMPRESSOR_ARGS="--backend gpu" (extra flags of the compressor)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +22,15 @@ TXS=${TXS:-64}
 PORT=${PORT:-3320}
 PROVERS=${PROVERS:-1}
 PROVER_ARGS=${PROVER_ARGS:-}
-WVG=${WVG:-0}
+# A GPU prover is fed by witness-vector generators unless WVG says otherwise: on the GPU machine that kept the
+# device busiest (BENCHMARKS.md, "GPU pipeline").
+if [[ "$PROVER_ARGS" == *"--backend gpu"* ]]; then
+  WVG=${WVG:-$(( $(nproc) / 3 > 0 ? $(nproc) / 3 : 1 ))}
+else
+  WVG=${WVG:-0}
+fi
 WVG_ARGS=${WVG_ARGS:-}
+COMPRESSOR_ARGS=${COMPRESSOR_ARGS:-}
 TIMEOUT=${TIMEOUT:-900}
 BIN=${BIN:-}
 if [[ -z "$BIN" ]]; then
@@ -60,6 +69,7 @@ while read -r name bin args; do
   # PROVER_ARGS replaces the listed --backend (clap takes a flag once).
   [[ "$bin" == frispool-prover && -n "$PROVER_ARGS" ]] && args="${args/--backend cpu/} $PROVER_ARGS"
   [[ "$bin" == frispool-wvg ]] && args="$args $WVG_ARGS"
+  [[ "$bin" == frispool-compressor ]] && args="$args $COMPRESSOR_ARGS"
   # shellcheck disable=SC2086 # the stage's flags, one word each
   start "$name" "$BIN/$bin" $args --rescan-secs 0.5
 done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS" --wvg "$WVG")

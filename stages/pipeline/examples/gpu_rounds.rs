@@ -74,7 +74,10 @@ fn main() -> Result<()> {
     let mut by_round: BTreeMap<u8, Vec<(JobKey, PathBuf)>> = BTreeMap::new();
     let mut blocks = Vec::new();
     for dir in std::fs::read_dir(spool.root().join("artifacts"))?.flatten() {
-        blocks.push(dir.file_name().to_string_lossy().trim_start_matches('b').parse::<u64>().unwrap_or(0));
+        let Some(block) = dir.file_name().to_str().and_then(|n| n.strip_prefix('b')?.parse::<u64>().ok()) else {
+            continue;
+        };
+        blocks.push(block);
         for f in std::fs::read_dir(dir.path())?.flatten() {
             let name = f.file_name().to_string_lossy().into_owned();
             let Some(key) = name.strip_suffix(".witness").and_then(|k| k.parse::<JobKey>().ok()) else { continue };
