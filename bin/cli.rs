@@ -7,7 +7,12 @@
 use std::process::ExitCode;
 
 use frispool_pipeline::{GatewayError, SetupError};
-use frispool_spool::SpoolError;
+use frispool_spool::{OomMarking, SpoolError};
+
+/// The system allocator, leaving a mark for the held job when an allocation fails (the worker then
+/// aborts): `frispool recover` reads it as a memory death and the job waits for a larger `--memory-class`.
+#[global_allocator]
+static ALLOCATOR: OomMarking = OomMarking;
 
 /// Runs `run` and ends the process with the code it returns, or with its error's: printed with its whole
 /// chain, mapped by [`exit_code`], `unexplained` when no typed error in the chain says.

@@ -44,6 +44,12 @@ enum Cmd {
         fail_every: u64,
         #[arg(long, default_value_t = 1)]
         fail_attempts: u32,
+        /// Circuit type of the jobs: synth or synth-<name> (for workers filtered with --types).
+        #[arg(long, default_value = frispool_spool::SYNTHETIC_CIRCUIT)]
+        circuit: String,
+        /// Each round-0 job allocates and touches this many MiB (to show memory deaths).
+        #[arg(long, default_value_t = 0, value_name = "MIB")]
+        alloc_mb: u64,
     },
     /// Run the stage.
     Work {
@@ -76,6 +82,8 @@ fn main() -> ExitCode {
             max_attempts,
             fail_every,
             fail_attempts,
+            circuit,
+            alloc_mb,
         } => {
             let o = SeedOptions {
                 queue,
@@ -88,6 +96,8 @@ fn main() -> ExitCode {
                 max_attempts,
                 fail_every,
                 fail_attempts,
+                circuit,
+                alloc_mb,
             };
             let n = seed_synthetic(&Spool::open(&spool, &QUEUES)?, &o)?;
             println!("enqueued {n} synthetic jobs in {}", o.queue);

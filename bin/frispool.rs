@@ -139,7 +139,11 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::Status { json, prometheus, brief } => {
             let spool = Spool::open(&cli.spool, &QUEUES)?;
-            let report = status(&spool)?;
+            let mut report = status(&spool)?;
+            // The progress line stays a folder listing; the rest reads every ticket (times, attempts, memory).
+            if !brief || prometheus.is_some() {
+                report.add_job_stats(&spool)?;
+            }
             if brief {
                 let busy: Vec<String> = report
                     .queues

@@ -10,6 +10,8 @@ mod spool;
 mod cluster_cron;
 mod cluster_gluster;
 mod cluster_slurm;
+mod fleet_filters;
+mod fleet_memory;
 mod pipeline_e2e;
 mod pipeline_fault;
 mod pipeline_full_disk;

@@ -3,7 +3,7 @@
 //! choose the proving backend and load the keys.
 
 use frispool_circuits::ProtocolKeys;
-use frispool_core::SharedBackend;
+use frispool_core::{AggregationRound, SharedBackend};
 use frispool_spool::{exit, RunnerArgs, Spool, SpoolError};
 use thiserror::Error;
 
@@ -46,11 +46,29 @@ impl SetupError {
     }
 }
 
-/// Opens the spool and writes the protocol version the stage serves into `args.protocol`.
+/// Opens the spool and writes the protocol version the stage serves into `args.protocol`, and `--rounds`
+/// as the round numbers the spool's runner filters on.
 pub fn serve(args: &mut RunnerArgs) -> Result<Spool, SetupError> {
+    args.rounds = round_numbers(&args.rounds)?;
     let spool = Spool::open(&args.spool, &QUEUES)?;
     args.protocol = keystore::serve_protocol(&spool.keys_dir(), &args.protocol)?;
     Ok(spool)
+}
+
+/// `--rounds` by name (basic, leaf, …) or number → numbers: the spool knows job keys, not round names.
+pub fn round_numbers(rounds: &[String]) -> Result<Vec<String>, SpoolError> {
+    let one = |r: &String| {
+        let r = r.trim();
+        match r.parse::<AggregationRound>() {
+            Ok(round) => Ok(round.number().to_string()),
+            Err(_) if r.parse::<u8>().is_ok_and(|n| AggregationRound::from_number(n).is_some()) => Ok(r.to_string()),
+            Err(_) => {
+                let names: Vec<&str> = AggregationRound::ALL.iter().map(|r| r.name()).collect();
+                Err(SpoolError::Config(format!("--rounds: unknown round `{r}` (rounds: {})", names.join(","))))
+            }
+        }
+    };
+    rounds.iter().map(one).collect()
 }
 
 /// [`serve`], then the backend (before the keys: a backend that is not there fails at once), then the

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::error::{io_err, Result};
 use crate::fsx;
 use crate::layout::{mtime, Spool};
+use crate::memory::{is_evidence, memory_death};
 use crate::protocol::Holder;
 use crate::queue::{Queue, State};
 use crate::ticket::Ticket;
@@ -45,6 +46,8 @@ pub struct RecoverReport {
     pub stale_tmp_removed: usize,
     pub unblocked: usize,
     pub unparseable_in_progress: usize,
+    /// Dead leases whose worker died of memory: requeued for a larger memory class, no attempt spent.
+    pub memory_deaths: usize,
 }
 
 fn older(now: SystemTime, then: SystemTime, age: Duration) -> bool {
@@ -60,10 +63,10 @@ pub fn recover(spool: &Spool, opts: &RecoverOptions, sweeps: &[&dyn UnblockSweep
     let mut r = RecoverReport::default();
     for q in spool.queues() {
         recover_leases(spool, q, now, opts, &mut r)?;
-        remove_stale_tmp(&spool.tmp_dir(q), now, opts, &mut r)?;
+        remove_stale_tmp(&spool.tmp_dir(q), Some(&spool.state_dir(q, State::InProgress)), now, opts, &mut r)?;
         remove_done_duplicates(spool, q, &mut r)?;
     }
-    remove_stale_tmp(&spool.artifact_tmp_dir(), now, opts, &mut r)?;
+    remove_stale_tmp(&spool.artifact_tmp_dir(), None, now, opts, &mut r)?;
     for s in sweeps {
         r.unblocked +=
             s.sweep(spool).map_err(|e| crate::SpoolError::Sweep { name: s.name().to_string(), source: Box::new(e) })?;
@@ -94,6 +97,7 @@ fn recover_leases(
             continue;
         }
         let name_key = h.key.to_string();
+        let death = memory_death(&spool.tmp_dir(q), &name, h.host == fsx::hostname());
         if spool.state_dir(q, State::Done).join(&name_key).exists() {
             // It finished elsewhere (a duplicate run): drop the stale copy.
             let _ = fs::remove_file(&held);
@@ -124,6 +128,24 @@ fn recover_leases(
                 continue;
             }
         };
+        if let Some(d) = death {
+            // Not the job's fault and not worth retrying on a worker as small: no attempt spent, but it
+            // waits for a worker of a larger class than the one that died (`--memory-class`).
+            t.memory_deaths += 1;
+            t.memory_class = t.memory_class.max(d.class + 1);
+            t.errors.push(format!(
+                "worker {}.{} (memory class {}) died of memory on attempt {}: {}; now needs memory class {}",
+                h.host, h.pid, d.class, h.attempt, d.how, t.memory_class
+            ));
+            r.memory_deaths += 1;
+            r.requeued += 1;
+            match spool.rewrite_and_move(q, &held, &t, &spool.queued_path(q, &t.key)) {
+                Err(crate::SpoolError::LeaseLost { .. }) => {}
+                Err(crate::SpoolError::Io { source, .. }) if fsx::is_not_found(&source) => {}
+                other => other?,
+            }
+            continue;
+        }
         t.attempt = h.attempt.max(t.attempt + 1);
         let why = format!("lease of {}.{} expired on attempt {} (worker died or hung)", h.host, h.pid, h.attempt);
         t.errors.push(why.clone());
@@ -148,9 +170,23 @@ fn recover_leases(
     Ok(())
 }
 
-fn remove_stale_tmp(dir: &Path, now: SystemTime, opts: &RecoverOptions, r: &mut RecoverReport) -> Result<()> {
+/// `in_progress`: the queue's, whose live leases keep their memory evidence (`memory.rs`) however old.
+fn remove_stale_tmp(
+    dir: &Path,
+    in_progress: Option<&Path>,
+    now: SystemTime,
+    opts: &RecoverOptions,
+    r: &mut RecoverReport,
+) -> Result<()> {
     for (name, _) in fsx::list(dir).map_err(io_err("listing", dir))? {
         let p = dir.join(&name);
+        if let Some(held) = in_progress.filter(|_| is_evidence(&name)) {
+            let lease = held.join(name.trim_end_matches(".oom").trim_end_matches(".mem"));
+            if !lease.exists() && fs::remove_file(&p).is_ok() {
+                r.stale_tmp_removed += 1;
+            }
+            continue;
+        }
         let dead_writer = fsx::writer_of(&name).is_some_and(|(host, pid)| dead_local(&host, pid, opts));
         let old = mtime(&p).map(|t| older(now, t, opts.tmp_age)).unwrap_or(false);
         if (dead_writer || old) && fs::remove_file(&p).is_ok() {

@@ -17,7 +17,8 @@ use crate::fault::{Backoff, FaultRecord, InfraFault};
 use crate::job::{Disposition, Handler, JobContext, JobError};
 use crate::key::JobKey;
 use crate::layout::Spool;
-use crate::protocol::{Claimed, Claimer, FailOutcome, Heartbeat};
+use crate::memory::Evidence;
+use crate::protocol::{ClaimFilter, Claimed, Claimer, FailOutcome, Heartbeat};
 use crate::queue::State;
 use crate::recover::{recover, RecoverOptions, UnblockSweep};
 use crate::watch::Waker;
@@ -66,6 +67,26 @@ pub struct RunnerArgs {
     pub fault_backoff_secs: f64,
     #[arg(long, default_value_t = 60.0)]
     pub fault_backoff_max_secs: f64,
+    /// Claim only jobs of these rounds (comma-separated round numbers; the pipeline's stages also take
+    /// names: basic,leaf,node,tip,scheduler). Later rounds are still claimed first. Default: every round.
+    #[arg(long, value_delimiter = ',', value_name = "ROUNDS")]
+    pub rounds: Vec<String>,
+    /// Claim only jobs of these circuit types (comma-separated, e.g. main). Default: every type.
+    #[arg(long, value_delimiter = ',', value_name = "TYPES")]
+    pub types: Vec<String>,
+    /// This worker's memory class: `small` (0), `large` (1) or a number. A job whose worker died of
+    /// memory is claimed from then on only by workers of a larger class than that worker's.
+    #[arg(long, default_value = "small", value_parser = parse_memory_class, value_name = "CLASS")]
+    pub memory_class: u32,
+}
+
+/// `--memory-class`: `small` (0), `large` (1), or a number (bigger: more memory).
+pub fn parse_memory_class(s: &str) -> std::result::Result<u32, String> {
+    match s {
+        "small" => Ok(0),
+        "large" => Ok(1),
+        n => n.parse().map_err(|_| format!("memory class `{n}`: want small, large or a number")),
+    }
 }
 
 impl RunnerArgs {
@@ -85,7 +106,36 @@ impl RunnerArgs {
             verbose: false,
             fault_backoff_secs: 1.0,
             fault_backoff_max_secs: 60.0,
+            rounds: Vec::new(),
+            types: Vec::new(),
+            memory_class: 0,
         }
+    }
+
+    /// The jobs this worker claims, from `--rounds`, `--types` and `--memory-class`. Rounds must be
+    /// numbers here: the spool knows no round names (pipeline stages resolve them before the runner).
+    pub fn claim_filter(&self) -> Result<ClaimFilter> {
+        let rounds = if self.rounds.is_empty() {
+            None
+        } else {
+            let parse = |r: &String| {
+                r.trim().parse::<u8>().map_err(|_| {
+                    SpoolError::Config(format!("--rounds: `{r}` is not a round number (this stage names no rounds)"))
+                })
+            };
+            Some(self.rounds.iter().map(parse).collect::<Result<_>>()?)
+        };
+        let circuits = if self.types.is_empty() {
+            None
+        } else {
+            let check = |t: &String| {
+                JobKey::new(0, 0, t.trim(), 0, 0)
+                    .map(|k| k.circuit)
+                    .map_err(|e| SpoolError::Config(format!("--types: {e}")))
+            };
+            Some(self.types.iter().map(check).collect::<Result<_>>()?)
+        };
+        Ok(ClaimFilter { rounds, circuits, memory_class: self.memory_class })
     }
 
     pub fn fault_backoff(&self) -> Backoff {
@@ -152,6 +202,8 @@ impl RunSummary {
 /// Runs a stage on `spool` (opened from `args.spool` by the caller, with its stages' queues) until its
 /// queue is drained (`--once`), `--max-jobs` is reached, or a signal.
 pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Result<RunSummary> {
+    // A bad --rounds/--types is a usage error: say so before touching the spool.
+    let filter = args.claim_filter()?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // A second signal while we are finishing up ends the process at once.
@@ -188,6 +240,10 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
         )
     });
     let mut claimer = Claimer::new(queue.clone(), &args.protocol);
+    claimer.filter = filter;
+    if args.verbose && claimer.filter != ClaimFilter::default() {
+        eprintln!("frispool: claiming {} of {queue}", claimer.filter);
+    }
     claimer.relist_every = Duration::from_secs_f64(args.rescan_secs.clamp(0.05, 1.0));
     let mut sum = RunSummary::default();
     // A fault left open by an earlier run is cleared by this run's first finished job.
@@ -357,6 +413,8 @@ fn run_one(
     claimer: &mut Claimer,
     sum: &mut RunSummary,
 ) -> Result<Step> {
+    // Removed when this function returns: only a worker that dies holding the job leaves it behind.
+    let _evidence = Evidence::start(&spool.tmp_dir(&claimed.queue), &claimed.path, args.memory_class);
     let heartbeat = Heartbeat::start(claimed.path.clone(), args.lease() / 3);
     let mut ctx = JobContext {
         spool,

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::error::{io_err, Result};
 use crate::fault::{FaultRecord, FsSpace, SpaceLevel};
 use crate::fsx;
+use crate::jobstats::{job_stats, JobStats};
 use crate::layout::Spool;
 use crate::queue::{Queue, State};
 
@@ -57,6 +58,20 @@ pub struct StatusReport {
     pub filesystem_error: Option<String>,
     /// The last infrastructure fault a worker recorded (`.infra-fault`), cleared or not.
     pub last_infra_fault: Option<FaultRecord>,
+    /// Per queue, round and circuit type, from the tickets themselves ([`StatusReport::add_job_stats`]:
+    /// not taken by `status` alone, which only lists folders).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<JobRow>,
+}
+
+/// One (queue, round, circuit type) of [`StatusReport::jobs`].
+#[derive(Clone, Debug, Serialize)]
+pub struct JobRow {
+    pub queue: Queue,
+    pub round: u8,
+    pub circuit: String,
+    #[serde(flatten)]
+    pub stats: JobStats,
 }
 
 fn count(dir: &Path, now: SystemTime, skip_err: bool) -> Result<(StateCount, Vec<(SystemTime, String)>)> {
@@ -118,6 +133,7 @@ pub fn status(spool: &Spool) -> Result<StatusReport> {
         space,
         filesystem_error,
         last_infra_fault,
+        jobs: Vec::new(),
     })
 }
 
@@ -141,6 +157,27 @@ fn age(c: &StateCount) -> String {
 }
 
 impl StatusReport {
+    /// Reads every ticket for the per-round and per-type rows (job times, attempts, memory deaths).
+    pub fn add_job_stats(&mut self, spool: &Spool) -> Result<()> {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(self.fs_time_unix_ms);
+        self.jobs = job_stats(spool, now)?
+            .into_iter()
+            .map(|((queue, round, circuit), stats)| JobRow { queue, round, circuit, stats })
+            .collect();
+        Ok(())
+    }
+
+    /// The memory line of a queue's rows, when any attempt of its jobs was lost to memory.
+    fn memory_line(&self, q: &Queue) -> Option<String> {
+        let rows = self.jobs.iter().filter(|r| &r.queue == q);
+        let (deaths, moved, waiting) = rows.fold((0, 0, 0), |(d, m, w), r| {
+            (d + r.stats.memory_deaths, m + r.stats.memory_moved, w + r.stats.memory_waiting)
+        });
+        (deaths > 0 || moved > 0).then(|| {
+            format!("    memory: {deaths} attempts lost to memory; {moved} jobs moved to a larger memory class, {waiting} of them queued")
+        })
+    }
+
     pub fn total(&self, s: State) -> usize {
         self.queues.iter().map(|q| q.get(s).count).sum()
     }
@@ -213,6 +250,9 @@ impl StatusReport {
             );
             for f in &q.recent_failures {
                 let _ = writeln!(out, "    failed: {f}");
+            }
+            if let Some(l) = self.memory_line(&q.queue) {
+                let _ = writeln!(out, "{l}");
             }
         }
         if !idle.is_empty() {

@@ -22,7 +22,13 @@ use crate::queue::{Queue, State};
 use crate::recover::UnblockSweep;
 use crate::ticket::Ticket;
 
+/// The synthetic stage's circuit type; seeding may name others that start with `synth-` (`synth-big`), so
+/// fleet tests can filter on types. Only these are the synthetic sweep's (a queue may hold pipeline jobs).
 pub const SYNTHETIC_CIRCUIT: &str = "synth";
+
+fn is_synthetic(circuit: &str) -> bool {
+    circuit == SYNTHETIC_CIRCUIT || circuit.starts_with("synth-")
+}
 /// The kind of the synthetic stage's artifacts (its own: no pipeline kind has this number).
 pub const SYNTHETIC: ArtifactKind = ArtifactKind::new(100, "synthetic");
 /// Fixed lane count so the digest does not depend on `--threads`.
@@ -52,6 +58,11 @@ pub struct SeedOptions {
     /// Every n-th job fails its first `fail_attempts` attempts (0: none), to exercise retries.
     pub fail_every: u64,
     pub fail_attempts: u32,
+    /// Circuit type of the jobs: `synth` or `synth-<name>`.
+    pub circuit: String,
+    /// Ticket param `alloc_mb`: each job allocates (and touches) this much memory (0: none), to show
+    /// memory deaths.
+    pub alloc_mb: u64,
 }
 
 impl SeedOptions {
@@ -67,6 +78,8 @@ impl SeedOptions {
             max_attempts: 3,
             fail_every: 0,
             fail_attempts: 0,
+            circuit: SYNTHETIC_CIRCUIT.into(),
+            alloc_mb: 0,
         }
     }
 }
@@ -79,17 +92,18 @@ fn output_name(key: &JobKey) -> String {
 /// should not cost thousands of artifact fsyncs), then enqueues the tickets in batches — inputs
 /// first, so a ticket never points at an artifact that is not durable. Returns how many were new.
 pub fn seed_synthetic(spool: &Spool, o: &SeedOptions) -> Result<usize> {
+    if !is_synthetic(&o.circuit) {
+        return Err(crate::SpoolError::Config(format!(
+            "synthetic circuit `{}`: want synth or synth-<name>",
+            o.circuit
+        )));
+    }
     let mut tickets = Vec::new();
     let mut new = 0;
     let mut input: Option<(u64, String)> = None;
     for i in 0..o.jobs {
-        let key = JobKey::new(
-            o.first_block + i / o.per_block as u64,
-            0,
-            SYNTHETIC_CIRCUIT,
-            0,
-            (i % o.per_block as u64) as u32,
-        )?;
+        let key =
+            JobKey::new(o.first_block + i / o.per_block as u64, 0, &o.circuit, 0, (i % o.per_block as u64) as u32)?;
         if input.as_ref().is_none_or(|(b, _)| *b != key.block) {
             let rel = Spool::block_dir_rel(key.block).join("synth.input").to_string_lossy().into_owned();
             let seed = format!("synthetic block {}", key.block);
@@ -105,6 +119,9 @@ pub fn seed_synthetic(spool: &Spool, o: &SeedOptions) -> Result<usize> {
         let rel = input.as_ref().expect("set above").1.clone();
         let mut t =
             Ticket::new(o.queue.clone(), key, &o.protocol, vec![rel], o.max_attempts).with_param("rounds", o.rounds);
+        if o.alloc_mb > 0 {
+            t = t.with_param("alloc_mb", o.alloc_mb);
+        }
         if o.fail_every > 0 && i % o.fail_every == 0 {
             t = t.with_param("fail_attempts", o.fail_attempts);
         }
@@ -163,6 +180,14 @@ impl Handler for Synthetic {
             return Err(
                 JobError::retryable(&key, format!("injected failure on attempt {}", ctx.attempt())).because(cause)
             );
+        }
+        let alloc_mb: usize = ctx.param("alloc_mb").and_then(|v| v.parse().ok()).unwrap_or(0);
+        if alloc_mb > 0 {
+            // Written page by page so the memory is really resident (the OOM killer counts resident
+            // pages; under `ulimit -v` the allocation itself fails first).
+            let mut big = vec![0u8; alloc_mb << 20];
+            big.iter_mut().step_by(4096).for_each(|b| *b = 1);
+            std::hint::black_box(&big);
         }
         // The job's own key is mixed in: round-0 jobs of a block share one input.
         let mut seed = blake3::Hasher::new();
@@ -226,7 +251,7 @@ impl UnblockSweep for SyntheticSweep {
         }
         let done_dir = spool.state_dir(q, State::Done);
         let mut missing = Vec::new();
-        for k in present.iter().filter(|k| k.circuit == SYNTHETIC_CIRCUIT) {
+        for k in present.iter().filter(|k| is_synthetic(&k.circuit)) {
             let p = done_dir.join(k.to_string());
             if !p.exists() {
                 continue;

@@ -32,6 +32,13 @@ pub struct Ticket {
     /// One line per spent attempt that failed: why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// The least memory class (`--memory-class`) a worker must have to claim this job: raised past the
+    /// class of a worker that died of memory on it, so it waits for a bigger one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub memory_class: u32,
+    /// Attempts lost to memory (the worker was OOM-killed or an allocation failed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub memory_deaths: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done: Option<DoneRecord>,
 }
@@ -59,6 +66,10 @@ pub struct OutputRef {
     pub blake3: String,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl Ticket {
     pub fn new(queue: Queue, key: JobKey, protocol: &str, inputs: Vec<String>, max_attempts: u32) -> Ticket {
         Ticket {
@@ -72,6 +83,8 @@ impl Ticket {
             enqueued_unix_ms: crate::clock::now_unix_ms(),
             params: BTreeMap::new(),
             errors: Vec::new(),
+            memory_class: 0,
+            memory_deaths: 0,
             done: None,
         }
     }

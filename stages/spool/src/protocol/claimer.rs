@@ -1,11 +1,12 @@
-//! Which queued job to claim next (claim order, other protocol versions skipped, malformed
-//! tickets quarantined). The claim itself is `Spool::try_claim` (protocol step 2).
+//! Which queued job to claim next (claim order, other protocol versions and jobs outside the worker's
+//! [`ClaimFilter`] skipped, malformed tickets quarantined). The claim itself is `Spool::try_claim`
+//! (protocol step 2).
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::time::{Duration, Instant};
 
-use super::Claimed;
+use super::{ClaimFilter, Claimed};
 use crate::error::{io_err, Result};
 use crate::fsx;
 use crate::key::JobKey;
@@ -18,10 +19,13 @@ use crate::ticket::Ticket;
 pub struct Claimer {
     pub queue: Queue,
     pub protocol: String,
+    /// Which jobs this worker takes (rounds, types, memory class); the rest stay queued for others.
+    pub filter: ClaimFilter,
     pending: BTreeSet<JobKey>,
     listed_at: Option<Instant>,
     pub relist_every: Duration,
-    /// Other protocol versions' tickets, by name → inode: skipped without re-reading until replaced.
+    /// Tickets of other protocol versions, or needing a larger memory class, by name → inode: skipped
+    /// without re-reading until replaced (a recover that raises a job's class writes a new file).
     foreign: HashMap<String, u64>,
     /// Malformed tickets moved to failed/ so far.
     pub quarantined: u64,
@@ -32,6 +36,7 @@ impl Claimer {
         Claimer {
             queue,
             protocol: protocol.to_string(),
+            filter: ClaimFilter::default(),
             pending: BTreeSet::new(),
             listed_at: None,
             relist_every: Duration::from_millis(1000),
@@ -61,6 +66,8 @@ impl Claimer {
                 continue;
             }
             match name.parse::<JobKey>() {
+                // Outside the filter by name alone: not even read (the common case of a specialised fleet).
+                Ok(k) if !self.filter.admits_key(&k) => {}
                 Ok(k) => {
                     self.pending.insert(k);
                 }
@@ -88,6 +95,9 @@ impl Claimer {
                 relisted = true;
                 continue;
             };
+            if !self.filter.admits_key(&key) {
+                continue; // a hint of a follow-up this worker does not take
+            }
             let path = spool.queued_path(&self.queue, &key);
             let bytes = match fs::read(&path) {
                 Ok(b) => b,
@@ -106,7 +116,7 @@ impl Claimer {
                     continue;
                 }
             };
-            if seen.protocol != self.protocol {
+            if seen.protocol != self.protocol || !self.filter.admits_ticket(&seen) {
                 use std::os::unix::fs::MetadataExt;
                 if let Ok(m) = fs::metadata(&path) {
                     self.foreign.insert(key.to_string(), m.ino());

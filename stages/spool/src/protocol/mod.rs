@@ -3,7 +3,8 @@
 //! `recover`, which uses the same helpers):
 //!
 //! - [`enqueue`](self::enqueue): step 1, and the follow-ups of step 5–6;
-//! - [`claim`](self::claim) and [`Claimer`]: step 2, and which job to claim next;
+//! - [`claim`](self::claim) and [`Claimer`]: step 2, and which job to claim next ([`ClaimFilter`]: which
+//!   jobs a specialised worker may take);
 //! - [`Heartbeat`]: step 3;
 //! - [`finish`](self::finish): steps 5–8 (complete, fail, release) and the operator's requeue.
 //!
@@ -23,10 +24,12 @@ use crate::ticket::Ticket;
 mod claim;
 mod claimer;
 mod enqueue;
+mod filter;
 mod finish;
 mod heartbeat;
 
 pub use claimer::Claimer;
+pub use filter::ClaimFilter;
 pub use heartbeat::Heartbeat;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -155,3 +155,40 @@ fn other_protocol_versions_are_left_alone_and_junk_is_quarantined() {
     assert!(err.contains("malformed ticket JSON"), "{err}");
     assert!(s.state_dir(&PROVE, State::Failed).join("notes.txt").exists());
 }
+
+/// Issue 15: a specialised claimer takes only the jobs its filter admits, in claim order (later rounds
+/// first), and leaves the others queued for the rest of the fleet.
+#[test]
+fn a_filtered_claimer_takes_only_its_jobs_in_claim_order() {
+    let (_d, s) = setup();
+    let keys = [
+        "b00000001.r0.main.d0.g0000",
+        "b00000001.r0.sig.d0.g0000",
+        "b00000001.r1.main.d0.g0000",
+        "b00000001.r2.main.d0.g0000",
+        "b00000002.r1.main.d0.g0000",
+    ];
+    for k in keys {
+        s.enqueue(&ticket(k, "v1", 3)).unwrap();
+    }
+    let mut c = Claimer::new(PROVE, "v1");
+    c.filter =
+        ClaimFilter { rounds: Some([0, 1].into()), circuits: Some(["main".to_string()].into()), memory_class: 0 };
+    // A hint of a job outside the filter (a follow-up of our own) is ignored as well.
+    c.hint("b00000001.r2.main.d0.g0000".parse().unwrap());
+    let got: Vec<String> = std::iter::from_fn(|| c.next(&s).unwrap())
+        .map(|j| {
+            let k = j.key().to_string();
+            s.complete(&j, vec![]).unwrap();
+            k
+        })
+        .collect();
+    assert_eq!(got, vec![keys[2], keys[4], keys[0]]);
+    for k in [keys[1], keys[3]] {
+        assert_eq!(s.locate(&PROVE, &k.parse().unwrap()).unwrap(), Some(State::Queued), "{k}");
+    }
+    // An open claimer takes the rest.
+    let mut all = Claimer::new(PROVE, "v1");
+    let rest: Vec<String> = std::iter::from_fn(|| all.next(&s).unwrap()).map(|j| j.key().to_string()).collect();
+    assert_eq!(rest, vec![keys[3], keys[1]]);
+}
