@@ -4,7 +4,8 @@
 #
 #   scripts/bench-gpu.sh pack      here: release binaries and the gpu_rounds example into .gpubins/bins.tar.xz
 #   (device run tool)              carry [".gpubins"], command: scripts/bench-gpu.sh device
-#   scripts/bench-gpu.sh record F  here: F (the bench-gpu.md that came back) into BENCHMARKS.md
+#   scripts/bench-gpu.sh record F [NAME]  here: F (the bench-gpu.md that came back) into BENCHMARKS.md (NAME:
+#                                  its own section, e.g. scaling)
 #
 # On the device, the same seeded blocks (BLOCKS x TXS, SEED) and the same keys go through the real pipeline
 # (scripts/demo.sh) once per configuration, side by side in one run:
@@ -13,6 +14,8 @@
 #   gpu-x4       four such provers on the one GPU (--threads cores/4 each)
 #   gpu-wvg      one --backend gpu prover serving witness vectors (VECTOR_SLOTS at once) fed by WVG generators
 #                (compressor on the GPU too)
+#   wvg-gpus-N   N such provers, one per GPU (--device 0..N-1), WVG x N generators: the multi-GPU scaling runs
+#                (RUNS="wvg-gpus-1 wvg-gpus-2 wvg-gpus-4" on a 4-GPU machine)
 # then gpu_rounds: for every round and compression layer, the GPU proof's bytes against plonky2's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,8 +58,8 @@ device)
   {
     echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED; keygen ${keygen_s} s."
     echo
-    echo "| run | wall | tx/s | vs cpu | proving busy (sum of prove jobs) | device held |"
-    echo "|---|---|---|---|---|---|"
+    echo "| run | GPUs | wall | blocks/min | tx/s | vs first | efficiency per GPU | proving busy (sum of prove jobs) | compress busy | device held | GPU busy |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
   } > "$md"
   base=""
   port=3400
@@ -68,6 +71,9 @@ device)
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     gpu) env=(PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0) ;;
     gpu-x4) env=(WVG=0 PROVERS=4 PROVER_ARGS="--backend gpu --threads $((cores / 4))" COMPRESSOR_ARGS="--backend gpu") ;;
+    wvg-gpus-*) g=${run#wvg-gpus-}
+      env=(GPUS=$g PROVERS=$g PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu"
+        WVG=$((WVG * g)) WVG_ARGS="--threads $((cores / (WVG * g) > 0 ? cores / (WVG * g) : 1))") ;;
     gpu-wvg) env=(PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu" WVG="$WVG"
       WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;
     *) echo "unknown run $run" >&2; exit 2 ;;
@@ -79,15 +85,28 @@ device)
       scripts/demo.sh > "$OUT/$run.txt" 2>&1 || { echo "run $run failed:"; tail -40 "$OUT/$run.txt"; tail -20 /tmp/bench-gpu/$run/frispool-demo-logs/*.log; exit 1; }
     [[ -d /tmp/bench-gpu/trust ]] || cp -r "$store/trust" /tmp/bench-gpu/trust
     logs=/tmp/bench-gpu/$run/frispool-demo-logs
-    wall=$(sed -n 's/^== all .* proven in \([0-9]*\)s.*/\1/p' "$OUT/$run.txt")
+    wall=$(sed -n 's/^== all .* proven in \([0-9.]*\)s.*/\1/p' "$OUT/$run.txt")
     blocks=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/$run.txt")
     # shellcheck disable=SC2086 # one block number a word
     busy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="prove")/1000,1))' 2>/dev/null || echo "?")
-    held=$({ grep -ho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {if (NR) printf "%.1f s", s; else print "-"}')
-    tps=$(python3 -c "print(round($BLOCKS*$TXS/$wall, 1))")
-    [[ -z "$base" ]] && base=$tps
-    ratio=$(python3 -c "print(round($tps/$base, 2))")
-    echo "| $run | $wall s | $tps | ${ratio}x | $busy s | $held |" >> "$md"
+    # shellcheck disable=SC2086 # one block number a word
+    cbusy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="compress")/1000,1))' 2>/dev/null || echo "?")
+    held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
+    case "$run" in cpu) gpus=0 ;; gpu | gpu-x4 | gpu-wvg) gpus=1 ;; wvg-gpus-*) gpus=${run#wvg-gpus-} ;; esac
+    row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$busy" "$cbusy" "$held" <<'PY'
+import sys
+run, gpus, wall, blocks, txs, base, busy, cbusy, held = sys.argv[1:]
+gpus, wall, blocks, txs, held = int(gpus), float(wall), int(blocks), int(txs), float(held)
+tps = blocks * txs / wall
+base = float(base) if base else tps
+ratio = tps / base
+eff = f"{ratio / gpus:.0%}" if run.startswith("wvg-gpus-") and gpus else "-"
+gbusy = f"{held / (wall * gpus):.0%}" if gpus and held else "-"
+print(f"{tps:.1f}|| {run} | {gpus} | {wall:.1f} s | {blocks * 60 / wall:.1f} | {tps:.1f} | {ratio:.2f}x | {eff} | {busy} s | {cbusy} s | {held:.1f} s | {gbusy} |")
+PY
+)
+    [[ -z "$base" ]] && base=${row%%||*}
+    echo "|${row#*||}" >> "$md"
     grep -h "served\|device busy" "$logs"/prover-*.log >> "$OUT/$run.txt" 2>/dev/null || true
     [[ "$run" == gpu-wvg ]] && rounds_spool=$spool
   done
@@ -99,17 +118,21 @@ device)
   ;;
 record)
   src=${2:?record needs the bench-gpu.md that came back}
-  python3 - "$src" <<'PY'
+  # An optional third word names the section (e.g. scaling for the multi-GPU runs); each has its own markers.
+  python3 - "$src" "${3:-}" <<'PY'
 import re, sys
 src = open(sys.argv[1]).read().strip()
+name = sys.argv[2]
+tag = f"bench-gpu-{name}" if name else "bench-gpu"
 path = "BENCHMARKS.md"
 text = open(path).read()
-begin, end = "<!-- bench-gpu:begin -->", "<!-- bench-gpu:end -->"
+begin, end = f"<!-- {tag}:begin -->", f"<!-- {tag}:end -->"
 block = f"{begin}\n{src}\n{end}"
 if begin in text:
     text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
 else:
-    text += "\n## GPU pipeline (scripts/bench-gpu.sh)\n\n" + block + "\n"
+    title = f"GPU pipeline, {name}" if name else "GPU pipeline"
+    text += f"\n## {title} (scripts/bench-gpu.sh)\n\n" + block + "\n"
 open(path, "w").write(text)
 PY
   echo "BENCHMARKS.md updated from $src"

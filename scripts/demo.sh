@@ -12,6 +12,7 @@
 #                                           with --backend gpu the default is nproc/3, WVG=0 turns it off)
 #                                           WVG_ARGS="--threads 4" (extra flags of every generator)
 #                                           COMPRESSOR_ARGS="--backend gpu" (extra flags of the compressor)
+#                                           GPUS=N: prover-K proves on device (K-1) mod N (one prover per GPU)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,6 +71,9 @@ while read -r name bin args; do
   [[ "$bin" == frispool-prover && -n "$PROVER_ARGS" ]] && args="${args/--backend cpu/} $PROVER_ARGS"
   [[ "$bin" == frispool-wvg ]] && args="$args $WVG_ARGS"
   [[ "$bin" == frispool-compressor ]] && args="$args $COMPRESSOR_ARGS"
+  if [[ "$bin" == frispool-prover && -n "${GPUS:-}" ]]; then
+    k=${name#prover-}; args="$args --device $(( (k - 1) % GPUS ))"
+  fi
   # shellcheck disable=SC2086 # the stage's flags, one word each
   start "$name" "$BIN/$bin" $args --rescan-secs 0.5
 done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS" --wvg "$WVG")
@@ -77,6 +81,7 @@ done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$P
 proven() { grep -l '"status": "proven"' $(for b in $blocks; do printf '%s/blocks/b%08d.json ' "$STORE" "$b"; done) 2>/dev/null | wc -l; }
 want=$(echo $blocks | wc -w)
 started=$SECONDS
+started_ns=$(date +%s%N)
 last_print=-10
 while (( $(proven) < want )); do
   if (( SECONDS - started > TIMEOUT )); then
@@ -96,7 +101,8 @@ while (( $(proven) < want )); do
   sleep 1
 done
 [[ -t 1 ]] && printf '\n'
-say "all $want blocks proven in $((SECONDS - started))s; status:"
+elapsed=$(( ($(date +%s%N) - started_ns) / 1000000 ))
+say "all $want blocks proven in $((elapsed / 1000)).$(( (elapsed % 1000) / 100 ))s; status:"
 "$BIN/frispool" status
 say "per-round timings of blocks $(echo $blocks)"
 "$BIN/frispool" timings $blocks
