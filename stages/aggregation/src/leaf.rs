@@ -168,16 +168,23 @@ impl LeafCircuit {
         if slots.len() != LEAF_ARITY {
             return Err(AggError::Arity { circuit: NAME, max: LEAF_ARITY, got: slots.len() });
         }
-        crate::prove::prove(NAME, &*self.backend, &self.data, || {
-            let mut pw = PartialWitness::new();
-            for (i, (p, on)) in slots.iter().enumerate() {
-                pw.set_proof_with_pis_target(&self.proofs[i], p).map_err(witness_err(NAME))?;
-                if i > 0 {
-                    pw.set_bool_target(self.enabled[i], *on).map_err(witness_err(NAME))?;
-                }
+        crate::prove::prove(NAME, &*self.backend, &self.data, || self.witness_slots(slots))
+    }
+
+    /// The partial witness [`Self::prove_slots`] proves (`slots` as there). For backends and tests that
+    /// prove it themselves.
+    pub fn witness_slots(&self, slots: &[(&Proof, bool)]) -> Result<PartialWitness<F>> {
+        if slots.len() != LEAF_ARITY {
+            return Err(AggError::Arity { circuit: NAME, max: LEAF_ARITY, got: slots.len() });
+        }
+        let mut pw = PartialWitness::new();
+        for (i, (p, on)) in slots.iter().enumerate() {
+            pw.set_proof_with_pis_target(&self.proofs[i], p).map_err(witness_err(NAME))?;
+            if i > 0 {
+                pw.set_bool_target(self.enabled[i], *on).map_err(witness_err(NAME))?;
             }
-            Ok(pw)
-        })
+        }
+        Ok(pw)
     }
 
     fn check_arity(&self, proofs: &[Proof]) -> Result<()> {

@@ -13,10 +13,7 @@
 //!
 //! Architecture invariant: no I/O here; circuits know nothing of files or the spool.
 
-// `chain` and `shape` are public only for `stages/gpu`'s tests, which rebuild a leaf's parts to compare the
-// GPU prover's proof bytes with plonky2's; everything else imports the façade below.
-#[doc(hidden)]
-pub mod chain;
+mod chain;
 mod error;
 mod keys;
 mod leaf;
@@ -24,8 +21,7 @@ mod node;
 mod plan;
 mod prove;
 mod scheduler;
-#[doc(hidden)]
-pub mod shape;
+mod shape;
 mod tip;
 mod vk;
 
@@ -37,11 +33,3 @@ pub use plan::{plan_block, plan_type, BlockPlan, Group, ProofId, TypePlan};
 pub use scheduler::{bind_types, SchedulerCircuit, TypeOutputs};
 pub use shape::{check_construction, Shape};
 pub use tip::{TipCircuit, TipSlot};
-
-/// The shared vocabulary's old path, kept only because `stages/gpu` (its tests) imports `layout::{C, D, F}`
-/// from here; new code imports `frispool_core`. Remove it once the GPU crate does too.
-#[doc(hidden)]
-pub mod layout {
-    pub use frispool_core::layout::*;
-    pub use frispool_core::{block_commitment, circuit_config, CircuitType, C, D, F, NUM_CHALLENGES};
-}

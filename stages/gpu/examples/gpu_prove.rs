@@ -16,7 +16,7 @@ mod support;
 
 use std::time::Instant;
 
-use frispool_aggregation::layout::{C, D, F};
+use frispool_core::{C, D, F};
 use frispool_gpu::prover::{prove, prove_timed, CommitBackend, CpuCommit, DeviceCommit, PlonkyProof, ProveTimes};
 use frispool_gpu::Gpu;
 use plonky2::iop::generator::generate_partial_witness;
@@ -192,19 +192,19 @@ fn main() {
     }
 
     let t = Instant::now();
-    let (main, parts, chunk) = support::main_setup(7);
+    let (main, chunk) = support::main_setup(7);
     out.line(format!("SETUP main circuit built in {:.1} s", t.elapsed().as_secs_f64()));
-    let main_proof = circuit(&mut out, "main", &main.data, support::main_witness(&parts, &chunk), &gpu, reps, true);
+    let main_proof = circuit(&mut out, "main", &main.data, support::main_witness(&main, &chunk), &gpu, reps, true);
     out.check(
         "main: public inputs are the chunk's expected ones",
         main_proof.public_inputs == frispool_circuits::basic::main::expected_public_inputs(&chunk),
     );
 
     let t = Instant::now();
-    let (leaf, leaf_parts) = support::leaf_setup(&main.data);
+    let leaf = support::leaf_setup(&main.data);
     out.line(format!("SETUP leaf circuit built in {:.1} s", t.elapsed().as_secs_f64()));
     let leaf_reps = reps.min(3);
-    circuit(&mut out, "leaf", &leaf.data, support::leaf_witness(&leaf_parts, &main_proof), &gpu, leaf_reps, false);
+    circuit(&mut out, "leaf", &leaf.data, support::leaf_witness(&leaf, &main_proof), &gpu, leaf_reps, false);
 
     println!("\n==== summary ====");
     for l in &out.summary {

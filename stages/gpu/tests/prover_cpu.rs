@@ -16,7 +16,7 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use frispool_aggregation::layout::{self, C, D, F};
+use frispool_core::{circuit_config, C, D, F};
 use frispool_circuits::basic::main::expected_public_inputs;
 use frispool_circuits::{MainChunkWitness, MainCircuit};
 use frispool_gpu::prover::{prove, prove_timed, CpuCommit, PlonkyProof};
@@ -95,21 +95,21 @@ fn small_witness(xs: &[Target]) -> PartialWitness<F> {
 
 #[test]
 fn small_circuit_proof_bytes_equal_plonky2() {
-    let (data, xs) = small_circuit(layout::circuit_config());
+    let (data, xs) = small_circuit(circuit_config());
     assert_same_proof("small", &data, small_witness(&xs));
 }
 
 #[test]
 fn partial_witness_input_proves_and_verifies() {
     // Generators run inside `prove` (random public-input-gate padding: a different, valid proof).
-    let (data, xs) = small_circuit(layout::circuit_config());
+    let (data, xs) = small_circuit(circuit_config());
     let p = prove(&data.prover_only, &data.common, small_witness(&xs), &CpuCommit).unwrap();
     data.verify(p).expect("verifies");
 }
 
 #[test]
 fn the_same_partition_witness_gives_the_same_bytes_twice() {
-    let (data, xs) = small_circuit(layout::circuit_config());
+    let (data, xs) = small_circuit(circuit_config());
     let part = generate_partial_witness(small_witness(&xs), &data.prover_only, &data.common).unwrap();
     let a = prove(&data.prover_only, &data.common, part.clone(), &CpuCommit).unwrap();
     let b = prove(&data.prover_only, &data.common, part, &CpuCommit).unwrap();
@@ -126,7 +126,7 @@ fn zero_knowledge_proofs_verify() {
 
 #[test]
 fn a_witness_that_breaks_a_constraint_is_refused() {
-    let (data, xs) = small_circuit(layout::circuit_config());
+    let (data, xs) = small_circuit(circuit_config());
     let mut part = generate_partial_witness(small_witness(&xs), &data.prover_only, &data.common).unwrap();
     // Change one value after the generators ran: the Poseidon gate's output no longer matches its
     // input, so the vanishing polynomial is not divisible by Z_H.
@@ -148,15 +148,14 @@ mod support;
 
 struct MainFixture {
     circuit: MainCircuit,
-    parts: support::MainParts,
     chunk: MainChunkWitness,
 }
 
 fn main_fixture() -> &'static MainFixture {
     static FIX: OnceLock<MainFixture> = OnceLock::new();
     FIX.get_or_init(|| {
-        let (circuit, parts, chunk) = support::main_setup(7);
-        MainFixture { circuit, parts, chunk }
+        let (circuit, chunk) = support::main_setup(7);
+        MainFixture { circuit, chunk }
     })
 }
 
@@ -164,7 +163,7 @@ fn main_proof() -> &'static PlonkyProof {
     static PROOF: OnceLock<PlonkyProof> = OnceLock::new();
     PROOF.get_or_init(|| {
         let f = main_fixture();
-        let proof = assert_same_proof("main", &f.circuit.data, support::main_witness(&f.parts, &f.chunk));
+        let proof = assert_same_proof("main", &f.circuit.data, support::main_witness(&f.circuit, &f.chunk));
         assert_eq!(proof.public_inputs, expected_public_inputs(&f.chunk), "main's public inputs");
         proof
     })
@@ -179,8 +178,8 @@ fn main_circuit_proof_bytes_equal_plonky2() {
 fn leaf_over_a_main_proof_bytes_equal_plonky2() {
     let f = main_fixture();
     let inner = main_proof();
-    let (leaf, parts) = support::leaf_setup(&f.circuit.data);
-    let ours = assert_same_proof("leaf", &leaf.data, support::leaf_witness(&parts, inner));
+    let leaf = support::leaf_setup(&f.circuit.data);
+    let ours = assert_same_proof("leaf", &leaf.data, support::leaf_witness(&leaf, inner));
     let theirs = leaf.prove(std::slice::from_ref(inner)).expect("the leaf's own prover");
     assert_eq!(ours.public_inputs, theirs.public_inputs, "the leaf's public inputs");
 }

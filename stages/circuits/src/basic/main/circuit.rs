@@ -95,7 +95,7 @@ impl MainCircuit {
     /// Proves one chunk. A chunk that breaks a rule fails here (witness generation or an unsatisfiable
     /// constraint), or yields a proof that [`MainCircuit::verify`] rejects.
     pub fn prove(&self, w: &MainChunkWitness) -> Result<ProofWithPublicInputs<F, C, D>, CircuitError> {
-        let pw = self.assign(w)?;
+        let pw = self.witness(w)?;
         frispool_core::prove(&*self.backend, &self.data, pw).map_err(CircuitError::Prove)
     }
 
@@ -124,7 +124,9 @@ impl MainCircuit {
         self.data.verify(proof.clone()).map_err(|e| CircuitError::Verify(e.into()))
     }
 
-    fn assign(&self, w: &MainChunkWitness) -> Result<PartialWitness<F>, CircuitError> {
+    /// The partial witness [`Self::prove`] proves: every input target of the circuit set from `w` (the
+    /// generators fill the rest). For backends and tests that prove it themselves.
+    pub fn witness(&self, w: &MainChunkWitness) -> Result<PartialWitness<F>, CircuitError> {
         let mut pw = PartialWitness::new();
         self.fill_checked(&mut pw, w)?;
         Ok(pw)
