@@ -7,36 +7,59 @@ use std::time::Instant;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes, Incoming};
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, EXPECT};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::header::{HeaderName, HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE, EXPECT};
+use hyper::{Request, Response, StatusCode};
 
+use crate::api::{self, Found, Route};
 use crate::server::{BusyGuard, Shared, DRAIN_LIMIT};
 use crate::store::StoreError;
 
-/// An answer before it is sent: status, content type, body.
-struct Answer(u16, &'static str, Vec<u8>);
+/// An answer before it is sent: status, content type (none for 204), extra headers, body.
+struct Answer {
+    status: u16,
+    content_type: Option<&'static str>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Vec<u8>,
+}
 
 impl Answer {
+    fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Answer {
+        Answer { status, content_type: Some(content_type), headers: Vec::new(), body }
+    }
+    /// The shape of every error the server writes (the document's `Error`): one line of text and a newline.
     fn text(status: u16, msg: impl Into<String>) -> Answer {
-        let mut body = msg.into().into_bytes();
+        let mut body = msg.into().replace('\n', " ").into_bytes();
         body.push(b'\n');
-        Answer(status, "text/plain; charset=utf-8", body)
+        Answer::new(status, "text/plain; charset=utf-8", body)
     }
     fn json<T: serde::Serialize>(value: &T) -> Answer {
         let mut body = serde_json::to_vec_pretty(value).expect("records serialise");
         body.push(b'\n');
-        Answer(200, "application/json", body)
+        Answer::new(200, "application/json", body)
+    }
+    /// 204: no body, so no content type either.
+    fn no_content() -> Answer {
+        Answer { status: 204, content_type: None, headers: Vec::new(), body: Vec::new() }
     }
     fn internal(what: &str) -> Answer {
         Answer::text(500, format!("internal error: {what}"))
     }
+    fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Answer {
+        self.headers.push((name, value));
+        self
+    }
 }
 
 fn response(answer: Answer) -> Response<Full<Bytes>> {
-    let Answer(status, content_type, body) = answer;
+    let Answer { status, content_type, headers, body } = answer;
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(content_type) = content_type {
+        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    for (name, value) in headers {
+        response.headers_mut().insert(name, value);
+    }
     if status >= 400 {
         response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
     }
@@ -57,12 +80,11 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>, busy
     let received = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_string();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = parts.method.clone();
     let mut body = Some(body);
-    let answer = match (segments.as_slice(), &method) {
-        (["proof_generation_data"], &Method::GET) => blocking(&shared, proof_generation_data).await,
-        (["submit_proof", n], &Method::POST) => match parse_block(n) {
+    let answer = match api::find(method.as_str(), &path) {
+        Found::Endpoint(Route::ProofGenerationData, _) => blocking(&shared, proof_generation_data).await,
+        Found::Endpoint(Route::SubmitProof, n) => match parse_block(n) {
             Ok(n) => {
                 let body = body.take().expect("body not taken yet");
                 let (answer, rest) = upload(&shared, n, body, &parts.headers, received).await;
@@ -71,14 +93,15 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>, busy
             }
             Err(a) => a,
         },
-        (["blocks", n], &Method::GET) => match parse_block(n) {
+        Found::Endpoint(Route::BlockStatus, n) => match parse_block(n) {
             Ok(n) => blocking(&shared, move |s| block_status(s, n)).await,
             Err(a) => a,
         },
-        (["proof_generation_data"], _) | (["submit_proof", _], _) | (["blocks", _], _) => {
-            Answer::text(405, format!("{method} is not allowed on {path}"))
-        }
-        _ => Answer::text(404, format!("no such endpoint: {path}")),
+        Found::Endpoint(Route::OpenApi, _) => Answer::new(200, "application/json", api::OPENAPI.as_bytes().to_vec()),
+        // RFC 9110 (15.5.6): a 405 says which methods the resource has.
+        Found::WrongMethod(allowed) => Answer::text(405, format!("{method} is not allowed on {path}"))
+            .with_header(ALLOW, HeaderValue::from_str(&allowed.join(", ")).expect("method names are header-safe")),
+        Found::NoSuchPath => Answer::text(404, format!("no such endpoint: {path}")),
     };
     let body = body.take().expect("body not taken yet");
     let rest = if body.is_end_stream() {
@@ -135,8 +158,14 @@ async fn blocking(shared: &Arc<Shared>, work: impl FnOnce(&Shared) -> Answer + S
         .unwrap_or_else(|_| Answer::internal("the handler panicked"))
 }
 
-fn parse_block(s: &str) -> Result<u64, Answer> {
-    s.parse::<u64>().map_err(|_| Answer::text(400, format!("{s:?} is not a block number")))
+/// A block number as the document's `BlockNumber` has it: decimal digits of a u64 (`+1` is not one, though
+/// Rust's parser takes it).
+fn parse_block(s: Option<&str>) -> Result<u64, Answer> {
+    let s = s.unwrap_or_default();
+    match s.parse::<u64>() {
+        Ok(n) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(Answer::text(400, format!("{s:?} is not a block number"))),
+    }
 }
 
 /// `POST /submit_proof/{n}`: the body, limited before anything is allocated and bounded in time, then the
@@ -187,7 +216,7 @@ async fn upload(
             return (Answer::text(408, format!("the body did not arrive within {secs} s")), Rest::Abandon);
         }
         Ok(Err(answer)) => {
-            let rest = if answer.0 == 413 { unread(body) } else { Rest::Abandon };
+            let rest = if answer.status == 413 { unread(body) } else { Rest::Abandon };
             return (answer, rest);
         }
         Ok(Ok(())) => {}
@@ -209,10 +238,13 @@ fn proof_generation_data(shared: &Shared) -> Answer {
     let mut store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
     match store.hand_out(shared.handout_timeout_ms) {
         Ok(Some(block)) => match (shared.encode)(&block) {
-            Ok(bytes) => Answer(200, "application/octet-stream", bytes),
+            Ok(bytes) => Answer::new(200, "application/octet-stream", bytes).with_header(
+                HeaderName::from_static(api::FORMAT_VERSION_HEADER),
+                HeaderValue::from(api::PROOF_GENERATION_DATA_VERSION),
+            ),
             Err(e) => Answer::text(500, format!("cannot encode block {}: {e}", block.header.number)),
         },
-        Ok(None) => Answer(204, "text/plain", Vec::new()),
+        Ok(None) => Answer::no_content(),
         Err(e) => store_error(e),
     }
 }

@@ -2,11 +2,15 @@
 //!
 //! | request                        | answer                                                                  |
 //! |--------------------------------|-------------------------------------------------------------------------|
-//! | `GET /proof_generation_data`   | 200 + a block-input artifact (header, transactions, Merkle witnesses); 204 when none is due |
+//! | `GET /proof_generation_data`   | 200 + a block-input artifact (header, transactions, Merkle witnesses), `Frispool-Format-Version: 1`; 204 (no body) when none is due |
 //! | `POST /submit_proof/{block}`   | 200 + the block's record when the proof verifies; 400 + reason when not; 404 unknown block; 413 too large; 408 body too slow; 503 too many uploads at once |
-//! | `GET /blocks/{n}`              | 200 + the block's status record (JSON); 404 unknown                      |
+//! | `GET /blocks/{n}`              | 200 + the block's status record (JSON); 400 not a block number; 404 unknown |
+//! | `GET /openapi.json`            | 200 + the OpenAPI document of this API (`stages/sequencer/openapi.json`) |
 //!
-//! Anything else gets 404 or 405 with a one-line reason. A bad request never takes the server down.
+//! The machine-readable twin of this table is `api::ENDPOINTS` (the router matches requests with it) and a
+//! unit test holds it and `openapi.json` to each other. Any other path gets 404; a listed path with another
+//! method 405 with `Allow`. Errors are one line of text (`text/plain; charset=utf-8`). A bad request never
+//! takes the server down.
 //!
 //! Hostile clients, and what they get:
 //! - A declared `Content-Length` above [`ServerConfig::max_body`]: 413 at once, before anything is allocated
