@@ -19,6 +19,7 @@ mod pipeline_wvg;
 mod spool_bad_input;
 mod spool_crash;
 mod spool_full_disk;
+mod spool_group_commit;
 mod spool_lease;
 mod spool_race;
 mod trust_root;
