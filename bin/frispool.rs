@@ -10,14 +10,15 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use frispool_circuits::{KeyManifest, ProtocolKeys, FINAL_CIRCUIT};
+use frispool_pipeline::fleet::{scale, timeline};
 use frispool_pipeline::{
     describe_artifact, key_digest, keys_protocol, kinds::KINDS, queue_named, stages, timings, verify_file, write_keys,
     PlanSweep, UnknownQueue, VerifyTrust, MANIFEST, QUEUES,
 };
 use frispool_spool::{
-    error_chain, exit, recover, rfc3339, status, to_hex, write_atomic, ArtifactKind, Holder, JobKey, MappedArtifact,
-    Queue, RecoverOptions, SpaceLevel, Spool, State, SyntheticPayload, SyntheticSweep, Ticket, UnblockSweep,
-    CLOCK_PROBE, SYNTHETIC,
+    error_chain, exit, job_stats, recover, rfc3339, status, to_hex, write_atomic, ArtifactKind, Holder, JobKey,
+    MappedArtifact, Queue, RecoverOptions, SpaceLevel, Spool, State, SyntheticPayload, SyntheticSweep, Ticket,
+    UnblockSweep, CLOCK_PROBE, SYNTHETIC,
 };
 
 #[derive(Parser)]
@@ -82,6 +83,33 @@ enum Cmd {
         /// JSON (one object per queue and round, then the totals; milliseconds) instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// How many workers of each kind would drain what is queued within --target-secs, from the queue
+    /// depths and the mean job times of done tickets (per queue, round and circuit type).
+    Scale {
+        /// Drain the backlog within this many seconds.
+        #[arg(long, default_value_t = 3600.0)]
+        target_secs: f64,
+        /// Job time assumed for a round with no done job yet (default: one worker measures it).
+        #[arg(long, value_name = "SECS")]
+        default_secs: Option<f64>,
+        /// Print `sbatch --array` lines for scripts/slurm instead of the table.
+        #[arg(long)]
+        slurm: bool,
+        /// JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A timeline of every finished job of some blocks (one lane per worker, one bar per job from claim to
+    /// done, coloured by round, outlined when it took several attempts) as SVG, and a text summary.
+    Report {
+        /// The blocks (default: the --last N blocks that have a finished job).
+        blocks: Vec<u64>,
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        last: usize,
+        /// Where to write the SVG.
+        #[arg(long, default_value = "frispool-timeline.svg", value_name = "FILE")]
+        out: PathBuf,
     },
     /// The processes of a whole pipeline on this spool, one per line: `NAME BINARY ARGS…` (what the demo
     /// and the pipeline benchmark start; add `--rescan-secs` and the like to each).
@@ -229,6 +257,27 @@ fn run(cli: Cli) -> Result<u8> {
             } else {
                 print!("{}", report.render());
             }
+            Ok(exit::OK)
+        }
+        Cmd::Scale { target_secs, default_secs, slurm, json } => {
+            let spool = Spool::open(&cli.spool, &QUEUES)?;
+            let now = spool.fs_now().unwrap_or_else(|_| std::time::SystemTime::now());
+            let advice = scale(&job_stats(&spool, now)?, target_secs, default_secs);
+            if slurm {
+                print!("{}", advice.slurm());
+            } else if json {
+                println!("{}", serde_json::to_string_pretty(&advice)?);
+            } else {
+                print!("{}", advice.render());
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Report { blocks, last, out } => {
+            let spool = Spool::open(&cli.spool, &QUEUES)?;
+            let t = timeline(&spool, &blocks, last)?;
+            print!("{}", t.summary());
+            t.draw_svg(&out)?;
+            println!("timeline: {}", out.display());
             Ok(exit::OK)
         }
         Cmd::Stages { sequencer, pull_secs, provers, wvg } => {

@@ -15,6 +15,7 @@
 
 mod backend;
 mod compressor;
+pub mod fleet;
 mod gateway;
 mod inspect;
 mod jobs;
