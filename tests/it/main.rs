@@ -12,6 +12,7 @@ mod cluster_gluster;
 mod cluster_slurm;
 mod fleet_filters;
 mod fleet_memory;
+mod fleet_metrics;
 mod fleet_report;
 mod fleet_scale;
 mod pipeline_e2e;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{io_err, Result};
 use crate::fault::{FaultRecord, FsSpace, SpaceLevel};
 use crate::fsx;
-use crate::jobstats::{job_stats, JobStats};
+use crate::jobstats::{job_stats, JobStats, TIME_BUCKETS};
 use crate::layout::Spool;
 use crate::queue::{Queue, State};
 
@@ -304,9 +304,66 @@ impl StatusReport {
             out.push_str("# HELP frispool_infra_fault_open 1 while the last infrastructure fault is not cleared by a finished job.\n# TYPE frispool_infra_fault_open gauge\n");
             let _ = writeln!(out, "frispool_infra_fault_open {}", u8::from(r.cleared_unix_ms.is_none()));
         }
+        self.job_metrics(&mut out);
         out.push_str("# HELP frispool_status_time_seconds Filesystem time when this status was taken.\n# TYPE frispool_status_time_seconds gauge\n");
         let _ = writeln!(out, "frispool_status_time_seconds {:.3}", self.fs_time_unix_ms as f64 / 1000.0);
         out
+    }
+}
+
+impl StatusReport {
+    /// Per queue, round (its number: the spool knows no names) and circuit type, when the job rows were
+    /// taken: job time histogram, oldest queued age, attempts, failures, memory deaths and moves.
+    fn job_metrics(&self, out: &mut String) {
+        if self.jobs.is_empty() {
+            return;
+        }
+        let labels = |r: &JobRow| format!("queue=\"{}\",round=\"{}\",type=\"{}\"", r.queue, r.round, r.circuit);
+        out.push_str("# HELP frispool_job_duration_seconds Claim-to-done time of done jobs.\n# TYPE frispool_job_duration_seconds histogram\n");
+        for r in &self.jobs {
+            let l = labels(r);
+            let s = &r.stats;
+            for (le, n) in TIME_BUCKETS.iter().zip(s.time_buckets.iter().chain(std::iter::repeat(&0))) {
+                let _ = writeln!(out, "frispool_job_duration_seconds_bucket{{{l},le=\"{le}\"}} {n}");
+            }
+            let _ = writeln!(out, "frispool_job_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}", s.done);
+            let _ = writeln!(out, "frispool_job_duration_seconds_sum{{{l}}} {:.3}", s.time_sum_secs);
+            let _ = writeln!(out, "frispool_job_duration_seconds_count{{{l}}} {}", s.done);
+        }
+        type Metric = (&'static str, &'static str, &'static str, fn(&JobStats) -> f64);
+        let metrics: [Metric; 7] = [
+            ("frispool_job_oldest_queued_seconds", "gauge", "Age of the oldest queued job (0 when none).", |s| {
+                s.oldest_queued_secs.unwrap_or(0.0)
+            }),
+            ("frispool_job_attempts_total", "counter", "Attempts made by finished (done or failed) jobs.", |s| {
+                s.attempts as f64
+            }),
+            (
+                "frispool_job_failed_attempts_total",
+                "counter",
+                "Attempts that failed (not counting memory deaths).",
+                |s| s.failed_attempts as f64,
+            ),
+            ("frispool_jobs_failed", "gauge", "Jobs in failed/ (out of attempts, or a permanent error).", |s| {
+                s.failed as f64
+            }),
+            (
+                "frispool_job_memory_deaths_total",
+                "counter",
+                "Attempts lost to memory (OOM kill, failed allocation).",
+                |s| s.memory_deaths as f64,
+            ),
+            ("frispool_job_memory_moves", "gauge", "Jobs moved to a larger memory class.", |s| s.memory_moved as f64),
+            ("frispool_job_memory_waiting", "gauge", "Jobs moved to a larger memory class, still queued.", |s| {
+                s.memory_waiting as f64
+            }),
+        ];
+        for (name, kind, help, value) in metrics {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for r in &self.jobs {
+                let _ = writeln!(out, "{name}{{{}}} {}", labels(r), value(&r.stats));
+            }
+        }
     }
 }
 
