@@ -15,6 +15,7 @@ mod fleet_memory;
 mod fleet_metrics;
 mod fleet_report;
 mod fleet_scale;
+mod fleet_upgrade;
 mod pipeline_e2e;
 mod pipeline_fault;
 mod pipeline_full_disk;
