@@ -16,9 +16,9 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use frispool_core::{circuit_config, C, D, F};
 use frispool_circuits::basic::main::expected_public_inputs;
 use frispool_circuits::{MainChunkWitness, MainCircuit};
+use frispool_core::{circuit_config, C, D, F};
 use frispool_gpu::prover::{prove, prove_timed, CpuCommit, PlonkyProof};
 use plonky2::field::types::Field;
 use plonky2::hash::poseidon::PoseidonHash;

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use frispool_aggregation::{LeafCircuit, Shape};
-use frispool_core::{CircuitType, C, D, F};
 use frispool_circuits::{main_chunks, MainChunkWitness, MainCircuit, MAIN_TXS_PER_INSTANCE};
+use frispool_core::{CircuitType, C, D, F};
 use frispool_rollup::{execute_block, BlockGenerator, State};
 use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_data::CircuitData;
