@@ -10,13 +10,16 @@
 //!   e = Poseidon(r ‖ encode(PK) ‖ m) ([`challenge`]) over a fixed-length [`Message`] of [`MESSAGE_LEN`]
 //!   Goldilocks elements.
 //!
-//! What the `sig` circuit needs from it: the same challenge (`PoseidonHash::hash_no_pad` over
-//! [`CHALLENGE_INPUT_LEN`] elements, its four outputs as the 256 low bits of e), the point formulas of
-//! `curve.rs` over plonky2's quintic-extension gadgets (complete, so no branches), decoding of the public key
-//! (a square root of the discriminant supplied as a witness and squared in-circuit, plus the non-square test
-//! on the chosen root, or simply the public key's decoded x as a witness checked against the curve equation),
-//! s as 319 bits with a range check s < n, and the final comparison encode(s G - e PK) = r, i.e.
-//! r U = T on the result (no inversion). [`Point::GENERATOR`]'s per-digit tables become circuit constants.
+//! What the `sig` circuit needs from it, to check the same statement:
+//! - the challenge: `PoseidonHash::hash_no_pad` over [`CHALLENGE_INPUT_LEN`] elements (r ‖ pk ‖ m); its four
+//!   outputs, each split into 64 bits, are the 256 bits of e (e < p^4 < n, never reduced);
+//! - s as 319 bits with a range check s < n (a signature's s is canonical, [`Signature::from_parts`]);
+//! - the group law of `curve.rs` (complete: no branch, no special case for the neutral or P + P) over plonky2's
+//!   quintic-extension arithmetic; s G from constant per-digit tables of G, e PK by double-and-add;
+//! - the public key as a point: its encoding w plus a witness x, checked on the curve in (x, u = 1/w) form,
+//!   x = u^2 (x^2 + a x + b), instead of a square root; w = 0 refused (the neutral key);
+//! - the final comparison encode(s G - e PK) = r without an inversion: r U = T on the result (which also refuses
+//!   a neutral result, as [`verify`] does).
 //!
 //! No dependency on any other frispool crate, so both the rollup model and the circuits can use it.
 

@@ -166,6 +166,11 @@ impl Signature {
         Ok(Self { r: fp5_to_fields(&fp5_from_canonical_limbs(r)?), s: Scalar::from_canonical_limbs(s)? })
     }
 
+    /// The same from the rollup's form (`frispool_rollup::Signature`: r as field elements, s as limbs).
+    pub fn from_field_parts(r: [F; 5], s: [u64; 5]) -> Result<Self, SigError> {
+        Self::from_parts(r.map(|c| c.to_canonical_u64()), s)
+    }
+
     pub fn r(&self) -> [F; 5] {
         self.r
     }
@@ -191,12 +196,14 @@ pub fn challenge(r: &[F; 5], public_key: &[F; 5], message: &Message) -> Scalar {
     Scalar::from_limbs_reduce(&h.elements.map(|c| c.to_canonical_u64()))
 }
 
-/// Check `signature` on `message` under `public_key`: encode(s G - e PK) = r. Not constant time (all inputs
-/// are public).
+/// Check `signature` on `message` under `public_key`: encode(s G - e PK) = r, with s G - e PK not the neutral.
+/// Not constant time (all inputs are public).
 pub fn verify(public_key: &PublicKey, message: &Message, signature: &Signature) -> Result<(), SigError> {
     let e = challenge(&signature.r, &public_key.encoding, message);
     let commitment = Point::mul_generator(&signature.s).sub(&public_key.point.mul_vartime(&e));
-    if fp5_to_fields(&commitment.encode()) == signature.r {
+    // A neutral commitment (r = 0) is refused: signing never makes one (k != 0), and the circuit's
+    // inversion-free comparison r U = T cannot accept it either (U = 0, T != 0), so both sides agree.
+    if !commitment.is_neutral() && fp5_to_fields(&commitment.encode()) == signature.r {
         Ok(())
     } else {
         Err(SigError::BadSignature)

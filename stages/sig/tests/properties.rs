@@ -104,6 +104,8 @@ proptest! {
         prop_assert_eq!(verify(key.public_key(), &m, &Signature::from_parts(r2, s).unwrap()),
                         Err(SigError::BadSignature));
 
+        prop_assert_eq!(Signature::from_field_parts(sig.r(), s).unwrap(), sig);
+
         // The encoded key round-trips.
         let pk = PublicKey::from_encoding(key.public_key().encoding()).unwrap();
         prop_assert_eq!(&pk, key.public_key());
@@ -130,14 +132,24 @@ fn verification_is_the_schnorr_equation() {
 fn malformed_keys_and_signatures_are_refused() {
     assert_eq!(PublicKey::from_limbs([0; 5]), Err(SigError::NeutralPublicKey));
     assert_eq!(PublicKey::from_limbs([P, 0, 0, 0, 0]), Err(SigError::NonCanonicalLimb { index: 0, value: P }));
-    // 7 is not a valid encoding? Whatever it is, from_limbs must agree with is_encoding.
+    // Small encodings: from_limbs must agree with is_encoding, and some of them must be refused.
+    let mut refused = 0;
     for w in 1..40u64 {
         let ok = Point::is_encoding(&Fp5::from_canonical_u64(w));
         assert_eq!(PublicKey::from_limbs([w, 0, 0, 0, 0]).is_ok(), ok, "w = {w}");
+        refused += usize::from(!ok);
     }
+    assert!((5..35).contains(&refused), "{refused} of 39 small encodings refused");
     assert_eq!(Signature::from_parts([4, 0, 0, 0, 0], Scalar::MODULUS), Err(SigError::NonCanonicalScalar));
     assert!(Signature::from_parts([u64::MAX, 0, 0, 0, 0], [0; 5]).is_err());
     assert_eq!(SecretKey::from_scalar(Scalar::ZERO).unwrap_err(), SigError::ZeroSecretKey);
+    // A neutral commitment is refused even when the Schnorr equation holds: s = e sk makes s G - e PK = O.
+    let key = SecretKey::from_seed([3; 32]);
+    let m = [F::ONE; 6];
+    let e = challenge(&[F::ZERO; 5], &key.public_key().encoding(), &m);
+    let forged = Signature::from_parts([0; 5], (e * *key.scalar()).to_limbs()).unwrap();
+    assert!(Point::mul_generator(&forged.s()).sub(&key.public_key().point().mul(&e)).is_neutral());
+    assert_eq!(verify(key.public_key(), &m, &forged), Err(SigError::BadSignature));
     // Signing with the key whose public key is G: the signature must verify against G's encoding.
     let one = SecretKey::from_scalar(Scalar::ONE).unwrap();
     assert_eq!(one.public_key().encoding(), [F::from_canonical_u64(4), F::ZERO, F::ZERO, F::ZERO, F::ZERO]);
