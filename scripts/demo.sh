@@ -106,6 +106,7 @@ say "all $want blocks proven in $((elapsed / 1000)).$(( (elapsed % 1000) / 100 )
 "$BIN/frispool" status
 say "per-round timings of blocks $(echo $blocks)"
 "$BIN/frispool" timings $blocks
+"$BIN/frispool" report $blocks --out "$LOGS/timeline.svg" | tail -n 1
 # The final key the sequencer derived for itself (its trust root): verify pins it instead of building every
 # circuit once more per block.
 final_vk=$(sed -n 's/.*"blake3": "\(.*\)".*/\1/p' "$STORE"/trust/*/trust.json | head -n 1)

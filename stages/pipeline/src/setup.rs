@@ -95,3 +95,17 @@ pub fn load(spool: &Spool, rebuild: bool) -> Result<ProtocolKeys, SetupError> {
     let dir = spool.keys_dir();
     Ok(if rebuild { keystore::build_checked(&dir)? } else { keystore::load_keys(&dir)? })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_by_name_or_number_become_numbers() {
+        let args = |s: &[&str]| s.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+        assert_eq!(round_numbers(&args(&["basic", " leaf", "4"])).unwrap(), args(&["0", "1", "4"]));
+        let e = round_numbers(&args(&["wrap"])).unwrap_err().to_string();
+        assert!(e.contains("unknown round `wrap`") && e.contains("basic,leaf,node"), "{e}");
+        assert!(round_numbers(&args(&["9"])).is_err(), "no round 9");
+    }
+}

@@ -130,8 +130,10 @@ impl Timeline {
         let err =
             |e: &dyn std::fmt::Display| TimelineError::Draw { path: path.display().to_string(), why: e.to_string() };
         let lanes = self.lanes();
-        let height = 150 + 34 * lanes.len() as u32;
+        let height = 180 + 34 * lanes.len() as u32;
         let root = SVGBackend::new(path, (1200, height)).into_drawing_area();
+        // The legend gets its own strip below the chart (the axis description is centred above it).
+        let (upper, legend) = root.split_vertically(height - 34);
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let blocks: Vec<String> = self.blocks.iter().map(|b| b.to_string()).collect();
         let title = format!(
@@ -143,7 +145,7 @@ impl Timeline {
         );
         let wall = self.wall_secs().max(0.001);
         let n = lanes.len();
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(&upper)
             .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(64)
@@ -160,15 +162,21 @@ impl Timeline {
         // Lane names left of the plot, in pixels beside each lane's middle.
         for (i, (host, pid)) in lanes.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(0.0, (n - i) as f64 - 0.5));
-            root.draw(&Text::new(format!("{host} pid {pid}"), (px - 182, py - 7), ("sans-serif", 13)))
-                .map_err(|e| err(&e))?;
+            // What the worker served: its queues (a prover's is `prove`, a witness generator's its round's).
+            let queues: BTreeSet<&str> =
+                self.jobs.iter().filter(|j| j.host == *host && j.pid == *pid).map(|j| j.queue.as_str()).collect();
+            let name = format!("{host} {pid} {}", queues.into_iter().collect::<Vec<_>>().join(","));
+            upper.draw(&Text::new(name, (px - 182, py - 7), ("sans-serif", 13))).map_err(|e| err(&e))?;
         }
         let t0 = self.t0();
+        let px_per_sec = (1200.0 - 190.0 - 24.0) / (wall * 1.02);
         for j in &self.jobs {
             let lane = lanes.iter().position(|(h, p)| *h == j.host && *p == j.pid).expect("every job has a lane");
             let top = (n - lane) as f64 - 0.12;
             let bottom = (n - 1 - lane) as f64 + 0.12;
-            let (x0, x1) = ((j.start_ms - t0) as f64 / 1e3, (j.end_ms - t0) as f64 / 1e3);
+            let x0 = (j.start_ms - t0) as f64 / 1e3;
+            // At least 3 px wide: a job of milliseconds (a witness bundle) still shows as a tick.
+            let x1 = ((j.end_ms - t0) as f64 / 1e3).max(x0 + 3.0 / px_per_sec);
             let colour = ROUND_COLOURS[(j.key.round as usize).min(ROUND_COLOURS.len() - 1)];
             chart
                 .draw_series([Rectangle::new([(x0, top), (x1, bottom)], colour.mix(0.85).filled())])
@@ -184,7 +192,6 @@ impl Timeline {
             let tries = if j.attempt > 1 { format!(" ×{}", j.attempt) } else { String::new() };
             let label = format!("b{} {} g{}{tries}", j.key.block, j.key.circuit, j.key.group);
             // Only where it fits (about 6 px a character at this size).
-            let px_per_sec = (1200.0 - 190.0 - 24.0) / (wall * 1.02);
             if (x1 - x0) * px_per_sec > 6.0 * label.chars().count() as f64 + 4.0 {
                 let style = ("sans-serif", 12).into_font().color(&WHITE);
                 chart
@@ -196,10 +203,11 @@ impl Timeline {
         let rounds: BTreeSet<u8> = self.jobs.iter().map(|j| j.key.round).collect();
         for (i, r) in rounds.iter().enumerate() {
             let x = 210 + 130 * i as i32;
-            let y = height as i32 - 18;
+            let y = 14;
             let colour = ROUND_COLOURS[(*r as usize).min(ROUND_COLOURS.len() - 1)];
-            root.draw(&Rectangle::new([(x, y - 6), (x + 14, y + 8)], colour.filled())).map_err(|e| err(&e))?;
-            root.draw(&Text::new(format!("r{r} {}", round_name(*r)), (x + 20, y - 5), ("sans-serif", 14)))
+            legend.draw(&Rectangle::new([(x, y - 6), (x + 14, y + 8)], colour.filled())).map_err(|e| err(&e))?;
+            legend
+                .draw(&Text::new(format!("r{r} {}", round_name(*r)), (x + 20, y - 5), ("sans-serif", 14)))
                 .map_err(|e| err(&e))?;
         }
         root.present().map_err(|e| err(&e))
