@@ -140,6 +140,7 @@ pub fn serve(
     let taken = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<TcpStream>(0);
     let rx = Mutex::new(rx);
+    let serving = AtomicBool::new(true);
     std::thread::scope(|s| {
         for _ in 0..me.slots {
             s.spawn(|| loop {
@@ -148,14 +149,23 @@ pub fn serve(
                 handle(conn, &circuits, &*backend, &counters, opts.verbose);
             });
         }
-        let mut last_beat = Instant::now();
-        while !stop.load(Ordering::Relaxed) && opts.max_vectors.is_none_or(|m| taken.load(Ordering::Relaxed) < m) {
-            if last_beat.elapsed() >= opts.heartbeat {
-                if let Err(e) = announce::heartbeat(spool, &me) {
-                    eprintln!("frispool-prover: heartbeat of {} failed: {e}", path.display());
+        // Its own thread: the accept loop below blocks while every slot is busy, and a prover busy for longer
+        // than the generators' staleness limit must still look alive.
+        s.spawn(|| {
+            let mut last_beat = Instant::now();
+            while serving.load(Ordering::Relaxed) {
+                if last_beat.elapsed() >= opts.heartbeat {
+                    if let Err(e) = announce::heartbeat(spool, &me) {
+                        eprintln!("frispool-prover: heartbeat of {} failed: {e}", path.display());
+                    }
+                    last_beat = Instant::now();
                 }
-                last_beat = Instant::now();
+                std::thread::sleep(Duration::from_millis(50));
             }
+            // Out of the announcements first, so no generator picks a server that is leaving.
+            let _ = std::fs::remove_file(&path);
+        });
+        while !stop.load(Ordering::Relaxed) && opts.max_vectors.is_none_or(|m| taken.load(Ordering::Relaxed) < m) {
             match listener.accept() {
                 Ok((conn, _)) => {
                     taken.fetch_add(1, Ordering::Relaxed);
@@ -169,8 +179,7 @@ pub fn serve(
                 Err(e) => eprintln!("frispool-prover: accept on {addr}: {e}"),
             }
         }
-        // Out of the announcements first, so no generator picks a server that is leaving.
-        let _ = std::fs::remove_file(&path);
+        serving.store(false, Ordering::Relaxed);
         drop(tx);
     });
     Ok(ServeReport {
