@@ -21,7 +21,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::CString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// What the allocator writes on failure: prepared at claim, so the failure path allocates nothing.
 struct Mark {
@@ -32,6 +33,9 @@ struct Mark {
 static MARK: AtomicPtr<Mark> = AtomicPtr::new(std::ptr::null_mut());
 /// Allocation failures reading MARK right now: a Mark swapped out is freed only once none is.
 static READING: AtomicUsize = AtomicUsize::new(0);
+/// Whether a mark was written since the job started: only then does its end unlink one (on NFS an
+/// unlink of a name that is not there still costs a round trip per job).
+static MARKED: AtomicBool = AtomicBool::new(false);
 
 /// The global allocator of the worker binaries (`#[global_allocator]` in `bin/cli.rs`): the system's,
 /// leaving a `.oom` mark for the held job when an allocation fails.
@@ -104,6 +108,7 @@ fn write_mark(size: usize) {
             libc::write(fd, digits[i..].as_ptr().cast(), digits.len() - i);
             libc::write(fd, b" bytes failed\n".as_ptr().cast(), 14);
             libc::close(fd);
+            MARKED.store(true, Ordering::SeqCst);
         }
     }
 }
@@ -125,7 +130,7 @@ impl Evidence {
             let old = MARK.swap(Box::into_raw(Box::new(Mark { path, text })), Ordering::SeqCst);
             free(old);
         }
-        let note = Cgroup::own().filter(|c| c.limited).and_then(|c| {
+        let note = Cgroup::own().as_ref().filter(|c| c.limited).and_then(|c| {
             let note = tmp.join(format!("{name}.mem"));
             let text = format!("class {class}\ncgroup {}\noom_kill {}\n", c.dir.display(), c.oom_kills()?);
             fs::write(&note, text).ok().map(|_| note)
@@ -137,7 +142,9 @@ impl Evidence {
 impl Drop for Evidence {
     fn drop(&mut self) {
         free(MARK.swap(std::ptr::null_mut(), Ordering::SeqCst));
-        let _ = fs::remove_file(&self.mark);
+        if MARKED.swap(false, Ordering::SeqCst) {
+            let _ = fs::remove_file(&self.mark);
+        }
         if let Some(n) = &self.note {
             let _ = fs::remove_file(n);
         }
@@ -205,7 +212,13 @@ struct Cgroup {
 }
 
 impl Cgroup {
-    fn own() -> Option<Cgroup> {
+    /// This process's, looked up once (a worker does not change cgroups).
+    fn own() -> &'static Option<Cgroup> {
+        static OWN: OnceLock<Option<Cgroup>> = OnceLock::new();
+        OWN.get_or_init(Cgroup::find)
+    }
+
+    fn find() -> Option<Cgroup> {
         let text = fs::read_to_string("/proc/self/cgroup").ok()?;
         for line in text.lines() {
             let mut f = line.splitn(3, ':');
