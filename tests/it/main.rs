@@ -16,6 +16,7 @@ mod fleet_metrics;
 mod fleet_report;
 mod fleet_scale;
 mod fleet_upgrade;
+mod make_prove;
 mod pipeline_e2e;
 mod pipeline_fault;
 mod pipeline_full_disk;

@@ -14,8 +14,13 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use plonky2::iop::witness::PartialWitness;
+use plonky2::field::types::Field;
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::iop::generator::generate_partial_witness;
+use plonky2::iop::witness::{PartialWitness, PartitionWitness, Witness};
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, ProverOnlyCircuitData};
+use plonky2::plonk::config::Hasher;
+use plonky2::util::serialization::{Buffer, Read};
 use plonky2::util::timing::TimingTree;
 
 use crate::{Proof, WitnessVector, C, D, F};
@@ -62,9 +67,42 @@ pub trait ProvingBackend: Send + Sync {
 /// A backend shared by every circuit of a process.
 pub type SharedBackend = Arc<dyn ProvingBackend>;
 
-/// plonky2's prover on the CPU (rayon: the caller's thread pool).
+/// plonky2's prover on the CPU (rayon: the caller's thread pool), with a reproducible witness: on one
+/// thread, one witness always gives the same proof bytes (see [`fix_random_wires`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CpuProver;
+
+/// plonky2 fills the unused wires of the public-input gate from the OS's random source
+/// (`RandomValueGenerator`, so that a rare division by zero in the permutation argument is not the same on a
+/// retry), which makes two proofs of one witness differ in every byte. With zero knowledge off they hide
+/// nothing, and any value satisfies the circuit (no constraint reads them), so they are set here to a hash of
+/// the public inputs and the wire's index instead: proofs become a function of the witness. Together with a
+/// one-thread rayon pool (plonky2's proof of work keeps whichever thread finds a nonce first) that makes
+/// `make prove` reproducible byte for byte. The division-by-zero chance (about degree / 2^64 per proof)
+/// stays what it was; only a retry of the same witness would meet it again.
+fn fix_random_wires(
+    prover: &ProverOnlyCircuitData<F, C, D>,
+    common: &CommonCircuitData<F, D>,
+    witness: &mut PartitionWitness<'_, F>,
+) -> Result<(), BackendError> {
+    let public: Vec<F> = prover.public_inputs.iter().map(|t| witness.get_target(*t)).collect();
+    for generator in &prover.generators {
+        if generator.0.id() != "RandomValueGenerator" {
+            continue;
+        }
+        // Its one target is what it serialises (plonky2 gives no other way to ask).
+        let mut bytes = Vec::new();
+        generator.0.serialize(&mut bytes, common).map_err(|e| format!("RandomValueGenerator: {e:?}"))?;
+        let target = Buffer::new(&bytes).read_target().map_err(|e| format!("RandomValueGenerator: {e:?}"))?;
+        let index = target.index(witness.num_wires, witness.degree);
+        let mut input = public.clone();
+        input.push(F::from_canonical_u64(index as u64));
+        let value = PoseidonHash::hash_no_pad(&input).elements[0];
+        let rep = witness.representative_map[index];
+        witness.values[rep] = Some(value);
+    }
+    Ok(())
+}
 
 impl ProvingBackend for CpuProver {
     fn name(&self) -> &'static str {
@@ -77,7 +115,10 @@ impl ProvingBackend for CpuProver {
         common: &CommonCircuitData<F, D>,
         witness: PartialWitness<F>,
     ) -> Result<Proof, BackendError> {
-        plonky2::plonk::prover::prove::<F, C, D>(prover, common, witness, &mut TimingTree::default())
+        // plonky2's `prove`, with the random wires fixed between its two steps.
+        let mut pw = generate_partial_witness::<F, C, D>(witness, prover, common)?;
+        fix_random_wires(prover, common, &mut pw)?;
+        plonky2::plonk::prover::prove_with_partition_witness::<F, C, D>(prover, common, pw, &mut TimingTree::default())
             .map_err(Into::into)
     }
 
@@ -150,4 +191,35 @@ pub fn with_job<T>(job: &str, f: impl FnOnce() -> T) -> T {
 /// The job [`with_job`] set on this thread, if any.
 pub fn current_job() -> Option<String> {
     JOB.with(|j| j.borrow().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use plonky2::iop::witness::WitnessWrite;
+    use plonky2::plonk::circuit_builder::CircuitBuilder;
+
+    use super::*;
+    use crate::circuit_config;
+
+    #[test]
+    fn one_witness_on_one_thread_gives_one_proof() {
+        let mut builder = CircuitBuilder::<F, D>::new(circuit_config());
+        let x = builder.add_virtual_target();
+        let y = builder.mul(x, x);
+        builder.register_public_input(y);
+        let data = builder.build::<C>();
+        let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let proofs: Vec<Vec<u8>> = (0..2)
+            .map(|_| {
+                let mut pw = PartialWitness::new();
+                pw.set_target(x, F::from_canonical_u64(7)).unwrap();
+                let proof = one_thread.install(|| prove(&CpuProver, &data, pw)).unwrap();
+                data.verify(proof.clone()).unwrap();
+                proof.to_bytes()
+            })
+            .collect();
+        // Without `fix_random_wires` the public-input gate's unused wires differ (OS randomness), and so
+        // does every commitment after them.
+        assert!(proofs[0] == proofs[1], "two proofs of one witness differ");
+    }
 }
