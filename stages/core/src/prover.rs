@@ -45,7 +45,11 @@ pub trait ProvingBackend: Send + Sync {
         prover: &ProverOnlyCircuitData<F, C, D>,
         common: &CommonCircuitData<F, D>,
         witness: PartialWitness<F>,
-    ) -> Result<Proof, BackendError>;
+    ) -> Result<Proof, BackendError> {
+        // A backend that only proves vectors: the witness is computed here, then proven as a vector.
+        let vector = WitnessVector::generate(prover, common, witness)?;
+        self.prove_vector(prover, common, &vector)
+    }
 
     /// Proves from a witness vector computed elsewhere (a witness-vector generator): the same proof as
     /// [`Self::prove`] on the inputs the vector was generated from. The vector is checked against the

@@ -22,7 +22,6 @@ use frispool_core::{BackendError, CpuProver, Proof, ProvingBackend, WitnessVecto
 use frispool_gpu::GpuProver;
 use frispool_pipeline::{kinds, load_serving_keys, proof_key, proof_name, QUEUES};
 use frispool_spool::{read_artifact, JobKey, Spool};
-use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
 use plonky2::util::timing::TimingTree;
 
@@ -35,16 +34,6 @@ struct Capture {
 impl ProvingBackend for Capture {
     fn name(&self) -> &'static str {
         "capture"
-    }
-
-    fn prove(
-        &self,
-        prover: &ProverOnlyCircuitData<F, C, D>,
-        common: &CommonCircuitData<F, D>,
-        witness: PartialWitness<F>,
-    ) -> Result<Proof, BackendError> {
-        let vector = WitnessVector::generate(prover, common, witness)?;
-        self.prove_vector(prover, common, &vector)
     }
 
     fn prove_vector(

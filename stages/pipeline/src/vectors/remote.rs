@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use frispool_core::{BackendError, Proof, ProvingBackend, WitnessVector, C, D, F};
 use frispool_spool::Spool;
-use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_data::{
     CommonCircuitData, ProverOnlyCircuitData, VerifierCircuitData, VerifierOnlyCircuitData,
 };
@@ -161,16 +160,6 @@ fn check(
 impl ProvingBackend for RemoteProver {
     fn name(&self) -> &'static str {
         "wvg"
-    }
-
-    fn prove(
-        &self,
-        prover: &ProverOnlyCircuitData<F, C, D>,
-        common: &CommonCircuitData<F, D>,
-        witness: PartialWitness<F>,
-    ) -> Result<Proof, BackendError> {
-        let vector = WitnessVector::generate(prover, common, witness)?;
-        self.prove_vector(prover, common, &vector)
     }
 
     fn prove_vector(
