@@ -25,4 +25,13 @@ pub enum SigError {
     /// The signature does not verify under this key and message.
     #[error("signature does not verify")]
     BadSignature,
+    /// A circuit witness could not be set (a target given two different values).
+    #[error("circuit witness: {0}")]
+    Witness(String),
+    /// More signatures than an instance of the `sig` circuit has slots.
+    #[error("{got} signatures do not fit an instance of {capacity} slots")]
+    TooManySignatures { capacity: usize, got: usize },
+    /// plonky2 refused to prove (an unsatisfiable witness) or the proof did not verify.
+    #[error("proving failed: {0}")]
+    Prove(String),
 }

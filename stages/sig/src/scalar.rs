@@ -10,7 +10,7 @@ use core::ops::{Add, Mul, Neg, Sub};
 use crate::error::SigError;
 
 /// The group order n (little-endian limbs), as published with ECgFp5: a 319-bit prime, n ~ p^5 / 2.
-const N: [u64; 5] =
+pub(crate) const N: [u64; 5] =
     [0xE80FD996948BFFE1, 0xE8885C39D724A09C, 0x7FFFFFE6CFB80639, 0x7FFFFFF100000016, 0x7FFFFFFD80000007];
 
 /// -1/n mod 2^64, for Montgomery reduction (computed at compile time by Newton's iteration).
