@@ -1,27 +1,19 @@
-//! ECgFp5 points in a plonky2 circuit: the complete (x, u) group law of `curve.rs`, the on-curve check of an
-//! encoded point, and the one scalar multiplication a Schnorr verification needs, s G - e Q.
+//! ECgFp5 points in a plonky2 circuit: the complete (x, u) group law of `curve.rs` and the on-curve check of
+//! an encoded point (the scalar multiplication built on them is `circuit_msm.rs`).
 //!
 //! The formulas are `curve.rs`'s, term for term, so a circuit sum or double has exactly the native
 //! fractional coordinates (the tests compare X, Z, U, T, not only the group element). Being complete, they
 //! need no branch for the neutral, for P + P or for P - P, which is what lets a fixed circuit handle every
 //! input.
 //!
-//! Why one joint double-and-add (Straus/Shamir) for s G - e Q instead of a fixed-base s G from constant
-//! per-digit tables plus a separate e Q: both would share nothing, and the fixed-base one pays per table
-//! entry in constants (plonky2's `ConstantGate` holds two per row; a 4-bit table of affine points is 160
-//! constants per digit) and a full addition per digit. Processing both scalars' bits together from the top
-//! costs one doubling and one addition per bit of the longer scalar (320), the addend picked from
-//! {O, G, -Q, G - Q} by the two bits, with G a constant and G - Q computed once: about 9 000 rows against an
-//! estimated 12 000+ for the separate multiplications (see the crate doc for the measured count).
 
 use plonky2::field::types::Field;
-use plonky2::iop::target::BoolTarget;
 use plonky2::iop::witness::PartialWitness;
 
 use crate::circuit_fp5::{Builder, Fp5Expr, Fp5Target};
 use crate::curve::{Point, CURVE_A, CURVE_B_Z};
 use crate::error::SigError;
-use crate::field5::{fp5_const, Fp5, F};
+use crate::field5::{fp5_const, mul_small, sqrt, Fp5, F};
 
 /// A point in fractional (x, u) coordinates x = X / Z, u = U / T, as in `curve.rs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,90 +118,41 @@ impl PointTarget {
     }
 }
 
-/// Constrain (x, u = 1/w) to be on the curve, with `w_inv` the witnessed 1/w: w w_inv = 1 (so w != 0: the
-/// neutral is refused) and, the curve equation x = u^2 (x^2 + a x + b) multiplied by w^2,
-/// x w^2 = x^2 + a x + b. No square root: the prover supplies x (either root of the quadratic: both are the
-/// same group element, P and P + N).
-pub fn assert_encoded_on_curve(builder: &mut Builder, w: &Fp5Target, w_inv: &Fp5Target, x: &Fp5Target) {
+/// Constrain x to be what native decoding of w gives, with the hints `w_inv` = 1/w and `x_root`:
+/// - w w_inv = 1, so w != 0 (the neutral is refused);
+/// - the curve equation x = u^2 (x^2 + a x + b) with u = 1/w, multiplied by w^2: x w^2 = x^2 + a x + b, i.e.
+///   x is a root of x^2 - (w^2 - a) x + b, which has one exactly when w encodes a point (no square root in
+///   the circuit: the prover supplies x);
+/// - x_root^2 = 7 x: x is not a square (7 is not), the root native decoding keeps. The two roots are
+///   different curve points with the same w (their product is b, not a square, so exactly one is a square),
+///   and only the non-square one behaves as the group element in the (x, u) formulas: the other one, fed to
+///   the scalar multiplication, gives neither s G - e Q nor s G + e Q (seen while testing this circuit), so
+///   leaving the choice to the prover would change the statement.
+pub fn assert_encoded_on_curve(
+    builder: &mut Builder,
+    w: &Fp5Target,
+    w_inv: &Fp5Target,
+    x: &Fp5Target,
+    x_root: &Fp5Target,
+) {
     w.assert_nonzero(builder, w_inv);
     let w2 = w.square(builder);
     let b = fp5_const([0, CURVE_B_Z, 0, 0, 0]);
     Fp5Expr::new().mul(x, &w2, F::ONE).square(x, -F::ONE).lin(x, -k(CURVE_A)).constant(&-b).assert_zero(builder);
+    Fp5Expr::new().square(x_root, F::ONE).lin(x, -k(NON_SQUARE)).assert_zero(builder);
 }
 
-/// The generator with Z = T = 1 (u = 1/4): affine, so the addition's products with its Z and T fold.
-fn generator_affine() -> Point {
-    Point::from_affine(Point::GENERATOR.x, Fp5::from_canonical_u64(4).inverse())
-}
+/// A non-square of GF(p^5) (a non-square of GF(p), and the extension degree is odd).
+const NON_SQUARE: u64 = 7;
 
-/// The table {O, G, -Q, G - Q} as T0 + a D1 + b D2 + ab D3 per coordinate, so one selection costs three
-/// products per limb, with T0 and D1 constants.
-struct Table {
-    t0: [Fp5; 4],
-    d1: [Fp5Target; 4],
-    d2: [Fp5Target; 4],
-    d3: [Fp5Target; 4],
-}
-
-fn coords(p: &PointTarget) -> [Fp5Target; 4] {
-    [p.x, p.z, p.u, p.t]
-}
-
-impl Table {
-    fn new(builder: &mut Builder, neg_q: &PointTarget) -> Self {
-        let (o, g) = (Point::NEUTRAL, generator_affine());
-        let g_t = PointTarget::constant(builder, &g);
-        let g_minus_q = g_t.add(builder, neg_q);
-        let t0 = [o.x, o.z, o.u, o.t];
-        let t1 = [g.x, g.z, g.u, g.t];
-        let (t2, t3) = (coords(neg_q), coords(&g_minus_q));
-        let d1 = core::array::from_fn(|c| Fp5Target::constant(builder, t1[c] - t0[c]));
-        let d2 = core::array::from_fn(|c| Fp5Expr::new().lin(&t2[c], F::ONE).constant(&-t0[c]).emit(builder));
-        let d3 = core::array::from_fn(|c| {
-            Fp5Expr::new().lin(&t3[c], F::ONE).lin(&t2[c], -F::ONE).constant(&(t0[c] - t1[c])).emit(builder)
-        });
-        Table { t0, d1, d2, d3 }
-    }
-
-    /// The entry for bits (a of s, b of e), b absent above e's 256 bits.
-    fn select(&self, builder: &mut Builder, a: BoolTarget, b: Option<BoolTarget>) -> PointTarget {
-        let ab = b.map(|b| builder.mul(a.target, b.target));
-        let c: [Fp5Target; 4] = core::array::from_fn(|c| {
-            let mut e = Fp5Expr::new().constant(&self.t0[c]).scale(a.target, &self.d1[c], F::ONE);
-            if let (Some(b), Some(ab)) = (b, ab) {
-                e = e.scale(b.target, &self.d2[c], F::ONE).scale(ab, &self.d3[c], F::ONE);
-            }
-            e.emit(builder)
-        });
-        PointTarget { x: c[0], z: c[1], u: c[2], t: c[3] }
-    }
-}
-
-/// s G - e Q for bits of s and e (little-endian, `e_bits.len() <= s_bits.len()`), Q the point (x, u) with
-/// u = 1/w given as `w_inv`, i.e. -Q = (x, -w_inv) in affine form.
-pub fn generator_mul_minus(
-    builder: &mut Builder,
-    s_bits: &[BoolTarget],
-    e_bits: &[BoolTarget],
-    q_x: &Fp5Target,
-    q_w_inv: &Fp5Target,
-) -> PointTarget {
-    assert!(!s_bits.is_empty() && e_bits.len() <= s_bits.len());
-    let one = Fp5Target::constant(builder, Fp5::ONE);
-    let neg_q = PointTarget { x: *q_x, z: one, u: q_w_inv.neg(builder), t: one };
-    let table = Table::new(builder, &neg_q);
-    let top = s_bits.len() - 1;
-    let mut acc = table.select(builder, s_bits[top], e_bits.get(top).copied());
-    for i in (0..top).rev() {
-        acc = acc.double(builder);
-        let addend = table.select(builder, s_bits[i], e_bits.get(i).copied());
-        acc = acc.add(builder, &addend);
-    }
-    acc
+/// The hint `x_root` of [`assert_encoded_on_curve`]: a square root of 7 x, or zero where there is none (a
+/// witness the circuit then refuses).
+pub fn non_square_hint(x: &Fp5) -> Fp5 {
+    sqrt(&mul_small(x, NON_SQUARE)).unwrap_or(Fp5::ZERO)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use plonky2::field::types::Sample;
     use plonky2::plonk::circuit_data::CircuitConfig;
     use plonky2::plonk::config::PoseidonGoldilocksConfig;
@@ -221,13 +164,13 @@ mod tests {
 
     type C = PoseidonGoldilocksConfig;
 
-    fn read_point(pi: &[F]) -> Point {
+    pub(crate) fn read_point(pi: &[F]) -> Point {
         let f = |i: usize| fp5_from_fields(pi[5 * i..5 * i + 5].try_into().unwrap());
         Point { x: f(0), z: f(1), u: f(2), t: f(3) }
     }
 
-    fn register(builder: &mut Builder, p: &PointTarget) {
-        for c in coords(p) {
+    pub(crate) fn register(builder: &mut Builder, p: &PointTarget) {
+        for c in [p.x, p.z, p.u, p.t] {
             builder.register_public_inputs(&c.0);
         }
     }
@@ -272,73 +215,32 @@ mod tests {
         }
     }
 
-    /// s G - e Q in the circuit is the native group element, for random scalars and for e = 0 / s = 0.
+    /// The decoding check accepts native decoding's x only: not the other root (also on the curve), not a
+    /// wrong x, not w = 0.
     #[test]
-    fn joint_multiplication_matches_the_native_one() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(22);
-        let q = Point::mul_generator(&Scalar::from_limbs_reduce(&[F::sample(&mut rng).0, 7, 9]));
-        let w = q.encode();
-        let dq = Point::decode(&w).unwrap();
-        // Few bits keep the test fast; the loop is the same for 320 and 256.
-        let (s_len, e_len) = (24, 16);
-        let cases = [(0xA5_5A17u64, 0xBEEFu64), (0, 0x1234), (0x80_0001, 0), (1, 1)];
-        let mut builder = Builder::new(CircuitConfig::standard_recursion_config());
-        let (xt, wi) = (Fp5Target::new_virtual(&mut builder), Fp5Target::new_virtual(&mut builder));
-        let mut bit_targets = vec![];
-        for _ in cases {
-            let s_bits: Vec<BoolTarget> = (0..s_len).map(|_| builder.add_virtual_bool_target_safe()).collect();
-            let e_bits: Vec<BoolTarget> = (0..e_len).map(|_| builder.add_virtual_bool_target_safe()).collect();
-            let r = generator_mul_minus(&mut builder, &s_bits, &e_bits, &xt, &wi);
-            register(&mut builder, &r);
-            bit_targets.push((s_bits, e_bits));
-        }
-        let data = builder.build::<C>();
-        let mut pw = PartialWitness::new();
-        xt.set(&mut pw, &dq.x).unwrap();
-        wi.set(&mut pw, &w.inverse()).unwrap();
-        for ((s, e), (sb, eb)) in cases.iter().zip(&bit_targets) {
-            for (i, b) in sb.iter().enumerate() {
-                plonky2::iop::witness::WitnessWrite::set_bool_target(&mut pw, *b, (s >> i) & 1 == 1).unwrap();
-            }
-            for (i, b) in eb.iter().enumerate() {
-                plonky2::iop::witness::WitnessWrite::set_bool_target(&mut pw, *b, (e >> i) & 1 == 1).unwrap();
-            }
-        }
-        let proof = data.prove(pw).unwrap();
-        data.verify(proof.clone()).unwrap();
-        for (i, (s, e)) in cases.iter().enumerate() {
-            let got = read_point(&proof.public_inputs[20 * i..]);
-            let expected = Point::mul_generator(&Scalar::from_limbs_reduce(&[*s]))
-                .sub(&q.mul_vartime(&Scalar::from_limbs_reduce(&[*e])));
-            assert_eq!(got, expected, "case {i}");
-        }
-    }
-
-    /// The on-curve check accepts both roots of a valid encoding and refuses a wrong x and w = 0.
-    #[test]
-    fn the_on_curve_check_accepts_both_roots_only() {
+    fn the_decoding_check_accepts_the_native_root_only() {
         let w = Point::GENERATOR.double().encode();
         let p = Point::decode(&w).unwrap();
         // The other root of x^2 - (w^2 - a) x + b: their product is b.
         let other = fp5_const([0, CURVE_B_Z, 0, 0, 0]) / p.x;
         let mut builder = Builder::new(CircuitConfig::standard_recursion_config());
-        let (wt, wi, xt) = (
-            Fp5Target::new_virtual(&mut builder),
-            Fp5Target::new_virtual(&mut builder),
-            Fp5Target::new_virtual(&mut builder),
-        );
-        assert_encoded_on_curve(&mut builder, &wt, &wi, &xt);
+        let [wt, wi, xt, rt] = core::array::from_fn(|_| Fp5Target::new_virtual(&mut builder));
+        assert_encoded_on_curve(&mut builder, &wt, &wi, &xt, &rt);
         let data = builder.build::<C>();
-        let attempt = |w: Fp5, w_inv: Fp5, x: Fp5| {
+        let attempt = |w: Fp5, w_inv: Fp5, x: Fp5, root: Fp5| {
             let mut pw = PartialWitness::new();
-            wt.set(&mut pw, &w).unwrap();
-            wi.set(&mut pw, &w_inv).unwrap();
-            xt.set(&mut pw, &x).unwrap();
+            for (t, v) in [(wt, w), (wi, w_inv), (xt, x), (rt, root)] {
+                t.set(&mut pw, &v).unwrap();
+            }
             data.prove(pw).and_then(|proof| data.verify(proof))
         };
-        assert!(attempt(w, w.inverse(), p.x).is_ok());
-        assert!(attempt(w, w.inverse(), other).is_ok());
-        assert!(attempt(w, w.inverse(), p.x + Fp5::ONE).is_err());
-        assert!(attempt(Fp5::ZERO, Fp5::ONE, p.x).is_err());
+        assert!(attempt(w, w.inverse(), p.x, non_square_hint(&p.x)).is_ok());
+        // The other root is a square, so 7 x has no root: its best hint is its own root, which fails.
+        assert_eq!(non_square_hint(&other), Fp5::ZERO);
+        let other_root = sqrt(&other).expect("the other root is a square");
+        assert!(attempt(w, w.inverse(), other, other_root).is_err());
+        assert!(attempt(w, w.inverse(), other, Fp5::ZERO).is_err());
+        assert!(attempt(w, w.inverse(), p.x + Fp5::ONE, non_square_hint(&p.x)).is_err());
+        assert!(attempt(Fp5::ZERO, Fp5::ONE, p.x, non_square_hint(&p.x)).is_err());
     }
 }

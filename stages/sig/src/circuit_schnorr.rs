@@ -18,7 +18,8 @@ use plonky2::iop::target::{BoolTarget, Target};
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 
 use crate::circuit_fp5::{witness_error, Builder, Fp5Target};
-use crate::circuit_point::{assert_encoded_on_curve, generator_mul_minus};
+use crate::circuit_msm::{generator_mul_minus, table_hints, AffineTarget, TABLE_HINTS};
+use crate::circuit_point::{assert_encoded_on_curve, non_square_hint};
 use crate::error::SigError;
 use crate::field5::{Fp5, F};
 use crate::schnorr::{PublicKey, Signature, MESSAGE_LEN};
@@ -32,13 +33,17 @@ pub const E_BITS: usize = 256;
 /// The group order n, little-endian limbs (the same constant as `scalar.rs`, checked by a test there).
 const N_LIMBS: [u64; 5] = crate::scalar::N;
 
-/// A public key in the circuit: its encoding `w` (what is hashed and chained) and the hints `x` and `1/w`
-/// that make it a point without a square root.
+/// A public key in the circuit: its encoding `w` (what is hashed and chained), the hints `x`, `1/w` and
+/// `x_root` that make it native decoding's point without a square root in the circuit, and the affine hints of the scalar multiplication's table of
+/// i G - j PK (`circuit_msm.rs`), all computed from w and x when the witness is filled.
 #[derive(Clone, Copy, Debug)]
 pub struct PublicKeyTarget {
     pub w: Fp5Target,
     pub x: Fp5Target,
     pub w_inv: Fp5Target,
+    /// A square root of 7 x: proves x is the non-square root, the one native decoding keeps.
+    pub x_root: Fp5Target,
+    pub table: [AffineTarget; TABLE_HINTS],
 }
 
 impl PublicKeyTarget {
@@ -47,6 +52,8 @@ impl PublicKeyTarget {
             w: Fp5Target::new_virtual(builder),
             x: Fp5Target::new_virtual(builder),
             w_inv: Fp5Target::new_virtual(builder),
+            x_root: Fp5Target::new_virtual(builder),
+            table: core::array::from_fn(|_| AffineTarget::new_virtual(builder)),
         }
     }
 
@@ -55,14 +62,21 @@ impl PublicKeyTarget {
         let p = pk.point();
         // Decoded keys are held with Z = U = 1 (x affine, T = w); `from_encoding` is the only constructor.
         let w = crate::circuit_fp5::fp5_from_fields(pk.encoding());
-        self.set_raw(pw, &w, &(p.x / p.z), &w.inverse())
+        self.set_raw(pw, &w, &(p.x / p.z))
     }
 
-    /// Any values: for adversarial tests (a non-point, a wrong hint), or a caller holding raw parts.
-    pub fn set_raw(&self, pw: &mut PartialWitness<F>, w: &Fp5, x: &Fp5, w_inv: &Fp5) -> Result<(), SigError> {
+    /// Any w and x (for adversarial tests: a non-point, a wrong x); 1/w (0 for w = 0, which the circuit
+    /// then refuses) and the table hints are derived from them.
+    pub fn set_raw(&self, pw: &mut PartialWitness<F>, w: &Fp5, x: &Fp5) -> Result<(), SigError> {
+        let w_inv = if *w == Fp5::ZERO { Fp5::ZERO } else { w.inverse() };
         self.w.set(pw, w)?;
         self.x.set(pw, x)?;
-        self.w_inv.set(pw, w_inv)
+        self.w_inv.set(pw, &w_inv)?;
+        self.x_root.set(pw, &non_square_hint(x))?;
+        for (t, v) in self.table.iter().zip(table_hints(x, &w_inv)) {
+            t.set(pw, &v)?;
+        }
+        Ok(())
     }
 }
 
@@ -108,11 +122,11 @@ pub fn verify_schnorr_circuit(
     msg: &[Target; MESSAGE_LEN],
     sig: &SignatureTarget,
 ) {
-    assert_encoded_on_curve(builder, &pk.w, &pk.w_inv, &pk.x);
+    assert_encoded_on_curve(builder, &pk.w, &pk.w_inv, &pk.x, &pk.x_root);
     let e_bits = challenge_bits(builder, &sig.r, &pk.w, msg);
     let s_bits = scalar_bits(builder, &sig.s_halves);
     assert_below_n(builder, &s_bits);
-    let commitment = generator_mul_minus(builder, &s_bits, &e_bits, &pk.x, &pk.w_inv);
+    let commitment = generator_mul_minus(builder, &s_bits, &e_bits, &pk.x, &pk.w_inv, &pk.table);
     commitment.assert_encodes_to(builder, &sig.r);
 }
 

@@ -49,9 +49,11 @@ impl Point {
     ///
     /// With y = w x, the curve equation divided by x becomes x^2 - (w^2 - a) x + b = 0. Its discriminant
     /// delta = (w^2 - a)^2 - 4 b is a nonzero square exactly when w encodes an element (for w = 0, delta is a
-    /// non-square and w = 0 is the neutral by convention). The two roots are P and P + N, the same group
-    /// element; like the reference implementation we keep the root that is not a square, so the affine
-    /// coordinates match it as well as the group element.
+    /// non-square and w = 0 is the neutral by convention). The two roots (product b, a non-square, so
+    /// exactly one of them is a square) are not interchangeable: like the reference implementation we keep the
+    /// one that is not a square, which is the point the (x, u) formulas treat as this group element (the
+    /// other root, fed to the scalar multiplication, gives a different result; the `sig` circuit therefore
+    /// proves x a non-square, `assert_encoded_on_curve`).
     pub fn decode(w: &Fp5) -> Result<Point, SigError> {
         if w.is_zero() {
             return Ok(Point::NEUTRAL);

@@ -16,23 +16,29 @@
 //!   linear term riding along a product's operation; inverse-free checks (a witnessed quotient or inverse and
 //!   a product constraint);
 //! - points ([`PointTarget`]): `curve.rs`'s complete add and double, coordinate for coordinate; the public key
-//!   from its encoding w and the hints x, 1/w ([`assert_encoded_on_curve`]: w != 0, on the curve, no square
-//!   root); s G - e PK by one joint double-and-add over 320 bits with the addend chosen from
-//!   {O, G, -PK, G - PK} ([`generator_mul_minus`]);
+//!   from its encoding w and the hints x, 1/w, sqrt(7 x) ([`assert_encoded_on_curve`]: w != 0, on the curve,
+//!   x the non-square root that native decoding keeps; no square root in the circuit);
+//! - s G - e PK by one joint double-and-add, two bits of each scalar per step, the addend chosen from the
+//!   16 affine points i G - j PK (constants and witnessed hints checked against the computed points,
+//!   [`generator_mul_minus`], [`table_hints`]);
 //! - [`verify_schnorr_circuit`]: e from the same `hash_no_pad` over r ‖ pk ‖ m ([`CHALLENGE_INPUT_LEN`]
 //!   elements), split canonically into 256 bits; s from ten 32-bit halves, range-checked s < n; r U = T on the
 //!   result (encode = r, and a neutral result refused, as [`verify`] refuses it);
 //! - [`SigCircuit`] / [`build_sig_circuit`]: a fixed number of signatures per instance, public inputs the
 //!   running hash ([`running_hash`]: Poseidon(h ‖ pk ‖ m)) before and after ([`SIG_PI_START`],
 //!   [`SIG_PI_END`]), unused slots padded with a fixed valid signature and left out of the chain; witnesses
-//!   from native values ([`SigInstance`], [`SigSlot`]).
+//!   from native values ([`SigInstance`], [`SigSlot`]). Only plonky2's own gates and generators, so the
+//!   circuit's data serializes with `DefaultGateSerializer` / `DefaultGeneratorSerializer` like the others.
 //!
-//! Measured (`cargo run --release -p frispool-sig --example sig_rows`, the project's 2-core VM, shared):
-//! 9 061 rows per signature; one signature is a 2^14-row circuit, proved in about 10 s.
+//! Measured (`cargo run --release -p frispool-sig --example sig_rows -- K`, the project's 2-core AMD EPYC VM,
+//! shared, load 3-8): about 6 540 rows per signature (one-bit joint steps with a projective addend: 9 050);
+//! one signature fits 2^13 rows, 4 fit 2^15, 9 ([`SIG_DEFAULT_CAPACITY`]) fit 2^16. Proving an instance of 9
+//! (2^16 rows): 65 s at load 8 (7.2 s per signature); of 4 (2^15): 30 s; of 1 (2^13): 7.3 s at load 3.
 //!
 //! No dependency on any other frispool crate, so both the rollup model and the circuits can use it.
 
 mod circuit_fp5;
+mod circuit_msm;
 mod circuit_point;
 mod circuit_schnorr;
 mod curve;
@@ -44,7 +50,8 @@ mod schnorr;
 mod sig_circuit;
 
 pub use circuit_fp5::{Builder, Fp5Expr, Fp5Target};
-pub use circuit_point::{assert_encoded_on_curve, generator_mul_minus, PointTarget};
+pub use circuit_msm::{generator_mul_minus, table_hints, AffineTarget, TABLE_HINTS};
+pub use circuit_point::{assert_encoded_on_curve, non_square_hint, PointTarget};
 pub use circuit_schnorr::{challenge_bits, verify_schnorr_circuit, PublicKeyTarget, SignatureTarget, E_BITS, S_BITS};
 pub use curve::{Point, CURVE_A, CURVE_B_Z};
 pub use encoding::ENCODED_POINT_BYTES;

@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use frispool_sig::{
-    chain_hash, challenge, fp5_to_fields, verify, Fp5, Message, Point, Scalar, SecretKey, SigCircuit, SigError,
-    SigInstance, SigSlot, Signature, F, SIG_PI_END, SIG_PI_START, SIG_PUBLIC_INPUTS,
+    chain_hash, challenge, fp5_from_canonical_limbs, fp5_to_fields, verify, Fp5, Message, Point, Scalar, SecretKey,
+    SigCircuit, SigError, SigInstance, SigSlot, Signature, CURVE_B_Z, F, SIG_PI_END, SIG_PI_START, SIG_PUBLIC_INPUTS,
 };
 use plonky2::field::types::{Field, PrimeField64};
 use plonky2::hash::hash_types::HashOut;
@@ -140,6 +140,16 @@ fn a_public_key_off_the_curve_or_neutral_is_refused() {
     assert_refused(vec![SigSlot { public_key: fp5_to_fields(&w), ..slot }]);
     // The neutral key (w = 0), which native `PublicKey` refuses.
     assert_refused(vec![SigSlot { public_key: [F::ZERO; 5], ..slot }]);
+}
+
+#[test]
+fn the_other_root_of_a_valid_key_is_refused() {
+    // Same w, the other x on the curve (the square one): a different point in the group law, so a prover
+    // choosing it would check a different statement. The non-square check refuses it (isolated in the unit
+    // test of `assert_encoded_on_curve`); here the result differs as well.
+    let slot = signed(&key(1), &message(9, 100, 0));
+    let b = fp5_from_canonical_limbs([0, CURVE_B_Z, 0, 0, 0]).unwrap();
+    assert_refused(vec![SigSlot { key_x: b / slot.key_x, ..slot }]);
 }
 
 #[test]
