@@ -46,4 +46,13 @@ pub enum WrapError {
     /// The contract returned something that is not an ABI-encoded bool.
     #[error("the verifier returned {len} bytes, not an ABI bool")]
     EvmOutput { len: usize },
+
+    /// The plonky2 circuit uses a feature the wrapper does not verify yet (a gate type, lookups, hiding).
+    #[error("the wrapper cannot verify this plonky2 circuit: {0}")]
+    UnsupportedCircuit(String),
+
+    /// The plonky2 proof's shape does not match its circuit's common data (lengths of caps, openings,
+    /// query rounds, Merkle paths).
+    #[error("the plonky2 proof does not have its circuit's shape: {0}")]
+    ProofShape(String),
 }

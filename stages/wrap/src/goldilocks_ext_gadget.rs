@@ -95,3 +95,42 @@ fn ext_inverse([a0, a1]: [u64; 2]) -> Option<[u64; 2]> {
     let n_inv = inverse_u64(norm as u64)?;
     Some([mul(a0, n_inv), mul(((p - a1 as u128 % p) % p) as u64, n_inv)])
 }
+
+impl GoldilocksExtVar {
+    /// A base-field element embedded in the extension: `(x, 0)`, no constraint.
+    pub fn from_base(x: &GoldilocksVar) -> Self {
+        GoldilocksExtVar([x.clone(), GoldilocksVar::constant(0)])
+    }
+
+    /// The product by a base-field constant, unreduced: no constraint.
+    pub fn mul_base_const(&self, c: u64) -> Result<Self, SynthesisError> {
+        Ok(GoldilocksExtVar([self.0[0].mul_const(c)?, self.0[1].mul_const(c)?]))
+    }
+
+    /// `self^(2^k)` by k squarings.
+    pub fn exp_power_of_2(&self, k: usize) -> Result<Self, SynthesisError> {
+        (0..k).try_fold(self.reduce()?, |x, _| x.mul(&x))
+    }
+
+    /// `num / self`: a witness q with `q · self = num`. Unsatisfiable when self is zero and num is not
+    /// (plonky2 divides by such denominators only where they vanish with negligible probability).
+    pub fn div_into(&self, num: &Self) -> Result<Self, SynthesisError> {
+        let cs = self.0[0].cs().or(self.0[1].cs()).or(num.0[0].cs()).or(num.0[1].cs());
+        let q = self.value().ok().zip(num.value().ok()).map(|(d, n)| ext_mul(ext_inverse(d).unwrap_or([0, 0]), n));
+        let q = if cs.is_none() {
+            GoldilocksExtVar::constant(q.ok_or(SynthesisError::AssignmentMissing)?)
+        } else {
+            GoldilocksExtVar::new_witness(cs, q)?
+        };
+        q.mul(self)?.enforce_equal(num)?;
+        Ok(q)
+    }
+}
+
+/// The product natively.
+fn ext_mul([a0, a1]: [u64; 2], [b0, b1]: [u64; 2]) -> [u64; 2] {
+    use crate::goldilocks_gadget::GOLDILOCKS_P;
+    let p = GOLDILOCKS_P as u128;
+    let mul = |x: u64, y: u64| x as u128 * y as u128 % p;
+    [((mul(a0, b0) + mul(EXT_W, mul(a1, b1) as u64)) % p) as u64, ((mul(a0, b1) + mul(a1, b0)) % p) as u64]
+}

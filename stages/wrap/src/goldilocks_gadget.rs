@@ -125,6 +125,10 @@ impl GoldilocksVar {
         if self.canonical {
             return Ok(self.clone());
         }
+        if self.value.cs().is_none() {
+            // A constant (say `0 − 0` in an extension's zero coordinate): reduced natively, for free.
+            return Ok(GoldilocksVar::constant(self.value()?));
+        }
         let (q, r) = split_witness(&self.value.cs(), self.value.value().ok(), &self.max)?;
         self.value.enforce_equal(&(q * Fr::from(GOLDILOCKS_P) + &r))?;
         Ok(GoldilocksVar { value: r, max: p_minus_one(), canonical: true })
