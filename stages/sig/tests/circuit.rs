@@ -206,3 +206,40 @@ fn default_capacity_instance_proves() {
         circuit.data().common.degree_bits()
     );
 }
+
+/// What the pipeline will do with a `sig` proof, on a one-slot instance (slow: FRISPOOL_SIG_SLOW=1): its
+/// prover data round-trips through plonky2's default serializers (only built-in gates and generators), the
+/// deserialized data proves, and the proof verifies inside a plonky2 recursive verifier.
+#[test]
+fn serializes_with_default_serializers_and_verifies_recursively() {
+    if std::env::var_os("FRISPOOL_SIG_SLOW").is_none() {
+        eprintln!("skipped: set FRISPOOL_SIG_SLOW=1");
+        return;
+    }
+    use frispool_sig::{Builder, SigConfig};
+    use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+    use plonky2::plonk::circuit_data::CircuitData;
+    use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
+
+    let config = CircuitConfig::standard_recursion_config();
+    let inner = SigCircuit::build(config.clone(), 1);
+    let generators = DefaultGeneratorSerializer::<SigConfig, 2>::default();
+    let bytes = inner.data().to_bytes(&DefaultGateSerializer, &generators).expect("default serializers suffice");
+    let restored = CircuitData::<F, SigConfig, 2>::from_bytes(&bytes, &DefaultGateSerializer, &generators).unwrap();
+    let instance = SigInstance::new(start(), vec![signed(&key(1), &message(9, 100, 0))]);
+    let proof = restored.prove(inner.witness(&instance).unwrap()).unwrap();
+    inner.verify(&proof).unwrap();
+
+    let mut builder = Builder::new(config);
+    let proof_t = builder.add_virtual_proof_with_pis(&inner.data().common);
+    let vd_t = builder.add_virtual_verifier_data(inner.data().common.config.fri_config.cap_height);
+    builder.verify_proof::<SigConfig>(&proof_t, &vd_t, &inner.data().common);
+    builder.register_public_inputs(&proof_t.public_inputs);
+    let outer = builder.build::<SigConfig>();
+    let mut pw = PartialWitness::new();
+    pw.set_proof_with_pis_target(&proof_t, &proof).unwrap();
+    pw.set_verifier_data_target(&vd_t, &inner.data().verifier_only).unwrap();
+    let outer_proof = outer.prove(pw).unwrap();
+    outer.verify(outer_proof.clone()).unwrap();
+    assert_eq!(outer_proof.public_inputs, proof.public_inputs);
+}
