@@ -30,10 +30,11 @@ fn main() {
         let proof = circuit.prove(&instance).expect("prove");
         let prove_s = t.elapsed().as_secs_f64();
         circuit.verify(&proof).expect("verify");
+        let per_signature = rows as f64 / k as f64;
+        let bits = circuit.data().common.degree_bits();
         println!(
-            "capacity {k}: {rows} gates before padding ({:.0} per signature), degree bits {}, build {build_s:.1} s, prove {prove_s:.1} s",
-            rows as f64 / k as f64,
-            circuit.data().common.degree_bits()
+            "capacity {k}: {rows} gates before padding ({per_signature:.0} per signature), degree bits {bits}, \
+             build {build_s:.1} s, prove {prove_s:.1} s"
         );
     }
 }

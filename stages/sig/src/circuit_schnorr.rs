@@ -3,8 +3,9 @@
 //! Native `verify(pk, m, (r, s))` accepts iff pk decodes to a non-neutral point, s < n (a [`Signature`] never
 //! holds another s), e = Poseidon(r ‖ pk ‖ m) read as 256 bits, and encode(s G - e PK) = r with the result
 //! not neutral. The circuit constrains exactly that:
-//! - the public key: its encoding w and two hints, x and 1/w, checked by `assert_encoded_on_curve` (w != 0,
-//!   (x, 1/w) on the curve) instead of a square root;
+//! - the public key: its encoding w and hints x, 1/w and sqrt(7 x), checked by `assert_encoded_on_curve`
+//!   (w != 0, (x, 1/w) on the curve, x the non-square root that native decoding keeps) instead of a square
+//!   root;
 //! - e: the same `hash_no_pad` over the same 16 elements, each of its 4 outputs split into 64 bits with the
 //!   split proven canonical (a 64-bit split of a field element is unique only below p; without the check an
 //!   output h < 2^32 - 1 would also split as h + p, a different e);
@@ -30,12 +31,13 @@ pub const S_BITS: usize = 320;
 /// Bits of e: the four 64-bit outputs of the challenge hash.
 pub const E_BITS: usize = 256;
 
-/// The group order n, little-endian limbs (the same constant as `scalar.rs`, checked by a test there).
+/// The group order n, little-endian limbs: `scalar.rs`'s constant itself.
 const N_LIMBS: [u64; 5] = crate::scalar::N;
 
 /// A public key in the circuit: its encoding `w` (what is hashed and chained), the hints `x`, `1/w` and
-/// `x_root` that make it native decoding's point without a square root in the circuit, and the affine hints of the scalar multiplication's table of
-/// i G - j PK (`circuit_msm.rs`), all computed from w and x when the witness is filled.
+/// `x_root` that make it native decoding's point without a square root in the circuit, and the affine hints
+/// of the scalar multiplication's table of i G - j PK (`circuit_msm.rs`), all computed from w and x when the
+/// witness is filled.
 #[derive(Clone, Copy, Debug)]
 pub struct PublicKeyTarget {
     pub w: Fp5Target,

@@ -161,6 +161,16 @@ impl SigCircuitTargets {
         self.slots.len()
     }
 
+    /// The running hash before the instance (public inputs [`SIG_PI_START`]).
+    pub fn start(&self) -> HashOutTarget {
+        self.start
+    }
+
+    /// The running hash after the instance (public inputs [`SIG_PI_END`]).
+    pub fn end(&self) -> HashOutTarget {
+        self.end
+    }
+
     /// Fill the witness of `instance`; unused slots get [`SigSlot::padding`] and are disabled.
     pub fn set_witness(&self, pw: &mut PartialWitness<F>, instance: &SigInstance) -> Result<(), SigError> {
         if instance.slots.len() > self.capacity() {
