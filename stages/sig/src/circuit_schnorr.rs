@@ -145,17 +145,23 @@ pub fn challenge_bits(
 }
 
 /// The 64 bits of x's canonical value. `split_le` only proves sum(bits) = x mod p, which holds for x + p
-/// too when x < 2^32 - 1; x + p >= p has its high half all ones and a nonzero low half, so refusing
-/// exactly that (high = 2^32 - 1 implies low = 0) leaves the one canonical split.
+/// too when x < 2^32 - 1; [`assert_canonical_64`] leaves the one canonical split.
 fn canonical_bits_64(builder: &mut Builder, x: Target) -> Vec<BoolTarget> {
     let bits = builder.split_le(x, 64);
+    assert_canonical_64(builder, &bits);
+    bits
+}
+
+/// Constrain 64 little-endian bits to be a value below p = 2^64 - 2^32 + 1: a value >= p has its high half all
+/// ones and a nonzero low half, so refusing exactly that (high = 2^32 - 1 implies low = 0) is the whole check.
+fn assert_canonical_64(builder: &mut Builder, bits: &[BoolTarget]) {
+    assert_eq!(bits.len(), 64);
     let lo = builder.le_sum(bits[..32].iter());
     let hi = builder.le_sum(bits[32..].iter());
     let max_hi = builder.constant(F::from_canonical_u64(0xFFFF_FFFF));
     let hi_is_max = builder.is_equal(hi, max_hi);
     let bad = builder.mul(hi_is_max.target, lo);
     builder.assert_zero(bad);
-    bits
 }
 
 /// The 320 bits of s from its ten 32-bit halves (each split proves the half below 2^32).
@@ -181,4 +187,36 @@ fn assert_below_n(builder: &mut Builder, bits: &[BoolTarget]) {
         };
     }
     builder.assert_zero(g);
+}
+
+#[cfg(test)]
+mod tests {
+    use plonky2::plonk::circuit_data::CircuitConfig;
+    use plonky2::plonk::config::PoseidonGoldilocksConfig;
+
+    use super::*;
+    use crate::field5::P;
+
+    /// The canonical-split check on given bits: every value below p passes (the edges included), and the
+    /// non-canonical splits x + p of small x, which `split_le` alone would accept, fail.
+    #[test]
+    fn only_canonical_64_bit_splits_pass() {
+        let mut builder = Builder::new(CircuitConfig::standard_recursion_config());
+        let bits: Vec<BoolTarget> = (0..64).map(|_| builder.add_virtual_bool_target_safe()).collect();
+        assert_canonical_64(&mut builder, &bits);
+        let data = builder.build::<PoseidonGoldilocksConfig>();
+        let attempt = |v: u64| {
+            let mut pw = PartialWitness::new();
+            for (i, b) in bits.iter().enumerate() {
+                pw.set_bool_target(*b, (v >> i) & 1 == 1).unwrap();
+            }
+            data.prove(pw).and_then(|proof| data.verify(proof)).is_ok()
+        };
+        for v in [0, 1, 0xFFFF_FFFF, 1 << 32, 0xFFFF_FFFE_FFFF_FFFF, P - 1] {
+            assert!(attempt(v), "{v:#x} is canonical");
+        }
+        for x in [0, 1, 0xFFFF_FFFE] {
+            assert!(!attempt(x + P), "{:#x} = {x:#x} + p is not canonical", x + P);
+        }
+    }
 }
