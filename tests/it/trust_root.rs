@@ -50,7 +50,6 @@ fn rogue(block: u64, commitment: [u64; 4], protocol: &str) -> (Vec<u8>, FinalPro
         block,
         commitment,
         proof: compressed.to_bytes(),
-        compress_ms: 0,
     };
     (vk, wire)
 }

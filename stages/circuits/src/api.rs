@@ -4,7 +4,6 @@
 //! artifacts without knowing plonky2.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Instant;
 
 use frispool_aggregation::{plan_block, AggError, BlockPlan};
 use frispool_core::{layout, CircuitType, Proof, C, D, F};
@@ -19,8 +18,10 @@ use crate::basic::main::{main_chunks, MainChunkWitness};
 use crate::error::{BoxError, CircuitError};
 use crate::keys::{self, ProtocolKeys};
 
-/// Version of the wire types below; a reader refuses another.
-pub const WIRE_FORMAT: u32 = 1;
+/// Version of the wire types below; a reader refuses another. Format 2 dropped the proving times
+/// (`prove_ms`, `compress_ms`): a proof artifact is a function of its witness alone, so two runs over the same
+/// blocks write the same bytes; how long a job took is in its job record (`frispool status`, the metrics).
+pub const WIRE_FORMAT: u32 = 2;
 
 /// Why a step of the API refused. plonky2's decoding and verifying errors are text with no chain of their
 /// own, so they travel as `reason`; everything else keeps its source.
@@ -70,7 +71,6 @@ pub struct ProofWire {
     pub public_inputs: Vec<u64>,
     /// plonky2's own proof encoding.
     pub proof: Vec<u8>,
-    pub prove_ms: u64,
 }
 
 /// What one prove job proves: everything it needs is in here.
@@ -105,7 +105,6 @@ pub struct FinalProofWire {
     pub commitment: [u64; 4],
     /// plonky2's FRI-compressed proof encoding of the final circuit.
     pub proof: Vec<u8>,
-    pub compress_ms: u64,
 }
 
 /// The block's aggregation plan as stored: instance counts per type (the plan is a pure function of them).
@@ -197,7 +196,7 @@ impl ProtocolKeys {
         decode_proof(circuit, &wire.proof, &data.common)
     }
 
-    fn wrap(&self, circuit: &str, proof: Proof, started: Instant, block_at: usize) -> ProofWire {
+    fn wrap(&self, circuit: &str, proof: Proof, block_at: usize) -> ProofWire {
         ProofWire {
             format: WIRE_FORMAT,
             protocol: self.version().to_string(),
@@ -205,24 +204,22 @@ impl ProtocolKeys {
             block: block_of(&proof.public_inputs, block_at),
             public_inputs: proof.public_inputs.iter().map(|f| f.to_canonical_u64()).collect(),
             proof: proof.to_bytes(),
-            prove_ms: started.elapsed().as_millis() as u64,
         }
     }
 
     /// Proves one witness of any round.
     pub fn prove(&self, witness: &WitnessWire) -> Result<ProofWire, ApiError> {
-        let started = Instant::now();
         match witness {
             WitnessWire::Main(w) => {
                 let proof = run_guarded(keys::MAIN, || self.main.prove(w))?;
-                Ok(self.wrap(keys::MAIN, proof, started, layout::basic::BLOCK))
+                Ok(self.wrap(keys::MAIN, proof, layout::basic::BLOCK))
             }
             WitnessWire::Leaf { circuit_type, inputs } => {
                 let ty = parse_type(circuit_type)?;
                 let inner: Vec<Proof> = inputs.iter().map(|p| self.inner(p, keys::MAIN)).collect::<Result<_, _>>()?;
                 let name = keys::leaf_name(ty);
                 let proof = run_guarded(&name, || self.agg.prove_leaf(ty, &inner))?;
-                Ok(self.wrap(&name, proof, started, layout::agg::BLOCK))
+                Ok(self.wrap(&name, proof, layout::agg::BLOCK))
             }
             WitnessWire::Node { circuit_type, inputs } => {
                 let ty = parse_type(circuit_type)?;
@@ -232,7 +229,7 @@ impl ProtocolKeys {
                     .map(|p| self.inner(p, if p.circuit == keys::NODE { keys::NODE } else { &leaf }))
                     .collect::<Result<_, _>>()?;
                 let proof = run_guarded(keys::NODE, || self.agg.prove_node(ty, &inner))?;
-                Ok(self.wrap(keys::NODE, proof, started, layout::agg::BLOCK))
+                Ok(self.wrap(keys::NODE, proof, layout::agg::BLOCK))
             }
             WitnessWire::Tip { inputs } => {
                 let mut inner = Vec::new();
@@ -249,12 +246,12 @@ impl ProtocolKeys {
                 }
                 let refs: Vec<&Proof> = inner.iter().collect();
                 let proof = run_guarded(keys::TIP, || self.agg.prove_tip(&refs))?;
-                Ok(self.wrap(keys::TIP, proof, started, layout::tip::BLOCK))
+                Ok(self.wrap(keys::TIP, proof, layout::tip::BLOCK))
             }
             WitnessWire::Scheduler { input } => {
                 let tip = self.inner(input, keys::TIP)?;
                 let proof = run_guarded(keys::SCHEDULER, || self.agg.prove_scheduler(&tip))?;
-                Ok(self.wrap(keys::SCHEDULER, proof, started, layout::scheduler::BLOCK))
+                Ok(self.wrap(keys::SCHEDULER, proof, layout::scheduler::BLOCK))
             }
         }
     }
@@ -268,7 +265,6 @@ impl ProtocolKeys {
 
     /// Round 5: compresses a scheduler proof into the final proof.
     pub fn compress(&self, scheduler: &ProofWire) -> Result<FinalProofWire, ApiError> {
-        let started = Instant::now();
         let inner = self.inner(scheduler, keys::SCHEDULER)?;
         let compressed = run_guarded(keys::FINAL, || self.compressor.compress(&inner))?;
         let pis = &compressed.public_inputs;
@@ -282,7 +278,6 @@ impl ProtocolKeys {
             block: pis[layout::scheduler::BLOCK].to_canonical_u64(),
             commitment,
             proof: compressed.to_bytes(),
-            compress_ms: started.elapsed().as_millis() as u64,
         })
     }
 

@@ -94,6 +94,11 @@ pub trait Backend {
         let t = lde_scale_table(log_n);
         Ok(Arc::new(self.upload_with(t.len(), &|d| d.copy_from_slice(&t))?))
     }
+    /// The quotient's values on the coset (see [`crate::prover::quotient::cpu_values`]), or `None` where
+    /// this backend has no quotient kernel for the circuit (the host computes them).
+    fn quotient_values(&self, _q: &crate::prover::QuotientInputs<'_>) -> Result<Option<Vec<F>>, GpuError> {
+        Ok(None)
+    }
 }
 
 /// Host computation of the twiddle table (see [`Backend::twiddles`]): the plain powers w^e,

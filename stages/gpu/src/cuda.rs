@@ -33,7 +33,11 @@ pub struct DeviceInfo {
 
 /// The module of `src` for compute capability `cc`: from the disk cache, else compiled by NVRTC to a
 /// CUBIN (and stored), else compiled to PTX for the driver's JIT.
-fn load_kernels(ctx: &Arc<CudaContext>, src: &str, cc: (i32, i32)) -> Result<(Arc<CudaModule>, KernelCache), GpuError> {
+pub(crate) fn load_kernels(
+    ctx: &Arc<CudaContext>,
+    src: &str,
+    cc: (i32, i32),
+) -> Result<(Arc<CudaModule>, KernelCache), GpuError> {
     let file = kcache::cache_file(src, cc);
     if let Some(f) = &file {
         if let Ok(bytes) = std::fs::read(f) {
@@ -75,8 +79,8 @@ type DeviceTable = Arc<CudaSlice<u64>>;
 
 /// One GPU with the kernels compiled and loaded, one stream, and cached tables/staging buffers.
 pub struct Gpu {
-    ctx: Arc<CudaContext>,
-    stream: Arc<CudaStream>,
+    pub(crate) ctx: Arc<CudaContext>,
+    pub(crate) stream: Arc<CudaStream>,
     _module: Arc<CudaModule>,
     kernels: HashMap<String, CudaFunction>,
     set: KernelSet,
@@ -86,6 +90,8 @@ pub struct Gpu {
     up_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
     down_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
     ntt_v1: std::sync::atomic::AtomicBool,
+    /// Per circuit digest: its quotient kernel (`None`: a gate the kernel lacks) and its setup rows.
+    pub(crate) quotient: crate::cuda_quotient::QuotientCache,
 }
 
 fn variant_name(v: PoseidonVariant) -> &'static str {
@@ -165,6 +171,7 @@ impl Gpu {
             up_stage: Mutex::new(HashMap::new()),
             down_stage: Mutex::new(HashMap::new()),
             ntt_v1: std::sync::atomic::AtomicBool::new(false),
+            quotient: Default::default(),
         })
     }
 
@@ -476,5 +483,9 @@ impl Backend for Gpu {
         let t = Arc::new(self.upload(&lde_scale_table(log_n))?);
         cache.insert(log_n, t.clone());
         Ok(t)
+    }
+
+    fn quotient_values(&self, q: &crate::prover::QuotientInputs<'_>) -> Result<Option<Vec<crate::F>>, GpuError> {
+        self.device_quotient(q)
     }
 }

@@ -19,11 +19,13 @@
 pub mod backend;
 pub mod commit;
 pub mod cuda;
+mod cuda_quotient;
 pub mod error;
 pub mod kcache;
 pub mod plan;
 pub mod prover;
 pub mod proving;
+pub mod quotient_source;
 pub mod source;
 
 pub use backend::{Backend, PoseidonVariant};
@@ -33,7 +35,9 @@ pub use commit::{
 };
 pub use cuda::{DeviceInfo, Gpu};
 pub use error::GpuError;
-pub use prover::{prove, prove_timed, CommitBackend, CpuCommit, DeviceCommit, ProveTimes, WitnessInput};
+pub use prover::{
+    prove, prove_timed, CommitBackend, CpuCommit, DeviceCommit, ProveTimes, QuotientInputs, WitnessInput,
+};
 pub use proving::GpuProver;
 pub use source::KernelSet;
 

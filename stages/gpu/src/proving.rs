@@ -21,7 +21,7 @@ use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
 
-use crate::prover::WitnessInput;
+use crate::prover::{QuotientInputs, WitnessInput};
 use crate::{prove, CommitBackend, DeviceCommit, Gpu, GpuError};
 
 /// One GPU, shared by every proof of a process.
@@ -122,5 +122,9 @@ impl CommitBackend for LockedDevice<'_> {
 
     fn merkle_tree(&self, leaves: Vec<Vec<F>>, cap_height: usize) -> Result<MerkleTree<F, PoseidonHash>> {
         self.with(|d| d.merkle_tree(leaves, cap_height))
+    }
+
+    fn quotient_values(&self, q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>> {
+        self.with(|d| d.quotient_values(q))
     }
 }

@@ -155,6 +155,19 @@ pub fn kernel_source_with(tree_perm: &str, set: KernelSet) -> Result<String, Str
     Ok(s)
 }
 
+/// The module of one circuit's quotient kernel (`quotient_values`, see [`crate::quotient_source`]): the
+/// field prelude, plonky2's Poseidon constants and MDS layer, the Poseidon gate's wire layout, then the
+/// generated kernel.
+pub fn quotient_module_source(kernel: &crate::quotient_source::QuotientKernel) -> Result<String, String> {
+    let mut s = String::with_capacity(64 * 1024);
+    s.push_str(PRELUDE);
+    s.push_str(&constants_source()?);
+    s.push_str(&mds_layer_source("mds_layer", "gl_reduce128")?);
+    s.push_str(&crate::quotient_source::poseidon_wire_defines());
+    s.push_str(&kernel.body);
+    Ok(s)
+}
+
 /// Names of the `extern "C"` kernels in a set's source (loaded by name in `cuda.rs`).
 pub fn kernel_names(set: KernelSet) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();

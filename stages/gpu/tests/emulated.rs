@@ -25,32 +25,7 @@ use plonky2::util::timing::TimingTree;
 
 type C = PoseidonGoldilocksConfig;
 
-const SHIM: &str = r#"
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <vector>
-struct dim3_ { unsigned x, y, z; };
-static dim3_ blockIdx, threadIdx, blockDim, gridDim;
-#define __global__
-#define __launch_bounds__(a, b)
-#define __device__
-#define __forceinline__ inline
-#define __constant__ static const
-#define __shared__
-#define __restrict__ __restrict
-#define __syncthreads() do {} while (0)
-static inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
-  return (unsigned long long)(((unsigned __int128)a * b) >> 64);
-}
-static inline unsigned int __brev(unsigned int x) {
-  unsigned int r = 0;
-  for (int i = 0; i < 32; i++) { r = (r << 1) | (x & 1); x >>= 1; }
-  return r;
-}
-unsigned long long sm[1 << 12];
-"#;
+const SHIM: &str = include_str!("support/cuda_shim.h");
 
 const MAIN: &str = r#"
 static std::vector<u64> rd(const char *p) {

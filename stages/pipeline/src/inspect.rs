@@ -52,12 +52,11 @@ pub fn describe_artifact(a: &MappedArtifact) -> Result<Option<String>, ArtifactE
         kinds::PROOF => {
             let p: ProofWire = a.decode(kind)?;
             format!(
-                "{} proof of block {} (protocol {}): {} bytes, proven in {} ms\n  public inputs {:?}",
+                "{} proof of block {} (protocol {}): {} bytes\n  public inputs {:?}",
                 p.circuit,
                 p.block,
                 p.protocol,
                 p.proof.len(),
-                p.prove_ms,
                 p.public_inputs
             )
         }
@@ -74,11 +73,10 @@ pub fn describe_artifact(a: &MappedArtifact) -> Result<Option<String>, ArtifactE
         kinds::FINAL_PROOF => {
             let p: FinalProofWire = a.decode(kind)?;
             format!(
-                "final proof of block {} (protocol {}): {} bytes, compressed in {} ms\n  commitment {}",
+                "final proof of block {} (protocol {}): {} bytes\n  commitment {}",
                 p.block,
                 p.protocol,
                 p.proof.len(),
-                p.compress_ms,
                 hex4(&p.commitment)
             )
         }

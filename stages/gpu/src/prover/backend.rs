@@ -8,7 +8,7 @@ use plonky2::hash::merkle_tree::MerkleTree;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::util::timing::TimingTree;
 
-use super::{backend_err, C, D};
+use super::{backend_err, QuotientInputs, C, D};
 use crate::backend::Backend;
 use crate::{commit, Gpu, F};
 
@@ -36,6 +36,11 @@ pub trait CommitBackend {
     ) -> Result<PolynomialBatch<F, C, D>>;
     /// `MerkleTree::new(leaves, cap_height)`.
     fn merkle_tree(&self, leaves: Vec<Vec<F>>, cap_height: usize) -> Result<MerkleTree<F, PoseidonHash>>;
+    /// The quotient's values on the coset, point-major (see [`super::quotient::cpu_values`]), or `None` to
+    /// leave them to the host's threads.
+    fn quotient_values(&self, _q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>> {
+        Ok(None)
+    }
 }
 
 /// plonky2's own commitments on the host (rayon's thread pool).
@@ -133,5 +138,9 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
             return Ok(MerkleTree::new(leaves, cap_height));
         }
         commit::merkle_tree_from_leaves(self.dev, leaves, cap_height).map_err(|e| backend_err("device Merkle tree", e))
+    }
+
+    fn quotient_values(&self, q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>> {
+        self.dev.quotient_values(q).map_err(|e| backend_err("device quotient", e))
     }
 }

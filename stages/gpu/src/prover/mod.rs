@@ -41,7 +41,7 @@
 pub mod backend;
 mod fri;
 mod permutation;
-mod quotient;
+pub mod quotient;
 
 use std::time::{Duration, Instant};
 
@@ -61,6 +61,7 @@ use plonky2::plonk::proof::{OpeningSet, Proof, ProofWithPublicInputs};
 use rayon::prelude::*;
 
 pub use backend::{CommitBackend, CpuCommit, DeviceCommit};
+pub use quotient::QuotientInputs;
 
 use crate::F;
 
@@ -218,12 +219,18 @@ pub fn prove_timed<'a>(
 
     // 6. Quotient, in degree-n chunks.
     let chunks = quotient::quotient_chunks(
-        prover,
-        common,
-        &public_inputs_hash,
-        &wires_commitment,
-        &zs_commitment,
-        &quotient::Challenges { betas: &betas, gammas: &gammas, alphas: &alphas },
+        &QuotientInputs {
+            common,
+            circuit_digest: prover.circuit_digest,
+            constants_sigmas: &prover.constants_sigmas_commitment,
+            wires: &wires_commitment,
+            zs: &zs_commitment,
+            pi_hash: &public_inputs_hash,
+            betas: &betas,
+            gammas: &gammas,
+            alphas: &alphas,
+        },
+        commit,
     )?;
     step(&mut times.quotient);
 

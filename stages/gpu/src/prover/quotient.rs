@@ -21,19 +21,27 @@ use plonky2::field::types::Field;
 use plonky2::field::zero_poly_coset::ZeroPolyOnCoset;
 use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::hash::hash_types::HashOut;
-use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
+use plonky2::plonk::circuit_data::CommonCircuitData;
 use plonky2::plonk::vars::EvaluationVarsBaseBatch;
 use plonky2::util::log2_ceil;
 use plonky2::util::serialization::{Buffer, Read, Write};
 use rayon::prelude::*;
 
-use super::{C, D};
+use super::{CommitBackend, C, D};
 use crate::F;
 
 /// Points per gate-evaluation batch (plonky2's `BATCH_SIZE`).
 const BATCH: usize = 32;
 
-pub(crate) struct Challenges<'a> {
+/// Everything one proof's quotient reads: the three committed LDEs, the public-inputs hash and the
+/// challenges so far. The circuit digest names the circuit (a device keeps its setup rows by it).
+pub struct QuotientInputs<'a> {
+    pub common: &'a CommonCircuitData<F, D>,
+    pub circuit_digest: HashOut<F>,
+    pub constants_sigmas: &'a PolynomialBatch<F, C, D>,
+    pub wires: &'a PolynomialBatch<F, C, D>,
+    pub zs: &'a PolynomialBatch<F, C, D>,
+    pub pi_hash: &'a HashOut<F>,
     pub betas: &'a [F],
     pub gammas: &'a [F],
     pub alphas: &'a [F],
@@ -69,12 +77,7 @@ impl Selectors {
 }
 
 struct Ctx<'a> {
-    prover: &'a ProverOnlyCircuitData<F, C, D>,
-    common: &'a CommonCircuitData<F, D>,
-    pi_hash: &'a HashOut<F>,
-    wires: &'a PolynomialBatch<F, C, D>,
-    zs: &'a PolynomialBatch<F, C, D>,
-    ch: &'a Challenges<'a>,
+    q: &'a QuotientInputs<'a>,
     selectors: Selectors,
     z_h: ZeroPolyOnCoset<F>,
     step: usize,
@@ -82,27 +85,27 @@ struct Ctx<'a> {
     lde_size: usize,
 }
 
-/// The quotient polynomials' degree-n chunks, in plonky2's order (challenge-major).
-pub(crate) fn quotient_chunks(
-    prover: &ProverOnlyCircuitData<F, C, D>,
-    common: &CommonCircuitData<F, D>,
-    pi_hash: &HashOut<F>,
-    wires: &PolynomialBatch<F, C, D>,
-    zs: &PolynomialBatch<F, C, D>,
-    ch: &Challenges<'_>,
-) -> Result<Vec<PolynomialCoeffs<F>>> {
+/// The quotient polynomials' degree-n chunks, in plonky2's order (challenge-major): the values on the
+/// coset from `commit` when it computes them (a device), else from the CPU.
+pub(crate) fn quotient_chunks(q: &QuotientInputs<'_>, commit: &dyn CommitBackend) -> Result<Vec<PolynomialCoeffs<F>>> {
+    let values = match commit.quotient_values(q)? {
+        Some(v) => v,
+        None => cpu_values(q)?,
+    };
+    chunks_from_values(q.common, &values)
+}
+
+/// The quotient's values at every point of the coset g·K, point-major (`values[i * nc + c]`: quotient
+/// c at point i), computed on the host's threads.
+pub fn cpu_values(q: &QuotientInputs<'_>) -> Result<Vec<F>> {
+    let common = q.common;
     let nc = common.config.num_challenges;
     let rate_bits = common.config.fri_config.rate_bits;
     let q_bits = log2_ceil(common.quotient_degree_factor);
     ensure!(q_bits <= rate_bits, "constraint degree above the rate is not supported (as in plonky2)");
     let degree_bits = common.degree_bits();
     let ctx = Ctx {
-        prover,
-        common,
-        pi_hash,
-        wires,
-        zs,
-        ch,
+        q,
         selectors: Selectors::of(common)?,
         z_h: ZeroPolyOnCoset::new(degree_bits, q_bits),
         step: 1 << (rate_bits - q_bits),
@@ -110,15 +113,21 @@ pub(crate) fn quotient_chunks(
         lde_size: 1 << (degree_bits + q_bits),
     };
     let points = F::two_adic_subgroup(degree_bits + q_bits);
-
-    // values[i * nc + c]: quotient c at point i.
     let mut values = vec![F::ZERO; ctx.lde_size * nc];
     values
         .par_chunks_mut(BATCH * nc)
         .zip(points.par_chunks(BATCH))
         .enumerate()
         .for_each(|(b, (out, xs))| eval_batch(&ctx, b * BATCH, xs, out));
+    Ok(values)
+}
 
+/// From the values on the coset: a coset IFFT per challenge, the check that the degree fell below
+/// `quotient_degree` (Z_H divided the vanishing polynomial), the degree-n chunks.
+fn chunks_from_values(common: &CommonCircuitData<F, D>, values: &[F]) -> Result<Vec<PolynomialCoeffs<F>>> {
+    let nc = common.config.num_challenges;
+    let q_bits = log2_ceil(common.quotient_degree_factor);
+    ensure!(values.len() == nc << (common.degree_bits() + q_bits), "quotient values of another shape");
     let quotient_degree = common.quotient_degree();
     let degree = common.degree();
     let mut chunks = Vec::with_capacity(nc * common.quotient_degree_factor);
@@ -140,7 +149,8 @@ pub(crate) fn quotient_chunks(
 /// The quotient values of the points `start .. start + xs.len()` (`xs`: the subgroup points, not
 /// yet shifted onto the coset) into `out` (point-major, one value per challenge).
 fn eval_batch(ctx: &Ctx<'_>, start: usize, xs: &[F], out: &mut [F]) {
-    let common = ctx.common;
+    let q = ctx.q;
+    let common = q.common;
     let bs = xs.len();
     let nc = common.config.num_challenges;
     let n_const = common.num_constants;
@@ -151,7 +161,7 @@ fn eval_batch(ctx: &Ctx<'_>, start: usize, xs: &[F], out: &mut [F]) {
     let n_gc = common.num_gate_constraints;
     let sigmas_range = common.sigmas_range();
     let pp_range = common.partial_products_range();
-    let cs_commit = &ctx.prover.constants_sigmas_commitment;
+    let cs_commit = q.constants_sigmas;
 
     // Gate constraints of the whole batch (column-major: constraint k of point j at k·bs + j).
     let mut consts = vec![F::ZERO; n_const * bs];
@@ -161,12 +171,12 @@ fn eval_batch(ctx: &Ctx<'_>, start: usize, xs: &[F], out: &mut [F]) {
         for (k, &v) in cs[..n_const].iter().enumerate() {
             consts[k * bs + j] = v;
         }
-        let w = ctx.wires.get_lde_values(start + j, ctx.step);
+        let w = q.wires.get_lde_values(start + j, ctx.step);
         for (k, &v) in w.iter().enumerate() {
             wires[k * bs + j] = v;
         }
     }
-    let vars = EvaluationVarsBaseBatch::new(bs, &consts, &wires, ctx.pi_hash);
+    let vars = EvaluationVarsBaseBatch::new(bs, &consts, &wires, q.pi_hash);
     let mut constraints = vec![F::ZERO; n_gc * bs];
     let sel = &ctx.selectors;
     for (g, gate) in common.gates.iter().enumerate() {
@@ -193,8 +203,8 @@ fn eval_batch(ctx: &Ctx<'_>, start: usize, xs: &[F], out: &mut [F]) {
         let x = F::coset_shift() * x0;
         let sigmas = &cs_commit.get_lde_values(i, ctx.step)[sigmas_range.clone()];
         let local_wires = &wires; // column-major batch
-        let local_zs = ctx.zs.get_lde_values(i, ctx.step);
-        let next_zs = ctx.zs.get_lde_values((i + ctx.next_step) % ctx.lde_size, ctx.step);
+        let local_zs = q.zs.get_lde_values(i, ctx.step);
+        let next_zs = q.zs.get_lde_values((i + ctx.next_step) % ctx.lde_size, ctx.step);
         let partials = &local_zs[pp_range.clone()];
 
         terms.clear();
@@ -203,7 +213,7 @@ fn eval_batch(ctx: &Ctx<'_>, start: usize, xs: &[F], out: &mut [F]) {
             terms.push(l0 * (z - F::ONE));
         }
         for c in 0..nc {
-            let (beta, gamma) = (ctx.ch.betas[c], ctx.ch.gammas[c]);
+            let (beta, gamma) = (q.betas[c], q.gammas[c]);
             for k in 0..routed {
                 let w = local_wires[k * bs + j];
                 num[k] = w + beta * (common.k_is[k] * x) + gamma;
@@ -222,7 +232,7 @@ fn eval_batch(ctx: &Ctx<'_>, start: usize, xs: &[F], out: &mut [F]) {
         terms.extend((0..n_gc).map(|k| constraints[k * bs + j]));
 
         let z_h_inv = ctx.z_h.eval_inverse(i);
-        for (c, &alpha) in ctx.ch.alphas.iter().enumerate() {
+        for (c, &alpha) in q.alphas.iter().enumerate() {
             let acc = terms.iter().rev().fold(F::ZERO, |acc, &t| acc * alpha + t);
             out[j * nc + c] = acc * z_h_inv;
         }

@@ -1,0 +1,115 @@
+//! The quotient on the device: one circuit's generated kernel ([`crate::quotient_source`]), compiled once
+//! per process (and cached on disk by [`crate::kcache`]), and the circuit's constants/σ rows kept resident
+//! on the device across proofs, keyed by the circuit digest (Era's provers keep setup data loaded). Per
+//! proof, the wires and Z/partial-products rows go up, the values on the coset come down (n·2^q × the
+//! challenges), and the host does the coset IFFT.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cudarc::driver::{CudaFunction, CudaModule, CudaSlice, LaunchConfig, PushKernelArg};
+use plonky2::field::types::{Field, PrimeField64};
+use plonky2::fri::oracle::PolynomialBatch;
+use rayon::prelude::*;
+
+use crate::backend::Backend;
+use crate::cuda::load_kernels;
+use crate::error::{DriverContext, GpuError};
+use crate::prover::QuotientInputs;
+use crate::quotient_source::{quotient_params, QuotientKernel};
+use crate::source::quotient_module_source;
+use crate::{Gpu, F};
+
+type Digest = [u64; 4];
+
+pub(crate) struct QuotientModule {
+    _module: Arc<CudaModule>,
+    func: CudaFunction,
+    kernel: QuotientKernel,
+}
+
+#[derive(Default)]
+pub(crate) struct QuotientCache {
+    kernels: Mutex<HashMap<Digest, Option<Arc<QuotientModule>>>>,
+    setup_rows: Mutex<HashMap<Digest, Arc<CudaSlice<u64>>>>,
+}
+
+fn digest(q: &QuotientInputs<'_>) -> Digest {
+    q.circuit_digest.elements.map(|e| e.to_canonical_u64())
+}
+
+impl Gpu {
+    /// The quotient's values of one proof on the device, or `None` for a circuit outside the kernel.
+    pub(crate) fn device_quotient(&self, q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>, GpuError> {
+        let Some(m) = self.quotient_module(q)? else {
+            return Ok(None);
+        };
+        let shape = m.kernel.shape;
+        let cs = self.setup_rows(q, shape.cs_width)?;
+        let wires = self.upload_rows(q.wires, shape.wires_width)?;
+        let zs = self.upload_rows(q.zs, shape.zs_width)?;
+        let params = quotient_params(q.common, &shape, q.pi_hash, q.betas, q.gammas, q.alphas);
+        let params = self.upload_with(params.len(), &|d| d.copy_from_slice(&params))?;
+        let mut out = self.alloc(shape.lde_size * shape.num_challenges)?;
+        let threads = 128u32;
+        let cfg = LaunchConfig {
+            grid_dim: ((shape.lde_size as u64).div_ceil(threads as u64) as u32, 1, 1),
+            block_dim: (threads, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        unsafe {
+            self.stream.launch_builder(&m.func).arg(&*cs).arg(&wires).arg(&zs).arg(&params).arg(&mut out).launch(cfg)
+        }
+        .ctx("launch quotient_values")?;
+        let values = self.download_with(&out, |d| d.iter().map(|&x| F::from_canonical_u64(x)).collect())?;
+        Ok(Some(values))
+    }
+
+    fn quotient_module(&self, q: &QuotientInputs<'_>) -> Result<Option<Arc<QuotientModule>>, GpuError> {
+        let key = digest(q);
+        if let Some(m) = self.quotient.kernels.lock().unwrap().get(&key) {
+            return Ok(m.clone());
+        }
+        let module = match QuotientKernel::for_circuit(q.common) {
+            None => None,
+            Some(kernel) => {
+                let src = quotient_module_source(&kernel).map_err(GpuError::Compile)?;
+                let (module, _) = load_kernels(&self.ctx, &src, self.info().compute_capability)?;
+                let func = module.load_function("quotient_values").ctx("load function quotient_values")?;
+                Some(Arc::new(QuotientModule { _module: module, func, kernel }))
+            }
+        };
+        self.quotient.kernels.lock().unwrap().insert(key, module.clone());
+        Ok(module)
+    }
+
+    /// The circuit's constants/σ rows on the device, uploaded on its first proof.
+    fn setup_rows(&self, q: &QuotientInputs<'_>, width: usize) -> Result<Arc<CudaSlice<u64>>, GpuError> {
+        let key = digest(q);
+        if let Some(rows) = self.quotient.setup_rows.lock().unwrap().get(&key) {
+            return Ok(rows.clone());
+        }
+        let rows = Arc::new(self.upload_rows(q.constants_sigmas, width)?);
+        self.quotient.setup_rows.lock().unwrap().insert(key, rows.clone());
+        Ok(rows)
+    }
+
+    /// A commitment's LDE leaves (bit-reversed rows, as plonky2's tree holds them), canonical, row-major.
+    fn upload_rows(
+        &self,
+        batch: &PolynomialBatch<F, crate::prover::C, 2>,
+        width: usize,
+    ) -> Result<CudaSlice<u64>, GpuError> {
+        let leaves = &batch.merkle_tree.leaves;
+        if leaves.iter().any(|l| l.len() != width) {
+            return Err(GpuError::Unsupported(format!("LDE rows of width other than {width} (blinding salt?)")));
+        }
+        self.upload_with(leaves.len() * width, &|d| {
+            d.par_chunks_mut(width).zip(leaves.par_iter()).for_each(|(dst, leaf)| {
+                for (x, v) in dst.iter_mut().zip(leaf) {
+                    *x = v.to_canonical_u64();
+                }
+            })
+        })
+    }
+}
