@@ -14,6 +14,8 @@
 #   gpu-x4       four such provers on the one GPU (--threads cores/4 each)
 #   gpu-wvg      one --backend gpu prover serving witness vectors (VECTOR_SLOTS at once) fed by WVG generators
 #                (compressor on the GPU too)
+#   gpu-wvg-hostq  gpu-wvg with every quotient on the host's threads (FRISPOOL_GPU_QUOTIENT=off): the A/B of the
+#                device quotient
 #   wvg-gpus-N   N such provers, one per GPU (--device 0..N-1), WVG x N generators: the multi-GPU scaling runs
 #                (RUNS="wvg-gpus-1 wvg-gpus-2 wvg-gpus-4" on a 4-GPU machine)
 # then gpu_rounds: for every round and compression layer, the GPU proof's bytes against plonky2's.
@@ -46,17 +48,25 @@ device)
   fi
   export FRISPOOL_GPU_CACHE=${FRISPOOL_GPU_CACHE:-/tmp/frispool-gpu-cache}
   BLOCKS=${BLOCKS:-4} TXS=${TXS:-1024} SEED=${SEED:-7} WVG=${WVG:-6} VECTOR_SLOTS=${VECTOR_SLOTS:-4}
-  RUNS=${RUNS:-cpu gpu gpu-x4 gpu-wvg}
+  RUNS=${RUNS:-cpu gpu gpu-x4 gpu-wvg gpu-wvg-hostq}
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
   cores=$(nproc)
   md="$OUT/bench-gpu.md"
   keys=/tmp/bench-gpu/keys-spool
   mkdir -p "$keys" && "$BIN/frispool" --spool "$keys" init >/dev/null
   t0=$SECONDS; "$BIN/frispool" --spool "$keys" keygen > "$OUT/keygen.txt" 2>&1; keygen_s=$((SECONDS - t0))
-  # The kernels compile once into the cache (NVRTC), outside every timed run.
+  # The kernels compile once into the cache (NVRTC), outside every timed run: the prover's set, then each
+  # circuit's quotient kernel on a one-block warm-up through the pipeline.
   FRISPOOL_SPOOL="$keys" "$BIN/frispool-prover" --backend gpu --once >/dev/null 2>&1 || true
+  warm=/tmp/bench-gpu/warm-up
+  mkdir -p "$warm/spool" && "$BIN/frispool" --spool "$warm/spool" init >/dev/null && cp -r "$keys/keys/." "$warm/spool/keys/"
+  t0=$SECONDS
+  PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0 SPOOL="$warm/spool" STORE="$warm/store" BLOCKS=1 \
+    TXS=16 SEED=1 PORT=3399 scripts/demo.sh > "$OUT/warm-up.txt" 2>&1 || echo "warm-up failed (see warm-up.txt)"
+  [[ -d "$warm/store/trust" ]] && cp -r "$warm/store/trust" /tmp/bench-gpu/trust
+  warm_s=$((SECONDS - t0))
   {
-    echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED; keygen ${keygen_s} s."
+    echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED; keygen ${keygen_s} s; warm-up (kernels, trust root) ${warm_s} s."
     echo
     echo "| run | GPUs | wall | blocks/min | tx/s | vs first | efficiency per GPU | proving busy (sum of prove jobs) | compress busy | device held | GPU busy |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -74,6 +84,8 @@ device)
     wvg-gpus-*) g=${run#wvg-gpus-}
       env=(GPUS=$g PROVERS=$g PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu"
         WVG=$((WVG * g)) WVG_ARGS="--threads $((cores / (WVG * g) > 0 ? cores / (WVG * g) : 1))") ;;
+    gpu-wvg-hostq) env=(FRISPOOL_GPU_QUOTIENT=off PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS"
+      COMPRESSOR_ARGS="--backend gpu" WVG="$WVG" WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;
     gpu-wvg) env=(PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu" WVG="$WVG"
       WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;
     *) echo "unknown run $run" >&2; exit 2 ;;
@@ -92,7 +104,7 @@ device)
     # shellcheck disable=SC2086 # one block number a word
     cbusy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="compress")/1000,1))' 2>/dev/null || echo "?")
     held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
-    case "$run" in cpu) gpus=0 ;; gpu | gpu-x4 | gpu-wvg) gpus=1 ;; wvg-gpus-*) gpus=${run#wvg-gpus-} ;; esac
+    case "$run" in cpu) gpus=0 ;; gpu | gpu-x4 | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${run#wvg-gpus-} ;; esac
     row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$busy" "$cbusy" "$held" <<'PY'
 import sys
 run, gpus, wall, blocks, txs, base, busy, cbusy, held = sys.argv[1:]

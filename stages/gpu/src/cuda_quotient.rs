@@ -3,6 +3,8 @@
 //! on the device across proofs, keyed by the circuit digest (Era's provers keep setup data loaded). Per
 //! proof, the wires and Z/partial-products rows go up, the values on the coset come down (n·2^q × the
 //! challenges), and the host does the coset IFFT.
+//!
+//! `FRISPOOL_GPU_QUOTIENT=off` leaves every quotient to the host's threads (the benchmark's A/B switch).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,6 +36,11 @@ pub(crate) struct QuotientCache {
     setup_rows: Mutex<HashMap<Digest, Arc<CudaSlice<u64>>>>,
 }
 
+fn quotient_on_device() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("FRISPOOL_GPU_QUOTIENT").map_or(true, |v| v != "off"))
+}
+
 fn digest(q: &QuotientInputs<'_>) -> Digest {
     q.circuit_digest.elements.map(|e| e.to_canonical_u64())
 }
@@ -41,6 +48,9 @@ fn digest(q: &QuotientInputs<'_>) -> Digest {
 impl Gpu {
     /// The quotient's values of one proof on the device, or `None` for a circuit outside the kernel.
     pub(crate) fn device_quotient(&self, q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>, GpuError> {
+        if !quotient_on_device() {
+            return Ok(None);
+        }
         let Some(m) = self.quotient_module(q)? else {
             return Ok(None);
         };
