@@ -2,9 +2,11 @@
 //!
 //! The curve is y^2 = x (x^2 + a x + b) over GF(p^5), a = 2, b = 263 z (T. Pornin, "EcGFp5: a Specialized
 //! Elliptic Curve", 2022). It has order 2n with n prime, and a point N = (0, 0) of order 2. The group used
-//! for cryptography is the quotient of the curve by {O, N}: an element is a pair {P, P + N}, of prime order n.
-//! Both members of a pair have the same u = x / y (with u = 0 for O and N), so u names the element, and the
-//! encoding is w = 1 / u = y / x (`encoding.rs`).
+//! for cryptography has prime order n; its elements, as the formulas below handle them, are named by
+//! u = x / y (u = 0 for the neutral), and the encoding is w = 1 / u = y / x (`encoding.rs`). A given u is
+//! also shared by a second curve point (the other root of decoding's quadratic), which the formulas do *not*
+//! treat as the same element (`encoding.rs`'s test `the_other_root_is_not_the_same_group_element`): decoding
+//! keeps the non-square root, and the `sig` circuit proves that choice.
 //!
 //! Points are held in fractional (x, u) coordinates x = X / Z, u = U / T: the paper's formulas for this
 //! representation are complete (no exceptional case, including P + P and P + neutral), which keeps both this

@@ -107,6 +107,22 @@ mod tests {
         assert_eq!(Point::GENERATOR.encode(), Fp5::from_canonical_u64(4));
     }
 
+    /// The two roots of a valid w are not interchangeable. Both points have the same u (so the same
+    /// encoding), but the group law treats the other root differently: doubling it gives -2P, adding G gives
+    /// P - G. Only the kept root is the element w encodes, which is why the `sig` circuit must pin the root.
+    #[test]
+    fn the_other_root_is_not_the_same_group_element() {
+        let w = Point::GENERATOR.double().add(&Point::GENERATOR).encode();
+        let p = Point::decode(&w).unwrap();
+        let other = Point { x: fp5_const([0, CURVE_B_Z, 0, 0, 0]) / p.x, ..p };
+        assert_eq!(other.encode(), w);
+        assert!(other.double() != p.double());
+        assert!(other.double() == p.double().neg());
+        let g = Point::GENERATOR;
+        assert!(other.add(&g) != p.add(&g));
+        assert!(other.add(&g) == p.sub(&g));
+    }
+
     #[test]
     fn the_neutral_encodes_as_zero_and_back() {
         assert_eq!(Point::NEUTRAL.encode(), Fp5::ZERO);
