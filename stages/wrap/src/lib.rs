@@ -25,23 +25,37 @@
 //!   against plonky2's native code under [`PoseidonBn254Hash`].
 //! - **The plonky2 verifier in R1CS** ([`Plonky2VerifierCircuit`], a `ConstraintSynthesizer`): the last
 //!   layer's verifier key baked in (constants/sigmas cap and circuit digest are R1CS constants), the proof
-//!   a witness ([`ProofVar`]); the challenge schedule of plonky2's `get_challenges` ([`ChallengesVar`]),
-//!   the proof of work, the vanishing identity at ζ (gates under plonky2's selector scheme, the permutation
-//!   argument with partial products, L₀, the α combination against `Z_H(ζ)·t(ζ)`), and FRI (initial-tree
-//!   Merkle proofs, the α-combined openings, coset interpolation per folding step, commit-phase Merkle
-//!   proofs, the final polynomial). Satisfied by a real plonky2 proof; a changed opening, Merkle sibling,
+//!   a witness ([`ProofVar`]); its one Groth16 input the Poseidon-BN254 commitment to the inner public
+//!   inputs, which are also hashed with Goldilocks Poseidon as plonky2 does ([`poseidon_hash_no_pad_var`]);
+//!   the challenge schedule of plonky2's `get_challenges` ([`ChallengesVar`]), the proof of work, the
+//!   vanishing identity at ζ (gates under plonky2's selector scheme, the permutation argument with partial
+//!   products, L₀, the α combination against `Z_H(ζ)·t(ζ)`), and FRI (initial-tree Merkle proofs, the
+//!   α-combined openings, coset interpolation per folding step, commit-phase Merkle proofs, the final
+//!   polynomial). Satisfied by real plonky2 proofs; a changed opening, public input, Merkle sibling,
 //!   commit-phase cap, final-polynomial coefficient or pow witness, or a proof of another circuit, is not,
 //!   each in the part that should catch it.
+//! - **Gates**: Arithmetic, Constant, PublicInput, Noop, Poseidon, and the recursion circuit's
+//!   ArithmeticExtension, MulExtension, BaseSum (B = 2, 4), Exponentiation, RandomAccess, Reducing,
+//!   ReducingExtension, PoseidonMds, CosetInterpolation — each checked against plonky2's `eval_unfiltered` on
+//!   random openings. Lookups and zero knowledge are refused ([`WrapError::UnsupportedCircuit`]).
 //!
-//! Constraint counts, for the test's small last layer (degree 2⁵, rate 2⁶, 16 queries, one folding step of
-//! arity 8, 12 wires; gates Arithmetic/Constant/PublicInput/Noop): 713 k in all — allocating the proof 72 k,
-//! transcript and proof of work 117 k, vanishing identity 62 k, FRI 462 k (28.9 k per query).
+//! Constraint counts (R1CS over BN254), for the tests' small last layer (degree 2⁵, rate 2⁶, 16 queries,
+//! pow 16 bits, one folding step of arity 8; 112 conjectured bits):
+//!
+//! | inner circuit | allocation | transcript + pow | vanishing at ζ | FRI | total |
+//! |---|---|---|---|---|---|
+//! | 12 wires, no public inputs | 72 k | 117 k | 62 k | 462 k (28.9 k per query) | 713 k |
+//! | 135 wires, 2 public inputs (PoseidonGate) | 241 k | 323 k | 374 k | 576 k (36 k per query) | 1 513 k |
+//!
+//! Per gate at ζ (before the filter): PoseidonGate 133 k, CosetInterpolation (16 points, degree 6) 105 k,
+//! Exponentiation (66 bits) 62 k, BaseSum<2> (63 limbs) 59 k, Reducing (43) 46 k, ReducingExtension (32)
+//! 34 k, RandomAccess (4 × 16) 31 k, MulExtension (13 ops) 24 k, ArithmeticExtension (10 ops) 24 k;
+//! Goldilocks Poseidon as a hash 78 k per permutation.
 //!
 //! # What the wrapper still needs
-//! Gates beyond Arithmetic, Constant, PublicInput and Noop (Poseidon, and the recursion circuit's
-//! RandomAccess, Reducing(Extension), CosetInterpolation, BaseSum, Exponentiation, PoseidonMds,
-//! MulExtension, ArithmeticExtension); the public-inputs hash (Goldilocks Poseidon in R1CS) — until then
-//! only inner circuits without public inputs are accepted; the compression layers tuned for the wrapper,
+//! The compression layers tuned for the wrapper (the last plonky2 layer under
+//! [`PoseidonBn254GoldilocksConfig`] with a high rate, few queries and only the gates above), cheaper
+//! arithmetic where it dominates (Merkle leaves' range checks, extension products reduced once per sum),
 //! key files and `frispool keygen --wrapper`, and the compressor, sequencer and CLI reading SNARKs
 //! (issue 11).
 
@@ -56,6 +70,7 @@ mod fri_gadget;
 mod gates_gadget;
 mod goldilocks_ext_gadget;
 mod goldilocks_gadget;
+mod goldilocks_poseidon_gadget;
 #[cfg(test)]
 mod goldilocks_tests;
 mod groth16;
@@ -68,10 +83,13 @@ mod poseidon;
 mod poseidon_gadget;
 mod poseidon_params;
 mod proof_var;
+mod recursion_gates_gadget;
 mod solc;
 mod vanishing_gadget;
 mod verifier_sol;
 mod wrapper_circuit;
+#[cfg(test)]
+mod wrapper_e2e_tests;
 #[cfg(test)]
 mod wrapper_tests;
 
@@ -84,6 +102,7 @@ pub use evm::{CallOutcome, CallReport, Evm};
 pub use evm_verifier::{DeployedVerifier, EvmCheck, EvmVerdict, RevertReason};
 pub use goldilocks_ext_gadget::{GoldilocksExtVar, EXT_W};
 pub use goldilocks_gadget::{GoldilocksVar, GOLDILOCKS_P};
+pub use goldilocks_poseidon_gadget::poseidon_hash_no_pad_var;
 pub use groth16::{local_setup, proof_from_bytes, proof_to_bytes, prove, verify, Groth16Keys};
 pub use hasher_gadget::{hash_no_pad_var, hash_or_noop_var, pack_var, two_to_one_var};
 pub use merkle_gadget::verify_merkle_proof_to_cap_var;

@@ -7,23 +7,26 @@
 //! Order, as plonky2's `verify` / `verify_with_challenges`: the challenges ([`get_challenges_var`]), the
 //! proof of work, the vanishing identity at ζ ([`enforce_vanishing`]), then FRI ([`verify_fri_var`]).
 //!
-//! Public inputs: plonky2 hashes them with Goldilocks Poseidon (the config's inner hasher) and its circuit
-//! holds a `PoseidonGate` for that. Neither is in R1CS yet, so only circuits without public inputs are
-//! accepted for now (their hash is the all-zero state plonky2 squeezes without permuting).
+//! Public inputs: the wrapper's one Groth16 input is the Poseidon-BN254 commitment to the inner proof's
+//! public inputs ([`crate::commit_public_inputs`]); inside, they are hashed with Goldilocks Poseidon as
+//! plonky2 does (the config's inner hasher), and that hash enters the transcript and the public-input gate.
 //!
 //! [`get_challenges_var`]: crate::challenges_gadget::get_challenges_var
 //! [`enforce_vanishing`]: crate::vanishing_gadget::enforce_vanishing
 //! [`verify_fri_var`]: crate::fri_gadget::verify_fri_var
 
 use crate::challenges_gadget::{enforce_pow, get_challenges_var};
+use crate::commitment::{commit_public_inputs, commit_public_inputs_var};
 use crate::error::WrapError;
 use crate::fri_gadget::verify_fri_var;
 use crate::gates_gadget::GateLayout;
-use crate::goldilocks_gadget::GoldilocksVar;
+use crate::goldilocks_poseidon_gadget::poseidon_hash_no_pad_var;
 use crate::plonky2_hasher::PoseidonBn254GoldilocksConfig;
 use crate::proof_var::{check_shape, LastLayerCommon, LastLayerProof, ProofVar};
 use crate::vanishing_gadget::enforce_vanishing;
 use ark_bn254::Fr;
+use ark_r1cs_std::alloc::AllocVar;
+use ark_r1cs_std::eq::EqGadget;
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::fields::FieldVar;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
@@ -67,12 +70,14 @@ impl Plonky2VerifierCircuit {
         if common.fri_params.hiding || common.config.zero_knowledge {
             return unsupported("zero knowledge (salted leaves)");
         }
-        if common.num_public_inputs != 0 {
-            return unsupported("public inputs (Goldilocks Poseidon in R1CS is not built yet)");
-        }
         let layout = GateLayout::new(&common)?;
         check_shape(&proof, &common)?;
         Ok(Plonky2VerifierCircuit { common, verifier_key, layout, proof })
+    }
+
+    /// The Groth16 public inputs of this wrapper: the commitment to the inner proof's public inputs.
+    pub fn snark_inputs(&self) -> Vec<Fr> {
+        vec![commit_public_inputs(&self.proof.public_inputs)]
     }
 
     /// Builds the constraints into `cs` and returns their counts per component.
@@ -87,8 +92,12 @@ impl Plonky2VerifierCircuit {
         let proof = ProofVar::new_witness(cs.clone(), &self.proof)?;
         mark(&mut counts.allocation, &cs, &mut last);
 
-        // No public inputs: plonky2's hash of nothing is the zero state, squeezed without a permutation.
-        let public_inputs_hash: [GoldilocksVar; 4] = std::array::from_fn(|_| GoldilocksVar::constant(0));
+        // The wrapper's one public input: the Poseidon-BN254 commitment to the inner public inputs.
+        let commitment = FpVar::new_input(cs.clone(), || Ok(commit_public_inputs(&self.proof.public_inputs)))?;
+        commit_public_inputs_var(&proof.public_inputs)?.enforce_equal(&commitment)?;
+        // plonky2 binds them through their Goldilocks-Poseidon hash, which the transcript observes and the
+        // public-input gate pins.
+        let public_inputs_hash = poseidon_hash_no_pad_var(&proof.public_inputs)?;
         let challenges =
             get_challenges_var(&proof, &public_inputs_hash, self.verifier_key.circuit_digest.to_fr(), common)?;
         enforce_pow(&challenges, common.config.fri_config.proof_of_work_bits)?;

@@ -69,6 +69,29 @@ pub(crate) fn inner(salt: u64) -> Inner {
     Inner { common: data.common, key: data.verifier_only, proof }
 }
 
+/// The same chain with x₀ and the end value as public inputs: plonky2 then hashes them with a
+/// `PoseidonGate`, which needs 135 wires.
+pub(crate) fn inner_with_public_inputs() -> Inner {
+    let mut config = small_config();
+    config.num_wires = 135;
+    config.num_routed_wires = 28;
+    let mut builder = CircuitBuilder::<F, 2>::new(config);
+    let x0 = builder.add_virtual_target();
+    builder.register_public_input(x0);
+    let c = builder.constant(F::from_canonical_u64(7));
+    let mut x = x0;
+    for _ in 0..40 {
+        x = builder.mul_add(x, x, c);
+    }
+    builder.register_public_input(x);
+    let data = builder.build::<C>();
+    let mut pw = PartialWitness::new();
+    pw.set_target(x0, F::from_canonical_u64(3)).unwrap();
+    let proof = data.prove(pw).unwrap();
+    data.verify(proof.clone()).unwrap();
+    Inner { common: data.common, key: data.verifier_only, proof }
+}
+
 fn honest() -> &'static Inner {
     static INNER: OnceLock<Inner> = OnceLock::new();
     INNER.get_or_init(|| inner(0))
@@ -252,8 +275,8 @@ fn the_challenges_are_plonky2s() {
         .unwrap();
     let cs = ConstraintSystem::<Fr>::new_ref();
     let proof = ProofVar::new_witness(cs.clone(), &inner.proof).unwrap();
-    let zero: [GoldilocksVar; 4] = std::array::from_fn(|_| GoldilocksVar::constant(0));
-    let got = get_challenges_var(&proof, &zero, inner.key.circuit_digest.to_fr(), &inner.common).unwrap();
+    let hash = crate::goldilocks_poseidon_gadget::poseidon_hash_no_pad_var(&proof.public_inputs).unwrap();
+    let got = get_challenges_var(&proof, &hash, inner.key.circuit_digest.to_fr(), &inner.common).unwrap();
     let base = |xs: &[GoldilocksVar]| xs.iter().map(|x| x.value().unwrap()).collect::<Vec<_>>();
     let canon = |xs: &[F]| xs.iter().map(|x| x.to_canonical_u64()).collect::<Vec<_>>();
     let ext = |x: &plonky2::field::extension::quadratic::QuadraticExtension<F>| canon(&x.0);
@@ -274,4 +297,23 @@ fn the_challenges_are_plonky2s() {
     let indices: Vec<usize> = got.query_index_bits.iter().map(|b| number(b) as usize).collect();
     assert_eq!(indices, fri.fri_query_indices, "query indices");
     assert!(cs.is_satisfied().unwrap());
+}
+
+#[test]
+fn public_inputs_are_bound_through_plonky2s_hash() {
+    let inner = inner_with_public_inputs();
+    let (ok, counts) = wrap(&inner, inner.proof.clone());
+    eprintln!(
+        "wrapper with 2 public inputs (135 wires, gates {:?}): {counts:?}",
+        inner.common.gates.iter().map(|g| g.0.id().chars().take(24).collect::<String>()).collect::<Vec<_>>()
+    );
+    assert_eq!(ok, None, "an honest proof with public inputs leaves nothing unsatisfied");
+
+    // Another x₀: plonky2 refuses; with the proof of work re-ground for the new hash, the public-input gate
+    // no longer matches the hash at ζ.
+    let mut proof = inner.proof.clone();
+    proof.public_inputs[0] += F::ONE;
+    regrind(&inner, &mut proof);
+    assert!(!plonky2_accepts(&inner, &proof));
+    assert_eq!(wrap(&inner, proof).0, Some(Component::Vanishing));
 }
