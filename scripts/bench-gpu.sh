@@ -30,7 +30,7 @@ pack)
   cargo build --release --quiet -p frispool-pipeline --example gpu_rounds
   rel="$CARGO_TARGET_DIR/release"
   mkdir -p .gpubins
-  exclude=$(git rev-parse --git-path info/exclude)
+  exclude="$(git rev-parse --git-common-dir)/info/exclude"
   mkdir -p "$(dirname "$exclude")"
   grep -qx '/.gpubins/' "$exclude" 2>/dev/null || echo /.gpubins/ >> "$exclude"
   tar -cJf .gpubins/bins.tar.xz -C "$rel" frispool frispool-sequencer frispool-gateway frispool-witness \
