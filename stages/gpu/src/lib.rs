@@ -25,6 +25,7 @@ pub mod kcache;
 pub mod plan;
 pub mod prover;
 pub mod proving;
+pub mod quotient_gates;
 pub mod quotient_source;
 pub mod source;
 

@@ -11,91 +11,26 @@
 //! CPU's whatever the order of the sums; the sum over k uses the powers α_c^k (a table from the host)
 //! instead of Horner's rule, so no constraint array is held per thread.
 //!
-//! Supported gates: the six of `main` (noop, constant, public input, base sum, arithmetic, Poseidon).
-//! A circuit with any other gate gets `None`, and its quotient stays on the CPU.
+//! Supported gates ([`crate::quotient_gates`]): `main`'s six and the seven more of plonky2's recursive verifier,
+//! so every frispool circuit (basic, leaf, node, tip, scheduler, compression) has a kernel. A circuit with any
+//! other gate, lookups or blinding gets `None`, and its quotient stays on the CPU.
 
 use std::fmt::Write as _;
 
-use plonky2::field::types::Field;
+use plonky2::field::extension::Extendable;
+use plonky2::field::types::{Field, PrimeField64};
 use plonky2::hash::hash_types::HashOut;
-use plonky2::hash::poseidon::{HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS, SPONGE_WIDTH};
 use plonky2::plonk::circuit_data::CommonCircuitData;
 use plonky2::util::log2_ceil;
 
+pub use crate::quotient_gates::GateKind;
+use crate::quotient_gates::{gate_code, poseidon_mds_ext_source, poseidon_wires, POSEIDON_GATE};
 use crate::F;
 
 const D: usize = 2;
 
 /// plonky2's `UNUSED_SELECTOR` (crate-private there): the selector value of a row whose group has no gate.
 const UNUSED_SELECTOR: u64 = u32::MAX as u64;
-
-/// One gate of the circuit, as this kernel knows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GateKind {
-    Noop,
-    PublicInput,
-    Constant { num_consts: usize },
-    Arithmetic { num_ops: usize },
-    BaseSum { num_limbs: usize, base: usize },
-    Poseidon,
-}
-
-impl GateKind {
-    /// From plonky2's `Gate::id()` (the `Debug` text for the parameterised gates).
-    pub fn parse(id: &str) -> Option<GateKind> {
-        let field = |name: &str| -> Option<usize> {
-            let at = id.find(name)? + name.len();
-            let digits: String =
-                id[at..].chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        };
-        if id == "NoopGate" {
-            Some(GateKind::Noop)
-        } else if id == "PublicInputGate" {
-            Some(GateKind::PublicInput)
-        } else if id.starts_with("ConstantGate {") {
-            Some(GateKind::Constant { num_consts: field("num_consts")? })
-        } else if id.starts_with("ArithmeticGate {") {
-            Some(GateKind::Arithmetic { num_ops: field("num_ops")? })
-        } else if id.starts_with("BaseSumGate {") {
-            Some(GateKind::BaseSum { num_limbs: field("num_limbs")?, base: field("Base:")? })
-        } else if id.starts_with("PoseidonGate(") && id.ends_with(&format!("<WIDTH={SPONGE_WIDTH}>")) {
-            Some(GateKind::Poseidon)
-        } else {
-            None
-        }
-    }
-
-    fn num_constraints(&self) -> usize {
-        match *self {
-            GateKind::Noop => 0,
-            GateKind::PublicInput => 4,
-            GateKind::Constant { num_consts } => num_consts,
-            GateKind::Arithmetic { num_ops } => num_ops,
-            GateKind::BaseSum { num_limbs, .. } => 1 + num_limbs,
-            GateKind::Poseidon => POSEIDON_CONSTRAINTS,
-        }
-    }
-}
-
-/// plonky2's `PoseidonGate` wire layout (its index functions are crate-private there; the gate's own
-/// `num_wires` / `num_constraints` are checked against these in [`QuotientKernel::for_circuit`]).
-mod poseidon_wires {
-    use super::{HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS, SPONGE_WIDTH};
-    pub const OUTPUT: usize = SPONGE_WIDTH;
-    pub const SWAP: usize = 2 * SPONGE_WIDTH;
-    pub const DELTA: usize = SWAP + 1;
-    pub const FULL_0: usize = DELTA + 4;
-    pub const PARTIAL: usize = FULL_0 + SPONGE_WIDTH * (HALF_N_FULL_ROUNDS - 1);
-    pub const FULL_1: usize = PARTIAL + N_PARTIAL_ROUNDS;
-    pub const END: usize = FULL_1 + SPONGE_WIDTH * HALF_N_FULL_ROUNDS;
-}
-const POSEIDON_CONSTRAINTS: usize = 1
-    + 4
-    + SPONGE_WIDTH * (HALF_N_FULL_ROUNDS - 1)
-    + N_PARTIAL_ROUNDS
-    + SPONGE_WIDTH * HALF_N_FULL_ROUNDS
-    + SPONGE_WIDTH;
 
 /// The generated kernel of one circuit and the shape its parameters follow.
 #[derive(Clone, Debug)]
@@ -131,7 +66,7 @@ impl QuotientKernel {
         if !common.luts.is_empty() || common.num_lookup_polys != 0 || config.zero_knowledge {
             return None;
         }
-        let kinds: Vec<GateKind> = common.gates.iter().map(|g| GateKind::parse(&g.0.id())).collect::<Option<_>>()?;
+        let kinds: Vec<GateKind> = common.gates.iter().map(GateKind::of).collect::<Option<_>>()?;
         for (g, k) in common.gates.iter().zip(&kinds) {
             if g.0.num_constraints() != k.num_constraints() {
                 return None;
@@ -186,8 +121,10 @@ impl QuotientKernel {
         for (name, v) in defs {
             let _ = writeln!(s, "#define {name} {v}ULL");
         }
+        let _ = writeln!(s, "#define EXT_W {}ULL", <F as Extendable<D>>::W.to_canonical_u64());
         s.push_str(PARAMS_LAYOUT);
         s.push_str(QUOTIENT_HELPERS);
+        s.push_str(&poseidon_mds_ext_source());
         s.push_str(POSEIDON_GATE);
         s.push_str(KERNEL_HEAD);
         for (g, kind) in kinds.iter().enumerate() {
@@ -231,44 +168,6 @@ fn selectors(common: &CommonCircuitData<F, D>) -> Option<(Vec<usize>, Vec<GateRa
     indices.iter().all(|&i| i < groups.len()).then_some((indices, groups))
 }
 
-/// Straight-line constraints of one gate, each handed to `EMIT(j, value)` (constraint j of the gate; the
-/// macro multiplies by the filter and adds α_c^(gate_base + j)·value to every challenge's sum).
-fn gate_code(kind: &GateKind) -> String {
-    let mut s = String::new();
-    match *kind {
-        GateKind::Noop => {}
-        GateKind::PublicInput => {
-            for i in 0..4 {
-                let _ = writeln!(s, "      EMIT({i}, gl_sub(W[{i}], prm[QP_PI + {i}]));");
-            }
-        }
-        GateKind::Constant { num_consts } => {
-            for i in 0..num_consts {
-                let _ = writeln!(s, "      EMIT({i}, gl_sub(C[{i}], W[{i}]));");
-            }
-        }
-        GateKind::Arithmetic { num_ops } => {
-            s.push_str("      for (int i = 0; i < ");
-            let _ = write!(s, "{num_ops}");
-            s.push_str(
-                "; i++) EMIT(i, gl_sub(W[4 * i + 3], gl_add(gl_mul(gl_mul(W[4 * i], W[4 * i + 1]), C[0]), gl_mul(W[4 * i + 2], C[1]))));\n",
-            );
-        }
-        GateKind::BaseSum { num_limbs, base } => {
-            let _ = writeln!(
-                s,
-                "      {{ u64 sum = 0; for (int i = {num_limbs}; i >= 1; i--) sum = gl_add(gl_mul(sum, {base}ULL), W[i]); EMIT(0, gl_sub(sum, W[0])); }}"
-            );
-            let _ = writeln!(
-                s,
-                "      for (int l = 1; l <= {num_limbs}; l++) {{ u64 p = 1; for (u64 b = 0; b < {base}ULL; b++) p = gl_mul(p, gl_sub(W[l], b)); EMIT(l, p); }}"
-            );
-        }
-        GateKind::Poseidon => s.push_str("      gate_poseidon(W, f, acc, prm);\n"),
-    }
-    s
-}
-
 /// Where each input sits in the parameter array ([`quotient_params`] writes it).
 const PARAMS_LAYOUT: &str = r#"
 // Parameter array: public-inputs hash (4), β (NC), γ (NC), k_i (ROUTED), Z_H on the coset (QRATE) and
@@ -297,61 +196,6 @@ __device__ __forceinline__ void add_term(u64 *acc, const u64 *prm, u64 k, u64 v)
   for (int c = 0; c < (int)QK_NC; c++) acc[c] = gl_add(acc[c], gl_mul(v, prm[QP_APOW + c * QK_TERMS + k]));
 }
 #define EMIT(j, e) add_term(acc, prm, QK_GATE_BASE + (j), gl_mul((e), f))
-"#;
-
-/// plonky2's `PoseidonGate::eval_unfiltered_base_one`, constraint for constraint.
-const POSEIDON_GATE: &str = r#"
-__device__ void gate_poseidon(const u64 *W, u64 f, u64 *acc, const u64 *prm) {
-  int j = 0;
-  const u64 swap = W[PG_SWAP];
-  EMIT(j, gl_mul(swap, gl_sub(swap, 1ULL))); j++;
-  for (int i = 0; i < 4; i++) { EMIT(j, gl_sub(gl_mul(swap, gl_sub(W[i + 4], W[i])), W[PG_DELTA + i])); j++; }
-  u64 st[12];
-  for (int i = 0; i < 4; i++) { st[i] = gl_add(W[i], W[PG_DELTA + i]); st[i + 4] = gl_sub(W[i + 4], W[PG_DELTA + i]); }
-  for (int i = 8; i < 12; i++) st[i] = W[i];
-  int rc = 0;
-  for (int r = 0; r < HALF_N_FULL_ROUNDS; r++) {
-    for (int i = 0; i < 12; i++) st[i] = gl_add(st[i], RC[12 * rc + i]);
-    if (r != 0) {
-      for (int i = 0; i < 12; i++) { u64 s = W[PG_FULL_0 + 12 * (r - 1) + i]; EMIT(j, gl_sub(st[i], s)); j++; st[i] = s; }
-    }
-    for (int i = 0; i < 12; i++) st[i] = gl_sbox(st[i]);
-    mds_layer(st);
-    rc++;
-  }
-  for (int i = 0; i < 12; i++) st[i] = gl_add(st[i], FAST_FIRST_RC[i]);
-  {
-    u64 res[12];
-    res[0] = st[0];
-    for (int c = 1; c < 12; c++) {
-      u64 lo = 0, hi = 0, top = 0;
-      for (int r = 1; r < 12; r++) acc_mul(lo, hi, top, st[r], FAST_INIT[(r - 1) * 11 + (c - 1)]);
-      res[c] = acc_reduce(lo, hi, top);
-    }
-    for (int i = 0; i < 12; i++) st[i] = res[i];
-  }
-  for (int r = 0; r < N_PARTIAL_ROUNDS; r++) {
-    u64 s = W[PG_PARTIAL + r];
-    EMIT(j, gl_sub(st[0], s)); j++;
-    u64 s0 = gl_sbox(s);
-    if (r < N_PARTIAL_ROUNDS - 1) s0 = gl_add(s0, FAST_RC[r]);
-    u64 lo = 0, hi = 0, top = 0;
-    for (int k = 1; k < 12; k++) acc_mul(lo, hi, top, st[k], FAST_WH[r * 11 + (k - 1)]);
-    acc_mul(lo, hi, top, s0, MDS00);
-    u64 d = acc_reduce(lo, hi, top);
-    for (int k = 1; k < 12; k++) st[k] = gl_add(gl_mul(s0, FAST_VS[r * 11 + (k - 1)]), st[k]);
-    st[0] = d;
-  }
-  rc += N_PARTIAL_ROUNDS;
-  for (int r = 0; r < HALF_N_FULL_ROUNDS; r++) {
-    for (int i = 0; i < 12; i++) st[i] = gl_add(st[i], RC[12 * rc + i]);
-    for (int i = 0; i < 12; i++) { u64 s = W[PG_FULL_1 + 12 * r + i]; EMIT(j, gl_sub(st[i], s)); j++; st[i] = s; }
-    for (int i = 0; i < 12; i++) st[i] = gl_sbox(st[i]);
-    mds_layer(st);
-    rc++;
-  }
-  for (int i = 0; i < 12; i++) { EMIT(j, gl_sub(st[i], W[PG_OUTPUT + i])); j++; }
-}
 "#;
 
 const KERNEL_HEAD: &str = r#"
@@ -400,15 +244,6 @@ const KERNEL_TAIL: &str = r#"
 }
 "#;
 
-/// `#define`s of the Poseidon gate's wire layout (for [`POSEIDON_GATE`]).
-pub(crate) fn poseidon_wire_defines() -> String {
-    use poseidon_wires::*;
-    format!(
-        "#define PG_OUTPUT {OUTPUT}\n#define PG_SWAP {SWAP}\n#define PG_DELTA {DELTA}\n#define PG_FULL_0 {FULL_0}\n\
-         #define PG_PARTIAL {PARTIAL}\n#define PG_FULL_1 {FULL_1}\n"
-    )
-}
-
 /// The parameter array of one proof's quotient (layout in [`PARAMS_LAYOUT`]).
 pub fn quotient_params(
     common: &CommonCircuitData<F, D>,
@@ -440,23 +275,4 @@ pub fn quotient_params(
         p.extend(a.powers().take(shape.num_terms));
     }
     p.iter().map(|f| f.to_canonical_u64()).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gate_ids_parse() {
-        assert_eq!(GateKind::parse("NoopGate"), Some(GateKind::Noop));
-        assert_eq!(GateKind::parse("ArithmeticGate { num_ops: 20 }"), Some(GateKind::Arithmetic { num_ops: 20 }));
-        assert_eq!(
-            GateKind::parse("BaseSumGate { num_limbs: 63 } + Base: 2"),
-            Some(GateKind::BaseSum { num_limbs: 63, base: 2 })
-        );
-        assert_eq!(GateKind::parse("ArithmeticExtensionGate { num_ops: 10 }"), None);
-        assert_eq!(GateKind::parse("PoseidonMdsGate(PhantomData<GoldilocksField>)<WIDTH=12>"), None);
-        assert_eq!(POSEIDON_CONSTRAINTS, 123);
-        assert_eq!(poseidon_wires::END, 135);
-    }
 }

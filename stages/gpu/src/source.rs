@@ -163,7 +163,7 @@ pub fn quotient_module_source(kernel: &crate::quotient_source::QuotientKernel) -
     s.push_str(PRELUDE);
     s.push_str(&constants_source()?);
     s.push_str(&mds_layer_source("mds_layer", "gl_reduce128")?);
-    s.push_str(&crate::quotient_source::poseidon_wire_defines());
+    s.push_str(&crate::quotient_gates::poseidon_wire_defines());
     s.push_str(&kernel.body);
     Ok(s)
 }

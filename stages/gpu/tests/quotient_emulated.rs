@@ -1,6 +1,7 @@
 //! The generated quotient kernel, compiled by the host C++ compiler under the CUDA shim and run on the CPU,
 //! against the prover's CPU quotient (plonky2's gate evaluations): on fresh random LDE rows and challenges
-//! for two circuits of different shapes (a small one with every supported gate, and frispool's `main`), and
+//! for three circuits of different shapes (a small one, frispool's `main`, and the leaf with every gate of
+//! plonky2's recursive verifier), and
 //! inside whole proofs, whose bytes must equal the CPU-quotient proof's. Skips (with a message) without g++.
 
 mod support;
@@ -190,6 +191,21 @@ fn kernel_equals_cpu_on_random_rows_main() {
     }
     let (main, _) = support::main_setup(7);
     let common = &main.data.common;
+    let emu = EmuKernel::build(common);
+    check_random(common, &emu);
+}
+
+#[test]
+fn kernel_equals_cpu_on_random_rows_leaf() {
+    if !have_gxx() {
+        eprintln!("skipping: no g++ on this machine to compile the CUDA source for CPU emulation");
+        return;
+    }
+    // The leaf holds every gate of plonky2's recursive verifier (the node, tip, scheduler and compression
+    // circuits use the same set).
+    let (main, _) = support::main_setup(7);
+    let leaf = support::leaf_setup(&main.data);
+    let common = &leaf.data.common;
     let emu = EmuKernel::build(common);
     check_random(common, &emu);
 }

@@ -19,6 +19,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use frispool_aggregation::ProofId;
 use frispool_circuits::{ProofWire, WitnessWire};
 use frispool_core::{BackendError, CpuProver, Proof, ProvingBackend, WitnessVector, C, D, F};
+use frispool_gpu::quotient_source::QuotientKernel;
 use frispool_gpu::GpuProver;
 use frispool_pipeline::{kinds, load_serving_keys, proof_key, proof_name, QUEUES};
 use frispool_spool::{read_artifact, JobKey, Spool};
@@ -96,8 +97,8 @@ fn main() -> Result<()> {
     let gpu = GpuProver::open(device).map_err(|e| anyhow!("GPU {device}: {e}"))?;
     let circuits = keys.circuits();
     let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    println!("| job | circuit | rows | plonky2, 1 thread | GPU | bytes equal | GPU proof verifies |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| job | circuit | rows | quotient | plonky2, 1 thread | GPU | bytes equal | GPU proof verifies |");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut unequal = 0;
     for (label, v) in &vectors {
         let (name, data) = circuits
@@ -123,8 +124,9 @@ fn main() -> Result<()> {
         let verifies = data.verify(on_gpu).is_ok();
         unequal += usize::from(!equal || !verifies);
         println!(
-            "| {label} | {name} | 2^{} | {cpu_ms:.0} ms | {gpu_ms:.0} ms | {} | {} |",
+            "| {label} | {name} | 2^{} | {} | {cpu_ms:.0} ms | {gpu_ms:.0} ms | {} | {} |",
             v.degree_bits,
+            if QuotientKernel::for_circuit(&data.common).is_some() { "device" } else { "host" },
             if equal { "yes" } else { "NO" },
             if verifies { "yes" } else { "NO" }
         );
