@@ -5,6 +5,7 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
+use frispool_circuits::Registry;
 use frispool_core::AggregationRound;
 use frispool_pipeline::{parse_witness_round, serve, WitnessStage};
 use frispool_spool::{exit, run_stage, RunnerArgs};
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
             round: cli.round,
             protocol: cli.runner.protocol.clone(),
             max_attempts: cli.runner.max_attempts,
+            registry: Registry::default(),
         };
         let summary = run_stage(&spool, &cli.runner, &stage)?;
         summary.log();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use frispool_circuits::{KeyManifest, ProtocolKeys, FINAL_CIRCUIT};
+use frispool_circuits::{KeyManifest, ProtocolKeys, Registry, FINAL_CIRCUIT};
 use frispool_pipeline::fleet::{scale, timeline};
 use frispool_pipeline::{
     describe_artifact, key_digest, keys_protocol, kinds::KINDS, queue_named, stages, timings, verify_file, write_keys,
@@ -148,7 +148,7 @@ fn stage_sweeps(spool: &Spool) -> Vec<Box<dyn UnblockSweep>> {
         QUEUES.iter().map(|queue| Box::new(SyntheticSweep { queue: queue.clone() }) as Box<dyn UnblockSweep>).collect();
     // The pipeline's sweep needs the protocol version; a spool without keys has no pipeline jobs.
     if let Ok(protocol) = keys_protocol(&spool.keys_dir()) {
-        sweeps.push(Box::new(PlanSweep { protocol, max_attempts: 3 }));
+        sweeps.push(Box::new(PlanSweep { protocol, max_attempts: 3, registry: Registry::default() }));
     }
     sweeps
 }
@@ -220,7 +220,7 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Keygen => {
             let spool = Spool::open(&cli.spool, &QUEUES)?;
             let started = std::time::Instant::now();
-            let keys = ProtocolKeys::build()?;
+            let keys = ProtocolKeys::build(&Registry::default())?;
             let manifest = write_keys(&spool.keys_dir(), &keys)?;
             println!(
                 "protocol {} (keys built in {:.1?}) in {}",
@@ -241,6 +241,9 @@ fn run(cli: Cli) -> Result<u8> {
                     c.digest
                 );
                 println!("  {:<12} security {}", "", c.security);
+            }
+            for (ty, capacity) in keys.registry().capacities() {
+                println!("  circuit type {ty} (id {}): {capacity} per instance", ty.id());
             }
             let level = manifest.circuits.iter().map(|c| c.security_bits).min().unwrap_or(0);
             println!("protocol security level: {level} bits (the least over every circuit and every argument; CIRCUITS.md has the arithmetic)");
@@ -363,7 +366,7 @@ fn inspect(file: &Path) -> Result<u8> {
     println!("  format   {}", h.format);
     println!("  kind     {kind} ({})", kind.number());
     println!("  payload  {} bytes, blake3 {} (verified)", h.payload_len, to_hex(&h.blake3));
-    if let Some(text) = describe_artifact(&a)? {
+    if let Some(text) = describe_artifact(&a, &Registry::default())? {
         for line in text.lines() {
             println!("  {line}");
         }

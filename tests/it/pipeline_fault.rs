@@ -81,7 +81,7 @@ fn prover_killed_mid_proof_block_still_proven_nothing_done_twice() {
     }
 
     // The block's prove jobs and artifacts are exactly its plan's: one proof and one witness per key.
-    let plan = read_plan(&spool, n).unwrap();
+    let plan = read_plan(&spool, n, &frispool_circuits::Registry::default()).unwrap();
     let mut plan_keys = BTreeSet::new();
     for g in plan.groups() {
         for id in g.inputs.iter().chain(std::iter::once(&g.output)) {

@@ -19,21 +19,28 @@ pub enum AggError {
     #[error("no circuit types given: aggregation needs at least one")]
     NoTypes,
 
-    #[error("circuit type {0:?} is listed twice")]
+    #[error("circuit type {0} (id {id}) shares its id or name with another type", id = .0.id())]
     DuplicateType(CircuitType),
 
-    #[error("circuit type {0:?} has no key here")]
+    #[error("circuit type {0} has no key here")]
     UnknownType(CircuitType),
 
-    #[error("the scheduler needs circuit type Main among the tip's types")]
+    #[error("the scheduler needs circuit type main among the tip's types")]
     MainMissing,
 
     #[error(
-        "the scheduler does not yet check {0:?} against Main; refusing to build one that would accept it unchecked"
+        "circuit type {0} agrees with main on nothing at the end of a block; refusing to build a scheduler that \
+         would accept its proofs unchecked"
     )]
     CrossTypeCheckMissing(CircuitType),
 
-    #[error("no aggregation plan for zero instances of {0:?}")]
+    #[error("the chain binding of circuit type {0} names an element outside a chained state")]
+    BindingOutOfBounds(CircuitType),
+
+    #[error("the scheduler got {bindings} chain bindings for a tip of {types} circuit types")]
+    BindingCount { types: usize, bindings: usize },
+
+    #[error("no aggregation plan for zero instances of {0}")]
     NoInstances(CircuitType),
 
     #[error("the leaf and node circuits did not settle on one shape after {0} rounds")]

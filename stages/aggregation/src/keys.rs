@@ -4,7 +4,7 @@
 //! the tip needs the leaf and node keys as constants, the scheduler the tip's.
 
 use frispool_core::layout::agg;
-use frispool_core::{CircuitType, Proof, SharedBackend, C, D, F};
+use frispool_core::{ChainBinding, CircuitType, Proof, SharedBackend, C, D, F};
 use plonky2::hash::hash_types::HashOut;
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, VerifierOnlyCircuitData};
 
@@ -16,10 +16,11 @@ use crate::shape::{self, Shape};
 use crate::tip::{TipCircuit, TipSlot};
 use crate::vk;
 
-/// A basic circuit to aggregate: its type and keys.
+/// A basic circuit to aggregate: its type, how the scheduler binds its chain, and its keys.
 #[derive(Clone, Copy)]
 pub struct BasicKey<'a> {
     pub circuit_type: CircuitType,
+    pub binding: &'a ChainBinding,
     pub common: &'a CommonCircuitData<F, D>,
     pub verifier: &'a VerifierOnlyCircuitData<C, D>,
 }
@@ -65,12 +66,12 @@ pub fn common_shape(basics: &[BasicKey]) -> Result<CommonCircuitData<F, D>> {
 
 /// The basic circuit types must be distinct and of a combination the scheduler can check.
 fn check_basics(basics: &[BasicKey]) -> Result<()> {
-    for (i, b) in basics.iter().enumerate() {
-        if basics[..i].iter().any(|o| o.circuit_type == b.circuit_type) {
-            return Err(AggError::DuplicateType(b.circuit_type));
-        }
-    }
-    crate::scheduler::check_types(basics.iter().map(|b| b.circuit_type))
+    crate::scheduler::check_bindings(basics.iter().map(|b| (b.circuit_type, b.binding)))
+}
+
+/// The chain bindings in the tip's slot order (the leaves', which is the basics').
+fn bindings(basics: &[BasicKey]) -> Vec<ChainBinding> {
+    basics.iter().map(|b| b.binding.clone()).collect()
 }
 
 /// One tip slot per leaf, in the leaves' order.
@@ -96,7 +97,7 @@ impl AggregationKeys {
         let node = NodeCircuit::build(&common)?;
         let slots = tip_slots(&leaves);
         let tip = TipCircuit::build(&slots, &node.data.verifier_only, &common)?;
-        let scheduler = SchedulerCircuit::build(&tip)?;
+        let scheduler = SchedulerCircuit::build(&tip, &bindings(basics))?;
         Ok(AggregationKeys { common, leaves, node, tip, scheduler })
     }
 
@@ -133,7 +134,8 @@ impl AggregationKeys {
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let slots = tip_slots(&leaves);
         let tip = TipCircuit::from_data(&slots, &node.data.verifier_only, &common, tip).map_err(at(AggKey::Tip))?;
-        let scheduler = SchedulerCircuit::from_data(&tip, scheduler).map_err(at(AggKey::Scheduler))?;
+        let scheduler =
+            SchedulerCircuit::from_data(&tip, &bindings(basics), scheduler).map_err(at(AggKey::Scheduler))?;
         Ok(AggregationKeys { common, leaves, node, tip, scheduler })
     }
 

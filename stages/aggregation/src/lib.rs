@@ -30,6 +30,6 @@ pub use keys::{AggregationKeys, BasicKey};
 pub use leaf::{LeafCircuit, LEAF_ARITY};
 pub use node::{Child, NodeCircuit, NODE_ARITY};
 pub use plan::{plan_block, plan_type, BlockPlan, Group, ProofId, TypePlan};
-pub use scheduler::{bind_types, SchedulerCircuit, TypeOutputs};
+pub use scheduler::{SchedulerCircuit, TypeOutputs};
 pub use shape::{check_construction, Shape};
 pub use tip::{TipCircuit, TipSlot};

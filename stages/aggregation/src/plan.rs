@@ -145,18 +145,18 @@ mod tests {
     #[test]
     fn small_types_have_a_leaf_on_top() {
         for n in 1..=LEAF_ARITY as u64 {
-            let p = plan_type(CircuitType::Main, n).unwrap();
+            let p = plan_type(CircuitType::MAIN, n).unwrap();
             assert_eq!(p.leaves.len(), 1);
             assert_eq!(p.leaves[0].expected_inputs() as u64, n);
             assert!(p.nodes.is_empty());
-            assert_eq!(p.top, ProofId::Leaf { circuit_type: CircuitType::Main, group: 0 });
+            assert_eq!(p.top, ProofId::Leaf { circuit_type: CircuitType::MAIN, group: 0 });
         }
     }
 
     #[test]
     fn every_instance_is_used_once_and_in_order() {
         for n in [1u64, 5, 17, 64, 1000, 4097] {
-            let p = plan_type(CircuitType::Main, n).unwrap();
+            let p = plan_type(CircuitType::MAIN, n).unwrap();
             let got: Vec<u64> = p
                 .leaves
                 .iter()
@@ -170,7 +170,7 @@ mod tests {
             assert!(p.leaves.iter().all(|g| (1..=LEAF_ARITY).contains(&g.expected_inputs())));
             assert!(p.nodes.iter().flatten().all(|g| (2..=NODE_ARITY).contains(&g.expected_inputs())));
             // Every leaf and node except the top feeds exactly one node, in order.
-            let block = plan_block(&[(CircuitType::Main, n)]).unwrap();
+            let block = plan_block(&[(CircuitType::MAIN, n)]).unwrap();
             let produced: Vec<ProofId> = block.groups().map(|g| g.output).collect();
             for out in &produced {
                 let consumers = block.groups().filter(|g| g.inputs.contains(out)).count();
@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn depth_grows_logarithmically() {
         let leaves = |n: u64| n.div_ceil(LEAF_ARITY as u64);
-        let p = plan_type(CircuitType::Main, 4096).unwrap();
+        let p = plan_type(CircuitType::MAIN, 4096).unwrap();
         let mut expected = 0;
         let mut l = leaves(4096);
         while l > 1 {
@@ -199,18 +199,18 @@ mod tests {
     fn lone_last_child_is_carried_up() {
         // LEAF_ARITY * NODE_ARITY + 1 instances: NODE_ARITY + 1 leaves, the last one alone at depth 0.
         let n = (LEAF_ARITY * NODE_ARITY + 1) as u64;
-        let p = plan_type(CircuitType::Main, n).unwrap();
+        let p = plan_type(CircuitType::MAIN, n).unwrap();
         assert_eq!(p.nodes[0].len(), 1);
-        let last_leaf = ProofId::Leaf { circuit_type: CircuitType::Main, group: NODE_ARITY };
+        let last_leaf = ProofId::Leaf { circuit_type: CircuitType::MAIN, group: NODE_ARITY };
         assert_eq!(p.nodes[1][0].inputs, vec![p.nodes[0][0].output, last_leaf]);
     }
 
     #[test]
     fn block_plan_ties_types_to_tip_and_scheduler() {
-        let b = plan_block(&[(CircuitType::Main, 9), (CircuitType::Sig, 2)]).unwrap();
+        let b = plan_block(&[(CircuitType::MAIN, 9), (CircuitType::new(2, "sig"), 2)]).unwrap();
         assert_eq!(b.tip.inputs, vec![b.types[0].top, b.types[1].top]);
         assert_eq!(b.consumer_of(&ProofId::Tip), Some(&b.scheduler));
-        assert!(plan_block(&[(CircuitType::Main, 1), (CircuitType::Main, 2)]).is_err());
-        assert!(plan_type(CircuitType::Main, 0).is_err());
+        assert!(plan_block(&[(CircuitType::MAIN, 1), (CircuitType::MAIN, 2)]).is_err());
+        assert!(plan_type(CircuitType::MAIN, 0).is_err());
     }
 }

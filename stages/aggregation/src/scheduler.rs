@@ -5,7 +5,7 @@
 //! the number of instances or the depth of the tree.
 
 use frispool_core::layout::{main_state, tip, DIGEST_LEN, STATE_LEN};
-use frispool_core::{circuit_config, cpu_backend, CircuitType, Proof, SharedBackend, C, D, F};
+use frispool_core::{circuit_config, cpu_backend, ChainBinding, CircuitType, Proof, SharedBackend, C, D, F};
 use plonky2::hash::hash_types::HashOutTarget;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::target::Target;
@@ -34,51 +34,49 @@ pub struct SchedulerCircuit {
 }
 
 impl SchedulerCircuit {
-    pub fn build(tip_circuit: &TipCircuit) -> Result<Self> {
-        let (builder, tip_proof) = Self::construct(tip_circuit)?;
+    /// `bindings` are the tip's types' chain bindings, in its slot order.
+    pub fn build(tip_circuit: &TipCircuit, bindings: &[ChainBinding]) -> Result<Self> {
+        let (builder, tip_proof) = Self::construct(tip_circuit, bindings)?;
         let data = builder.build::<C>();
         Ok(SchedulerCircuit { data, tip_proof, backend: cpu_backend() })
     }
 
-    /// The scheduler around prover data loaded from disk (made by [`Self::build`] over the same tip and
-    /// code): only the construction runs, to recover the witness target; `build` is skipped.
-    pub fn from_data(tip_circuit: &TipCircuit, data: CircuitData<F, C, D>) -> Result<Self> {
-        let (builder, tip_proof) = Self::construct(tip_circuit)?;
+    /// The scheduler around prover data loaded from disk (made by [`Self::build`] over the same tip, bindings
+    /// and code): only the construction runs, to recover the witness target; `build` is skipped.
+    pub fn from_data(tip_circuit: &TipCircuit, bindings: &[ChainBinding], data: CircuitData<F, C, D>) -> Result<Self> {
+        let (builder, tip_proof) = Self::construct(tip_circuit, bindings)?;
         crate::shape::check_construction(NAME, builder, &data)?;
         Ok(SchedulerCircuit { data, tip_proof, backend: cpu_backend() })
     }
 
-    fn construct(tip_circuit: &TipCircuit) -> Result<(CircuitBuilder<F, D>, ProofWithPublicInputsTarget<D>)> {
-        let main_slot = tip_circuit.slot_of(CircuitType::Main).ok_or(AggError::MainMissing)?;
+    fn construct(
+        tip_circuit: &TipCircuit,
+        bindings: &[ChainBinding],
+    ) -> Result<(CircuitBuilder<F, D>, ProofWithPublicInputsTarget<D>)> {
+        if bindings.len() != tip_circuit.types.len() {
+            return Err(AggError::BindingCount { types: tip_circuit.types.len(), bindings: bindings.len() });
+        }
+        check_bindings(tip_circuit.types.iter().copied().zip(bindings))?;
+        let main_slot = tip_circuit.slot_of(CircuitType::MAIN).ok_or(AggError::MainMissing)?;
         let mut builder = CircuitBuilder::<F, D>::new(circuit_config());
         let vd = builder.constant_verifier_data(&tip_circuit.data.verifier_only);
         let p = builder.add_virtual_proof_with_pis(&tip_circuit.data.common);
         builder.verify_proof::<C>(&p, &vd, &tip_circuit.data.common);
         let pis = &p.public_inputs;
-        let outputs: Vec<(CircuitType, TypeOutputs)> = tip_circuit
-            .types
-            .iter()
-            .enumerate()
-            .map(|(k, ty)| {
+        let outputs: Vec<TypeOutputs> = (0..tip_circuit.types.len())
+            .map(|k| {
                 let at = tip::slot(k);
-                let o = TypeOutputs {
+                TypeOutputs {
                     last: pis[at + tip::SLOT_LAST],
                     state_in: std::array::from_fn(|i| pis[at + tip::SLOT_STATE_IN + i]),
                     state_out: std::array::from_fn(|i| pis[at + tip::SLOT_STATE_OUT + i]),
-                };
-                (*ty, o)
+                }
             })
             .collect();
-        let main = &outputs[main_slot].1;
-
-        // The block's running hashes start empty; only the root carries over from the previous block.
-        for i in main_state::TX_HASH..STATE_LEN {
-            builder.assert_zero(main.state_in[i]);
-        }
-        bind_types(&mut builder, &outputs)?;
+        bind_types(&mut builder, &outputs, bindings, main_slot);
 
         let block = pis[tip::BLOCK];
-        let commitment = commitment_target(&mut builder, block, main);
+        let commitment = commitment_target(&mut builder, block, &outputs[main_slot]);
         builder.register_public_input(block);
         builder.register_public_inputs(&commitment.elements);
         Ok((builder, p))
@@ -98,24 +96,51 @@ impl SchedulerCircuit {
     }
 }
 
-/// The seam where circuit types are checked against each other. Today only `main` exists, so there is
-/// nothing to compare; a type this function does not know how to check is refused rather than accepted
-/// unchecked. When `sig` lands, compare here its running hash of signed messages with the one `main`
-/// exposes (both are in `outputs`), and equal instance coverage if the chunking is shared.
-pub fn bind_types(_builder: &mut CircuitBuilder<F, D>, outputs: &[(CircuitType, TypeOutputs)]) -> Result<()> {
-    check_types(outputs.iter().map(|(ty, _)| *ty))
-}
-
-/// Whether a scheduler can be built over these types (cheap: call it before building anything else).
-pub fn check_types(types: impl IntoIterator<Item = CircuitType>) -> Result<()> {
-    let mut main = false;
-    for ty in types {
-        match ty {
-            CircuitType::Main => main = true,
-            other => return Err(AggError::CrossTypeCheckMissing(other)),
+/// Where circuit types are checked against each other, from their [`ChainBinding`]s alone: each type's
+/// fresh elements start the block at zero, and each type other than `main` ends the block agreeing with
+/// `main` where its binding says. `main`'s constraints come first, so a protocol of `main` alone has the
+/// scheduler it had before types were declared by a registry (the same key).
+fn bind_types(
+    builder: &mut CircuitBuilder<F, D>,
+    outputs: &[TypeOutputs],
+    bindings: &[ChainBinding],
+    main_slot: usize,
+) {
+    let main = &outputs[main_slot];
+    for i in bindings[main_slot].fresh.clone() {
+        builder.assert_zero(main.state_in[i]);
+    }
+    for (k, (o, binding)) in outputs.iter().zip(bindings).enumerate() {
+        if k == main_slot {
+            continue;
+        }
+        for i in binding.fresh.clone() {
+            builder.assert_zero(o.state_in[i]);
+        }
+        for &(own, main_at) in &binding.agrees_with_main {
+            builder.connect(o.state_out[own], main.state_out[main_at]);
         }
     }
-    if main {
+}
+
+/// Whether a scheduler can be built over these types (cheap: called before building anything else): ids
+/// and names distinct, `main` among them, every binding inside a chained state, and every other type agreeing
+/// with `main` on something — a type bound to nothing would be accepted unchecked.
+pub(crate) fn check_bindings<'a>(types: impl IntoIterator<Item = (CircuitType, &'a ChainBinding)>) -> Result<()> {
+    let mut seen: Vec<CircuitType> = Vec::new();
+    for (ty, binding) in types {
+        if seen.iter().any(|o| o.id() == ty.id() || o.name() == ty.name()) {
+            return Err(AggError::DuplicateType(ty));
+        }
+        seen.push(ty);
+        if !binding.in_bounds() {
+            return Err(AggError::BindingOutOfBounds(ty));
+        }
+        if ty != CircuitType::MAIN && binding.agrees_with_main.is_empty() {
+            return Err(AggError::CrossTypeCheckMissing(ty));
+        }
+    }
+    if seen.contains(&CircuitType::MAIN) {
         Ok(())
     } else {
         Err(AggError::MainMissing)

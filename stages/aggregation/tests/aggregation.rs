@@ -16,12 +16,14 @@ use frispool_aggregation::{
     TipSlot, LEAF_ARITY,
 };
 use frispool_core::layout::{agg, main_state, scheduler as sched, tip, STATE_LEN};
-use frispool_core::{block_commitment, CircuitType, Proof, C, D, F};
+use frispool_core::{block_commitment, ChainBinding, CircuitType, Proof, C, D, F};
 use plonky2::field::types::Field;
 use plonky2::plonk::circuit_data::VerifierOnlyCircuitData;
 use support::*;
 
 const BLOCK: u64 = 7;
+/// A second type for the tip's and scheduler's multi-type tests (the id the signatures work will use).
+const SIG: CircuitType = CircuitType::new(2, "sig");
 /// Enough instances for a node tree of depth 2 (LEAF_ARITY * NODE_ARITY + 1).
 const DEEP: u64 = 13;
 
@@ -37,11 +39,12 @@ struct Fixture {
 fn fx() -> &'static Fixture {
     static FX: OnceLock<Fixture> = OnceLock::new();
     FX.get_or_init(|| {
-        let main = ChainCircuit::build(CircuitType::Main, 0, &Shape::default());
-        let rogue = ChainCircuit::build(CircuitType::Main, 1, &Shape::of(&main.data.common));
+        let main = ChainCircuit::build(CircuitType::MAIN, 0, &Shape::default());
+        let rogue = ChainCircuit::build(CircuitType::MAIN, 1, &Shape::of(&main.data.common));
         let t = Instant::now();
         let keys = AggregationKeys::build(&[BasicKey {
-            circuit_type: CircuitType::Main,
+            circuit_type: CircuitType::MAIN,
+            binding: &ChainBinding::main(),
             common: &main.data.common,
             verifier: &main.data.verifier_only,
         }])
@@ -55,7 +58,7 @@ fn fx() -> &'static Fixture {
 }
 
 fn main_leaf() -> &'static LeafCircuit {
-    fx().keys.leaf(CircuitType::Main).unwrap()
+    fx().keys.leaf(CircuitType::MAIN).unwrap()
 }
 
 fn leaf_vo() -> &'static VerifierOnlyCircuitData<C, D> {
@@ -84,7 +87,7 @@ fn leaf(first: u64, count: usize) -> Proof {
     }
     let f = fx();
     let t = Instant::now();
-    let p = f.keys.prove_leaf(CircuitType::Main, &f.basic[first as usize..first as usize + count]).unwrap();
+    let p = f.keys.prove_leaf(CircuitType::MAIN, &f.basic[first as usize..first as usize + count]).unwrap();
     eprintln!("leaf [{first}, +{count}) proved in {:.1?}", t.elapsed());
     memo.lock().unwrap().insert((first, count), p.clone());
     p
@@ -97,7 +100,7 @@ fn rogue_leaf() -> &'static LeafCircuit {
     L.get_or_init(|| {
         let f = fx();
         let l = LeafCircuit::build(
-            CircuitType::Main,
+            CircuitType::MAIN,
             &f.rogue.data.common,
             &f.rogue.data.verifier_only,
             &Shape::of(&f.keys.common),
@@ -130,7 +133,7 @@ fn through_every_round(n: u64) -> Proof {
         v.extend(f.main.prove_run(BLOCK, DEEP, n - DEEP, state_before(DEEP)));
         v
     };
-    let plan = plan_block(&[(CircuitType::Main, n)]).unwrap();
+    let plan = plan_block(&[(CircuitType::MAIN, n)]).unwrap();
     let mut proofs: HashMap<ProofId, Proof> = HashMap::new();
     let tp = &plan.types[0];
     for g in &tp.leaves {
@@ -138,7 +141,7 @@ fn through_every_round(n: u64) -> Proof {
         let p = if n <= DEEP {
             leaf(first, g.expected_inputs())
         } else {
-            keys.prove_leaf(CircuitType::Main, &basic[first as usize..first as usize + g.expected_inputs()]).unwrap()
+            keys.prove_leaf(CircuitType::MAIN, &basic[first as usize..first as usize + g.expected_inputs()]).unwrap()
         };
         proofs.insert(g.output, p);
     }
@@ -146,7 +149,7 @@ fn through_every_round(n: u64) -> Proof {
         for g in level {
             let children: Vec<Proof> = g.inputs.iter().map(|i| proofs[i].clone()).collect();
             let t = Instant::now();
-            let p = keys.prove_node(CircuitType::Main, &children).unwrap();
+            let p = keys.prove_node(CircuitType::MAIN, &children).unwrap();
             eprintln!("n={n}: node {:?} over {} children in {:.1?}", g.output, children.len(), t.elapsed());
             keys.node.data.verify(p.clone()).unwrap();
             proofs.insert(g.output, p);
@@ -201,7 +204,7 @@ fn one_more_than_a_leaf_goes_through_every_round() {
 
 #[test]
 fn a_node_tree_of_depth_two_goes_through_every_round() {
-    let plan = plan_type(CircuitType::Main, DEEP).unwrap();
+    let plan = plan_type(CircuitType::MAIN, DEEP).unwrap();
     assert_eq!(plan.nodes.len(), 2);
     through_every_round(DEEP);
 }
@@ -238,7 +241,7 @@ fn leaf_and_node_share_one_shape_and_scheduler_key_is_constant() {
 fn builds_are_deterministic() {
     let f = fx();
     let again = LeafCircuit::build(
-        CircuitType::Main,
+        CircuitType::MAIN,
         &f.main.data.common,
         &f.main.data.verifier_only,
         &Shape::of(&f.keys.common),
@@ -260,7 +263,7 @@ fn leaf_rejects_a_missing_chunk() {
     let b = &fx().basic;
     leaf_must_fail("leaf gap", vec![b[0].clone(), b[2].clone()]);
     // The checked prover names it before proving.
-    let err = fx().keys.prove_leaf(CircuitType::Main, &[b[0].clone(), b[2].clone()]).unwrap_err();
+    let err = fx().keys.prove_leaf(CircuitType::MAIN, &[b[0].clone(), b[2].clone()]).unwrap_err();
     assert!(matches!(err, AggError::Chain { .. }), "{err}");
 }
 
@@ -337,7 +340,7 @@ fn node_rejects_a_broken_state_chain() {
     let l = LEAF_ARITY as u64;
     let mut wrong = state_before(l);
     wrong[main_state::TX_HASH] += F::ONE;
-    let bad = f.keys.prove_leaf(CircuitType::Main, &[f.main.prove(BLOCK, l, wrong)]).unwrap();
+    let bad = f.keys.prove_leaf(CircuitType::MAIN, &[f.main.prove(BLOCK, l, wrong)]).unwrap();
     node_must_fail("node state chain", vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&bad, leaf_vo())]);
 }
 
@@ -345,7 +348,7 @@ fn node_rejects_a_broken_state_chain() {
 fn node_rejects_mismatched_blocks() {
     let f = fx();
     let l = LEAF_ARITY as u64;
-    let other = f.keys.prove_leaf(CircuitType::Main, &[f.main.prove(BLOCK + 1, l, state_before(l))]).unwrap();
+    let other = f.keys.prove_leaf(CircuitType::MAIN, &[f.main.prove(BLOCK + 1, l, state_before(l))]).unwrap();
     node_must_fail("node blocks", vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&other, leaf_vo())]);
 }
 
@@ -369,7 +372,7 @@ fn node_rejects_an_accepted_digest_paired_with_a_foreign_cap() {
     // relates the two; the node recomputes the digest from the cap and refuses it.
     let f = fx();
     let mut forged = LeafCircuit::build(
-        CircuitType::Main,
+        CircuitType::MAIN,
         &f.rogue.data.common,
         &f.rogue.data.verifier_only,
         &Shape::of(&f.keys.common),
@@ -393,7 +396,7 @@ fn forged_node() -> &'static Proof {
         let cs = [Child { proof: rogue_leaf_proof(), verifier: &rogue_leaf().data.verifier_only }];
         let p = keys.node.prove_unchecked(rogue_leaf().digest(), keys.node.digest(), &cs).unwrap();
         keys.node.data.verify(p.clone()).unwrap();
-        assert_ne!(digest(&p.public_inputs[agg::VK_COMMIT..]), keys.vk_commit(CircuitType::Main).unwrap());
+        assert_ne!(digest(&p.public_inputs[agg::VK_COMMIT..]), keys.vk_commit(CircuitType::MAIN).unwrap());
         p
     })
 }
@@ -444,7 +447,7 @@ fn scheduler_rejects_nonzero_initial_running_hashes() {
         let mut start = genesis_state();
         start[at] = F::ONE;
         let b0 = f.main.prove(BLOCK, 0, start);
-        let l = f.keys.prove_leaf(CircuitType::Main, &[b0]).unwrap();
+        let l = f.keys.prove_leaf(CircuitType::MAIN, &[b0]).unwrap();
         let t = f.keys.prove_tip(&[&l]).unwrap();
         must_fail(
             &format!("scheduler initial hash at {at}"),
@@ -459,12 +462,12 @@ fn the_tip_takes_one_more_type_as_one_more_leaf_key() {
     let f = fx();
     let keys = &f.keys;
     let shape = Shape::of(&keys.common);
-    let sig = ChainCircuit::build(CircuitType::Sig, 2, &Shape::of(&f.main.data.common));
-    let sig_leaf = LeafCircuit::build(CircuitType::Sig, &sig.data.common, &sig.data.verifier_only, &shape).unwrap();
+    let sig = ChainCircuit::build(SIG, 2, &Shape::of(&f.main.data.common));
+    let sig_leaf = LeafCircuit::build(SIG, &sig.data.common, &sig.data.verifier_only, &shape).unwrap();
     assert_eq!(sig_leaf.data.common, keys.common);
     let slots = [
-        TipSlot { circuit_type: CircuitType::Main, leaf: leaf_vo() },
-        TipSlot { circuit_type: CircuitType::Sig, leaf: &sig_leaf.data.verifier_only },
+        TipSlot { circuit_type: CircuitType::MAIN, leaf: leaf_vo() },
+        TipSlot { circuit_type: SIG, leaf: &sig_leaf.data.verifier_only },
     ];
     let tip2 = TipCircuit::build(&slots, node_vo(), &keys.common).unwrap();
     let main_top = leaf(0, 1);
@@ -481,14 +484,21 @@ fn the_tip_takes_one_more_type_as_one_more_leaf_key() {
     let sig_other_block = sig_leaf.prove(&[sig.prove(BLOCK + 1, 0, [F::ZERO; STATE_LEN])]).unwrap();
     must_fail("tip blocks differ", || tip2.prove(&[&main_top, &sig_other_block]), |p| tip2.data.verify(p));
 
-    // The scheduler refuses a type it cannot yet check against main, before building anything.
+    // The scheduler refuses a type whose binding ties it to nothing of main's, before building anything.
+    let main_binding = ChainBinding::main();
+    let unbound = ChainBinding { fresh: 0..STATE_LEN, agrees_with_main: Vec::new() };
     let err = AggregationKeys::build(&[
-        BasicKey { circuit_type: CircuitType::Main, common: &f.main.data.common, verifier: &f.main.data.verifier_only },
-        BasicKey { circuit_type: CircuitType::Sig, common: &sig.data.common, verifier: &sig.data.verifier_only },
+        BasicKey {
+            circuit_type: CircuitType::MAIN,
+            binding: &main_binding,
+            common: &f.main.data.common,
+            verifier: &f.main.data.verifier_only,
+        },
+        BasicKey { circuit_type: SIG, binding: &unbound, common: &sig.data.common, verifier: &sig.data.verifier_only },
     ])
     .err()
     .expect("no scheduler that ignores sig");
-    assert!(matches!(err, AggError::CrossTypeCheckMissing(CircuitType::Sig)), "{err}");
+    assert!(matches!(err, AggError::CrossTypeCheckMissing(t) if t == SIG), "{err}");
 }
 
 // ---- negative tests that isolate one constraint each (CIRCUITS.md, mutation-checked) ----
@@ -507,7 +517,7 @@ fn node_rejects_a_skipped_instance_with_the_state_chain_intact() {
     let f = fx();
     let l = LEAF_ARITY as u64;
     // The second leaf starts at instance l + 1 from the state the first leaf ended with.
-    let skipping = f.keys.prove_leaf(CircuitType::Main, &[f.main.prove(BLOCK, l + 1, state_before(l))]).unwrap();
+    let skipping = f.keys.prove_leaf(CircuitType::MAIN, &[f.main.prove(BLOCK, l + 1, state_before(l))]).unwrap();
     node_must_fail("node skips an instance", vec![child(&leaf(0, LEAF_ARITY), leaf_vo()), child(&skipping, leaf_vo())]);
 }
 
@@ -536,12 +546,11 @@ fn tip_checks_the_type_of_a_slot_whose_key_is_valid() {
     // shows the type check stands on its own.)
     let f = fx();
     let keys = &f.keys;
-    let sig = ChainCircuit::build(CircuitType::Sig, 2, &Shape::of(&f.main.data.common));
+    let sig = ChainCircuit::build(SIG, 2, &Shape::of(&f.main.data.common));
     let sig_leaf =
-        LeafCircuit::build(CircuitType::Sig, &sig.data.common, &sig.data.verifier_only, &Shape::of(&keys.common))
-            .unwrap();
+        LeafCircuit::build(SIG, &sig.data.common, &sig.data.verifier_only, &Shape::of(&keys.common)).unwrap();
     let miskeyed = TipCircuit::build(
-        &[TipSlot { circuit_type: CircuitType::Main, leaf: &sig_leaf.data.verifier_only }],
+        &[TipSlot { circuit_type: CircuitType::MAIN, leaf: &sig_leaf.data.verifier_only }],
         node_vo(),
         &keys.common,
     )
@@ -562,7 +571,7 @@ fn scheduler_rejects_a_tip_of_another_circuit() {
     let f = fx();
     let keys = &f.keys;
     let rogue_tip = TipCircuit::build(
-        &[TipSlot { circuit_type: CircuitType::Main, leaf: &rogue_leaf().data.verifier_only }],
+        &[TipSlot { circuit_type: CircuitType::MAIN, leaf: &rogue_leaf().data.verifier_only }],
         node_vo(),
         &keys.common,
     )

@@ -10,8 +10,7 @@ use std::time::Instant;
 
 use frispool_aggregation::ProofId;
 use frispool_circuits::{basic_witnesses, WitnessWire};
-use frispool_circuits::{MainCircuit, ProofWire, ProtocolKeys};
-use frispool_core::CircuitType;
+use frispool_circuits::{MainCircuit, ProofWire, ProtocolKeys, Registry};
 use frispool_rollup::{BlockGenerator, State};
 
 #[derive(Default)]
@@ -26,7 +25,7 @@ fn main() {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 
     let t = Instant::now();
-    let keys = ProtocolKeys::build().expect("keys");
+    let keys = ProtocolKeys::build(&Registry::default()).expect("keys");
     let keygen_s = t.elapsed().as_secs_f64();
 
     let one = MainCircuit::gate_count(1);
@@ -44,8 +43,8 @@ fn main() {
     }
 
     let started = Instant::now();
-    let (chunks, plan_wire) = basic_witnesses(&block).unwrap();
-    let plan = plan_wire.plan().unwrap();
+    let (chunks, plan_wire) = basic_witnesses(keys.registry(), &block).unwrap();
+    let plan = plan_wire.plan(keys.registry()).unwrap();
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     let mut proofs: BTreeMap<ProofId, ProofWire> = BTreeMap::new();
     let mut record = |p: &ProofWire, s: f64| {
@@ -54,11 +53,15 @@ fn main() {
         r.total_s += s;
         r.bytes = p.proof.len();
     };
-    for (i, chunk) in chunks.into_iter().enumerate() {
+    for chunk in chunks {
         let t = Instant::now();
-        let p = keys.prove(&WitnessWire::Main(chunk)).unwrap();
+        let id = ProofId::Basic {
+            circuit_type: keys.registry().type_named(&chunk.circuit_type).unwrap(),
+            instance: chunk.instance,
+        };
+        let p = keys.prove(&WitnessWire::Basic(chunk)).unwrap();
         record(&p, t.elapsed().as_secs_f64());
-        proofs.insert(ProofId::Basic { circuit_type: CircuitType::Main, instance: i as u64 }, p);
+        proofs.insert(id, p);
     }
     for g in plan.groups() {
         let inputs: Vec<ProofWire> = g.inputs.iter().map(|id| proofs[id].clone()).collect();

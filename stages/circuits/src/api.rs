@@ -14,19 +14,27 @@ use plonky2::plonk::proof::{CompressedProofWithPublicInputs, ProofWithPublicInpu
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::basic::main::{main_chunks, MainChunkWitness};
 use crate::error::{BoxError, CircuitError};
 use crate::keys::{self, ProtocolKeys};
+use crate::registry::Registry;
 
 /// Version of the wire types below; a reader refuses another. Format 2 dropped the proving times
 /// (`prove_ms`, `compress_ms`): a proof artifact is a function of its witness alone, so two runs over the same
 /// blocks write the same bytes; how long a job took is in its job record (`frispool status`, the metrics).
-pub const WIRE_FORMAT: u32 = 2;
+/// Format 3: a basic witness is a circuit type's name and an opaque payload of that type's witness
+/// (`WitnessWire::Basic`), where format 2 had `main`'s witness itself.
+pub const WIRE_FORMAT: u32 = 3;
 
 /// Why a step of the API refused. plonky2's decoding and verifying errors are text with no chain of their
 /// own, so they travel as `reason`; everything else keeps its source.
 #[derive(Debug, Error)]
 pub enum ApiError {
+    #[error("block {block}: cutting it into instances failed")]
+    Instances {
+        block: u64,
+        #[source]
+        source: CircuitError,
+    },
     #[error("block {block} does not re-execute")]
     Execute {
         block: u64,
@@ -64,7 +72,7 @@ pub enum ApiError {
 pub struct ProofWire {
     pub format: u32,
     pub protocol: String,
-    /// The circuit that proved it: `main`, `leaf-main`, `node`, `tip`, `scheduler`.
+    /// The circuit that proved it: a basic type's name (`main`), `leaf-<type>`, `node`, `tip`, `scheduler`.
     pub circuit: String,
     pub block: u64,
     /// The public inputs, also inside `proof`; here for `frispool inspect`.
@@ -73,10 +81,20 @@ pub struct ProofWire {
     pub proof: Vec<u8>,
 }
 
+/// One instance of a basic circuit type: which type, where in the block, and the type's own witness,
+/// encoded by the registry (only the type's circuit reads it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BasicWitnessWire {
+    pub circuit_type: String,
+    pub block: u64,
+    pub instance: u64,
+    pub payload: Vec<u8>,
+}
+
 /// What one prove job proves: everything it needs is in here.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WitnessWire {
-    Main(MainChunkWitness),
+    Basic(BasicWitnessWire),
     /// Consecutive basic proofs of one type.
     Leaf {
         circuit_type: String,
@@ -116,10 +134,11 @@ pub struct PlanWire {
 }
 
 impl PlanWire {
-    pub fn plan(&self) -> Result<BlockPlan, ApiError> {
+    /// The plan, its type names resolved in `registry` (the one the keys were built for).
+    pub fn plan(&self, registry: &Registry) -> Result<BlockPlan, ApiError> {
         let mut counts = Vec::new();
         for (name, n) in &self.instances {
-            let ty = CircuitType::from_name(name).ok_or_else(|| {
+            let ty = registry.type_named(name).ok_or_else(|| {
                 ApiError::Shape(format!("plan of block {} names unknown circuit type {name:?}", self.block))
             })?;
             counts.push((ty, *n));
@@ -128,19 +147,31 @@ impl PlanWire {
     }
 }
 
-/// Round 0: re-executes a block, trusting nothing it was given, and cuts it into the witnesses of `main`
-/// instances, with the block's aggregation plan.
-pub fn basic_witnesses(block: &BlockWitness) -> Result<(Vec<MainChunkWitness>, PlanWire), ApiError> {
+/// Round 0: re-executes a block, trusting nothing it was given, and cuts it into the instances of every
+/// type of `registry`, in the registry's order, with the block's aggregation plan.
+pub fn basic_witnesses(
+    registry: &Registry,
+    block: &BlockWitness,
+) -> Result<(Vec<BasicWitnessWire>, PlanWire), ApiError> {
     let number = block.header.number;
     let executed = execute_block(block).map_err(|source| ApiError::Execute { block: number, source })?;
-    let chunks = main_chunks(&executed);
-    let plan = PlanWire {
-        format: WIRE_FORMAT,
-        block: number,
-        instances: vec![(CircuitType::Main.name().to_string(), chunks.len() as u64)],
-    };
-    plan.plan()?;
-    Ok((chunks, plan))
+    let by_type = registry.instances(&executed).map_err(|source| ApiError::Instances { block: number, source })?;
+    let mut witnesses = Vec::new();
+    let mut instances = Vec::new();
+    for (ty, payloads) in by_type {
+        instances.push((ty.name().to_string(), payloads.len() as u64));
+        for (i, payload) in payloads.into_iter().enumerate() {
+            witnesses.push(BasicWitnessWire {
+                circuit_type: ty.name().to_string(),
+                block: number,
+                instance: i as u64,
+                payload,
+            });
+        }
+    }
+    let plan = PlanWire { format: WIRE_FORMAT, block: number, instances };
+    plan.plan(registry)?;
+    Ok((witnesses, plan))
 }
 
 /// Runs one proving step. Proving itself turns plonky2's panics into errors (`frispool_core::prove`); this
@@ -210,19 +241,22 @@ impl ProtocolKeys {
     /// Proves one witness of any round.
     pub fn prove(&self, witness: &WitnessWire) -> Result<ProofWire, ApiError> {
         match witness {
-            WitnessWire::Main(w) => {
-                let proof = run_guarded(keys::MAIN, || self.main.prove(w))?;
-                Ok(self.wrap(keys::MAIN, proof, layout::basic::BLOCK))
+            WitnessWire::Basic(w) => {
+                let ty = self.parse_type(&w.circuit_type)?;
+                let circuit = self.basic(ty).ok_or_else(|| ApiError::Shape(format!("no circuit of type {ty}")))?;
+                let proof = run_guarded(ty.name(), || circuit.prove(&w.payload))?;
+                check_basic_labels(ty, w, &proof.public_inputs)?;
+                Ok(self.wrap(ty.name(), proof, layout::basic::BLOCK))
             }
             WitnessWire::Leaf { circuit_type, inputs } => {
-                let ty = parse_type(circuit_type)?;
-                let inner: Vec<Proof> = inputs.iter().map(|p| self.inner(p, keys::MAIN)).collect::<Result<_, _>>()?;
+                let ty = self.parse_type(circuit_type)?;
+                let inner: Vec<Proof> = inputs.iter().map(|p| self.inner(p, ty.name())).collect::<Result<_, _>>()?;
                 let name = keys::leaf_name(ty);
                 let proof = run_guarded(&name, || self.agg.prove_leaf(ty, &inner))?;
                 Ok(self.wrap(&name, proof, layout::agg::BLOCK))
             }
             WitnessWire::Node { circuit_type, inputs } => {
-                let ty = parse_type(circuit_type)?;
+                let ty = self.parse_type(circuit_type)?;
                 let leaf = keys::leaf_name(ty);
                 let inner: Vec<Proof> = inputs
                     .iter()
@@ -286,8 +320,26 @@ impl ProtocolKeys {
     }
 }
 
-fn parse_type(name: &str) -> Result<CircuitType, ApiError> {
-    CircuitType::from_name(name).ok_or_else(|| ApiError::Shape(format!("unknown circuit type {name:?}")))
+impl ProtocolKeys {
+    fn parse_type(&self, name: &str) -> Result<CircuitType, ApiError> {
+        self.registry().type_named(name).ok_or_else(|| ApiError::Shape(format!("unknown circuit type {name:?}")))
+    }
+}
+
+/// A basic proof's type, block and instance must be what its witness was labelled with: the job key and the
+/// plan were made from the labels, the proof from the payload.
+fn check_basic_labels(ty: CircuitType, w: &BasicWitnessWire, public_inputs: &[F]) -> Result<(), ApiError> {
+    let at = |i: usize| public_inputs.get(i).map(|f| f.to_canonical_u64());
+    let proven = (at(layout::basic::TYPE), at(layout::basic::BLOCK), at(layout::basic::INSTANCE));
+    if proven != (Some(ty.id()), Some(w.block), Some(w.instance)) {
+        return Err(ApiError::Shape(format!(
+            "the payload proves (type id, block, instance) {proven:?}, it is labelled ({}, {}, {})",
+            ty.id(),
+            w.block,
+            w.instance
+        )));
+    }
+    Ok(())
 }
 
 /// What an L1 verifier (here: the sequencer) holds: the final circuit's verifier key.

@@ -1,7 +1,7 @@
 //! Typed errors of the circuits crate.
 
 use frispool_aggregation::AggError;
-use frispool_core::ProveError;
+use frispool_core::{CircuitType, ProveError};
 use thiserror::Error;
 
 /// plonky2 reports witness and verifier failures as `anyhow::Error`; boxed so they stay a real `source()`.
@@ -33,6 +33,19 @@ pub enum CircuitError {
     Encode { key: &'static str, circuit: String, detail: String },
     #[error("{key} key {circuit} does not decode: {detail}")]
     Decode { key: &'static str, circuit: String, detail: String },
+    /// A type's instance witness would not encode, or a payload is not one of its witnesses.
+    #[error("witness payload of circuit type {circuit_type}")]
+    Payload {
+        circuit_type: CircuitType,
+        #[source]
+        source: BoxError,
+    },
+    /// A basic circuit was handed targets another type's construction made: a bug of the registry's, kept an
+    /// error so a prover fails the job instead of crashing.
+    #[error("the targets of circuit type {0} are of another type")]
+    ForeignTargets(CircuitType),
+    #[error("circuit type {circuit_type} registered {got} public inputs, layout::basic has {expected}")]
+    BasicLayout { circuit_type: CircuitType, got: usize, expected: usize },
 }
 
 impl CircuitError {

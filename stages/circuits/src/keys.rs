@@ -10,7 +10,7 @@
 //! recover the targets their witness is set through, and check that it fits the loaded data.
 
 use frispool_aggregation::{AggKey, AggregationKeys, BasicKey};
-use frispool_core::{CircuitType, SharedBackend, C, D, F};
+use frispool_core::{ChainBinding, CircuitType, SharedBackend, C, D, F};
 use plonky2::hash::hash_types::HashOut;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::plonk::circuit_data::{CircuitData, VerifierCircuitData};
@@ -18,13 +18,12 @@ use plonky2::plonk::config::Hasher;
 use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
 use serde::{Deserialize, Serialize};
 
-use crate::basic::main::MainCircuit;
 use crate::compress::Compressor;
 use crate::error::CircuitError;
+use crate::registry::{BasicCircuit, Registry};
 use crate::security::SecurityLevel;
 
-/// Names of the circuits, as in key files and proof artifacts.
-pub const MAIN: &str = "main";
+/// Names of the circuits, as in key files and proof artifacts; a basic circuit is named by its type.
 pub const NODE: &str = "node";
 pub const TIP: &str = "tip";
 pub const SCHEDULER: &str = "scheduler";
@@ -34,10 +33,14 @@ pub fn leaf_name(ty: CircuitType) -> String {
     format!("leaf-{}", ty.name())
 }
 
+/// Every circuit of one registry's protocol. A different registry gives different leaf, tip and scheduler
+/// keys, so a different protocol version, which each side's keys, jobs and proofs refuse of the other.
 pub struct ProtocolKeys {
-    pub main: MainCircuit,
+    /// One per registered type, in the registry's order.
+    pub basics: Vec<BasicCircuit>,
     pub agg: AggregationKeys,
     pub compressor: Compressor,
+    registry: Registry,
     version: String,
 }
 
@@ -102,8 +105,19 @@ fn fit_err<E: std::error::Error>(circuit: &str) -> impl FnOnce(CircuitError) -> 
     move |e| LoadError { circuit: circuit.to_string(), source: LoadFailure::Circuit(e) }
 }
 
-/// The basic circuit types of this protocol, in the tip's slot order.
-const BASIC_TYPES: [CircuitType; 1] = [CircuitType::Main];
+/// What the aggregation circuits take of the basic circuits: `bindings` in the same order.
+fn basic_keys<'a>(basics: &'a [BasicCircuit], bindings: &'a [ChainBinding]) -> Vec<BasicKey<'a>> {
+    basics
+        .iter()
+        .zip(bindings)
+        .map(|(b, binding)| BasicKey {
+            circuit_type: b.circuit_type,
+            binding,
+            common: &b.data.common,
+            verifier: &b.data.verifier_only,
+        })
+        .collect()
+}
 
 fn layer_name(i: usize, count: usize) -> String {
     if i + 1 == count {
@@ -114,38 +128,45 @@ fn layer_name(i: usize, count: usize) -> String {
 }
 
 impl ProtocolKeys {
-    /// Builds every circuit. Deterministic: the same code gives the same keys and version.
-    pub fn build() -> Result<Self, CircuitError> {
-        let main = MainCircuit::build();
-        let basics =
-            [BasicKey { circuit_type: BASIC_TYPES[0], common: &main.data.common, verifier: &main.data.verifier_only }];
-        let agg = AggregationKeys::build(&basics).map_err(CircuitError::Aggregation)?;
+    /// Builds every circuit of `registry`'s protocol. Deterministic: the same code and registry give the same
+    /// keys and version.
+    pub fn build(registry: &Registry) -> Result<Self, CircuitError> {
+        let basics = registry.erased().iter().map(|t| BasicCircuit::build(t.clone())).collect::<Result<Vec<_>, _>>()?;
+        let bindings = registry.bindings();
+        let agg = AggregationKeys::build(&basic_keys(&basics, &bindings)).map_err(CircuitError::Aggregation)?;
         let compressor = Compressor::build(&agg.scheduler.data.common, &agg.scheduler.data.verifier_only);
-        Ok(Self::assemble(main, agg, compressor))
+        Ok(Self::assemble(registry.clone(), basics, agg, compressor))
     }
 
-    /// Every circuit around prover data written by [`Self::prover_bytes`] of a build of the same code:
-    /// `data(name)` gives circuit `name`'s, innermost first (names as in [`Self::circuits`]). Nothing is
-    /// built, not even the mock builds that find the aggregation shape (the loaded node's is the shape);
-    /// each circuit's construction runs to recover its witness targets and must fit the loaded data. The
-    /// caller compares the loaded digests with the manifest's: a construction that fits but constrains
-    /// something else would show there as a different digest only at build time, which is why keys are
-    /// written by the very build that serves them (the protocol version is in every key file).
+    /// Every circuit of `registry`'s protocol around prover data written by [`Self::prover_bytes`] of a build
+    /// of the same code and registry: `data(name)` gives circuit `name`'s, innermost first (names as in
+    /// [`Self::circuits`]). Nothing is built, not even the mock builds that find the aggregation shape (the
+    /// loaded node's is the shape); each circuit's construction runs to recover its witness targets and must
+    /// fit the loaded data. The caller compares the loaded digests with the manifest's: a construction that
+    /// fits but constrains something else would show there as a different digest only at build time, which
+    /// is why keys are written by the very build that serves them (the protocol version is in every key
+    /// file).
     pub fn load<E: std::error::Error + 'static>(
+        registry: &Registry,
         mut data: impl FnMut(&str) -> Result<CircuitData<F, C, D>, E>,
     ) -> Result<Self, LoadError<E>> {
-        let main = MainCircuit::from_data(data(MAIN).map_err(read_err(MAIN))?).map_err(fit_err(MAIN))?;
-        let basics =
-            [BasicKey { circuit_type: BASIC_TYPES[0], common: &main.data.common, verifier: &main.data.verifier_only }];
+        let mut basics = Vec::new();
+        for t in registry.erased() {
+            let name = t.circuit_type().name();
+            let loaded = data(name).map_err(read_err(name))?;
+            basics.push(BasicCircuit::from_data(t.clone(), loaded).map_err(fit_err(name))?);
+        }
+        let bindings = registry.bindings();
+        let basic = basic_keys(&basics, &bindings);
         let mut leaves = Vec::new();
-        for ty in BASIC_TYPES {
+        for ty in registry.types() {
             let name = leaf_name(ty);
             leaves.push(data(&name).map_err(read_err(&name))?);
         }
         let node = data(NODE).map_err(read_err(NODE))?;
         let tip = data(TIP).map_err(read_err(TIP))?;
         let scheduler = data(SCHEDULER).map_err(read_err(SCHEDULER))?;
-        let agg = AggregationKeys::from_data(&basics, leaves, node, tip, scheduler).map_err(|e| {
+        let agg = AggregationKeys::from_data(&basic, leaves, node, tip, scheduler).map_err(|e| {
             let circuit = match e.key {
                 Some(AggKey::Leaf(ty)) => leaf_name(ty),
                 Some(AggKey::Node) => NODE.to_string(),
@@ -171,11 +192,11 @@ impl ProtocolKeys {
             (Err(e), None) => return Err(fit_err(&current)(e)),
             (Ok(c), None) => c,
         };
-        Ok(Self::assemble(main, agg, compressor))
+        Ok(Self::assemble(registry.clone(), basics, agg, compressor))
     }
 
-    fn assemble(main: MainCircuit, agg: AggregationKeys, compressor: Compressor) -> Self {
-        let mut keys = ProtocolKeys { main, agg, compressor, version: String::new() };
+    fn assemble(registry: Registry, basics: Vec<BasicCircuit>, agg: AggregationKeys, compressor: Compressor) -> Self {
+        let mut keys = ProtocolKeys { basics, agg, compressor, registry, version: String::new() };
         let mut digests = Vec::new();
         for (_, data) in keys.circuits() {
             digests.extend_from_slice(&data.verifier_only.circuit_digest.elements);
@@ -187,9 +208,19 @@ impl ProtocolKeys {
 
     /// Every circuit proves on `backend` from now on (keys start on the CPU).
     pub fn use_backend(&mut self, backend: SharedBackend) {
-        self.main.use_backend(backend.clone());
+        self.basics.iter_mut().for_each(|b| b.use_backend(backend.clone()));
         self.agg.use_backend(&backend);
         self.compressor.use_backend(backend);
+    }
+
+    /// The registry these keys were built for.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The basic circuit of `ty`.
+    pub fn basic(&self, ty: CircuitType) -> Option<&BasicCircuit> {
+        self.basics.iter().find(|b| b.circuit_type == ty)
     }
 
     /// The protocol version: 16 hex digits of a hash over every circuit digest.
@@ -199,7 +230,8 @@ impl ProtocolKeys {
 
     /// Every circuit with its name, innermost first.
     pub fn circuits(&self) -> Vec<(String, &CircuitData<F, C, D>)> {
-        let mut out = vec![(MAIN.to_string(), &self.main.data)];
+        let mut out: Vec<(String, &CircuitData<F, C, D>)> =
+            self.basics.iter().map(|b| (b.circuit_type.name().to_string(), &b.data)).collect();
         for leaf in &self.agg.leaves {
             out.push((leaf_name(leaf.circuit_type), &leaf.data));
         }

@@ -1,5 +1,6 @@
-//! plonky2 circuits of frispool: the basic (round 0) circuit `main`, compression, protocol keys, and the API
-//! the stages call; see CIRCUITS.md (repository root) for the rule → constraint → negative test table.
+//! plonky2 circuits of frispool: basic (round 0) circuit types as one trait and one registry ([`BasicType`],
+//! [`Registry`]; the protocol's is `main` alone), compression, protocol keys, and the API the stages call; see
+//! CIRCUITS.md (repository root) for the rule → constraint → negative test table.
 //!
 //! Architecture invariant: no I/O; every value crossing the API is plain serde data. A stage moves wire
 //! types between artifacts and calls one function per step ([`basic_witnesses`], [`ProtocolKeys::prove`],
@@ -13,11 +14,12 @@ pub mod basic;
 mod compress;
 mod error;
 mod keys;
+mod registry;
 mod security;
 
 pub use api::{
-    basic_witnesses, verify_with_key, ApiError, FinalProofWire, FinalVerifier, PlanWire, ProofWire, WitnessWire,
-    WIRE_FORMAT,
+    basic_witnesses, verify_with_key, ApiError, BasicWitnessWire, FinalProofWire, FinalVerifier, PlanWire, ProofWire,
+    WitnessWire, WIRE_FORMAT,
 };
 pub use basic::main::{
     expected_public_inputs, main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotField, SlotWitness,
@@ -29,4 +31,5 @@ pub use keys::{
     digest_hex, leaf_name, prover_from_bytes, verifier_from_bytes, CircuitEntry, KeyManifest, LoadError, LoadFailure,
     ProtocolKeys, FINAL as FINAL_CIRCUIT, MANIFEST_FORMAT, SOURCE_FINGERPRINT,
 };
+pub use registry::{BasicCircuit, BasicType, Registry, RegistryError, TypeInstances};
 pub use security::SecurityLevel;

@@ -1,47 +1,20 @@
 //! A whole block through every round: execute → main proofs → leaves → node → tip → scheduler → final,
 //! checked by the final verifier against the block header, as the sequencer does.
 
+mod support;
+
 use std::sync::OnceLock;
 
-use frispool_aggregation::ProofId;
-use frispool_circuits::{basic_witnesses, WitnessWire};
-use frispool_circuits::{FinalVerifier, ProofWire, ProtocolKeys};
+use frispool_circuits::{basic_witnesses, FinalVerifier, ProtocolKeys, Registry, WitnessWire};
 use frispool_rollup::{BlockGenerator, BlockWitness, State};
 
 fn keys() -> &'static ProtocolKeys {
     static KEYS: OnceLock<ProtocolKeys> = OnceLock::new();
-    KEYS.get_or_init(|| ProtocolKeys::build().expect("keys build"))
+    KEYS.get_or_init(|| ProtocolKeys::build(&Registry::default()).expect("keys build"))
 }
 
-/// Proves `block` through every round, the way the stages do it (one witness per job).
 fn prove_block(block: &BlockWitness) -> frispool_circuits::FinalProofWire {
-    let keys = keys();
-    let (chunks, plan_wire) = basic_witnesses(block).expect("block re-executes");
-    let plan = plan_wire.plan().unwrap();
-    let mut proofs: std::collections::HashMap<ProofId, ProofWire> = Default::default();
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        let p = keys.prove(&WitnessWire::Main(chunk)).expect("main proves");
-        keys.verify(&p).expect("main verifies");
-        proofs.insert(ProofId::Basic { circuit_type: frispool_core::CircuitType::Main, instance: i as u64 }, p);
-    }
-    for group in plan.groups() {
-        let inputs: Vec<ProofWire> = group.inputs.iter().map(|id| proofs[id].clone()).collect();
-        let witness = match group.output {
-            ProofId::Leaf { circuit_type, .. } => {
-                WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs }
-            }
-            ProofId::Node { circuit_type, .. } => {
-                WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs }
-            }
-            ProofId::Tip => WitnessWire::Tip { inputs },
-            ProofId::Scheduler => WitnessWire::Scheduler { input: inputs.into_iter().next().unwrap() },
-            ProofId::Basic { .. } => unreachable!("basic proofs are not groups"),
-        };
-        let p = keys.prove(&witness).expect("aggregation proves");
-        keys.verify(&p).expect("aggregation verifies");
-        proofs.insert(group.output, p);
-    }
-    keys.compress(&proofs[&ProofId::Scheduler]).expect("compresses")
+    support::prove_block(keys(), block).1
 }
 
 #[test]
@@ -102,8 +75,8 @@ fn a_proof_of_another_protocol_version_is_refused() {
     let mut state = State::new();
     let mut gen = BlockGenerator::new(5);
     let block = state.apply_block(gen.next_block(&state, 3)).unwrap();
-    let (chunks, _) = basic_witnesses(&block).unwrap();
-    let mut p = keys.prove(&WitnessWire::Main(chunks[0].clone())).unwrap();
+    let (chunks, _) = basic_witnesses(keys.registry(), &block).unwrap();
+    let mut p = keys.prove(&WitnessWire::Basic(chunks[0].clone())).unwrap();
     p.protocol = "0000000000000000".into();
     let err = keys.verify(&p).unwrap_err().to_string();
     assert!(err.contains("protocol"), "{err}");

@@ -138,7 +138,7 @@ fn a_generated_block_proves_chunk_by_chunk_with_the_expected_public_inputs() {
     for (i, chunk) in chunks.iter().enumerate() {
         prove_and_check(chunk);
         let pi = expected_public_inputs(chunk);
-        assert_eq!(pi[layout::basic::TYPE], F::from_canonical_u64(CircuitType::Main.id()));
+        assert_eq!(pi[layout::basic::TYPE], F::from_canonical_u64(CircuitType::MAIN.id()));
         assert_eq!(pi[layout::basic::BLOCK], F::from_canonical_u64(block.header.number));
         assert_eq!(pi[layout::basic::INSTANCE], F::from_canonical_u64(i as u64));
     }

@@ -1,6 +1,6 @@
 //! Human-readable summaries of the pipeline's artifacts, for `frispool inspect`.
 
-use frispool_circuits::{FinalProofWire, PlanWire, ProofWire, WitnessWire};
+use frispool_circuits::{FinalProofWire, PlanWire, ProofWire, Registry, WitnessWire};
 use frispool_rollup::BlockWitness;
 use frispool_spool::{ArtifactError, ArtifactKind, MappedArtifact};
 
@@ -12,7 +12,8 @@ fn hex4(c: &[u64]) -> String {
 }
 
 /// A few lines describing the payload of a pipeline artifact; `None` for kinds this crate does not own.
-pub fn describe_artifact(a: &MappedArtifact) -> Result<Option<String>, ArtifactError> {
+/// `registry` (the protocol's circuit types) reads plans.
+pub fn describe_artifact(a: &MappedArtifact, registry: &Registry) -> Result<Option<String>, ArtifactError> {
     let Some(kind) = ArtifactKind::find(&KINDS, a.header.kind) else { return Ok(None) };
     Ok(Some(match kind {
         kinds::BLOCK_INPUT => {
@@ -31,11 +32,12 @@ pub fn describe_artifact(a: &MappedArtifact) -> Result<Option<String>, ArtifactE
         kinds::BASIC_WITNESS | kinds::AGGREGATION_WITNESS => {
             let w: WitnessWire = a.decode(kind)?;
             match w {
-                WitnessWire::Main(c) => format!(
-                    "main witness: block {} instance {}, {} transaction slots",
-                    c.block,
-                    c.instance,
-                    c.slots.len()
+                WitnessWire::Basic(w) => format!(
+                    "{} witness: block {} instance {}, {} bytes of the type's own witness",
+                    w.circuit_type,
+                    w.block,
+                    w.instance,
+                    w.payload.len()
                 ),
                 WitnessWire::Leaf { circuit_type, inputs } => {
                     format!("leaf witness of {circuit_type}: {}", list(&inputs))
@@ -63,7 +65,7 @@ pub fn describe_artifact(a: &MappedArtifact) -> Result<Option<String>, ArtifactE
         kinds::AGGREGATION_PLAN => {
             let p: PlanWire = a.decode(kind)?;
             let mut out = format!("aggregation plan of block {}: instances {:?}", p.block, p.instances);
-            if let Ok(plan) = p.plan() {
+            if let Ok(plan) = p.plan(registry) {
                 for g in plan.groups() {
                     out.push_str(&format!("\n  {:?} waits for {} proofs", g.output, g.expected_inputs()));
                 }

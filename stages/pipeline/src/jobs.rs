@@ -3,8 +3,8 @@
 //! table's business ([`crate::ROUTES`]).
 
 use frispool_aggregation::ProofId;
+use frispool_circuits::Registry;
 use frispool_core::AggregationRound::{self, Basic, Leaf, Node, Scheduler, Tip};
-use frispool_core::CircuitType;
 use frispool_spool::JobKey;
 
 /// Circuit field of keys that cover every type of a block.
@@ -34,9 +34,9 @@ pub fn proof_key(block: u64, proof: &ProofId) -> JobKey {
     }
 }
 
-/// The inverse of [`proof_key`].
-pub fn proof_id(key: &JobKey) -> Option<ProofId> {
-    let ty = || CircuitType::from_name(&key.circuit);
+/// The inverse of [`proof_key`], the key's circuit type resolved in `registry`.
+pub fn proof_id(key: &JobKey, registry: &Registry) -> Option<ProofId> {
+    let ty = || registry.type_named(&key.circuit);
     Some(match AggregationRound::from_number(key.round)? {
         Basic => ProofId::Basic { circuit_type: ty()?, instance: key.group as u64 },
         Leaf => ProofId::Leaf { circuit_type: ty()?, group: key.group as usize },
@@ -63,22 +63,27 @@ pub fn proof_name(key: &JobKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use frispool_core::CircuitType;
 
     #[test]
     fn proof_keys_round_trip() {
+        let registry = Registry::default();
         let ids = [
-            ProofId::Basic { circuit_type: CircuitType::Main, instance: 7 },
-            ProofId::Leaf { circuit_type: CircuitType::Main, group: 3 },
-            ProofId::Node { circuit_type: CircuitType::Main, depth: 2, group: 1 },
+            ProofId::Basic { circuit_type: CircuitType::MAIN, instance: 7 },
+            ProofId::Leaf { circuit_type: CircuitType::MAIN, group: 3 },
+            ProofId::Node { circuit_type: CircuitType::MAIN, depth: 2, group: 1 },
             ProofId::Tip,
             ProofId::Scheduler,
         ];
         for id in ids {
             let k = proof_key(42, &id);
-            assert_eq!(proof_id(&k), Some(id), "{k}");
+            assert_eq!(proof_id(&k, &registry), Some(id), "{k}");
             let parsed: JobKey = k.to_string().parse().unwrap();
             assert_eq!(parsed, k);
         }
         assert_eq!(proof_key(42, &ids[1]).to_string(), "b00000042.r1.main.d0.g0003");
+        // A type this registry does not hold names no proof of it.
+        let other = proof_key(42, &ProofId::Leaf { circuit_type: CircuitType::new(9, "other"), group: 0 });
+        assert_eq!(proof_id(&other, &registry), None);
     }
 }

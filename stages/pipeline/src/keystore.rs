@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use frispool_circuits::{
     digest_hex, prover_from_bytes, verifier_from_bytes, verify_with_key, ApiError, CircuitError, FinalProofWire,
-    FinalVerifier, KeyManifest, LoadFailure, ProofWire, ProtocolKeys, FINAL_CIRCUIT, MANIFEST_FORMAT,
+    FinalVerifier, KeyManifest, LoadFailure, ProofWire, ProtocolKeys, Registry, FINAL_CIRCUIT, MANIFEST_FORMAT,
     SOURCE_FINGERPRINT,
 };
 use frispool_spool::{encode_artifact, write_file_once, ArtifactError, MappedArtifact};
@@ -205,7 +205,7 @@ pub fn load_keys(dir: &Path) -> Result<ProtocolKeys, KeyError> {
             built: format!("unknown until built (circuit source {SOURCE_FINGERPRINT})"),
         });
     }
-    let loaded = ProtocolKeys::load(|name| {
+    let loaded = ProtocolKeys::load(&Registry::default(), |name| {
         let entry = manifest
             .circuits
             .iter()
@@ -277,7 +277,8 @@ pub fn load_keys(dir: &Path) -> Result<ProtocolKeys, KeyError> {
 /// `--rebuild-keys` (keys folders without prover keys, or to check that this build matches them).
 pub fn build_checked(dir: &Path) -> Result<ProtocolKeys, KeyError> {
     let on_disk = keys_protocol(dir)?;
-    let built = ProtocolKeys::build().map_err(|e| KeyError::Build { dir: dir.to_path_buf(), source: Box::new(e) })?;
+    let built = ProtocolKeys::build(&Registry::default())
+        .map_err(|e| KeyError::Build { dir: dir.to_path_buf(), source: Box::new(e) })?;
     if built.version() != on_disk {
         return Err(KeyError::WrongVersion { dir: dir.to_path_buf(), on_disk, built: built.version().to_string() });
     }
@@ -380,9 +381,9 @@ pub(crate) mod tests {
     use std::sync::OnceLock;
     use std::time::Instant;
 
-    use frispool_circuits::MainChunkWitness;
+    use frispool_circuits::{basic_witnesses, BasicWitnessWire};
     use frispool_core::CircuitType;
-    use frispool_rollup::{ChainState, State};
+    use frispool_rollup::{BlockGenerator, State};
 
     use super::*;
 
@@ -391,7 +392,7 @@ pub(crate) mod tests {
         static KEYS: OnceLock<(ProtocolKeys, tempfile::TempDir)> = OnceLock::new();
         KEYS.get_or_init(|| {
             let started = Instant::now();
-            let built = ProtocolKeys::build().unwrap();
+            let built = ProtocolKeys::build(&Registry::default()).unwrap();
             let build_time = started.elapsed();
             let dir = tempfile::tempdir().unwrap();
             write_keys(dir.path(), &built).unwrap();
@@ -405,9 +406,11 @@ pub(crate) mod tests {
         })
     }
 
-    fn empty_chunk() -> MainChunkWitness {
-        let start = ChainState::start(State::new().root());
-        MainChunkWitness { block: 1, instance: 0, state_in: start, slots: vec![], expected_out: start }
+    /// The one `main` instance of an empty block.
+    fn empty_chunk() -> BasicWitnessWire {
+        let mut state = State::new();
+        let block = state.apply_block(BlockGenerator::new(1).next_block(&state, 0)).unwrap();
+        basic_witnesses(&Registry::default(), &block).unwrap().0.remove(0)
     }
 
     #[test]
@@ -425,13 +428,15 @@ pub(crate) mod tests {
         }
         // Witness targets recovered from the construction line up with the loaded data, both ways.
         let w = empty_chunk();
-        let p_loaded = loaded.main.prove(&w).unwrap();
-        built.main.verify(&p_loaded).unwrap();
-        let p_built = built.main.prove(&w).unwrap();
-        loaded.main.verify(&p_built).unwrap();
+        let (built_main, loaded_main) =
+            (built.basic(CircuitType::MAIN).unwrap(), loaded.basic(CircuitType::MAIN).unwrap());
+        let p_loaded = loaded_main.prove(&w.payload).unwrap();
+        built_main.data.verify(p_loaded).unwrap();
+        let p_built = built_main.prove(&w.payload).unwrap();
+        loaded_main.data.verify(p_built.clone()).unwrap();
         // An aggregation circuit too: a leaf over the main proof, proved with loaded keys, checked by built.
-        let leaf = loaded.agg.prove_leaf(CircuitType::Main, &[p_built]).unwrap();
-        built.agg.leaf(CircuitType::Main).unwrap().data.verify(leaf).unwrap();
+        let leaf = loaded.agg.prove_leaf(CircuitType::MAIN, &[p_built]).unwrap();
+        built.agg.leaf(CircuitType::MAIN).unwrap().data.verify(leaf).unwrap();
     }
 
     /// A copy of the keys folder with `file` replaced by `bytes`.

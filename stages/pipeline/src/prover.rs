@@ -23,8 +23,8 @@ impl Handler for ProverStage {
 
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
         let key = job.key().clone();
-        let id =
-            jobs::proof_id(&key).ok_or_else(|| JobError::permanent(&key, "the job key names no proof of the plan"))?;
+        let id = jobs::proof_id(&key, self.keys.registry())
+            .ok_or_else(|| JobError::permanent(&key, "the job key names no proof of the plan"))?;
         let out_name = jobs::proof_name(&key);
         let out_rel = job.artifact_path(&out_name);
         // A replayed job whose proof already exists (a crash after publishing): only the unblock is owed.
@@ -61,7 +61,7 @@ impl Handler for ProverStage {
             }
             job.write_output(&out_name, kinds::PROOF, &proof)?;
         }
-        let plan = unblock::read_plan(job.spool(), key.block)
+        let plan = unblock::read_plan(job.spool(), key.block, self.keys.registry())
             .map_err(|e| JobError::retryable(&key, "cannot read the block's plan").because(e))?;
         if let Some(f) = unblock::after_proof(job.spool(), key.block, &plan, &id) {
             job.follow_up(f.queue, f.key, f.inputs);
@@ -70,7 +70,11 @@ impl Handler for ProverStage {
     }
 
     fn sweeps(&self) -> Vec<Box<dyn UnblockSweep>> {
-        vec![Box::new(PlanSweep { protocol: self.keys.version().to_string(), max_attempts: self.max_attempts })]
+        vec![Box::new(PlanSweep {
+            protocol: self.keys.version().to_string(),
+            max_attempts: self.max_attempts,
+            registry: self.keys.registry().clone(),
+        })]
     }
 }
 

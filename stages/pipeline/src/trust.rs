@@ -15,7 +15,9 @@
 
 use std::path::{Path, PathBuf};
 
-use frispool_circuits::{ApiError, CircuitError, FinalVerifier, ProtocolKeys, FINAL_CIRCUIT, SOURCE_FINGERPRINT};
+use frispool_circuits::{
+    ApiError, CircuitError, FinalVerifier, ProtocolKeys, Registry, FINAL_CIRCUIT, SOURCE_FINGERPRINT,
+};
 use frispool_spool::{encode_artifact, read_artifact, write_file_once, ArtifactError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -140,7 +142,7 @@ pub fn sequencer_trust(
             progress(
                 "deriving the final verifier key from this build's circuits (once per build; every circuit is built)",
             );
-            let built = ProtocolKeys::build().map_err(TrustError::Derive)?;
+            let built = ProtocolKeys::build(&Registry::default()).map_err(TrustError::Derive)?;
             let bytes = built.verifier_bytes(FINAL_CIRCUIT).map_err(TrustError::Derive)?;
             let protocol = built.version().to_string();
             drop(built);
@@ -270,7 +272,7 @@ pub fn trusted_key(keys_dir: &Path, circuit: &str, how: &VerifyTrust) -> Result<
             Ok(TrustedKey { bytes: presented, protocol: label, described })
         }
         VerifyTrust::Derive => {
-            let built = ProtocolKeys::build().map_err(TrustError::Derive)?;
+            let built = ProtocolKeys::build(&Registry::default()).map_err(TrustError::Derive)?;
             let derived = built.verifier_bytes(circuit).map_err(TrustError::Derive)?;
             if derived != presented {
                 return Err(TrustError::KeyDiffers {

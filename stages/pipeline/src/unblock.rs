@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use frispool_aggregation::{BlockPlan, ProofId};
-use frispool_circuits::{ApiError, PlanWire};
+use frispool_circuits::{ApiError, PlanWire, Registry};
 use frispool_core::AggregationRound::{self, Submit};
 use frispool_spool::{
     error_chain, read_artifact, ArtifactError, Enqueued, JobKey, Queue, Spool, SpoolError, State, Ticket, UnblockSweep,
@@ -49,11 +49,11 @@ pub fn proof_rel(block: u64, proof: &ProofId) -> String {
     artifact_rel(block, &jobs::proof_name(&jobs::proof_key(block, proof)))
 }
 
-/// Reads a block's stored plan.
-pub fn read_plan(spool: &Spool, block: u64) -> Result<BlockPlan, PlanError> {
+/// Reads a block's stored plan, its circuit types resolved in `registry`.
+pub fn read_plan(spool: &Spool, block: u64, registry: &Registry) -> Result<BlockPlan, PlanError> {
     let path = spool.root().join(artifact_rel(block, jobs::PLAN));
     let wire: PlanWire = read_artifact(&path, kinds::AGGREGATION_PLAN)?;
-    wire.plan().map_err(|source| PlanError::Invalid { path, source })
+    wire.plan(registry).map_err(|source| PlanError::Invalid { path, source })
 }
 
 /// The block's job that a finished job of round `after` leads to when the routing table names a round
@@ -115,6 +115,8 @@ pub fn owed(spool: &Spool, block: u64, plan: &BlockPlan) -> Vec<FollowUp> {
 pub struct PlanSweep {
     pub protocol: String,
     pub max_attempts: u32,
+    /// The protocol's circuit types, to read the plans with.
+    pub registry: Registry,
 }
 
 impl UnblockSweep for PlanSweep {
@@ -132,7 +134,7 @@ impl UnblockSweep for PlanSweep {
             if spool.locate(&route(Submit).queue, &jobs::block_key(block, Submit))? == Some(State::Done) {
                 continue;
             }
-            let plan = match read_plan(spool, block) {
+            let plan = match read_plan(spool, block, &self.registry) {
                 Ok(plan) => plan,
                 // An infrastructure fault is the spool's, not the block's: the sweep stops, to be redone.
                 Err(PlanError::Artifact(e)) if !e.is_permanent() => return Err(e.into()),

@@ -3,8 +3,8 @@
 //! one witness, so every prove job reads exactly one input and can be replayed alone.
 
 use frispool_aggregation::ProofId;
-use frispool_circuits::{basic_witnesses, ProofWire, WitnessWire};
-use frispool_core::{AggregationRound, CircuitType};
+use frispool_circuits::{basic_witnesses, ProofWire, Registry, WitnessWire};
+use frispool_core::AggregationRound;
 use frispool_rollup::BlockWitness;
 use frispool_spool::{Handler, JobContext, JobError, Queue, UnblockSweep};
 
@@ -17,6 +17,8 @@ pub struct WitnessStage {
     pub round: AggregationRound,
     pub protocol: String,
     pub max_attempts: u32,
+    /// The protocol's circuit types: which instances a block is cut into, how job keys name them.
+    pub registry: Registry,
 }
 
 impl Handler for WitnessStage {
@@ -26,17 +28,21 @@ impl Handler for WitnessStage {
 
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
         match self.round {
-            AggregationRound::Basic => basic(job),
-            round => aggregation(job, round),
+            AggregationRound::Basic => basic(job, &self.registry),
+            round => aggregation(job, round, &self.registry),
         }
     }
 
     fn sweeps(&self) -> Vec<Box<dyn UnblockSweep>> {
-        vec![Box::new(PlanSweep { protocol: self.protocol.clone(), max_attempts: self.max_attempts })]
+        vec![Box::new(PlanSweep {
+            protocol: self.protocol.clone(),
+            max_attempts: self.max_attempts,
+            registry: self.registry.clone(),
+        })]
     }
 }
 
-fn basic(job: &mut JobContext<'_>) -> Result<(), JobError> {
+fn basic(job: &mut JobContext<'_>, registry: &Registry) -> Result<(), JobError> {
     let key = job.key().clone();
     let block: BlockWitness = job.read_input(0, kinds::BLOCK_INPUT)?;
     if block.header.number != key.block {
@@ -51,12 +57,16 @@ fn basic(job: &mut JobContext<'_>) -> Result<(), JobError> {
         ));
     }
     // A block that does not re-execute is bad input: no retry makes it good.
-    let (chunks, plan) = basic_witnesses(&block).map_err(|e| JobError::permanent(&key, "block refused").because(e))?;
-    let mut prove_jobs = Vec::with_capacity(chunks.len());
-    for chunk in chunks {
-        let id = ProofId::Basic { circuit_type: CircuitType::Main, instance: chunk.instance };
+    let (witnesses, plan) =
+        basic_witnesses(registry, &block).map_err(|e| JobError::permanent(&key, "block refused").because(e))?;
+    let mut prove_jobs = Vec::with_capacity(witnesses.len());
+    for w in witnesses {
+        let circuit_type = registry.type_named(&w.circuit_type).ok_or_else(|| {
+            JobError::permanent(&key, format!("the registry cut an instance of unknown type {:?}", w.circuit_type))
+        })?;
+        let id = ProofId::Basic { circuit_type, instance: w.instance };
         let pkey = jobs::proof_key(key.block, &id);
-        let out = job.write_output(&jobs::witness_name(&pkey), kinds::BASIC_WITNESS, &WitnessWire::Main(chunk))?;
+        let out = job.write_output(&jobs::witness_name(&pkey), kinds::BASIC_WITNESS, &WitnessWire::Basic(w))?;
         prove_jobs.push((pkey, out.path));
     }
     // The plan after the witnesses: a plan names only proofs whose witnesses exist.
@@ -67,9 +77,10 @@ fn basic(job: &mut JobContext<'_>) -> Result<(), JobError> {
     Ok(())
 }
 
-fn aggregation(job: &mut JobContext<'_>, round: AggregationRound) -> Result<(), JobError> {
+fn aggregation(job: &mut JobContext<'_>, round: AggregationRound, registry: &Registry) -> Result<(), JobError> {
     let key = job.key().clone();
-    let id = jobs::proof_id(&key).ok_or_else(|| JobError::permanent(&key, "the job key names no aggregation proof"))?;
+    let id = jobs::proof_id(&key, registry)
+        .ok_or_else(|| JobError::permanent(&key, "the job key names no aggregation proof"))?;
     if id.round() != round {
         return Err(JobError::permanent(&key, format!("a {:?} job in the {:?} witness queue", id.round(), round)));
     }

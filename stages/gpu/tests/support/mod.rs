@@ -28,7 +28,7 @@ pub fn main_witness(circuit: &MainCircuit, chunk: &MainChunkWitness) -> PartialW
 
 /// A leaf over `main` proofs (unpadded shape).
 pub fn leaf_setup(basic: &CircuitData<F, C, D>) -> LeafCircuit {
-    LeafCircuit::build(CircuitType::Main, &basic.common, &basic.verifier_only, &Shape::default()).unwrap()
+    LeafCircuit::build(CircuitType::MAIN, &basic.common, &basic.verifier_only, &Shape::default()).unwrap()
 }
 
 /// One real proof, the other slots repeat it disabled (`LeafCircuit::prove_unchecked`'s witness).

@@ -17,12 +17,12 @@ use crate::error::{BoxError, CircuitError};
 
 pub struct MainCircuit {
     pub data: CircuitData<F, C, D>,
-    parts: Parts,
+    parts: MainTargets,
     backend: SharedBackend,
 }
 
 /// The targets the witness is assigned to.
-struct Parts {
+pub struct MainTargets {
     block: Target,
     instance: Target,
     state_in: ChainTargets,
@@ -57,30 +57,10 @@ impl MainCircuit {
         Self::construct(capacity).0.num_gates()
     }
 
-    fn construct(capacity: usize) -> (CircuitBuilder<F, D>, Parts) {
+    fn construct(capacity: usize) -> (CircuitBuilder<F, D>, MainTargets) {
         let mut b = CircuitBuilder::<F, D>::new(circuit_config());
-        // Public inputs in `layout::basic` order: type ‖ block ‖ instance ‖ state_in ‖ state_out.
-        let ty = b.constant(F::from_canonical_u64(CircuitType::Main.id()));
-        b.register_public_input(ty);
-        let block = b.add_virtual_public_input();
-        let instance = b.add_virtual_public_input();
-        let state_in = ChainTargets {
-            root: b.add_virtual_hash_public_input(),
-            tx_hash: b.add_virtual_hash_public_input(),
-            withdrawals_hash: b.add_virtual_hash_public_input(),
-        };
-        let mut chain = state_in;
-        let mut slots = Vec::with_capacity(capacity);
-        for _ in 0..capacity {
-            let (slot, next) = SlotTargets::build(&mut b, chain);
-            slots.push(slot);
-            chain = next;
-        }
-        for h in [chain.root, chain.tx_hash, chain.withdrawals_hash] {
-            b.register_public_inputs(&h.elements);
-        }
-        debug_assert_eq!(b.num_public_inputs(), layout::basic::LEN);
-        (b, Parts { block, instance, state_in, slots })
+        let parts = MainTargets::define(&mut b, capacity);
+        (b, parts)
     }
 
     /// Proves on `backend` from now on (every circuit starts on the CPU).
@@ -116,7 +96,7 @@ impl MainCircuit {
                 .ok_or(CircuitError::TooManySlots { got: slot + 1, capacity: self.capacity() })?;
             pw.set_target(t.target(field), value).map_err(|e| CircuitError::Witness(e.into()))?;
         }
-        self.fill_checked(&mut pw, w)?;
+        self.parts.fill_checked(&mut pw, w)?;
         frispool_core::prove(&*self.backend, &self.data, pw).map_err(CircuitError::Prove)
     }
 
@@ -128,13 +108,41 @@ impl MainCircuit {
     /// generators fill the rest). For backends and tests that prove it themselves.
     pub fn witness(&self, w: &MainChunkWitness) -> Result<PartialWitness<F>, CircuitError> {
         let mut pw = PartialWitness::new();
-        self.fill_checked(&mut pw, w)?;
+        self.parts.fill_checked(&mut pw, w)?;
         Ok(pw)
     }
+}
 
-    fn fill_checked(&self, pw: &mut PartialWitness<F>, w: &MainChunkWitness) -> Result<(), CircuitError> {
-        if w.slots.len() > self.capacity() {
-            return Err(CircuitError::TooManySlots { got: w.slots.len(), capacity: self.capacity() });
+impl MainTargets {
+    /// `main`'s constraints on `b`. Public inputs in `layout::basic` order: type ‖ block ‖ instance ‖
+    /// state_in ‖ state_out.
+    pub(super) fn define(b: &mut CircuitBuilder<F, D>, capacity: usize) -> Self {
+        let ty = b.constant(F::from_canonical_u64(CircuitType::MAIN.id()));
+        b.register_public_input(ty);
+        let block = b.add_virtual_public_input();
+        let instance = b.add_virtual_public_input();
+        let state_in = ChainTargets {
+            root: b.add_virtual_hash_public_input(),
+            tx_hash: b.add_virtual_hash_public_input(),
+            withdrawals_hash: b.add_virtual_hash_public_input(),
+        };
+        let mut chain = state_in;
+        let mut slots = Vec::with_capacity(capacity);
+        for _ in 0..capacity {
+            let (slot, next) = SlotTargets::build(b, chain);
+            slots.push(slot);
+            chain = next;
+        }
+        for h in [chain.root, chain.tx_hash, chain.withdrawals_hash] {
+            b.register_public_inputs(&h.elements);
+        }
+        debug_assert_eq!(b.num_public_inputs(), layout::basic::LEN);
+        MainTargets { block, instance, state_in, slots }
+    }
+
+    pub(super) fn fill_checked(&self, pw: &mut PartialWitness<F>, w: &MainChunkWitness) -> Result<(), CircuitError> {
+        if w.slots.len() > self.slots.len() {
+            return Err(CircuitError::TooManySlots { got: w.slots.len(), capacity: self.slots.len() });
         }
         for (slot, s) in w.slots.iter().enumerate() {
             for (role, leaf) in [("sender", &s.sender), ("receiver", &s.receiver)] {
@@ -152,13 +160,13 @@ impl MainCircuit {
     }
 
     fn fill(&self, pw: &mut PartialWitness<F>, w: &MainChunkWitness) -> Result<(), BoxError> {
-        pw.set_target(self.parts.block, F::from_noncanonical_u64(w.block))?;
-        pw.set_target(self.parts.instance, F::from_noncanonical_u64(w.instance))?;
-        pw.set_hash_target(self.parts.state_in.root, w.state_in.root)?;
-        pw.set_hash_target(self.parts.state_in.tx_hash, w.state_in.tx_hash)?;
-        pw.set_hash_target(self.parts.state_in.withdrawals_hash, w.state_in.withdrawals_hash)?;
+        pw.set_target(self.block, F::from_noncanonical_u64(w.block))?;
+        pw.set_target(self.instance, F::from_noncanonical_u64(w.instance))?;
+        pw.set_hash_target(self.state_in.root, w.state_in.root)?;
+        pw.set_hash_target(self.state_in.tx_hash, w.state_in.tx_hash)?;
+        pw.set_hash_target(self.state_in.withdrawals_hash, w.state_in.withdrawals_hash)?;
         let noop = SlotWitness::noop();
-        for (i, targets) in self.parts.slots.iter().enumerate() {
+        for (i, targets) in self.slots.iter().enumerate() {
             targets.set(pw, w.slots.get(i).unwrap_or(&noop))?;
         }
         Ok(())
@@ -168,7 +176,7 @@ impl MainCircuit {
 /// The public inputs a `main` proof of `w` must carry: `layout::basic` with `w.expected_out` as state_out.
 pub fn expected_public_inputs(w: &MainChunkWitness) -> Vec<F> {
     let mut out = Vec::with_capacity(layout::basic::LEN);
-    out.push(F::from_canonical_u64(CircuitType::Main.id()));
+    out.push(F::from_canonical_u64(CircuitType::MAIN.id()));
     out.push(F::from_noncanonical_u64(w.block));
     out.push(F::from_noncanonical_u64(w.instance));
     out.extend(w.state_in.to_fields());

@@ -2,10 +2,12 @@
 //! `root ‖ tx hash ‖ withdrawals hash` from one instance to the next.
 
 mod circuit;
+mod kind;
 mod slot;
 mod witness;
 
 pub use circuit::{expected_public_inputs, MainCircuit};
+pub(crate) use kind::MainType;
 pub use slot::{ChainTargets, SlotField, SlotTargets};
 pub use witness::{main_chunks, LeafWitness, MainChunkWitness, SlotWitness};
 

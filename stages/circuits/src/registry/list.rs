@@ -1,0 +1,99 @@
+//! The ordered list of a protocol's basic circuit types.
+
+use std::sync::Arc;
+
+use frispool_core::{ChainBinding, CircuitType};
+use frispool_rollup::ExecutedBlock;
+use thiserror::Error;
+
+use super::{BasicType, ErasedType};
+use crate::basic::main::MainType;
+use crate::error::CircuitError;
+
+/// Why a type was not registered.
+#[derive(Debug, Error)]
+pub enum RegistryError {
+    #[error("circuit type {new} has the id of {registered}")]
+    DuplicateId { new: CircuitType, registered: CircuitType },
+    #[error("circuit type {0} is registered already")]
+    DuplicateName(CircuitType),
+    /// The name is a job-key field and part of key file names: 1 to 16 of `a-z 0-9 -`, and none of the
+    /// names the aggregation circuits and job keys use.
+    #[error("circuit type name {0:?} is not 1 to 16 of a-z, 0-9 and -, or is reserved")]
+    BadName(&'static str),
+}
+
+/// One type's instances of a block: encoded witness payloads, in chain order.
+pub type TypeInstances = (CircuitType, Vec<Vec<u8>>);
+
+/// Names other circuits or job keys already use.
+const RESERVED: [&str; 5] = ["all", "node", "tip", "scheduler", "final"];
+
+/// A protocol's basic circuit types, in the tip's slot order. Cheap to clone (the types are shared).
+#[derive(Clone)]
+pub struct Registry {
+    types: Vec<Arc<dyn ErasedType>>,
+}
+
+impl Default for Registry {
+    /// The protocol's registry: `main` alone. The signatures work adds `sig` here.
+    fn default() -> Self {
+        Registry { types: vec![Arc::new(MainType)] }
+    }
+}
+
+impl Registry {
+    /// This registry and `ty` after it (the next tip slot). Ids and names must be new; the scheduler's own
+    /// checks (a binding to `main`) run when keys are built.
+    pub fn with<T: BasicType>(mut self, ty: T) -> Result<Self, RegistryError> {
+        let new = BasicType::circuit_type(&ty);
+        let name = new.name();
+        let well_formed = (1..=16).contains(&name.len())
+            && name.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            && !name.starts_with("leaf-")
+            && !name.starts_with("compress-")
+            && !RESERVED.contains(&name);
+        if !well_formed {
+            return Err(RegistryError::BadName(name));
+        }
+        for registered in self.types() {
+            if registered.name() == name {
+                return Err(RegistryError::DuplicateName(new));
+            }
+            if registered.id() == new.id() {
+                return Err(RegistryError::DuplicateId { new, registered });
+            }
+        }
+        self.types.push(Arc::new(ty));
+        Ok(self)
+    }
+
+    /// The types, in slot order.
+    pub fn types(&self) -> impl Iterator<Item = CircuitType> + '_ {
+        self.types.iter().map(|t| t.circuit_type())
+    }
+
+    /// The registered type named `name` (a job key's or a wire type's circuit field).
+    pub fn type_named(&self, name: &str) -> Option<CircuitType> {
+        self.types().find(|t| t.name() == name)
+    }
+
+    /// Each type's chain binding, in slot order.
+    pub fn bindings(&self) -> Vec<ChainBinding> {
+        self.types.iter().map(|t| t.binding()).collect()
+    }
+
+    /// Each type's capacity per instance (items an instance holds), in slot order: `frispool keygen` prints them.
+    pub fn capacities(&self) -> Vec<(CircuitType, usize)> {
+        self.types.iter().map(|t| (t.circuit_type(), t.capacity())).collect()
+    }
+
+    /// Every type's instances of `block`, as encoded witness payloads, in slot order.
+    pub fn instances(&self, block: &ExecutedBlock) -> Result<Vec<TypeInstances>, CircuitError> {
+        self.types.iter().map(|t| Ok((t.circuit_type(), t.instances(block)?))).collect()
+    }
+
+    pub(crate) fn erased(&self) -> &[Arc<dyn ErasedType>] {
+        &self.types
+    }
+}

@@ -1,0 +1,16 @@
+//! Basic circuit types as one trait ([`BasicType`]) and one ordered list of them ([`Registry`]).
+//!
+//! Everything that depends on which basic types a protocol has works from a registry: keygen (one basic
+//! circuit and one leaf per type, the tip's slots, the scheduler's cross-checks), the witness rounds (a
+//! block's instances and aggregation plan), `inspect` and the provers. Wire types carry a type by name and
+//! its instance witness as an opaque payload, so no stage names a type. ARCHITECTURE.md, "Adding a circuit
+//! type", walks through it.
+
+mod basic_type;
+mod circuit;
+mod list;
+
+pub use basic_type::BasicType;
+pub(crate) use basic_type::ErasedType;
+pub use circuit::BasicCircuit;
+pub use list::{Registry, RegistryError, TypeInstances};
