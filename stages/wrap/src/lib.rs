@@ -52,6 +52,10 @@
 //! 34 k, RandomAccess (4 × 16) 31 k, MulExtension (13 ops) 24 k, ArithmeticExtension (10 ops) 24 k;
 //! Goldilocks Poseidon as a hash 78 k per permutation.
 //!
+//! End to end (`FRISPOOL_WRAP_E2E=1`, the 1.51 M-constraint wrapper with public inputs, the 2-core VM under
+//! load): Groth16 setup 166 s, prove 114 s (≈ 75 µs per constraint); the proof verifies in revm through the
+//! generated Solidity verifier for 215 977 gas, and a wrong public input returns false.
+//!
 //! # What the wrapper still needs
 //! The compression layers tuned for the wrapper (the last plonky2 layer under
 //! [`PoseidonBn254GoldilocksConfig`] with a high rate, few queries and only the gates above), cheaper
