@@ -18,6 +18,8 @@
 #                device quotient
 #   wvg-gpus-N   N such provers, one per GPU (--device 0..N-1), WVG x N generators: the multi-GPU scaling runs
 #                (RUNS="wvg-gpus-1 wvg-gpus-2 wvg-gpus-4" on a 4-GPU machine)
+#   gpus-N       N GPUs with four in-process GPU provers each (--device K; cores/(4N) threads per prover), no
+#                generators: the demo's GPU default, once per GPU
 # then gpu_rounds: for every round and compression layer, the GPU proof's bytes against plonky2's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +86,9 @@ device)
     wvg-gpus-*) g=${run#wvg-gpus-}
       env=(GPUS=$g PROVERS=$g PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu"
         WVG=$((WVG * g)) WVG_ARGS="--threads $((cores / (WVG * g) > 0 ? cores / (WVG * g) : 1))") ;;
+    gpus-*) g=${run#gpus-}
+      env=(GPUS=$g PROVERS=$((4 * g)) WVG=0 COMPRESSOR_ARGS="--backend gpu"
+        PROVER_ARGS="--backend gpu --threads $((cores / (4 * g) > 0 ? cores / (4 * g) : 1))") ;;
     gpu-wvg-hostq) env=(FRISPOOL_GPU_QUOTIENT=off PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS"
       COMPRESSOR_ARGS="--backend gpu" WVG="$WVG" WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;
     gpu-wvg) env=(PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu" WVG="$WVG"
@@ -104,7 +109,7 @@ device)
     # shellcheck disable=SC2086 # one block number a word
     cbusy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="compress")/1000,1))' 2>/dev/null || echo "?")
     held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
-    case "$run" in cpu) gpus=0 ;; gpu | gpu-x4 | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${run#wvg-gpus-} ;; esac
+    case "$run" in cpu) gpus=0 ;; gpu | gpu-x4 | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${run#wvg-gpus-} ;; gpus-*) gpus=${run#gpus-} ;; esac
     row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$busy" "$cbusy" "$held" <<'PY'
 import sys
 run, gpus, wall, blocks, txs, base, busy, cbusy, held = sys.argv[1:]
@@ -112,7 +117,7 @@ gpus, wall, blocks, txs, held = int(gpus), float(wall), int(blocks), int(txs), f
 tps = blocks * txs / wall
 base = float(base) if base else tps
 ratio = tps / base
-eff = f"{ratio / gpus:.0%}" if run.startswith("wvg-gpus-") and gpus else "-"
+eff = f"{ratio / gpus:.0%}" if (run.startswith("wvg-gpus-") or run.startswith("gpus-")) and gpus else "-"
 gbusy = f"{held / (wall * gpus):.0%}" if gpus and held else "-"
 print(f"{tps:.1f}|| {run} | {gpus} | {wall:.1f} s | {blocks * 60 / wall:.1f} | {tps:.1f} | {ratio:.2f}x | {eff} | {busy} s | {cbusy} s | {held:.1f} s | {gbusy} |")
 PY
