@@ -94,6 +94,14 @@ pub trait Backend {
         let t = lde_scale_table(log_n);
         Ok(Arc::new(self.upload_with(t.len(), &|d| d.copy_from_slice(&t))?))
     }
+    /// A commitment's LDE rows (row-major, plonky2's leaf order), named by its Merkle cap, that a later step of
+    /// the same proof may read again ([`Backend::quotient_values`]). Backends may keep them; the default drops them.
+    fn keep_rows(
+        &self,
+        _cap: &plonky2::hash::merkle_tree::MerkleCap<F, plonky2::hash::poseidon::PoseidonHash>,
+        _rows: Self::Buf,
+    ) {
+    }
     /// The quotient's values on the coset (see [`crate::prover::quotient::cpu_values`]), or `None` where
     /// this backend has no quotient kernel for the circuit (the host computes them).
     fn quotient_values(&self, _q: &crate::prover::QuotientInputs<'_>) -> Result<Option<Vec<F>>, GpuError> {

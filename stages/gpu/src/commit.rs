@@ -313,6 +313,7 @@ where
     let n = 1usize << dc.log_n;
     let big = n << dc.rate_bits;
     let w = dc.leaf_width as usize;
+    let from_values = polynomials.is_none();
     let polynomials: Vec<PolynomialCoeffs<F>> = match polynomials {
         Some(p) => p,
         None => b.download_with(&dc.coeffs, |d| {
@@ -327,8 +328,12 @@ where
     let leaves: Vec<Vec<F>> = b.download_with(&rows, |d| {
         d[..w * big].par_chunks_exact(w).map(|r| r.iter().map(|&x| F::from_canonical_u64(x)).collect()).collect()
     })?;
-    drop(rows);
     let (digests, cap) = download_tree(b, &dc.tree)?;
+    // A commitment from values (a proof's wires, its Z/partial products) is what the quotient reads next: the
+    // backend may keep its rows on the device for it instead of receiving them again.
+    if from_values {
+        b.keep_rows(&cap, rows);
+    }
     Ok(PolynomialBatch {
         polynomials,
         merkle_tree: MerkleTree { leaves, digests, cap },

@@ -488,4 +488,12 @@ impl Backend for Gpu {
     fn quotient_values(&self, q: &crate::prover::QuotientInputs<'_>) -> Result<Option<Vec<crate::F>>, GpuError> {
         self.device_quotient(q)
     }
+
+    fn keep_rows(
+        &self,
+        cap: &plonky2::hash::merkle_tree::MerkleCap<crate::F, plonky2::hash::poseidon::PoseidonHash>,
+        rows: CudaSlice<u64>,
+    ) {
+        self.keep_commitment_rows(cap, rows)
+    }
 }

@@ -4,7 +4,12 @@
 //! proof, the wires and Z/partial-products rows go up, the values on the coset come down (n·2^q × the
 //! challenges), and the host does the coset IFFT.
 //!
-//! `FRISPOOL_GPU_QUOTIENT=off` leaves every quotient to the host's threads (the benchmark's A/B switch).
+//! The wires and Z/partial-products rows of a proof were on the device already: their commitments keep them
+//! (`Backend::keep_rows`, named by the Merkle cap, at most [`KEPT_ROWS`] commitments), and the quotient takes them
+//! from there; one that is not kept (evicted, or a commitment made elsewhere) is uploaded from the host's leaves.
+//!
+//! `FRISPOOL_GPU_QUOTIENT=off` leaves every quotient to the host's threads, `FRISPOOL_GPU_KEEP_ROWS=off` uploads
+//! every commitment's rows again (the benchmark's A/B switches).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use cudarc::driver::{CudaFunction, CudaModule, CudaSlice, LaunchConfig, PushKernelArg};
 use plonky2::field::types::{Field, PrimeField64};
 use plonky2::fri::oracle::PolynomialBatch;
+use plonky2::hash::merkle_tree::MerkleCap;
+use plonky2::hash::poseidon::PoseidonHash;
 use rayon::prelude::*;
 
 use crate::backend::Backend;
@@ -30,10 +37,24 @@ pub(crate) struct QuotientModule {
     kernel: QuotientKernel,
 }
 
+/// Commitments whose rows stay on the device for the quotient: a few proofs in flight, two each.
+pub(crate) const KEPT_ROWS: usize = 16;
+
 #[derive(Default)]
 pub(crate) struct QuotientCache {
     kernels: Mutex<HashMap<Digest, Option<Arc<QuotientModule>>>>,
     setup_rows: Mutex<HashMap<Digest, Arc<CudaSlice<u64>>>>,
+    /// Oldest first: (the commitment's cap, its rows).
+    kept: Mutex<std::collections::VecDeque<(Vec<u64>, CudaSlice<u64>)>>,
+}
+
+fn cap_key(cap: &MerkleCap<F, PoseidonHash>) -> Vec<u64> {
+    cap.0.iter().flat_map(|h| h.elements.map(|e| e.to_canonical_u64())).collect()
+}
+
+fn keep_rows_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("FRISPOOL_GPU_KEEP_ROWS").map_or(true, |v| v != "off"))
 }
 
 fn quotient_on_device() -> bool {
@@ -56,8 +77,8 @@ impl Gpu {
         };
         let shape = m.kernel.shape;
         let cs = self.setup_rows(q, shape.cs_width)?;
-        let wires = self.upload_rows(q.wires, shape.wires_width)?;
-        let zs = self.upload_rows(q.zs, shape.zs_width)?;
+        let wires = self.rows_of(q.wires, shape.wires_width)?;
+        let zs = self.rows_of(q.zs, shape.zs_width)?;
         let params = quotient_params(q.common, &shape, q.pi_hash, q.betas, q.gammas, q.alphas);
         let params = self.upload_with(params.len(), &|d| d.copy_from_slice(&params))?;
         let mut out = self.alloc(shape.lde_size * shape.num_challenges)?;
@@ -102,6 +123,35 @@ impl Gpu {
         let rows = Arc::new(self.upload_rows(q.constants_sigmas, width)?);
         self.quotient.setup_rows.lock().unwrap().insert(key, rows.clone());
         Ok(rows)
+    }
+
+    pub(crate) fn keep_commitment_rows(&self, cap: &MerkleCap<F, PoseidonHash>, rows: CudaSlice<u64>) {
+        if !keep_rows_on() {
+            return;
+        }
+        let mut kept = self.quotient.kept.lock().unwrap();
+        if kept.len() >= KEPT_ROWS {
+            kept.pop_front();
+        }
+        kept.push_back((cap_key(cap), rows));
+    }
+
+    /// A commitment's rows on the device: the kept ones if its commitment left them there, else uploaded.
+    fn rows_of(
+        &self,
+        batch: &PolynomialBatch<F, crate::prover::C, 2>,
+        width: usize,
+    ) -> Result<CudaSlice<u64>, GpuError> {
+        let key = cap_key(&batch.merkle_tree.cap);
+        let len = batch.merkle_tree.leaves.len() * width;
+        let kept = {
+            let mut kept = self.quotient.kept.lock().unwrap();
+            kept.iter().position(|(k, _)| *k == key).and_then(|i| kept.remove(i))
+        };
+        match kept {
+            Some((_, rows)) if rows.len() == len => Ok(rows),
+            _ => self.upload_rows(batch, width),
+        }
     }
 
     /// A commitment's LDE leaves (bit-reversed rows, as plonky2's tree holds them), canonical, row-major.
