@@ -126,7 +126,8 @@ impl Gpu {
     }
 
     pub(crate) fn keep_commitment_rows(&self, cap: &MerkleCap<F, PoseidonHash>, rows: CudaSlice<u64>) {
-        if !keep_rows_on() {
+        // Rows nobody will read are not kept (the quotient on the host, or the switch off).
+        if !keep_rows_on() || !quotient_on_device() {
             return;
         }
         let mut kept = self.quotient.kept.lock().unwrap();
