@@ -26,23 +26,9 @@ use plonky2::util::timing::TimingTree;
 type C = PoseidonGoldilocksConfig;
 
 const SHIM: &str = include_str!("support/cuda_shim.h");
+const EMU_IO: &str = include_str!("support/emu_io.h");
 
 const MAIN: &str = r#"
-static std::vector<u64> rd(const char *p) {
-  FILE *f = fopen(p, "rb");
-  if (!f) { perror(p); exit(3); }
-  fseek(f, 0, SEEK_END); long n = ftell(f); fseek(f, 0, SEEK_SET);
-  std::vector<u64> v(n / 8);
-  if (n && fread(v.data(), 8, v.size(), f) != v.size()) exit(4);
-  fclose(f);
-  return v;
-}
-static void wr(const char *p, const std::vector<u64> &v) {
-  FILE *f = fopen(p, "wb");
-  if (!f) { perror(p); exit(3); }
-  if (!v.empty() && fwrite(v.data(), 8, v.size(), f) != v.size()) exit(5);
-  fclose(f);
-}
 template <class K> static void launch(unsigned gx, unsigned gy, K k) {
   blockDim = {1, 1, 1}; gridDim = {gx, gy, 1}; threadIdx = {0, 0, 0};
   for (unsigned y = 0; y < gy; y++) for (unsigned x = 0; x < gx; x++) { blockIdx = {x, y, 0}; k(); }
@@ -106,7 +92,7 @@ fn emulator() -> Option<&'static Emu> {
         }
         let dir = tempfile::tempdir().unwrap();
         let cpp = dir.path().join("emu.cpp");
-        let src = format!("{SHIM}\n{}\n{MAIN}", source::kernel_source(source::KernelSet::Bench).unwrap());
+        let src = format!("{SHIM}\n{}\n{EMU_IO}\n{MAIN}", source::kernel_source(source::KernelSet::Bench).unwrap());
         std::fs::write(&cpp, src).unwrap();
         let exe = dir.path().join("emu");
         let out = Command::new("g++")

@@ -25,26 +25,16 @@ use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData, CommonCircuitData};
 
 const SHIM: &str = include_str!("support/cuda_shim.h");
+const EMU_IO: &str = include_str!("support/emu_io.h");
 
 const DRIVER: &str = r#"
-static std::vector<u64> rd(const char *p) {
-  FILE *f = fopen(p, "rb");
-  if (!f) { perror(p); exit(3); }
-  fseek(f, 0, SEEK_END); long n = ftell(f); fseek(f, 0, SEEK_SET);
-  std::vector<u64> v(n / 8);
-  if (n && fread(v.data(), 8, v.size(), f) != v.size()) exit(4);
-  fclose(f);
-  return v;
-}
 int main(int argc, char **argv) {
   if (argc != 6) return 2;
   auto cs = rd(argv[1]); auto w = rd(argv[2]); auto z = rd(argv[3]); auto prm = rd(argv[4]);
   std::vector<u64> out(QK_LDE_SIZE * QK_NC);
   blockDim = {1, 1, 1}; gridDim = {(unsigned)QK_LDE_SIZE, 1, 1}; threadIdx = {0, 0, 0};
   for (unsigned x = 0; x < QK_LDE_SIZE; x++) { blockIdx = {x, 0, 0}; quotient_values(cs.data(), w.data(), z.data(), prm.data(), out.data()); }
-  FILE *f = fopen(argv[5], "wb");
-  if (!f || fwrite(out.data(), 8, out.size(), f) != out.size()) return 5;
-  fclose(f);
+  wr(argv[5], out);
   return 0;
 }
 "#;
@@ -56,8 +46,13 @@ struct EmuKernel {
     kernel: QuotientKernel,
 }
 
+/// g++ is here to compile the kernel for the CPU; if not, the test skips and says why.
 fn have_gxx() -> bool {
-    Command::new("g++").arg("--version").output().is_ok()
+    let ok = Command::new("g++").arg("--version").output().is_ok();
+    if !ok {
+        eprintln!("skipping: no g++ on this machine to compile the CUDA source for CPU emulation");
+    }
+    ok
 }
 
 impl EmuKernel {
@@ -65,7 +60,7 @@ impl EmuKernel {
         let kernel = QuotientKernel::for_circuit(common).expect("the circuit's gates are all supported");
         let dir = tempfile::tempdir().unwrap();
         let cpp = dir.path().join("quotient.cpp");
-        let src = format!("{SHIM}\n{}\n{DRIVER}", source::quotient_module_source(&kernel).unwrap());
+        let src = format!("{SHIM}\n{}\n{EMU_IO}\n{DRIVER}", source::quotient_module_source(&kernel).unwrap());
         std::fs::write(&cpp, src).unwrap();
         let exe = dir.path().join("quotient");
         let out = Command::new("g++")
@@ -173,7 +168,6 @@ fn small_circuit() -> (CircuitData<F, C, D>, Vec<plonky2::iop::target::Target>) 
 #[test]
 fn kernel_equals_cpu_on_random_rows_small_circuit() {
     if !have_gxx() {
-        eprintln!("skipping: no g++ on this machine to compile the CUDA source for CPU emulation");
         return;
     }
     let (data, _) = small_circuit();
@@ -186,7 +180,6 @@ fn kernel_equals_cpu_on_random_rows_small_circuit() {
 #[test]
 fn kernel_equals_cpu_on_random_rows_main() {
     if !have_gxx() {
-        eprintln!("skipping: no g++ on this machine to compile the CUDA source for CPU emulation");
         return;
     }
     let (main, _) = support::main_setup(7);
@@ -198,7 +191,6 @@ fn kernel_equals_cpu_on_random_rows_main() {
 #[test]
 fn kernel_equals_cpu_on_random_rows_leaf() {
     if !have_gxx() {
-        eprintln!("skipping: no g++ on this machine to compile the CUDA source for CPU emulation");
         return;
     }
     // The leaf holds every gate of plonky2's recursive verifier (the node, tip, scheduler and compression
@@ -246,7 +238,6 @@ impl CommitBackend for EmuQuotient<'_> {
 #[test]
 fn proof_with_the_kernel_quotient_has_the_cpu_bytes() {
     if !have_gxx() {
-        eprintln!("skipping: no g++ on this machine to compile the CUDA source for CPU emulation");
         return;
     }
     let (data, inputs) = small_circuit();
