@@ -52,14 +52,19 @@ fn cap_key(cap: &MerkleCap<F, PoseidonHash>) -> Vec<u64> {
     cap.0.iter().flat_map(|h| h.elements.map(|e| e.to_canonical_u64())).collect()
 }
 
+/// An A/B switch: on unless the variable says `off`, read once per process.
+fn switch(var: &str, cell: &'static std::sync::OnceLock<bool>) -> bool {
+    *cell.get_or_init(|| std::env::var(var).map_or(true, |v| v != "off"))
+}
+
 fn keep_rows_on() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("FRISPOOL_GPU_KEEP_ROWS").map_or(true, |v| v != "off"))
+    switch("FRISPOOL_GPU_KEEP_ROWS", &ON)
 }
 
 fn quotient_on_device() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("FRISPOOL_GPU_QUOTIENT").map_or(true, |v| v != "off"))
+    switch("FRISPOOL_GPU_QUOTIENT", &ON)
 }
 
 fn digest(q: &QuotientInputs<'_>) -> Digest {
