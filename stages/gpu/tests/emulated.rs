@@ -25,8 +25,9 @@ use plonky2::util::timing::TimingTree;
 
 type C = PoseidonGoldilocksConfig;
 
-const SHIM: &str = include_str!("support/cuda_shim.h");
-const EMU_IO: &str = include_str!("support/emu_io.h");
+#[path = "support/gxx.rs"]
+mod gxx;
+use gxx::SHIM;
 
 const MAIN: &str = r#"
 template <class K> static void launch(unsigned gx, unsigned gy, K k) {
@@ -87,35 +88,12 @@ thread_local! {
 fn emulator() -> Option<&'static Emu> {
     static EMU: OnceLock<Option<Emu>> = OnceLock::new();
     EMU.get_or_init(|| {
-        if Command::new("g++").arg("--version").output().is_err() {
+        if !gxx::have_gxx() {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
-        let cpp = dir.path().join("emu.cpp");
-        let src = format!("{SHIM}\n{}\n{EMU_IO}\n{MAIN}", source::kernel_source(source::KernelSet::Bench).unwrap());
-        std::fs::write(&cpp, src).unwrap();
-        let exe = dir.path().join("emu");
-        let out = Command::new("g++")
-            .args([
-                "-O2",
-                "-std=c++17",
-                "-Wall",
-                "-Wno-unknown-pragmas",
-                "-Wno-unused-function",
-                "-Wno-unused-variable",
-                "-o",
-            ])
-            .arg(&exe)
-            .arg(&cpp)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "the kernel source does not compile as C++:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let warnings = String::from_utf8_lossy(&out.stderr);
-        assert!(!warnings.contains("warning"), "C++ warnings in the kernel source:\n{warnings}");
+        let kernels = source::kernel_source(source::KernelSet::Bench).unwrap();
+        let exe = gxx::compile(dir.path(), "emu", &kernels, MAIN);
         Some(Emu { exe, dir })
     })
     .as_ref()

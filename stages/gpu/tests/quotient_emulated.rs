@@ -24,8 +24,8 @@ use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData, CommonCircuitData};
 
-const SHIM: &str = include_str!("support/cuda_shim.h");
-const EMU_IO: &str = include_str!("support/emu_io.h");
+#[path = "support/gxx.rs"]
+mod gxx;
 
 const DRIVER: &str = r#"
 int main(int argc, char **argv) {
@@ -48,7 +48,7 @@ struct EmuKernel {
 
 /// g++ is here to compile the kernel for the CPU; if not, the test skips and says why.
 fn have_gxx() -> bool {
-    let ok = Command::new("g++").arg("--version").output().is_ok();
+    let ok = gxx::have_gxx();
     if !ok {
         eprintln!("skipping: no g++ on this machine to compile the CUDA source for CPU emulation");
     }
@@ -59,21 +59,7 @@ impl EmuKernel {
     fn build(common: &CommonCircuitData<F, D>) -> EmuKernel {
         let kernel = QuotientKernel::for_circuit(common).expect("the circuit's gates are all supported");
         let dir = tempfile::tempdir().unwrap();
-        let cpp = dir.path().join("quotient.cpp");
-        let src = format!("{SHIM}\n{}\n{EMU_IO}\n{DRIVER}", source::quotient_module_source(&kernel).unwrap());
-        std::fs::write(&cpp, src).unwrap();
-        let exe = dir.path().join("quotient");
-        let out = Command::new("g++")
-            .args(["-O2", "-std=c++17", "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-function", "-o"])
-            .arg(&exe)
-            .arg(&cpp)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "the quotient kernel does not compile as C++:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let exe = gxx::compile(dir.path(), "quotient", &source::quotient_module_source(&kernel).unwrap(), DRIVER);
         EmuKernel { dir, exe, kernel }
     }
 
