@@ -65,17 +65,7 @@ fn main() {
     }
     for g in plan.groups() {
         let inputs: Vec<ProofWire> = g.inputs.iter().map(|id| proofs[id].clone()).collect();
-        let w = match g.output {
-            ProofId::Leaf { circuit_type, .. } => {
-                WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs }
-            }
-            ProofId::Node { circuit_type, .. } => {
-                WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs }
-            }
-            ProofId::Tip => WitnessWire::Tip { inputs },
-            ProofId::Scheduler => WitnessWire::Scheduler { input: inputs.into_iter().next().unwrap() },
-            ProofId::Basic { .. } => unreachable!(),
-        };
+        let w = WitnessWire::aggregation(g.output, inputs).unwrap();
         let t = Instant::now();
         let p = keys.prove(&w).unwrap();
         record(&p, t.elapsed().as_secs_f64());

@@ -5,7 +5,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use frispool_aggregation::{plan_block, AggError, BlockPlan};
+use frispool_aggregation::{plan_block, AggError, BlockPlan, ProofId};
 use frispool_core::{layout, CircuitType, Proof, C, D, F};
 use frispool_rollup::{execute_block, BlockHeader, BlockWitness, ExecuteError};
 use plonky2::field::types::{Field, PrimeField64};
@@ -112,6 +112,31 @@ pub enum WitnessWire {
     Scheduler {
         input: ProofWire,
     },
+}
+
+impl WitnessWire {
+    /// The witness of aggregation proof `id` over its inputs, in the plan's order (the witness rounds, and
+    /// whoever drives the rounds without a spool).
+    pub fn aggregation(id: ProofId, inputs: Vec<ProofWire>) -> Result<WitnessWire, ApiError> {
+        Ok(match id {
+            ProofId::Leaf { circuit_type, .. } => {
+                WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs }
+            }
+            ProofId::Node { circuit_type, .. } => {
+                WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs }
+            }
+            ProofId::Tip => WitnessWire::Tip { inputs },
+            ProofId::Scheduler => {
+                let [input]: [ProofWire; 1] = inputs.try_into().map_err(|inputs: Vec<ProofWire>| {
+                    ApiError::Shape(format!("the scheduler takes 1 proof, the ticket lists {}", inputs.len()))
+                })?;
+                WitnessWire::Scheduler { input }
+            }
+            ProofId::Basic { .. } => {
+                return Err(ApiError::Shape("a basic proof has no aggregation witness".into()));
+            }
+        })
+    }
 }
 
 /// The final proof (after compression) that goes back to the sequencer.

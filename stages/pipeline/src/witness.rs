@@ -90,22 +90,7 @@ fn aggregation(job: &mut JobContext<'_>, round: AggregationRound, registry: &Reg
     if let Some(p) = inputs.iter().find(|p| p.block != key.block) {
         return Err(JobError::permanent(&key, format!("an input proof of {} is for block {}", p.circuit, p.block)));
     }
-    let witness = match id {
-        ProofId::Leaf { circuit_type, .. } => WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs },
-        ProofId::Node { circuit_type, .. } => WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs },
-        ProofId::Tip => WitnessWire::Tip { inputs },
-        ProofId::Scheduler => {
-            let mut inputs = inputs;
-            if inputs.len() != 1 {
-                return Err(JobError::permanent(
-                    &key,
-                    format!("the scheduler takes 1 proof, the ticket lists {}", inputs.len()),
-                ));
-            }
-            WitnessWire::Scheduler { input: inputs.remove(0) }
-        }
-        ProofId::Basic { .. } => unreachable!("round 0 is handled by basic()"),
-    };
+    let witness = WitnessWire::aggregation(id, inputs).map_err(|e| JobError::permanent(&key, e.to_string()))?;
     let out = job.write_output(&jobs::witness_name(&key), kinds::AGGREGATION_WITNESS, &witness)?;
     job.follow_up(PROVE, key, vec![out.path]);
     Ok(())

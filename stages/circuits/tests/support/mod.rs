@@ -21,17 +21,7 @@ pub fn prove_block(keys: &ProtocolKeys, block: &BlockWitness) -> (HashMap<ProofI
     }
     for group in plan.groups() {
         let inputs: Vec<ProofWire> = group.inputs.iter().map(|id| proofs[id].clone()).collect();
-        let witness = match group.output {
-            ProofId::Leaf { circuit_type, .. } => {
-                WitnessWire::Leaf { circuit_type: circuit_type.name().into(), inputs }
-            }
-            ProofId::Node { circuit_type, .. } => {
-                WitnessWire::Node { circuit_type: circuit_type.name().into(), inputs }
-            }
-            ProofId::Tip => WitnessWire::Tip { inputs },
-            ProofId::Scheduler => WitnessWire::Scheduler { input: inputs.into_iter().next().unwrap() },
-            ProofId::Basic { .. } => unreachable!("basic proofs are not groups"),
-        };
+        let witness = WitnessWire::aggregation(group.output, inputs).unwrap();
         let p = keys.prove(&witness).expect("aggregation proves");
         keys.verify(&p).expect("aggregation verifies");
         proofs.insert(group.output, p);
