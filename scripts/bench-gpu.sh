@@ -11,7 +11,9 @@
 # (scripts/demo.sh) once per configuration, side by side in one run:
 #   cpu          one prover, plonky2 on the host's cores (the baseline)
 #   gpu          one prover, --backend gpu, witnesses computed in-process (compressor on the GPU too)
-#   gpu-x4       four such provers on the one GPU (--threads cores/4 each)
+#   gpu-xN       N such provers on the one GPU (--threads cores/N each), e.g. gpu-x4, gpu-x8, gpu-x16
+#   gpu-xN-hostleaves  gpu-xN with every commitment's leaves downloaded (FRISPOOL_GPU_KEEP_LEAVES=off): the A/B
+#                of leaving them on the device
 #   gpu-wvg      one --backend gpu prover serving witness vectors (VECTOR_SLOTS at once) fed by WVG generators
 #                (compressor on the GPU too)
 #   gpu-wvg-hostq  gpu-wvg with every quotient on the host's threads (FRISPOOL_GPU_QUOTIENT=off): the A/B of the
@@ -70,8 +72,8 @@ device)
   {
     echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED; keygen ${keygen_s} s; warm-up (kernels, trust root) ${warm_s} s."
     echo
-    echo "| run | GPUs | wall | blocks/min | tx/s | vs first | efficiency per GPU | proving busy (sum of prove jobs) | compress busy | device held | GPU busy |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| run | GPUs | wall | blocks/min | tx/s | vs first | efficiency per GPU | proving busy (sum of prove jobs) | compress busy | device held | GPU busy | kernel util |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   } > "$md"
   base=""
   port=3400
@@ -82,7 +84,11 @@ device)
     case "$run" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     gpu) env=(PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0) ;;
-    gpu-x4) env=(WVG=0 PROVERS=4 PROVER_ARGS="--backend gpu --threads $((cores / 4))" COMPRESSOR_ARGS="--backend gpu") ;;
+    gpu-x*-hostleaves) n=${run#gpu-x}; n=${n%-hostleaves}
+      env=(FRISPOOL_GPU_KEEP_LEAVES=off WVG=0 PROVERS=$n PROVER_ARGS="--backend gpu --threads $((cores / n > 0 ? cores / n : 1))"
+        COMPRESSOR_ARGS="--backend gpu") ;;
+    gpu-x*) n=${run#gpu-x}
+      env=(WVG=0 PROVERS=$n PROVER_ARGS="--backend gpu --threads $((cores / n > 0 ? cores / n : 1))" COMPRESSOR_ARGS="--backend gpu") ;;
     wvg-gpus-*) g=${run#wvg-gpus-}
       env=(GPUS=$g PROVERS=$g PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu"
         WVG=$((WVG * g)) WVG_ARGS="--threads $((cores / (WVG * g) > 0 ? cores / (WVG * g) : 1))") ;;
@@ -98,8 +104,14 @@ device)
     # The sequencer derives its trust root once (every circuit built); later runs start from that cache.
     store=/tmp/bench-gpu/$run/store
     [[ -d /tmp/bench-gpu/trust ]] && mkdir -p "$store" && cp -r /tmp/bench-gpu/trust "$store/"
+    # nvidia-smi's utilization.gpu every 200 ms (the share of each sample period in which a kernel ran), for
+    # the whole run: "GPU busy" (device held / wall) counts a prover's wait for the card while other processes'
+    # contexts run on it, so with several provers per GPU it can pass 100 %; this cannot.
+    nvidia-smi --query-gpu=timestamp,index,utilization.gpu --format=csv,noheader,nounits -lms 200 > "$OUT/$run.util" 2>/dev/null &
+    sampler=$!
     env "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
-      scripts/demo.sh > "$OUT/$run.txt" 2>&1 || { echo "run $run failed:"; tail -40 "$OUT/$run.txt"; tail -20 /tmp/bench-gpu/$run/frispool-demo-logs/*.log; exit 1; }
+      scripts/demo.sh > "$OUT/$run.txt" 2>&1 || { kill $sampler; echo "run $run failed:"; tail -40 "$OUT/$run.txt"; tail -20 /tmp/bench-gpu/$run/frispool-demo-logs/*.log; exit 1; }
+    kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
     [[ -d /tmp/bench-gpu/trust ]] || cp -r "$store/trust" /tmp/bench-gpu/trust
     logs=/tmp/bench-gpu/$run/frispool-demo-logs
     wall=$(sed -n 's/^== all .* proven in \([0-9.]*\)s.*/\1/p' "$OUT/$run.txt")
@@ -109,17 +121,34 @@ device)
     # shellcheck disable=SC2086 # one block number a word
     cbusy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="compress")/1000,1))' 2>/dev/null || echo "?")
     held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
-    case "$run" in cpu) gpus=0 ;; gpu | gpu-x4 | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${run#wvg-gpus-} ;; gpus-*) gpus=${run#gpus-} ;; esac
-    row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$busy" "$cbusy" "$held" <<'PY'
-import sys
-run, gpus, wall, blocks, txs, base, busy, cbusy, held = sys.argv[1:]
+    case "$run" in cpu) gpus=0 ;; gpu | gpu-x* | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${run#wvg-gpus-} ;; gpus-*) gpus=${run#gpus-} ;; esac
+    row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$busy" "$cbusy" "$held" "$OUT/$run.util" "$OUT/$run.txt" <<'PY'
+import datetime, json, re, sys
+run, gpus, wall, blocks, txs, base, busy, cbusy, held, util_file, run_log = sys.argv[1:]
 gpus, wall, blocks, txs, held = int(gpus), float(wall), int(blocks), int(txs), float(held)
 tps = blocks * txs / wall
 base = float(base) if base else tps
 ratio = tps / base
 eff = f"{ratio / gpus:.0%}" if (run.startswith("wvg-gpus-") or run.startswith("gpus-")) and gpus else "-"
 gbusy = f"{held / (wall * gpus):.0%}" if gpus and held else "-"
-print(f"{tps:.1f}|| {run} | {gpus} | {wall:.1f} s | {blocks * 60 / wall:.1f} | {tps:.1f} | {ratio:.2f}x | {eff} | {busy} s | {cbusy} s | {held:.1f} s | {gbusy} |")
+# Mean utilization of the GPUs this run used (indices below gpus), over the samples taken while its blocks were
+# proven: from the first block's hand-out to the last one's proof (the sequencer's records in the run's log).
+events = [json.loads(l) for l in open(run_log, errors="replace") if l.startswith('{"number"')]
+lo = min((e["handed_out_at_ms"] for e in events if e.get("handed_out_at_ms")), default=None)
+hi = max((e["proven_at_ms"] for e in events if e.get("proven_at_ms")), default=None)
+samples = []
+for line in open(util_file, errors="replace"):
+    parts = [p.strip() for p in line.split(",")]
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit() or int(parts[1]) >= gpus:
+        continue
+    try:
+        t = datetime.datetime.strptime(parts[0], "%Y/%m/%d %H:%M:%S.%f").timestamp() * 1000
+    except ValueError:
+        continue
+    if lo is None or lo <= t <= hi:
+        samples.append(int(parts[2]))
+util = f"{sum(samples) / len(samples):.0f}%" if gpus and samples else "-"
+print(f"{tps:.1f}|| {run} | {gpus} | {wall:.1f} s | {blocks * 60 / wall:.1f} | {tps:.1f} | {ratio:.2f}x | {eff} | {busy} s | {cbusy} s | {held:.1f} s | {gbusy} | {util} |")
 PY
 )
     [[ -z "$base" ]] && base=${row%%||*}

@@ -102,6 +102,24 @@ pub trait Backend {
         _rows: Self::Buf,
     ) {
     }
+    /// Whether [`Backend::keep_rows`] keeps a commitment's rows until [`Backend::release_rows`]: then a
+    /// commitment may leave its LDE leaves on the device instead of downloading them all, and a proof fetches
+    /// the few its FRI queries open ([`Backend::fetch_rows`]).
+    fn keeps_rows(&self) -> bool {
+        false
+    }
+    /// Rows `indices` (leaf order, `width` elements each) of the kept commitment named by `cap`, or `None` when
+    /// this backend does not hold it.
+    fn fetch_rows(
+        &self,
+        _cap: &plonky2::hash::merkle_tree::MerkleCap<F, plonky2::hash::poseidon::PoseidonHash>,
+        _width: usize,
+        _indices: &[usize],
+    ) -> Result<Option<Vec<Vec<F>>>, GpuError> {
+        Ok(None)
+    }
+    /// Drops the kept rows of the commitment named by `cap` (its proof reads them no more).
+    fn release_rows(&self, _cap: &plonky2::hash::merkle_tree::MerkleCap<F, plonky2::hash::poseidon::PoseidonHash>) {}
     /// The quotient's values on the coset (see [`crate::prover::quotient::cpu_values`]), or `None` where
     /// this backend has no quotient kernel for the circuit (the host computes them).
     fn quotient_values(&self, _q: &crate::prover::QuotientInputs<'_>) -> Result<Option<Vec<F>>, GpuError> {

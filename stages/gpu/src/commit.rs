@@ -288,6 +288,18 @@ pub fn download_tree<B: Backend>(b: &B, t: &DeviceTree<B::Buf>) -> Result<HostTr
     Ok((digests, MerkleCap(cap)))
 }
 
+/// Where a commitment's LDE leaves go once its tree is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leaves {
+    /// Downloaded into plonky2's `MerkleTree::leaves`: the `PolynomialBatch` plonky2 itself would hold.
+    Download,
+    /// Left on the device ([`Backend::keep_rows`]): the batch's `leaves` are empty and its proof fetches the
+    /// rows its queries open ([`Backend::fetch_rows`]). A proof reads a few dozen of the 2^16–2^17 leaves, so
+    /// this saves the whole download (70 MB for `main`'s wires) and the host's copy of it. Only for a backend
+    /// that keeps rows, without blinding (the salt columns are drawn on the host).
+    Keep,
+}
+
 /// plonky2's public `PolynomialBatch` (coefficients, `MerkleTree { leaves, digests, cap }`) from a
 /// device commitment: the leaves are transposed on the device and downloaded.
 pub fn to_polynomial_batch<B: Backend, C>(
@@ -297,19 +309,23 @@ pub fn to_polynomial_batch<B: Backend, C>(
 where
     C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
 {
-    to_polynomial_batch_with(b, dc, None)
+    to_polynomial_batch_with(b, dc, None, Leaves::Download)
 }
 
 /// [`to_polynomial_batch`], with the coefficients taken from `polynomials` when the host has them
-/// (a commitment from coefficients) instead of downloaded.
+/// (a commitment from coefficients) instead of downloaded, and the leaves where `leaves` says.
 pub fn to_polynomial_batch_with<B: Backend, C>(
     b: &B,
     dc: &DeviceCommitment<B::Buf>,
     polynomials: Option<Vec<PolynomialCoeffs<F>>>,
+    leaves: Leaves,
 ) -> Result<PolynomialBatch<F, C, 2>, GpuError>
 where
     C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
 {
+    if leaves == Leaves::Keep && (dc.blinding || !b.keeps_rows()) {
+        return Err(GpuError::Unsupported("leaves kept on a device that does not keep rows, or with blinding".into()));
+    }
     let n = 1usize << dc.log_n;
     let big = n << dc.rate_bits;
     let w = dc.leaf_width as usize;
@@ -325,15 +341,27 @@ where
     };
     let mut rows = b.alloc(w * big)?;
     b.transpose(&dc.lde, &mut rows, dc.leaf_width, big as u64)?;
-    let leaves: Vec<Vec<F>> = b.download_with(&rows, |d| {
-        d[..w * big].par_chunks_exact(w).map(|r| r.iter().map(|&x| F::from_canonical_u64(x)).collect()).collect()
-    })?;
     let (digests, cap) = download_tree(b, &dc.tree)?;
-    // A commitment from values (a proof's wires, its Z/partial products) is what the quotient reads next: the
-    // backend may keep its rows on the device for it instead of receiving them again.
-    if from_values {
-        b.keep_rows(&cap, rows);
-    }
+    let leaves: Vec<Vec<F>> = match leaves {
+        Leaves::Keep => {
+            b.keep_rows(&cap, rows);
+            Vec::new()
+        }
+        Leaves::Download => {
+            let leaves = b.download_with(&rows, |d| {
+                d[..w * big]
+                    .par_chunks_exact(w)
+                    .map(|r| r.iter().map(|&x| F::from_canonical_u64(x)).collect())
+                    .collect()
+            })?;
+            // A commitment from values (a proof's wires, its Z/partial products) is what the quotient reads
+            // next: the backend may keep its rows on the device for it instead of receiving them again.
+            if from_values {
+                b.keep_rows(&cap, rows);
+            }
+            leaves
+        }
+    };
     Ok(PolynomialBatch {
         polynomials,
         merkle_tree: MerkleTree { leaves, digests, cap },
@@ -355,8 +383,23 @@ pub fn polynomial_batch_from_values<B: Backend, C>(
 where
     C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
 {
+    polynomial_batch_from_values_with(b, values, rate_bits, blinding, cap_height, Leaves::Download)
+}
+
+/// [`polynomial_batch_from_values`] with the leaves where `leaves` says.
+pub fn polynomial_batch_from_values_with<B: Backend, C>(
+    b: &B,
+    values: &[PolynomialValues<F>],
+    rate_bits: usize,
+    blinding: bool,
+    cap_height: usize,
+    leaves: Leaves,
+) -> Result<PolynomialBatch<F, C, 2>, GpuError>
+where
+    C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
+{
     let dc = commit_values(b, values, rate_bits as u32, blinding, cap_height as u32)?;
-    to_polynomial_batch(b, &dc)
+    to_polynomial_batch_with(b, &dc, None, leaves)
 }
 
 /// The GPU twin of `PolynomialBatch::<F, C, 2>::from_coeffs(coeffs, rate_bits, blinding,
@@ -371,6 +414,21 @@ pub fn polynomial_batch_from_coeffs<B: Backend, C>(
 where
     C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
 {
+    polynomial_batch_from_coeffs_with(b, coeffs, rate_bits, blinding, cap_height, Leaves::Download)
+}
+
+/// [`polynomial_batch_from_coeffs`] with the leaves where `leaves` says.
+pub fn polynomial_batch_from_coeffs_with<B: Backend, C>(
+    b: &B,
+    coeffs: Vec<PolynomialCoeffs<F>>,
+    rate_bits: usize,
+    blinding: bool,
+    cap_height: usize,
+    leaves: Leaves,
+) -> Result<PolynomialBatch<F, C, 2>, GpuError>
+where
+    C: GenericConfig<2, F = F, Hasher = PoseidonHash>,
+{
     let dc = commit_coeffs(b, &coeffs, rate_bits as u32, blinding, cap_height as u32)?;
-    to_polynomial_batch_with(b, &dc, Some(coeffs))
+    to_polynomial_batch_with(b, &dc, Some(coeffs), leaves)
 }

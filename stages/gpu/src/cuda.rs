@@ -496,4 +496,24 @@ impl Backend for Gpu {
     ) {
         self.keep_commitment_rows(cap, rows)
     }
+
+    fn keeps_rows(&self) -> bool {
+        self.keeps_commitment_rows()
+    }
+
+    fn fetch_rows(
+        &self,
+        cap: &plonky2::hash::merkle_tree::MerkleCap<crate::F, plonky2::hash::poseidon::PoseidonHash>,
+        width: usize,
+        indices: &[usize],
+    ) -> Result<Option<Vec<Vec<crate::F>>>, GpuError> {
+        self.fetch_kept_rows(cap, width, indices)
+    }
+
+    fn release_rows(
+        &self,
+        cap: &plonky2::hash::merkle_tree::MerkleCap<crate::F, plonky2::hash::poseidon::PoseidonHash>,
+    ) {
+        self.release_kept_rows(cap)
+    }
 }

@@ -5,11 +5,14 @@
 //! challenges), and the host does the coset IFFT.
 //!
 //! The wires and Z/partial-products rows of a proof were on the device already: their commitments keep them
-//! (`Backend::keep_rows`, named by the Merkle cap, at most [`KEPT_ROWS`] commitments), and the quotient takes them
+//! (`Backend::keep_rows`, named by the Merkle cap, at most [`KEPT_ROWS`] commitments), and the quotient reads them
 //! from there; one that is not kept (evicted, or a commitment made elsewhere) is uploaded from the host's leaves.
+//! The kept rows are also the leaves the proof's FRI queries open (`Backend::fetch_rows`): a commitment made
+//! with its rows kept downloads no leaves at all, and the proof releases its rows when it is done.
 //!
 //! `FRISPOOL_GPU_QUOTIENT=off` leaves every quotient to the host's threads, `FRISPOOL_GPU_KEEP_ROWS=off` uploads
-//! every commitment's rows again (the benchmark's A/B switches).
+//! every commitment's rows again, `FRISPOOL_GPU_KEEP_LEAVES=off` downloads every commitment's leaves (while still
+//! keeping its rows for the quotient): the benchmark's A/B switches.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,15 +40,20 @@ pub(crate) struct QuotientModule {
     kernel: QuotientKernel,
 }
 
-/// Commitments whose rows stay on the device for the quotient: a few proofs in flight, two each.
-pub(crate) const KEPT_ROWS: usize = 16;
+/// Commitments whose rows stay on the device until their proof releases them: a few proofs in flight, three
+/// each (wires, Z/partial products, quotient). The bound only guards against a proof that never released its
+/// rows (an error on its way): the oldest go first.
+pub(crate) const KEPT_ROWS: usize = 32;
+
+/// A commitment's rows on the device, named by its cap.
+type KeptRows = (Vec<u64>, Arc<CudaSlice<u64>>);
 
 #[derive(Default)]
 pub(crate) struct QuotientCache {
     kernels: Mutex<HashMap<Digest, Option<Arc<QuotientModule>>>>,
     setup_rows: Mutex<HashMap<Digest, Arc<CudaSlice<u64>>>>,
     /// Oldest first: (the commitment's cap, its rows).
-    kept: Mutex<std::collections::VecDeque<(Vec<u64>, CudaSlice<u64>)>>,
+    kept: Mutex<std::collections::VecDeque<KeptRows>>,
 }
 
 fn cap_key(cap: &MerkleCap<F, PoseidonHash>) -> Vec<u64> {
@@ -62,9 +70,20 @@ fn keep_rows_on() -> bool {
     switch("FRISPOOL_GPU_KEEP_ROWS", &ON)
 }
 
+fn keep_leaves_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    switch("FRISPOOL_GPU_KEEP_LEAVES", &ON)
+}
+
 fn quotient_on_device() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     switch("FRISPOOL_GPU_QUOTIENT", &ON)
+}
+
+/// Whether commitments' rows stay on the device: not when nobody would read them there (the quotient on the
+/// host, whose leaves must come down anyway), or with the switch off.
+fn rows_kept() -> bool {
+    keep_rows_on() && quotient_on_device()
 }
 
 fn digest(q: &QuotientInputs<'_>) -> Digest {
@@ -94,7 +113,7 @@ impl Gpu {
             shared_mem_bytes: 0,
         };
         unsafe {
-            self.stream.launch_builder(&m.func).arg(&*cs).arg(&wires).arg(&zs).arg(&params).arg(&mut out).launch(cfg)
+            self.stream.launch_builder(&m.func).arg(&*cs).arg(&*wires).arg(&*zs).arg(&params).arg(&mut out).launch(cfg)
         }
         .ctx("launch quotient_values")?;
         let values = self.download_with(&out, |d| d.iter().map(|&x| F::from_canonical_u64(x)).collect())?;
@@ -130,16 +149,55 @@ impl Gpu {
         Ok(rows)
     }
 
+    /// Whether commitments may leave their leaves on the device (`Backend::keeps_rows`): not when their rows
+    /// are not kept, or with the switch off.
+    pub(crate) fn keeps_commitment_rows(&self) -> bool {
+        rows_kept() && keep_leaves_on()
+    }
+
     pub(crate) fn keep_commitment_rows(&self, cap: &MerkleCap<F, PoseidonHash>, rows: CudaSlice<u64>) {
-        // Rows nobody will read are not kept (the quotient on the host, or the switch off).
-        if !keep_rows_on() || !quotient_on_device() {
+        if !rows_kept() {
             return;
         }
         let mut kept = self.quotient.kept.lock().unwrap();
         if kept.len() >= KEPT_ROWS {
             kept.pop_front();
         }
-        kept.push_back((cap_key(cap), rows));
+        kept.push_back((cap_key(cap), Arc::new(rows)));
+    }
+
+    fn kept_rows(&self, cap: &MerkleCap<F, PoseidonHash>) -> Option<Arc<CudaSlice<u64>>> {
+        let key = cap_key(cap);
+        self.quotient.kept.lock().unwrap().iter().find(|(k, _)| *k == key).map(|(_, rows)| rows.clone())
+    }
+
+    /// Rows `indices` of a kept commitment, one small copy each (a proof opens a few dozen).
+    pub(crate) fn fetch_kept_rows(
+        &self,
+        cap: &MerkleCap<F, PoseidonHash>,
+        width: usize,
+        indices: &[usize],
+    ) -> Result<Option<Vec<Vec<F>>>, GpuError> {
+        let Some(rows) = self.kept_rows(cap) else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(indices.len());
+        for &i in indices {
+            if (i + 1) * width > rows.len() {
+                return Err(GpuError::Unsupported(format!(
+                    "row {i} of width {width} is outside the kept rows ({} elements)",
+                    rows.len()
+                )));
+            }
+            let row = self.stream.clone_dtoh(&rows.slice(i * width..(i + 1) * width)).ctx("fetch rows")?;
+            out.push(row.into_iter().map(F::from_canonical_u64).collect());
+        }
+        Ok(Some(out))
+    }
+
+    pub(crate) fn release_kept_rows(&self, cap: &MerkleCap<F, PoseidonHash>) {
+        let key = cap_key(cap);
+        self.quotient.kept.lock().unwrap().retain(|(k, _)| *k != key);
     }
 
     /// A commitment's rows on the device: the kept ones if its commitment left them there, else uploaded.
@@ -147,16 +205,11 @@ impl Gpu {
         &self,
         batch: &PolynomialBatch<F, crate::prover::C, 2>,
         width: usize,
-    ) -> Result<CudaSlice<u64>, GpuError> {
-        let key = cap_key(&batch.merkle_tree.cap);
-        let len = batch.merkle_tree.leaves.len() * width;
-        let kept = {
-            let mut kept = self.quotient.kept.lock().unwrap();
-            kept.iter().position(|(k, _)| *k == key).and_then(|i| kept.remove(i))
-        };
-        match kept {
-            Some((_, rows)) if rows.len() == len => Ok(rows),
-            _ => self.upload_rows(batch, width),
+    ) -> Result<Arc<CudaSlice<u64>>, GpuError> {
+        let len = (1usize << (batch.degree_log + batch.rate_bits)) * width;
+        match self.kept_rows(&batch.merkle_tree.cap) {
+            Some(rows) if rows.len() == len => Ok(rows),
+            _ => Ok(Arc::new(self.upload_rows(batch, width)?)),
         }
     }
 
@@ -167,6 +220,11 @@ impl Gpu {
         width: usize,
     ) -> Result<CudaSlice<u64>, GpuError> {
         let leaves = &batch.merkle_tree.leaves;
+        if leaves.is_empty() {
+            return Err(GpuError::Unsupported(
+                "a commitment whose leaves are neither on the host nor kept here".into(),
+            ));
+        }
         if leaves.iter().any(|l| l.len() != width) {
             return Err(GpuError::Unsupported(format!("LDE rows of width other than {width} (blinding salt?)")));
         }

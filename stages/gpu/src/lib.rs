@@ -33,6 +33,7 @@ pub use backend::{Backend, PoseidonVariant};
 pub use commit::{
     commit_coeffs, commit_values, download_tree, lde, merkle, merkle_tree_from_leaves, ntt,
     polynomial_batch_from_coeffs, polynomial_batch_from_values, to_polynomial_batch, DeviceCommitment, DeviceTree,
+    Leaves,
 };
 pub use cuda::{DeviceInfo, Gpu};
 pub use error::GpuError;

@@ -127,4 +127,12 @@ impl CommitBackend for LockedDevice<'_> {
     fn quotient_values(&self, q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>> {
         self.with(|d| d.quotient_values(q))
     }
+
+    fn leaves(&self, batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {
+        self.with(|d| d.leaves(batch, indices))
+    }
+
+    fn release(&self, batch: &PolynomialBatch<F, C, D>) {
+        self.with(|d| d.release(batch))
+    }
 }

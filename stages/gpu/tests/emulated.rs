@@ -9,7 +9,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use frispool_gpu::backend::{Backend, PoseidonVariant};
 use frispool_gpu::plan::NttPass;
@@ -78,11 +79,22 @@ int main(int argc, char **argv) {
 struct Emu {
     exe: PathBuf,
     dir: tempfile::TempDir,
+    /// Commitments' rows kept "on the device" (see `KEEP_ROWS`): (cap, rows).
+    kept: Mutex<Vec<(Vec<u64>, Vec<u64>)>>,
+    /// Rows handed out by `fetch_rows`.
+    fetched: AtomicUsize,
 }
 
 thread_local! {
     /// Run the v1 NTT pass kernel instead of v2 (per test thread).
     static NTT_V1: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Keep commitments' rows on the emulated device, as CUDA does with the device quotient on (per test
+    /// thread): commitments then leave their leaves there and proofs fetch the ones they open.
+    static KEEP_ROWS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn cap_key(cap: &plonky2::hash::merkle_tree::MerkleCap<F, plonky2::hash::poseidon::PoseidonHash>) -> Vec<u64> {
+    cap.0.iter().flat_map(|h| h.elements.map(|e| e.to_canonical_u64())).collect()
 }
 
 fn emulator() -> Option<&'static Emu> {
@@ -94,7 +106,7 @@ fn emulator() -> Option<&'static Emu> {
         let dir = tempfile::tempdir().unwrap();
         let kernels = source::kernel_source(source::KernelSet::Bench).unwrap();
         let exe = gxx::compile(dir.path(), "emu", &kernels, MAIN);
-        Some(Emu { exe, dir })
+        Some(Emu { exe, dir, kept: Mutex::new(Vec::new()), fetched: AtomicUsize::new(0) })
     })
     .as_ref()
 }
@@ -137,6 +149,42 @@ fn s(p: &Path) -> String {
 
 impl Backend for Emu {
     type Buf = Vec<u64>;
+
+    fn keeps_rows(&self) -> bool {
+        KEEP_ROWS.with(|c| c.get())
+    }
+    fn keep_rows(
+        &self,
+        cap: &plonky2::hash::merkle_tree::MerkleCap<F, plonky2::hash::poseidon::PoseidonHash>,
+        rows: Vec<u64>,
+    ) {
+        if self.keeps_rows() {
+            self.kept.lock().unwrap().push((cap_key(cap), rows));
+        }
+    }
+    fn fetch_rows(
+        &self,
+        cap: &plonky2::hash::merkle_tree::MerkleCap<F, plonky2::hash::poseidon::PoseidonHash>,
+        width: usize,
+        indices: &[usize],
+    ) -> Result<Option<Vec<Vec<F>>>, GpuError> {
+        let key = cap_key(cap);
+        let kept = self.kept.lock().unwrap();
+        let Some((_, rows)) = kept.iter().find(|(k, _)| *k == key) else {
+            return Ok(None);
+        };
+        self.fetched.fetch_add(indices.len(), Ordering::Relaxed);
+        Ok(Some(
+            indices
+                .iter()
+                .map(|&i| rows[i * width..(i + 1) * width].iter().map(|&x| F::from_canonical_u64(x)).collect())
+                .collect(),
+        ))
+    }
+    fn release_rows(&self, cap: &plonky2::hash::merkle_tree::MerkleCap<F, plonky2::hash::poseidon::PoseidonHash>) {
+        let key = cap_key(cap);
+        self.kept.lock().unwrap().retain(|(k, _)| *k != key);
+    }
 
     fn alloc(&self, len: usize) -> Result<Vec<u64>, GpuError> {
         // Poisoned, so an unwritten output shows.
@@ -465,7 +513,23 @@ fn a_whole_proof_through_the_emulated_device_equals_the_cpu_backend() {
     }
     let part = generate_partial_witness(pw, &data.prover_only, &data.common).unwrap();
     let cpu = prove(&data.prover_only, &data.common, part.clone(), &CpuCommit).unwrap();
-    let dev = prove(&data.prover_only, &data.common, part, &DeviceCommit::new(emu)).unwrap();
+    let dev = prove(&data.prover_only, &data.common, part.clone(), &DeviceCommit::new(emu)).unwrap();
     assert!(dev.to_bytes() == cpu.to_bytes(), "device-backend proof bytes differ from the CPU backend's");
     data.verify(dev).expect("plonky2's verifier accepts the device-backend proof");
+
+    // Leaves kept on the device: no commitment downloads its leaves; the host quotient (this backend has no
+    // quotient kernel) fetches every row of the wires and Z, the queries fetch theirs, and the proof releases
+    // what was kept.
+    KEEP_ROWS.with(|c| c.set(true));
+    let before = emu.fetched.load(Ordering::Relaxed);
+    let kept = prove(&data.prover_only, &data.common, part, &DeviceCommit::new(emu));
+    KEEP_ROWS.with(|c| c.set(false));
+    let kept = kept.unwrap();
+    let fetched = emu.fetched.load(Ordering::Relaxed) - before;
+    let lde = 1usize << (data.common.degree_bits() + data.common.config.fri_config.rate_bits);
+    let queries = data.common.config.fri_config.num_query_rounds;
+    assert_eq!(fetched, 2 * lde + 3 * queries, "rows fetched: all of wires and Z, and each query's of three oracles");
+    assert!(emu.kept.lock().unwrap().is_empty(), "the proof released the rows it kept");
+    assert!(kept.to_bytes() == cpu.to_bytes(), "proof bytes with the leaves kept differ from the CPU backend's");
+    data.verify(kept).expect("plonky2's verifier accepts the proof made with the leaves kept");
 }

@@ -41,6 +41,29 @@ pub trait CommitBackend {
     fn quotient_values(&self, _q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>> {
         Ok(None)
     }
+    /// Leaves `indices` of a commitment this backend made: the batch's own `leaves`, or, where the
+    /// backend left them on the device (`leaves` empty), fetched from there.
+    fn leaves(&self, batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {
+        host_leaves(batch, indices)
+    }
+    /// The proof that made `batch` reads it no more: a backend may free what it kept for it.
+    fn release(&self, _batch: &PolynomialBatch<F, C, D>) {}
+}
+
+/// Leaves `indices` of a batch that holds its leaves on the host.
+pub(crate) fn host_leaves(batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {
+    let leaves = &batch.merkle_tree.leaves;
+    indices
+        .iter()
+        .map(|&i| {
+            leaves.get(i).cloned().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "leaf {i} of a commitment with {} leaves on the host (none: kept elsewhere)",
+                    leaves.len()
+                )
+            })
+        })
+        .collect()
 }
 
 /// plonky2's own commitments on the host (rayon's thread pool).
@@ -85,7 +108,9 @@ impl CommitBackend for CpuCommit {
 }
 
 /// The crate's device commitments ([`commit`]): NTT/LDE and Merkle tree on the device, then
-/// plonky2's public `PolynomialBatch` / `MerkleTree` built from the downloaded results.
+/// plonky2's public `PolynomialBatch` / `MerkleTree` built from the downloaded results. Where the
+/// backend keeps rows ([`Backend::keeps_rows`]) and without blinding, the leaves stay on the device
+/// ([`commit::Leaves::Keep`]) and the queries fetch theirs ([`CommitBackend::leaves`]).
 pub struct DeviceCommit<'a, B: Backend = Gpu> {
     dev: &'a B,
     /// FRI trees with fewer leaves than this are built on the host (a device tree costs a few
@@ -97,6 +122,14 @@ impl<'a, B: Backend> DeviceCommit<'a, B> {
     /// Every commitment on `dev`.
     pub fn new(dev: &'a B) -> Self {
         DeviceCommit { dev, min_device_tree_leaves: 0 }
+    }
+
+    fn leaves_policy(&self, blinding: bool) -> commit::Leaves {
+        if self.dev.keeps_rows() && !blinding {
+            commit::Leaves::Keep
+        } else {
+            commit::Leaves::Download
+        }
     }
 
     /// FRI trees of fewer than `leaves` leaves on the host.
@@ -118,7 +151,8 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
         blinding: bool,
         cap_height: usize,
     ) -> Result<PolynomialBatch<F, C, D>> {
-        commit::polynomial_batch_from_values::<B, C>(self.dev, values, rate_bits, blinding, cap_height)
+        let leaves = self.leaves_policy(blinding);
+        commit::polynomial_batch_from_values_with::<B, C>(self.dev, values, rate_bits, blinding, cap_height, leaves)
             .map_err(|e| backend_err("device commitment from values", e))
     }
 
@@ -129,7 +163,8 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
         blinding: bool,
         cap_height: usize,
     ) -> Result<PolynomialBatch<F, C, D>> {
-        commit::polynomial_batch_from_coeffs::<B, C>(self.dev, coeffs, rate_bits, blinding, cap_height)
+        let leaves = self.leaves_policy(blinding);
+        commit::polynomial_batch_from_coeffs_with::<B, C>(self.dev, coeffs, rate_bits, blinding, cap_height, leaves)
             .map_err(|e| backend_err("device commitment from coefficients", e))
     }
 
@@ -142,5 +177,25 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
 
     fn quotient_values(&self, q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>> {
         self.dev.quotient_values(q).map_err(|e| backend_err("device quotient", e))
+    }
+
+    fn leaves(&self, batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {
+        if !batch.merkle_tree.leaves.is_empty() {
+            return host_leaves(batch, indices);
+        }
+        let width = batch.polynomials.len();
+        self.dev
+            .fetch_rows(&batch.merkle_tree.cap, width, indices)
+            .map_err(|e| backend_err("leaves kept on the device", e))?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the device no longer holds the leaves of a commitment of this proof ({width} columns): \
+                     more proofs in flight than it keeps rows for"
+                )
+            })
+    }
+
+    fn release(&self, batch: &PolynomialBatch<F, C, D>) {
+        self.dev.release_rows(&batch.merkle_tree.cap)
     }
 }

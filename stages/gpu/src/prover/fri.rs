@@ -9,6 +9,7 @@ use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::fri::proof::{FriInitialTreeProof, FriProof, FriQueryRound, FriQueryStep};
 use plonky2::fri::FriParams;
+use plonky2::hash::merkle_proofs::MerkleProof;
 use plonky2::hash::merkle_tree::MerkleTree;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::challenger::Challenger;
@@ -118,14 +119,23 @@ pub(crate) fn prove_openings(
 
     let pow_witness = grind(ch, params.config.proof_of_work_bits);
 
-    // Query phase.
-    let query_round_proofs = ch
+    // Query phase. The oracles' opened leaves come through the backend, in one call per oracle: a device
+    // that kept a commitment's leaves sends just these rows.
+    let indices: Vec<usize> = ch
         .get_n_challenges(params.config.num_query_rounds)
+        .iter()
+        .map(|r| r.to_canonical_u64() as usize % lde_size)
+        .collect();
+    let opened: Vec<Vec<Vec<F>>> = oracles.iter().map(|o| commit.leaves(o, &indices)).collect::<Result<_>>()?;
+    let query_round_proofs = indices
         .into_par_iter()
-        .map(|r| {
-            let mut x = r.to_canonical_u64() as usize % lde_size;
-            let evals_proofs =
-                oracles.iter().map(|o| (o.merkle_tree.get(x).to_vec(), o.merkle_tree.prove(x))).collect();
+        .enumerate()
+        .map(|(q, mut x)| {
+            let evals_proofs = oracles
+                .iter()
+                .zip(&opened)
+                .map(|(o, leaves)| (leaves[q].clone(), merkle_proof(&o.merkle_tree, x)))
+                .collect();
             let mut steps = Vec::with_capacity(trees.len());
             for (tree, &arity_bits) in trees.iter().zip(&params.reduction_arity_bits) {
                 x >>= arity_bits;
@@ -141,6 +151,27 @@ pub(crate) fn prove_openings(
         final_poly: coeffs,
         pow_witness,
     })
+}
+
+/// The Merkle path of leaf `index` (plonky2's `MerkleTree::prove`, which sizes the tree by its `leaves`: a
+/// commitment whose leaves stayed on the device has none on the host, but its digests are here). plonky2's
+/// digest layout: `2^cap_height` subtrees, each with its layers interleaved
+/// `[layer 0, layer 1, layer 0, layer 2, layer 0, layer 1, layer 0, layer 3, ...]`, a pair of siblings each.
+fn merkle_proof(tree: &MerkleTree<F, PoseidonHash>, index: usize) -> MerkleProof<F, PoseidonHash> {
+    let cap_height = tree.cap.0.len().trailing_zeros() as usize;
+    let leaves = tree.digests.len() / 2 + (1 << cap_height);
+    let layers = leaves.trailing_zeros() as usize - cap_height;
+    let subtree_len = tree.digests.len() >> cap_height;
+    let subtree = &tree.digests[subtree_len * (index >> layers)..][..subtree_len];
+    let mut pair = index & ((1 << layers) - 1);
+    let siblings = (0..layers)
+        .map(|i| {
+            let parity = pair & 1;
+            pair >>= 1;
+            subtree[2 * ((pair << (i + 1)) + (1 << i) - 1) + (1 - parity)]
+        })
+        .collect();
+    MerkleProof { siblings }
 }
 
 /// The proof-of-work witness: the **smallest** w such that observing w and drawing a challenge

@@ -258,7 +258,12 @@ pub fn prove_timed<'a>(
     // 9. FRI.
     let oracles = [&prover.constants_sigmas_commitment, &wires_commitment, &zs_commitment, &quotient_commitment];
     let batches = fri::opening_batches(common, zeta, g * zeta);
-    let opening_proof = fri::prove_openings(&batches, &oracles, &mut challenger, &common.fri_params, commit)?;
+    let opening_proof = fri::prove_openings(&batches, &oracles, &mut challenger, &common.fri_params, commit);
+    // Whatever the backend kept for this proof's commitments goes, the proof made or not.
+    for batch in &oracles[1..] {
+        commit.release(batch);
+    }
+    let opening_proof = opening_proof?;
     step(&mut times.fri);
     times.total = start.elapsed();
 

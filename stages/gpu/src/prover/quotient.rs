@@ -90,9 +90,32 @@ struct Ctx<'a> {
 pub(crate) fn quotient_chunks(q: &QuotientInputs<'_>, commit: &dyn CommitBackend) -> Result<Vec<PolynomialCoeffs<F>>> {
     let values = match commit.quotient_values(q)? {
         Some(v) => v,
+        None if q.wires.merkle_tree.leaves.is_empty() || q.zs.merkle_tree.leaves.is_empty() => {
+            // The commitments left their leaves on the device, and it has no kernel for this circuit: the
+            // host's threads need them all.
+            let (wires, zs) = (with_host_leaves(q.wires, commit)?, with_host_leaves(q.zs, commit)?);
+            cpu_values(&QuotientInputs { wires: &wires, zs: &zs, ..*q })?
+        }
         None => cpu_values(q)?,
     };
     chunks_from_values(q.common, &values)
+}
+
+/// `batch` with every leaf on the host (fetched through `commit` where it kept them).
+fn with_host_leaves(batch: &PolynomialBatch<F, C, D>, commit: &dyn CommitBackend) -> Result<PolynomialBatch<F, C, D>> {
+    let count = 1usize << (batch.degree_log + batch.rate_bits);
+    let all: Vec<usize> = (0..count).collect();
+    Ok(PolynomialBatch {
+        polynomials: batch.polynomials.clone(),
+        merkle_tree: plonky2::hash::merkle_tree::MerkleTree {
+            leaves: commit.leaves(batch, &all)?,
+            digests: batch.merkle_tree.digests.clone(),
+            cap: batch.merkle_tree.cap.clone(),
+        },
+        degree_log: batch.degree_log,
+        rate_bits: batch.rate_bits,
+        blinding: batch.blinding,
+    })
 }
 
 /// The quotient's values at every point of the coset g·K, point-major (`values[i * nc + c]`: quotient
