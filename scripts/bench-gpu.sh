@@ -14,6 +14,7 @@
 #   gpu-xN       N such provers on the one GPU (--threads cores/N each), e.g. gpu-x4, gpu-x8, gpu-x16
 #   gpu-xN-hostleaves  gpu-xN with every commitment's leaves downloaded (FRISPOOL_GPU_KEEP_LEAVES=off): the A/B
 #                of leaving them on the device
+#   gpu-xN-hostpow  gpu-xN with the FRI proof of work on the host's threads (FRISPOOL_GPU_POW=off)
 #   gpu-wvg      one --backend gpu prover serving witness vectors (VECTOR_SLOTS at once) fed by WVG generators
 #                (compressor on the GPU too)
 #   gpu-wvg-hostq  gpu-wvg with every quotient on the host's threads (FRISPOOL_GPU_QUOTIENT=off): the A/B of the
@@ -84,6 +85,9 @@ device)
     case "$run" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     gpu) env=(PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0) ;;
+    gpu-x*-hostpow) n=${run#gpu-x}; n=${n%-hostpow}
+      env=(FRISPOOL_GPU_POW=off WVG=0 PROVERS=$n PROVER_ARGS="--backend gpu --threads $((cores / n > 0 ? cores / n : 1))"
+        COMPRESSOR_ARGS="--backend gpu") ;;
     gpu-x*-hostleaves) n=${run#gpu-x}; n=${n%-hostleaves}
       env=(FRISPOOL_GPU_KEEP_LEAVES=off WVG=0 PROVERS=$n PROVER_ARGS="--backend gpu --threads $((cores / n > 0 ? cores / n : 1))"
         COMPRESSOR_ARGS="--backend gpu") ;;

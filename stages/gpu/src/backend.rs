@@ -75,6 +75,9 @@ pub trait Backend {
         layer: u32,
     ) -> Result<(), GpuError>;
     fn transpose(&self, input: &Self::Buf, out: &mut Self::Buf, ncols: u32, len: u64) -> Result<(), GpuError>;
+    /// The proof-of-work search over candidates `start..start + count` (the `pow_search` kernel): the smallest
+    /// witness among them, or `u64::MAX` when none is.
+    fn pow_search(&self, state: &[u64; 12], pos: u32, start: u64, count: u32, min_zeros: u32) -> Result<u64, GpuError>;
     fn poseidon_batch(
         &self,
         states: &Self::Buf,

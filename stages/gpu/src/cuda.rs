@@ -426,6 +426,25 @@ impl Backend for Gpu {
         .ctx("launch merkle_layer")
     }
 
+    fn pow_search(&self, state: &[u64; 12], pos: u32, start: u64, count: u32, min_zeros: u32) -> Result<u64, GpuError> {
+        let st = self.upload(state)?;
+        let mut best = self.upload(&[u64::MAX])?;
+        let cfg = LaunchConfig { grid_dim: (count.div_ceil(128), 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("pow_search")?)
+                .arg(&st)
+                .arg(&pos)
+                .arg(&start)
+                .arg(&count)
+                .arg(&min_zeros)
+                .arg(&mut best)
+                .launch(cfg)
+        }
+        .ctx("launch pow_search")?;
+        Ok(self.download(&best)?[0])
+    }
+
     fn transpose(
         &self,
         input: &CudaSlice<u64>,

@@ -135,4 +135,8 @@ impl CommitBackend for LockedDevice<'_> {
     fn release(&self, batch: &PolynomialBatch<F, C, D>) {
         self.with(|d| d.release(batch))
     }
+
+    fn pow_witness(&self, state: &[F; 12], pos: usize, min_zeros: u32) -> Result<Option<u64>> {
+        self.with(|d| d.pow_witness(state, pos, min_zeros))
+    }
 }

@@ -176,7 +176,8 @@ pub fn kernel_names(set: KernelSet) -> Vec<String> {
         v.push(format!("poseidon_bench_{name}"));
     }
     v.extend(
-        ["ntt_dif_pass", "lde_expand", "merkle_leaves", "merkle_layer", "transpose_cols_to_rows"].map(String::from),
+        ["ntt_dif_pass", "lde_expand", "merkle_leaves", "merkle_layer", "transpose_cols_to_rows", "pow_search"]
+            .map(String::from),
     );
     if set == KernelSet::Bench {
         v.push("ntt_dif_pass_v1".into());
@@ -698,6 +699,22 @@ extern "C" __global__ void merkle_layer(u64 *digests, u64 *cap, u32 log_n, u32 s
   for (int e = 0; e < 4; e++) dst[e] = st[e];
 }
 
+// The FRI proof-of-work search. The challenger's duplex state as the witness finds it (the sponge after its last
+// permutation with the buffered inputs already written over elements 0..pos) is `state`; candidate w = start + t
+// goes in element pos, one permutation follows, and the challenger's next output is element 7 (the last of the
+// rate, which plonky2's output buffer pops first). Enough leading zeros make w a witness; the smallest wins.
+extern "C" __global__ void pow_search(const u64 *__restrict__ state, u32 pos, u64 start, u32 count, u32 min_zeros,
+                                      u64 *best) {
+  u32 t = blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= count) return;
+  u64 w = start + t;
+  u64 st[12];
+#pragma unroll
+  for (int i = 0; i < 12; i++) st[i] = (i == (int)pos) ? w : state[i];
+  TREE_PERM(st);
+  if ((u32)__clzll(st[7]) >= min_zeros) atomicMin(best, w);
+}
+
 // Column-major (ncols columns of len) to row-major (len rows of ncols), 32x32 tiles.
 extern "C" __global__ void transpose_cols_to_rows(const u64 *__restrict__ in, u64 *__restrict__ out, u32 ncols, u64 len) {
   __shared__ u64 tile[32][33];
@@ -726,7 +743,7 @@ mod tests {
         let src = kernel_source(KernelSet::Bench).unwrap();
         let prover = kernel_source(KernelSet::Prover).unwrap();
         assert!(!prover.contains("poseidon_bench_naive(") && prover.contains("poseidon_batch_fast3("));
-        assert_eq!(kernel_names(KernelSet::Prover).len(), 7);
+        assert_eq!(kernel_names(KernelSet::Prover).len(), 8);
         // The first and last round constants, from plonky2's own array.
         let first = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[0] % GOLDILOCKS_P);
         let last = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[ALL_ROUND_CONSTANTS.len() - 1] % GOLDILOCKS_P);

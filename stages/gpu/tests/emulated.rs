@@ -71,6 +71,11 @@ int main(int argc, char **argv) {
     auto in = rd(argv[2]); auto out = rd(argv[3]); u32 ncols = U(4); u64 len = U(5);
     launch((len + 31) / 32, (ncols + 31) / 32, [&] { transpose_cols_to_rows(in.data(), out.data(), ncols, len); });
     wr(argv[3], out);
+  } else if (k == "pow") {
+    auto st = rd(argv[2]); std::vector<u64> best(1, ~0ULL);
+    u32 pos = U(3); u64 start = U(4); u32 count = U(5), min_zeros = U(6);
+    launch(count, 1, [&] { pow_search(st.data(), pos, start, count, min_zeros, best.data()); });
+    wr(argv[7], best);
   } else { fprintf(stderr, "unknown kernel %s\n", k.c_str()); return 2; }
   return 0;
 }
@@ -287,6 +292,21 @@ impl Backend for Emu {
         self.run(&["transpose".into(), s(&a), s(&b), ncols.to_string(), len.to_string()])?;
         Emu::read(&b, out);
         Ok(())
+    }
+    fn pow_search(&self, state: &[u64; 12], pos: u32, start: u64, count: u32, min_zeros: u32) -> Result<u64, GpuError> {
+        let (st, best) = (self.file("pst", state), self.file("pbest", &[0]));
+        self.run(&[
+            "pow".into(),
+            s(&st),
+            pos.to_string(),
+            start.to_string(),
+            count.to_string(),
+            min_zeros.to_string(),
+            s(&best),
+        ])?;
+        let mut out = Vec::new();
+        Emu::read(&best, &mut out);
+        Ok(out[0])
     }
     fn poseidon_batch(
         &self,
@@ -532,4 +552,46 @@ fn a_whole_proof_through_the_emulated_device_equals_the_cpu_backend() {
     assert!(emu.kept.lock().unwrap().is_empty(), "the proof released the rows it kept");
     assert!(kept.to_bytes() == cpu.to_bytes(), "proof bytes with the leaves kept differ from the CPU backend's");
     data.verify(kept).expect("plonky2's verifier accepts the proof made with the leaves kept");
+}
+
+/// The proof-of-work kernel against plonky2's own challenger: for transcripts of several lengths (inputs left in
+/// the buffer or none), the smallest witness the kernel finds is the first candidate whose observation makes the
+/// challenger's next challenge start with enough zeros; a later start finds the next one; a range without one
+/// says so.
+#[test]
+fn pow_search_finds_the_challengers_smallest_witness() {
+    use plonky2::hash::hashing::PlonkyPermutation;
+    use plonky2::hash::poseidon::{PoseidonHash, PoseidonPermutation};
+    use plonky2::iop::challenger::Challenger;
+
+    let emu = emu_or_skip!();
+    let zeros_of = |ch: &Challenger<F, PoseidonHash>, w: u64| {
+        let mut t = ch.clone();
+        t.observe_element(F::from_canonical_u64(w));
+        t.get_challenge().to_canonical_u64().leading_zeros()
+    };
+    for (k, bits) in [(0usize, 6u32), (3, 7), (8, 5), (13, 6), (16, 4), (19, 8)] {
+        let observed = F::rand_vec(k);
+        let mut ch = Challenger::<F, PoseidonHash>::new();
+        ch.observe_elements(&observed);
+        // The duplex state the candidate completes, absorbed the challenger's way: each full rate permuted.
+        let mut st = PoseidonPermutation::new(std::iter::repeat(F::ZERO));
+        let full = k / 8 * 8;
+        for chunk in observed[..full].chunks_exact(8) {
+            st.set_from_slice(chunk, 0);
+            st.permute();
+        }
+        st.set_from_slice(&observed[full..], 0);
+        let state: [u64; 12] = std::array::from_fn(|i| st.as_ref()[i].to_canonical_u64());
+        let pos = (k - full) as u32;
+
+        let want: Vec<u64> = (0..4096u64).filter(|&w| zeros_of(&ch, w) >= bits).take(2).collect();
+        assert_eq!(want.len(), 2, "two witnesses below 4096 for {bits} bits");
+        let got = emu.pow_search(&state, pos, 0, 4096, bits).unwrap();
+        assert_eq!(got, want[0], "{k} observed elements, {bits} bits: the smallest witness");
+        let next = emu.pow_search(&state, pos, want[0] + 1, 4096, bits).unwrap();
+        assert_eq!(next, want[1], "{k} observed elements, {bits} bits: the next witness");
+        let none = emu.pow_search(&state, pos, 0, 64, 40).unwrap();
+        assert_eq!(none, u64::MAX, "no 40-bit witness among 64 candidates");
+    }
 }

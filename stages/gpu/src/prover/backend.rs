@@ -48,6 +48,12 @@ pub trait CommitBackend {
     }
     /// The proof that made `batch` reads it no more: a backend may free what it kept for it.
     fn release(&self, _batch: &PolynomialBatch<F, C, D>) {}
+    /// The smallest proof-of-work witness for the duplex state `state` (see [`super::fri`]'s `grind`): the
+    /// witness goes in element `pos`, and the response is element 7 after one permutation, with at least
+    /// `min_zeros` leading zeros. `None` leaves the search to the host's threads.
+    fn pow_witness(&self, _state: &[F; 12], _pos: usize, _min_zeros: u32) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }
 
 /// Leaves `indices` of a batch that holds its leaves on the host.
@@ -197,5 +203,29 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
 
     fn release(&self, batch: &PolynomialBatch<F, C, D>) {
         self.dev.release_rows(&batch.merkle_tree.cap)
+    }
+
+    fn pow_witness(&self, state: &[F; 12], pos: usize, min_zeros: u32) -> Result<Option<u64>> {
+        // The benchmark's A/B switch: FRISPOOL_GPU_POW=off leaves the search to the host's threads.
+        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if !*ON.get_or_init(|| std::env::var("FRISPOOL_GPU_POW").map_or(true, |v| v != "off")) {
+            return Ok(None);
+        }
+        // One launch covers 2^18 candidates: the smallest witness of a 16-bit search is below 2^18 with
+        // probability 1 − e^−4, and each launch is a fraction of a millisecond of the card.
+        const BATCH: u32 = 1 << 18;
+        let st = state.map(|x| plonky2::field::types::PrimeField64::to_canonical_u64(&x));
+        let mut start = 0u64;
+        while start < <F as plonky2::field::types::Field64>::ORDER - BATCH as u64 {
+            let w = self
+                .dev
+                .pow_search(&st, pos as u32, start, BATCH, min_zeros)
+                .map_err(|e| backend_err("device proof-of-work search", e))?;
+            if w != u64::MAX {
+                return Ok(Some(w));
+            }
+            start += BATCH as u64;
+        }
+        Err(anyhow::anyhow!("no proof-of-work witness below the field's order (highly unlikely)"))
     }
 }

@@ -2,16 +2,17 @@
 //! `PolynomialBatch::prove_openings` and `fri_proof`, whose commit phase, proof of work and query
 //! phase are private; the proof of work here is deterministic, see [`grind`]).
 
-use anyhow::Result;
+use anyhow::{ensure, Result};
 use plonky2::field::extension::{flatten, unflatten, FieldExtension};
 use plonky2::field::polynomial::PolynomialCoeffs;
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::fri::proof::{FriInitialTreeProof, FriProof, FriQueryRound, FriQueryStep};
 use plonky2::fri::FriParams;
+use plonky2::hash::hashing::PlonkyPermutation;
 use plonky2::hash::merkle_proofs::MerkleProof;
 use plonky2::hash::merkle_tree::MerkleTree;
-use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::hash::poseidon::{PoseidonHash, PoseidonPermutation};
 use plonky2::iop::challenger::Challenger;
 use plonky2::plonk::circuit_data::CommonCircuitData;
 use plonky2::plonk::proof::OpeningSet;
@@ -115,9 +116,14 @@ pub(crate) fn prove_openings(
     }
     // The folded polynomial's high coefficients are zero.
     coeffs.coeffs.truncate(coeffs.len() >> params.config.rate_bits);
+    // The sponge right after the last challenge (β's, or α's without folding): no input is buffered after a
+    // challenge, so `compact` only drops outputs nobody reads (observing drops them too). The proof of work
+    // starts from it and the final polynomial's elements.
+    let sponge = ch.compact();
     ch.observe_extension_elements::<D>(&coeffs.coeffs);
+    let absorbed: Vec<F> = coeffs.coeffs.iter().flat_map(FieldExtension::<D>::to_basefield_array).collect();
 
-    let pow_witness = grind(ch, params.config.proof_of_work_bits);
+    let pow_witness = grind(ch, sponge, &absorbed, params.config.proof_of_work_bits, commit)?;
 
     // Query phase. The oracles' opened leaves come through the backend, in one call per oracle: a device
     // that kept a commitment's leaves sends just these rows.
@@ -174,30 +180,69 @@ fn merkle_proof(tree: &MerkleTree<F, PoseidonHash>, index: usize) -> MerkleProof
     MerkleProof { siblings }
 }
 
-/// The proof-of-work witness: the **smallest** w such that observing w and drawing a challenge
-/// gives a response with `bits` leading zeros (Goldilocks fills 64 bits). plonky2 takes whichever
-/// witness a thread finds first (`find_any`), which on one thread is the smallest. The transcript
-/// then observes w and draws the response, as plonky2 does.
-pub(crate) fn grind(ch: &mut Challenger<F, PoseidonHash>, bits: u32) -> F {
+/// The proof-of-work witness: the **smallest** w such that observing w and drawing a challenge gives a
+/// response with `bits` leading zeros (Goldilocks fills 64 bits). plonky2 takes whichever witness a thread
+/// finds first (`find_any`), which on one thread is the smallest. The transcript then observes w and draws the
+/// response, as plonky2 does.
+///
+/// The search works on the duplex state, as plonky2's own does: `sponge` (the state after the last
+/// permutation) with the elements observed since written over it the way the challenger absorbs them — each
+/// full rate of 8 permuted, the rest (`pos` elements) waiting in the input buffer — and the candidate in
+/// element `pos`; one permutation, and element 7 is the response. The backend searches (a device, 2^18
+/// candidates a launch), or the host's threads do; the host checks the witness through the challenger itself.
+pub(crate) fn grind(
+    ch: &mut Challenger<F, PoseidonHash>,
+    sponge: PoseidonPermutation<F>,
+    absorbed: &[F],
+    bits: u32,
+    commit: &dyn CommitBackend,
+) -> Result<F> {
     let min_zeros = bits + (64 - F::order().bits()) as u32;
-    let ok = |w: u64| {
-        let mut t = ch.clone();
-        t.observe_element(F::from_canonical_u64(w));
-        t.get_challenge().to_canonical_u64().leading_zeros() >= min_zeros
-    };
-    const BLOCK: u64 = 1 << 12;
-    let mut start = 0u64;
-    let w = loop {
-        let end = start.saturating_add(BLOCK).min(F::ORDER);
-        if let Some(w) = (start..end).into_par_iter().find_first(|&w| ok(w)) {
-            break w;
-        }
-        assert!(end < F::ORDER, "Proof of work failed. This is highly unlikely!");
-        start = end;
+    let (state, pos) = duplex_state(sponge, absorbed);
+    let w = match commit.pow_witness(&state, pos, min_zeros)? {
+        Some(w) => w,
+        None => host_pow_search(&state, pos, min_zeros),
     };
     let w = F::from_canonical_u64(w);
     ch.observe_element(w);
     let response = ch.get_challenge();
-    assert!(response.to_canonical_u64().leading_zeros() >= min_zeros);
-    w
+    ensure!(
+        response.to_canonical_u64().leading_zeros() >= min_zeros,
+        "the proof-of-work witness {w} does not give {bits} zero bits"
+    );
+    Ok(w)
+}
+
+/// The duplex state the proof-of-work candidate completes, and its position (see [`grind`]).
+pub(crate) fn duplex_state(mut sponge: PoseidonPermutation<F>, absorbed: &[F]) -> ([F; 12], usize) {
+    let rate = PoseidonPermutation::<F>::RATE;
+    let full = absorbed.len() / rate * rate;
+    for chunk in absorbed[..full].chunks_exact(rate) {
+        sponge.set_from_slice(chunk, 0);
+        sponge.permute();
+    }
+    let rest = &absorbed[full..];
+    sponge.set_from_slice(rest, 0);
+    let state: [F; 12] = sponge.as_ref().try_into().expect("a width-12 sponge");
+    (state, rest.len())
+}
+
+/// The smallest witness on the host's threads, in blocks of 4 096 candidates.
+fn host_pow_search(state: &[F; 12], pos: usize, min_zeros: u32) -> u64 {
+    let ok = |w: u64| {
+        let mut st = PoseidonPermutation::new(state.iter().copied());
+        st.set_elt(F::from_canonical_u64(w), pos);
+        st.permute();
+        st.squeeze()[PoseidonPermutation::<F>::RATE - 1].to_canonical_u64().leading_zeros() >= min_zeros
+    };
+    const BLOCK: u64 = 1 << 12;
+    let mut start = 0u64;
+    loop {
+        let end = start.saturating_add(BLOCK).min(F::ORDER);
+        if let Some(w) = (start..end).into_par_iter().find_first(|&w| ok(w)) {
+            return w;
+        }
+        assert!(end < F::ORDER, "Proof of work failed. This is highly unlikely!");
+        start = end;
+    }
 }

@@ -23,4 +23,10 @@ static inline unsigned int __brev(unsigned int x) {
   for (int i = 0; i < 32; i++) { r = (r << 1) | (x & 1); x >>= 1; }
   return r;
 }
+static inline int __clzll(unsigned long long x) { return x == 0 ? 64 : __builtin_clzll(x); }
+static inline unsigned long long atomicMin(unsigned long long *a, unsigned long long v) {
+  unsigned long long old = *a;
+  if (v < old) *a = v;
+  return old;
+}
 unsigned long long sm[1 << 12];
