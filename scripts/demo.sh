@@ -9,8 +9,8 @@
 #                                           PROVER_ARGS="--backend gpu" (extra flags of every prover) SEED=N
 #                                           WVG=N: N witness-vector generators feed the provers, which then serve
 #                                           witness vectors instead of claiming jobs (default 0; with
-#                                           --backend gpu and neither PROVERS nor WVG set: one in-process GPU
-#                                           prover per core, one thread each)
+#                                           --backend gpu and neither PROVERS nor WVG set: 4 in-process GPU provers
+#                                           with nproc/4 threads each)
 #                                           WVG_ARGS="--threads 4" (extra flags of every generator)
 #                                           COMPRESSOR_ARGS="--backend gpu" (extra flags of the compressor)
 #                                           GPUS=N: prover-K proves on device (K-1) mod N (one prover per GPU)
@@ -23,13 +23,12 @@ BLOCKS=${BLOCKS:-2}
 TXS=${TXS:-64}
 PORT=${PORT:-3320}
 PROVER_ARGS=${PROVER_ARGS:-}
-# With --backend gpu, one in-process GPU prover per core shares the card, one thread each: plonky2's witness
-# generation is one thread per proof, and the host's cores are what limits a GPU host (BENCHMARKS.md, "GPU
-# pipeline": on an H100 with 16 cores, 16 provers ran 653.6 tx/s against 563.7 with 8, 544.9 with 32, and 465.5
-# for one prover fed by witness-vector generators, 24 blocks, one call).
+# With --backend gpu, four in-process GPU provers share the card, a quarter of the cores each: with every quotient
+# on the device that kept it busiest (BENCHMARKS.md, "GPU pipeline": 372 tx/s and the GPU busy 75 % of the wall,
+# against 341 tx/s and 52 % for one prover fed by witness-vector generators).
 if [[ "$PROVER_ARGS" == *"--backend gpu"* && -z "${PROVERS:-}" && -z "${WVG:-}" ]]; then
-  PROVERS=$(nproc)
-  [[ "$PROVER_ARGS" == *"--threads"* ]] || PROVER_ARGS="$PROVER_ARGS --threads 1"
+  PROVERS=4
+  [[ "$PROVER_ARGS" == *"--threads"* ]] || PROVER_ARGS="$PROVER_ARGS --threads $(( $(nproc) / 4 > 0 ? $(nproc) / 4 : 1 ))"
 fi
 PROVERS=${PROVERS:-1}
 WVG=${WVG:-0}
