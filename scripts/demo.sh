@@ -25,7 +25,9 @@ PORT=${PORT:-3320}
 PROVER_ARGS=${PROVER_ARGS:-}
 # With --backend gpu, four in-process GPU provers share the card, a quarter of the cores each: with every quotient
 # on the device that kept it busiest (BENCHMARKS.md, "GPU pipeline": 372 tx/s and the GPU busy 75 % of the wall,
-# against 341 tx/s and 52 % for one prover fed by witness-vector generators).
+# against 341 tx/s and 52 % for one prover fed by witness-vector generators). A backlog of blocks goes faster with one
+# prover per core and one thread each (24 blocks: 688.4 tx/s, PROVERS=$(nproc) PROVER_ARGS="--backend gpu --threads 1"),
+# but a few blocks go slower (4 blocks: 312.7 against 372.4 tx/s): each block's serial tail then runs on one thread.
 if [[ "$PROVER_ARGS" == *"--backend gpu"* && -z "${PROVERS:-}" && -z "${WVG:-}" ]]; then
   PROVERS=4
   [[ "$PROVER_ARGS" == *"--threads"* ]] || PROVER_ARGS="$PROVER_ARGS --threads $(( $(nproc) / 4 > 0 ? $(nproc) / 4 : 1 ))"
