@@ -107,7 +107,7 @@ pub use evm_verifier::{DeployedVerifier, EvmCheck, EvmVerdict, RevertReason};
 pub use goldilocks_ext_gadget::{GoldilocksExtVar, EXT_W};
 pub use goldilocks_gadget::{GoldilocksVar, GOLDILOCKS_P};
 pub use goldilocks_poseidon_gadget::poseidon_hash_no_pad_var;
-pub use groth16::{local_setup, proof_from_bytes, proof_to_bytes, prove, verify, Groth16Keys};
+pub use groth16::{local_setup, proof_from_bytes, proof_to_bytes, prove, setup_with_rng, verify, Groth16Keys};
 pub use hasher_gadget::{hash_no_pad_var, hash_or_noop_var, pack_var, two_to_one_var};
 pub use merkle_gadget::verify_merkle_proof_to_cap_var;
 pub use plonky2_hasher::{Bn254HashOut, PoseidonBn254GoldilocksConfig, PoseidonBn254Hash, PoseidonBn254Permutation};
