@@ -223,3 +223,40 @@ fn the_evm_verifier_accepts_the_snark_and_refuses_every_tampering() {
     assert_eq!(chain.check(&proof2, &other).unwrap().verdict, EvmVerdict::Accepted);
     assert_eq!(chain.check(&proof2, &input).unwrap().verdict, EvmVerdict::Rejected);
 }
+
+/// A real (full-size) SNARK from a spool, after `WRAP=1 make demo` (`FRISPOOL_WRAP_EVM_SPOOL=$PWD/spool`, an
+/// absolute path: cargo runs tests in the crate's folder): every block's `final.snark` verifies in revm through
+/// the Solidity verifier generated from `keys/wrapper.vk`, with its gas printed, and a tampered proof or input
+/// does not.
+#[test]
+fn a_demo_blocks_snark_verifies_on_the_evm_and_a_tampered_one_does_not() {
+    let Some(spool) = std::env::var_os("FRISPOOL_WRAP_EVM_SPOOL").map(std::path::PathBuf::from) else {
+        eprintln!("skipped: FRISPOOL_WRAP_EVM_SPOOL=DIR checks the SNARKs of a spool (after WRAP=1 make demo)");
+        return;
+    };
+    let vk = frispool_pipeline::read_wrapper_vk(&spool.join("keys").join("wrapper.vk")).unwrap();
+    let verifier = frispool_circuits::SnarkVerifier::from_bytes(&vk.bytes).unwrap();
+    let mut chain = DeployedVerifier::deploy(&verifier.key).unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(spool.join("artifacts")).unwrap() {
+        let file = entry.unwrap().path().join("final.snark");
+        if !file.is_file() {
+            continue;
+        }
+        let wire: SnarkWire = frispool_spool::read_artifact(&file, kinds::FINAL_SNARK).unwrap();
+        let proof = SolidityProof::from_ark(&frispool_wrap::proof_from_bytes(&wire.proof).unwrap());
+        let input = input_words(&[snark_input(&wire.public_inputs())]);
+        let ok = chain.check(&proof, &input).unwrap();
+        eprintln!("{}: {:?}, {} gas, proof {} bytes", file.display(), ok.verdict, ok.gas_used, wire.proof.len());
+        assert_eq!(ok.verdict, EvmVerdict::Accepted);
+        let mut flipped = proof;
+        flipped.0[2][31] ^= 0x01;
+        assert_ne!(chain.check(&flipped, &input).unwrap().verdict, EvmVerdict::Accepted);
+        let mut changed = wire.public_inputs();
+        changed[0] += F::ONE;
+        let other = input_words(&[snark_input(&changed)]);
+        assert_eq!(chain.check(&proof, &other).unwrap().verdict, EvmVerdict::Rejected);
+        checked += 1;
+    }
+    assert!(checked > 0, "no final.snark under {}", spool.display());
+}
