@@ -260,3 +260,27 @@ fn a_demo_blocks_snark_verifies_on_the_evm_and_a_tampered_one_does_not() {
     }
     assert!(checked > 0, "no final.snark under {}", spool.display());
 }
+
+/// A ceremony's keys plug in through `import_wrapper_keys`: a matching pair is taken, a verifying key that is
+/// not the proving key's is refused naming the file.
+#[test]
+fn imported_wrapper_keys_must_be_one_pair() {
+    use ark_ec::AffineRepr;
+    use ark_serialize::CanonicalSerialize;
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let (pk, vk, other_vk) = (dir.path().join("pk"), dir.path().join("vk"), dir.path().join("other-vk"));
+    let mut bytes = Vec::new();
+    f.keys.proving_key.serialize_uncompressed(&mut bytes).unwrap();
+    std::fs::write(&pk, &bytes).unwrap();
+    std::fs::write(&vk, verifying_key_bytes(&f.keys.verifying_key)).unwrap();
+    let imported = frispool_pipeline::import_wrapper_keys(&pk, &vk).unwrap();
+    assert_eq!(imported.verifying_key, f.keys.verifying_key);
+
+    let mut other = f.keys.verifying_key.clone();
+    other.alpha_g1 = (other.alpha_g1 + ark_bn254::G1Affine::generator()).into();
+    std::fs::write(&other_vk, verifying_key_bytes(&other)).unwrap();
+    let e = frispool_pipeline::import_wrapper_keys(&pk, &other_vk).err().expect("a foreign verifying key imported");
+    assert!(e.to_string().contains("its verifying key is not"), "{e}");
+    assert!(e.to_string().contains(&pk.display().to_string()), "{e}");
+}
