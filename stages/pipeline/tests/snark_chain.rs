@@ -280,7 +280,7 @@ fn imported_wrapper_keys_must_be_one_pair() {
     let mut other = f.keys.verifying_key.clone();
     other.alpha_g1 = (other.alpha_g1 + ark_bn254::G1Affine::generator()).into();
     std::fs::write(&other_vk, verifying_key_bytes(&other)).unwrap();
-    let e = frispool_pipeline::import_wrapper_keys(&pk, &other_vk).err().expect("a foreign verifying key imported");
+    let e = frispool_pipeline::import_wrapper_keys(&pk, &other_vk).expect_err("a foreign verifying key imported");
     assert!(e.to_string().contains("its verifying key is not"), "{e}");
     assert!(e.to_string().contains(&pk.display().to_string()), "{e}");
 }
