@@ -11,11 +11,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use frispool_circuits::FinalProofWire;
-use frispool_pipeline::{kinds, sequencer_trust};
+use frispool_pipeline::{check_submission, sequencer_trust, snark_trust, SnarkTrust};
 use frispool_rollup::{BlockGenerator, SignedTx};
 use frispool_sequencer::{serve, BlockEncoder, ProofCheck, ServerConfig, Store, BLOCK_INPUT};
-use frispool_spool::{decode_artifact, encode_artifact, exit};
+use frispool_spool::{encode_artifact, exit};
 
 #[derive(Parser)]
 #[command(name = "frispool-sequencer", about = "The operator: rollup state, blocks, and the HTTP API provers talk to")]
@@ -80,6 +79,14 @@ enum Cmd {
         /// prints it) must equal this, or the sequencer refuses to start.
         #[arg(long, value_name = "HEX")]
         final_vk_digest: Option<String>,
+        /// The wrapper's Groth16 verifying key (keys/wrapper.vk as `frispool keygen --wrapper` wrote it, or a
+        /// ceremony's imported through it): SNARKs (final.snark) are accepted under it, and only if its blake3
+        /// is --snark-vk-digest. Without both, SNARKs are refused; final proofs are checked as always.
+        #[arg(long, value_name = "FILE", requires = "snark_vk_digest")]
+        snark_vk: Option<PathBuf>,
+        /// Pin the wrapper's verifying key: the blake3 that `frispool keygen --wrapper` prints.
+        #[arg(long, value_name = "HEX", requires = "snark_vk")]
+        snark_vk_digest: Option<String>,
         /// A handed-out block still unproven after this many seconds is handed out again.
         #[arg(long, default_value_t = 600)]
         handout_timeout_secs: u64,
@@ -124,7 +131,7 @@ fn produce(store: &mut Store, p: &Produce) -> Result<()> {
 
 /// The final verifier of the sequencer's own trust root (see `frispool_pipeline::sequencer_trust`), checked against a
 /// presented keys folder when one is given.
-fn proof_check(store: &Path, keys: Option<&Path>, pin: Option<&str>) -> Result<ProofCheck> {
+fn proof_check(store: &Path, keys: Option<&Path>, pin: Option<&str>, snark: Option<SnarkTrust>) -> Result<ProofCheck> {
     let trusted = sequencer_trust(store, pin, &|what| println!("frispool-sequencer: {what}"))?;
     println!(
         "frispool-sequencer: final verifier key blake3 {} ({}), protocol {}",
@@ -134,15 +141,18 @@ fn proof_check(store: &Path, keys: Option<&Path>, pin: Option<&str>) -> Result<P
         trusted.check_presented(dir).context("the presented keys folder is refused")?;
         println!("frispool-sequencer: {} holds the same final verifier key", dir.display());
     }
-    let verifier = trusted.verifier;
-    Ok(Box::new(move |header, body| {
-        let wire: FinalProofWire =
-            decode_artifact(Path::new("request body"), body, kinds::FINAL_PROOF).map_err(|e| e.to_string())?;
-        if wire.block != header.number {
-            return Err(format!("the proof is labelled for block {}", wire.block));
+    match &snark {
+        Some(s) => println!(
+            "frispool-sequencer: SNARKs accepted under the wrapper verifying key {} (blake3 {}, pinned)",
+            s.file.display(),
+            s.digest
+        ),
+        None => {
+            println!("frispool-sequencer: no wrapper key pinned (--snark-vk, --snark-vk-digest): SNARKs are refused")
         }
-        verifier.verify(&wire, header).map_err(|e| e.to_string())
-    }))
+    }
+    let verifier = trusted.verifier;
+    Ok(Box::new(move |header, body| check_submission(&verifier, snark.as_ref(), header, body)))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -155,9 +165,21 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Serve { listen, keys, final_vk_digest, handout_timeout_secs, max_body, threads, http, produce: p } => {
+        Cmd::Serve {
+            listen,
+            keys,
+            final_vk_digest,
+            snark_vk,
+            snark_vk_digest,
+            handout_timeout_secs,
+            max_body,
+            threads,
+            http,
+            produce: p,
+        } => {
             produce(&mut store, &p)?;
-            let check = proof_check(&cli.store, keys.as_deref(), final_vk_digest.as_deref())?;
+            let snark = snark_trust(snark_vk.as_deref(), snark_vk_digest.as_deref())?;
+            let check = proof_check(&cli.store, keys.as_deref(), final_vk_digest.as_deref(), snark)?;
             let encode: BlockEncoder = Box::new(|block| {
                 encode_artifact(Path::new("proof_generation_data"), BLOCK_INPUT, block).map_err(|e| e.to_string())
             });

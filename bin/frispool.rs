@@ -15,6 +15,7 @@ use frispool_pipeline::{
     describe_artifact, key_digest, keys_protocol, kinds::KINDS, queue_named, stages, timings, verify_file, write_keys,
     PlanSweep, UnknownQueue, VerifyTrust, MANIFEST, QUEUES,
 };
+use frispool_pipeline::{import_wrapper_keys, wrapper_setup, write_wrapper_keys, WRAPPER_PK, WRAPPER_VK};
 use frispool_spool::{
     error_chain, exit, job_stats, recover, rfc3339, status, to_hex, write_atomic, ArtifactKind, Holder, JobKey,
     MappedArtifact, Queue, RecoverOptions, SpaceLevel, Spool, State, SyntheticPayload, SyntheticSweep, Ticket,
@@ -66,10 +67,28 @@ enum Cmd {
         no_pid_check: bool,
     },
     /// Build every circuit and write the protocol version, verifier and prover keys and the manifest to keys/.
-    Keygen,
+    ///
+    /// With --wrapper, also the BN254 wrapper's Groth16 keys (keys/wrapper.pk, keys/wrapper.vk): the
+    /// compressor then writes a SNARK (final.snark) beside every final proof. The setup runs HERE, from this
+    /// machine's randomness: a key FOR TESTING ONLY, since its toxic waste passed through this machine and
+    /// whoever controlled it can forge SNARKs. Minutes and gigabytes (about 4 M constraints). For production,
+    /// run a ceremony (a phase-2 MPC over this circuit), convert its keys to arkworks' encodings and give
+    /// them with --wrapper-import PK VK (same files, no setup here); verifiers pin the printed blake3 of the
+    /// verifying key (frispool-sequencer serve --snark-vk-digest, with --snark-vk FILE).
+    Keygen {
+        /// Also run the wrapper's local Groth16 setup (a test key; see above).
+        #[arg(long)]
+        wrapper: bool,
+        /// Take the wrapper's keys from a ceremony instead: the proving key (arkworks, uncompressed) and the
+        /// verifying key (arkworks, compressed).
+        #[arg(long, num_args = 2, value_names = ["PK", "VK"], conflicts_with = "wrapper")]
+        wrapper_import: Option<Vec<PathBuf>>,
+    },
     /// Check a proof or final-proof artifact with its verifier key in keys/, after checking that key: its
     /// bytes must be identical to what this build's circuits derive (every circuit is built, seconds), or
     /// have the blake3 digest given with --vk-digest. Says which key the proof was checked against.
+    /// A SNARK (final.snark) is checked under keys/wrapper.vk only with --vk-digest (a Groth16 key comes out
+    /// of a setup and cannot be derived), for the block and commitment it is labelled with.
     Verify {
         proof: PathBuf,
         /// Trust the key on disk only if its blake3 (as `frispool keygen` prints it) is this; skips deriving.
@@ -217,7 +236,7 @@ fn run(cli: Cli) -> Result<u8> {
             println!("{}", serde_json::to_string(&r)?);
             Ok(exit::OK)
         }
-        Cmd::Keygen => {
+        Cmd::Keygen { wrapper, wrapper_import } => {
             let spool = Spool::open(&cli.spool, &QUEUES)?;
             let started = std::time::Instant::now();
             let keys = ProtocolKeys::build(&Registry::default())?;
@@ -250,6 +269,9 @@ fn run(cli: Cli) -> Result<u8> {
             let final_vk = key_digest(&keys.verifier_bytes(FINAL_CIRCUIT)?);
             println!("final verifier key blake3 {final_vk}");
             println!("  (pin it: frispool-sequencer serve --final-vk-digest {final_vk}; frispool verify --vk-digest)");
+            if wrapper || wrapper_import.is_some() {
+                wrapper_keygen(&spool.keys_dir(), &keys, wrapper_import.as_deref())?;
+            }
             Ok(exit::OK)
         }
         Cmd::Timings { blocks, json } => {
@@ -307,6 +329,43 @@ fn run(cli: Cli) -> Result<u8> {
             }
         }
     }
+}
+
+/// `keygen --wrapper` / `--wrapper-import PK VK`: the wrapper's Groth16 keys into `dir`.
+fn wrapper_keygen(dir: &Path, keys: &ProtocolKeys, import: Option<&[PathBuf]>) -> Result<()> {
+    let started = std::time::Instant::now();
+    let (groth16, origin) = match import {
+        Some([pk, vk]) => {
+            let imported = import_wrapper_keys(pk, vk)?;
+            (imported, format!("imported from {} and {}", pk.display(), vk.display()))
+        }
+        Some(_) => anyhow::bail!("--wrapper-import takes two files: PK VK"),
+        None => {
+            let (generated, counts) = wrapper_setup(keys, &|step| println!("wrapper: {step}"))?;
+            println!(
+                "wrapper: {} constraints (allocation {}, transcript {}, vanishing {}, FRI {})",
+                counts.total, counts.allocation, counts.transcript, counts.vanishing, counts.fri
+            );
+            let origin = "local setup: a TEST key (its toxic waste passed through the machine that ran it)";
+            (generated, origin.to_string())
+        }
+    };
+    let digest = write_wrapper_keys(dir, keys, &groth16, &origin)?;
+    let size = |f: &str| std::fs::metadata(dir.join(f)).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
+    println!(
+        "wrapper keys ({origin}) in {:.1?}: {} {:.1} MB, {} {:.1} KB",
+        started.elapsed(),
+        WRAPPER_PK,
+        size(WRAPPER_PK),
+        WRAPPER_VK,
+        size(WRAPPER_VK) * 1e3
+    );
+    println!("wrapper verifying key blake3 {digest}");
+    println!(
+        "  (pin it: frispool-sequencer serve --snark-vk {} --snark-vk-digest {digest})",
+        dir.join(WRAPPER_VK).display()
+    );
+    Ok(())
 }
 
 fn inspect(file: &Path) -> Result<u8> {

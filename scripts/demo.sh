@@ -14,6 +14,10 @@
 #                                           WVG_ARGS="--threads 4" (extra flags of every generator)
 #                                           COMPRESSOR_ARGS="--backend gpu" (extra flags of the compressor)
 #                                           GPUS=N: prover-K proves on device (K-1) mod N (one prover per GPU)
+#                                           WRAP=1: also the BN254 wrap (issue 11): `frispool keygen --wrapper` (a
+#                                           local TEST setup of about 4 M constraints: many minutes on 2 cores),
+#                                           the compressor writes final.snark (Groth16), the sequencer checks it
+#                                           under the pinned wrapper key, and `frispool verify` checks it again
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +40,8 @@ PROVERS=${PROVERS:-1}
 WVG=${WVG:-0}
 WVG_ARGS=${WVG_ARGS:-}
 COMPRESSOR_ARGS=${COMPRESSOR_ARGS:-}
-TIMEOUT=${TIMEOUT:-900}
+WRAP=${WRAP:-}
+TIMEOUT=${TIMEOUT:-$([[ -n "$WRAP" ]] && echo 5400 || echo 900)}
 BIN=${BIN:-}
 if [[ -z "$BIN" ]]; then
   cargo build --release --quiet --bins
@@ -60,6 +65,16 @@ if [[ ! -f "$SPOOL/keys/manifest.json" ]]; then
   say "generating keys (once per build)"
   "$BIN/frispool" keygen
 fi
+if [[ -n "$WRAP" && ! -f "$SPOOL/keys/wrapper.pk" ]]; then
+  say "generating the wrapper's Groth16 keys (a local TEST setup; once per build, many minutes)"
+  /usr/bin/time -v "$BIN/frispool" keygen --wrapper 2> >(tee "$LOGS/wrapper-keygen.time" >&2)
+fi
+sequencer_args=()
+if [[ -n "$WRAP" ]]; then
+  snark_vk=$("$BIN/frispool" inspect "$SPOOL/keys/wrapper.vk" | sed -n 's/.*key blake3 \([0-9a-f]\{64\}\).*/\1/p')
+  sequencer_args=(--snark-vk "$SPOOL/keys/wrapper.vk" --snark-vk-digest "$snark_vk")
+  say "wrapper verifying key blake3 $snark_vk: the sequencer pins it"
+fi
 protocol=$(sed -n 's/.*"protocol": "\(.*\)".*/\1/p' "$SPOOL/keys/manifest.json")
 say "protocol $protocol, spool $SPOOL, sequencer store $STORE, logs $LOGS"
 
@@ -68,7 +83,7 @@ blocks=$("$BIN/frispool-sequencer" --store "$STORE" produce --blocks "$BLOCKS" -
   | tee /dev/stderr | sed -n 's/^produced block \([0-9]*\).*/\1/p')
 
 start() { local name=$1; shift; "$@" </dev/null >"$LOGS/$name.log" 2>&1 & pids+=($!); }
-start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT"
+start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT" "${sequencer_args[@]}"
 # Every stage of the pipeline, as `frispool stages` lists them (the one place they are written).
 while read -r name bin args; do
   # PROVER_ARGS replaces the listed --backend (clap takes a flag once).
@@ -119,5 +134,9 @@ say "per-round timings of blocks $(echo $blocks)"
 final_vk=$(sed -n 's/.*"blake3": "\(.*\)".*/\1/p' "$STORE"/trust/*/trust.json | head -n 1)
 for b in $blocks; do
   "$BIN/frispool" verify --vk-digest "$final_vk" "$SPOOL/artifacts/$(printf 'b%08d' "$b")/final.proof"
+  if [[ -n "$WRAP" ]]; then
+    "$BIN/frispool" verify --vk-digest "$snark_vk" "$SPOOL/artifacts/$(printf 'b%08d' "$b")/final.snark"
+    "$BIN/frispool" inspect "$SPOOL/artifacts/$(printf 'b%08d' "$b")/final.snark"
+  fi
   "$BIN/frispool-sequencer" --store "$STORE" status | grep "\"number\":$b,"
 done

@@ -16,6 +16,8 @@ mod error;
 mod keys;
 mod registry;
 mod security;
+mod snark;
+mod wrap_layer;
 
 pub use api::{
     basic_witnesses, verify_with_key, ApiError, BasicWitnessWire, FinalProofWire, FinalVerifier, PlanWire, ProofWire,
@@ -33,3 +35,8 @@ pub use keys::{
 };
 pub use registry::{BasicCircuit, BasicType, Registry, RegistryError, TypeInstances};
 pub use security::SecurityLevel;
+pub use snark::{
+    final_public_inputs, snark_input, verifying_key_bytes, SnarkProver, SnarkVerifier, SnarkWire, Wrapper,
+    SNARK_FORMAT, WRAPPER,
+};
+pub use wrap_layer::{wrap_config, WrapC, WrapLayer, WrapProof, WRAP_POW_BITS, WRAP_QUERY_ROUNDS, WRAP_RATE_BITS};

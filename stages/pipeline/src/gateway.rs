@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use frispool_core::AggregationRound::{Basic, Submit};
 use frispool_rollup::BlockWitness;
 use frispool_spool::{
-    decode_artifact, exit, ArtifactError, Handler, JobContext, JobError, Queue, Spool, SpoolError, Ticket,
+    decode_artifact, exit, ArtifactError, Handler, JobContext, JobError, JobKey, Queue, Spool, SpoolError, Ticket,
 };
 use thiserror::Error;
 
@@ -147,25 +147,42 @@ impl Handler for SubmitStage {
         route(Submit).queue.clone()
     }
 
+    /// Posts the SNARK when the compressor wrote one (input 1), then the final proof (input 0): the
+    /// sequencer checks each under its own key (a SNARK only under a pinned wrapper key) and marks the block
+    /// proven at the first it accepts, so with a SNARK that is the SNARK. Input 0 is always read: a ticket
+    /// without inputs fails naming it.
     fn handle(&self, job: &mut JobContext<'_>) -> Result<(), JobError> {
         let key = job.key().clone();
-        let input = job.input(0)?;
-        input.expect_kind(kinds::FINAL_PROOF).map_err(|e| JobError::artifact(&key, "input refused", e))?;
-        let bytes = std::fs::read(&input.path)
-            .map_err(|e| JobError::retryable(&key, format!("reading {}", input.path.display())).because(e))?;
-        drop(input);
+        let count = job.ticket().inputs.len();
+        for (i, kind) in [(1, kinds::FINAL_SNARK), (0, kinds::FINAL_PROOF)] {
+            if i > 0 && i >= count {
+                continue;
+            }
+            let input = job.input(i)?;
+            input.expect_kind(kind).map_err(|e| JobError::artifact(&key, format!("input #{i} refused"), e))?;
+            let bytes = std::fs::read(&input.path)
+                .map_err(|e| JobError::retryable(&key, format!("reading {}", input.path.display())).because(e))?;
+            drop(input);
+            self.post(job, &key, &bytes, kind.name())?;
+        }
+        Ok(())
+    }
+}
+
+impl SubmitStage {
+    fn post(&self, job: &JobContext<'_>, key: &JobKey, bytes: &[u8], what: &str) -> Result<(), JobError> {
         let url = format!("{}/submit_proof/{}", self.base_url, key.block);
         let started = Instant::now();
         let mut pause = Duration::from_millis(200);
         loop {
-            match self.agent.post(&url).set("Content-Type", "application/octet-stream").send_bytes(&bytes) {
+            match self.agent.post(&url).set("Content-Type", "application/octet-stream").send_bytes(bytes) {
                 Ok(_) => return Ok(()),
                 // 408 (our upload was too slow) and 429 say "not now", not "never": retried below.
                 Err(ureq::Error::Status(code, r)) if (400..500).contains(&code) && code != 408 && code != 429 => {
                     let body = r.into_string().unwrap_or_default();
                     return Err(JobError::permanent(
-                        &key,
-                        format!("sequencer refused the proof: HTTP {code}: {}", body.trim()),
+                        key,
+                        format!("sequencer refused the {what}: HTTP {code}: {}", body.trim()),
                     ));
                 }
                 Err(e) => {
@@ -173,10 +190,10 @@ impl Handler for SubmitStage {
                         // The cause as text, not as a source: a network error on the way to the sequencer
                         // is not the spool's, and must not read as an infrastructure fault (which spends
                         // no attempt): after --max-attempts the job fails, as a down sequencer should.
-                        return Err(JobError::retryable(&key, format!("sequencer {url} unreachable: {e}")));
+                        return Err(JobError::retryable(key, format!("sequencer {url} unreachable: {e}")));
                     }
                     if job.stop_requested() {
-                        return Err(JobError::interrupted(&key));
+                        return Err(JobError::interrupted(key));
                     }
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_secs(10));

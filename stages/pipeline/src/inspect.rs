@@ -1,11 +1,14 @@
 //! Human-readable summaries of the pipeline's artifacts, for `frispool inspect`.
 
-use frispool_circuits::{FinalProofWire, PlanWire, ProofWire, Registry, WitnessWire};
+use frispool_circuits::{FinalProofWire, PlanWire, ProofWire, Registry, SnarkWire, WitnessWire};
 use frispool_rollup::BlockWitness;
 use frispool_spool::{ArtifactError, ArtifactKind, MappedArtifact};
 
 use crate::keystore::VerifierKeyWire;
 use crate::kinds::{self, KINDS};
+use crate::prover_key::parse_prover_key;
+use crate::trust::key_digest;
+use crate::wrapper_keys::WrapperVkWire;
 
 fn hex4(c: &[u64]) -> String {
     c.iter().map(|e| format!("{e:016x}")).collect()
@@ -86,6 +89,38 @@ pub fn describe_artifact(a: &MappedArtifact, registry: &Registry) -> Result<Opti
             let k: VerifierKeyWire = a.decode(kind)?;
             format!("verifier key of {} (protocol {}): {} bytes", k.circuit, k.protocol, k.bytes.len())
         }
+        kinds::FINAL_SNARK => {
+            let s: SnarkWire = a.decode(kind)?;
+            format!(
+                "SNARK (Groth16, BN254; format {}) of block {} (protocol {}): {} bytes\n  commitment {}\n  wrapper verifying key blake3 {} (a label: a verifier uses its pinned key)",
+                s.format,
+                s.block,
+                s.protocol,
+                s.proof.len(),
+                hex4(&s.commitment),
+                s.vk_digest
+            )
+        }
+        kinds::WRAPPER_VERIFYING_KEY => {
+            let k: WrapperVkWire = a.decode(kind)?;
+            format!(
+                "wrapper verifying key (protocol {}, wraps final circuit {}): {} bytes\n  key blake3 {} (what --snark-vk-digest pins)\n  {}",
+                k.protocol,
+                k.final_digest,
+                k.bytes.len(),
+                key_digest(&k.bytes),
+                k.origin
+            )
+        }
+        kinds::WRAPPER_PROVING_KEY => match parse_prover_key(a.payload()) {
+            Some(k) => format!(
+                "wrapper proving key (protocol {}, wraps final circuit {}): {:.1} MB",
+                k.protocol,
+                k.digest,
+                k.data.len() as f64 / 1e6
+            ),
+            None => "a wrapper proving key whose payload does not parse".to_string(),
+        },
         _ => return Ok(None),
     }))
 }

@@ -16,6 +16,8 @@ pub const INPUT: &str = "input.block";
 pub const PLAN: &str = "plan";
 /// The final proof.
 pub const FINAL: &str = "final.proof";
+/// The BN254 SNARK of the final proof (when the wrapper keys exist).
+pub const SNARK: &str = "final.snark";
 
 fn key(block: u64, round: AggregationRound, circuit: &str, depth: u32, group: u64) -> JobKey {
     JobKey::new(block, round.number(), circuit, depth, group as u32).expect("job keys built here are well-formed")

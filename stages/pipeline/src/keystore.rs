@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use frispool_circuits::{
     digest_hex, prover_from_bytes, verifier_from_bytes, verify_with_key, ApiError, CircuitError, FinalProofWire,
-    FinalVerifier, KeyManifest, LoadFailure, ProofWire, ProtocolKeys, Registry, FINAL_CIRCUIT, MANIFEST_FORMAT,
-    SOURCE_FINGERPRINT,
+    FinalVerifier, KeyManifest, LoadFailure, ProofWire, ProtocolKeys, Registry, SnarkWire, FINAL_CIRCUIT,
+    MANIFEST_FORMAT, SOURCE_FINGERPRINT,
 };
 use frispool_spool::{encode_artifact, write_file_once, ArtifactError, MappedArtifact};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,9 @@ use thiserror::Error;
 
 use crate::kinds;
 use crate::prover_key::{parse_prover_key, ProverKeyWire, RawBytes};
+use crate::submission::{snark_trust, SnarkTrustError};
 use crate::trust;
+use crate::wrapper_keys::WRAPPER_VK;
 
 pub const MANIFEST: &str = "manifest.json";
 
@@ -302,6 +304,14 @@ pub enum VerifyError {
         #[source]
         source: CircuitError,
     },
+    #[error("{}: a SNARK's key cannot be derived from the circuits (it comes out of a setup): give the wrapper verifying key's blake3 with --vk-digest", file.display())]
+    SnarkUnpinned { file: PathBuf },
+    #[error("{}", file.display())]
+    SnarkKey {
+        file: PathBuf,
+        #[source]
+        source: Box<SnarkTrustError>,
+    },
     #[error("{}", file.display())]
     Rejected {
         file: PathBuf,
@@ -362,9 +372,40 @@ pub fn verify_file(dir: &Path, file: &Path, how: &trust::VerifyTrust) -> Result<
                 key.described
             ))
         }
+        Ok(kinds::FINAL_SNARK) => verify_snark(dir, file, &mapped.decode(kinds::FINAL_SNARK)?, how),
         Ok(kind) => Err(VerifyError::NotAProof { file: file.to_path_buf(), kind: kind.to_string() }),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `frispool verify final.snark`: the Groth16 proof under `dir/wrapper.vk`, trusted only with the pinned
+/// digest; checked for the block and commitment it is labelled with (no header at hand: the sequencer checks
+/// them against its own).
+fn verify_snark(dir: &Path, file: &Path, wire: &SnarkWire, how: &trust::VerifyTrust) -> Result<String, VerifyError> {
+    let trust::VerifyTrust::Digest(pin) = how else {
+        return Err(VerifyError::SnarkUnpinned { file: file.to_path_buf() });
+    };
+    let key_file = dir.join(WRAPPER_VK);
+    let trusted = snark_trust(Some(&key_file), Some(pin))
+        .map_err(|source| VerifyError::SnarkKey { file: file.to_path_buf(), source: Box::new(source) })?
+        .expect("a key and a pin were given");
+    trusted
+        .verifier
+        .verify_inputs(wire, &wire.public_inputs())
+        .map_err(|source| VerifyError::Rejected { file: file.to_path_buf(), source })?;
+    let c = wire.commitment;
+    Ok(format!(
+        "{}: valid SNARK of block {} and commitment {:016x}{:016x}{:016x}{:016x} (protocol {}), checked against {} (blake3 {}, matches the pinned digest)",
+        file.display(),
+        wire.block,
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        wire.protocol,
+        key_file.display(),
+        trusted.digest
+    ))
 }
 
 /// The protocol version a pipeline stage serves: `--protocol` when given, else the keys' version.

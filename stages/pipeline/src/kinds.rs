@@ -24,8 +24,15 @@ pub const VERIFIER_KEY: ArtifactKind = ArtifactKind::new(8, "verifier-key");
 /// A circuit's prover key (`keys/<circuit>.prover`).
 pub const PROVER_KEY: ArtifactKind = ArtifactKind::new(10, "prover-key");
 
+/// The BN254 SNARK (Groth16) of a block's final proof (`final.snark`), written when the wrapper keys exist.
+pub const FINAL_SNARK: ArtifactKind = ArtifactKind::new(11, "final-snark");
+/// The wrapper's Groth16 proving key (`keys/wrapper.pk`).
+pub const WRAPPER_PROVING_KEY: ArtifactKind = ArtifactKind::new(12, "wrapper-proving-key");
+/// The wrapper's Groth16 verifying key (`keys/wrapper.vk`).
+pub const WRAPPER_VERIFYING_KEY: ArtifactKind = ArtifactKind::new(13, "wrapper-verifying-key");
+
 /// Every pipeline kind (number 9 is the sequencer's state).
-pub const KINDS: [ArtifactKind; 9] = [
+pub const KINDS: [ArtifactKind; 12] = [
     BLOCK_INPUT,
     BASIC_WITNESS,
     AGGREGATION_WITNESS,
@@ -35,4 +42,7 @@ pub const KINDS: [ArtifactKind; 9] = [
     WITNESS_VECTOR,
     VERIFIER_KEY,
     PROVER_KEY,
+    FINAL_SNARK,
+    WRAPPER_PROVING_KEY,
+    WRAPPER_VERIFYING_KEY,
 ];

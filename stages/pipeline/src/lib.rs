@@ -26,17 +26,19 @@ mod prover_key;
 mod report;
 mod routing;
 mod setup;
+mod submission;
 mod topology;
 mod trust;
 mod unblock;
 pub mod vectors;
 mod witness;
+mod wrapper_keys;
 
 pub use backend::{Backend, BackendError};
 pub use compressor::CompressorStage;
 pub use gateway::{Gateway, GatewayError, SubmitStage};
 pub use inspect::describe_artifact;
-pub use jobs::{block_key, proof_id, proof_key, proof_name, witness_name, FINAL, INPUT, PLAN};
+pub use jobs::{block_key, proof_id, proof_key, proof_name, witness_name, FINAL, INPUT, PLAN, SNARK};
 pub use keystore::{
     build_checked, keys_protocol, load_keys, read_manifest, serve_protocol, verify_file, write_keys, KeyError,
     KeyFileError, VerifierKeyWire, VerifyError, MANIFEST,
@@ -48,6 +50,7 @@ pub use routing::{
     ROUTES, SUBMIT, WITNESS_BASIC, WITNESS_LEAF, WITNESS_NODE, WITNESS_SCHEDULER, WITNESS_TIP, WVG,
 };
 pub use setup::{load as load_serving_keys, serve, serve_with_backend, serve_with_keys, ProvingArgs, SetupError};
+pub use submission::{check_submission, snark_trust, SnarkTrust, SnarkTrustError};
 pub use topology::{stages, StageProcess};
 pub use trust::{
     key_digest, sequencer_trust, trusted_key, DamagedTrust, Origin, SequencerTrust, TrustError, TrustedKey, VerifyTrust,
@@ -56,3 +59,7 @@ pub use unblock::{
     after_proof, artifact_rel, next_block_job, owed, proof_rel, read_plan, FollowUp, PlanError, PlanSweep,
 };
 pub use witness::WitnessStage;
+pub use wrapper_keys::{
+    has_wrapper_keys, import_wrapper_keys, load_snark_prover, read_wrapper_vk, wrapper_setup, write_wrapper_keys,
+    WrapperKeyError, WrapperVkWire, WRAPPER_PK, WRAPPER_VK,
+};

@@ -28,6 +28,18 @@ pub fn local_setup<C: ConstraintSynthesizer<Fr>>(circuit: C, seed: u64) -> Resul
     Ok(Groth16Keys { proving_key, verifying_key })
 }
 
+/// A setup with randomness from `rng` (the OS's, for `frispool keygen --wrapper`): the toxic waste lives only
+/// in this process's memory while it runs, so the key is still a test key — whoever controlled this machine
+/// then could have kept it. A production key comes from a ceremony, as for [`local_setup`].
+pub fn setup_with_rng<C, R>(circuit: C, rng: &mut R) -> Result<Groth16Keys, WrapError>
+where
+    C: ConstraintSynthesizer<Fr>,
+    R: RngCore + CryptoRng,
+{
+    let (proving_key, verifying_key) = Groth16::<Bn254>::circuit_specific_setup(circuit, rng)?;
+    Ok(Groth16Keys { proving_key, verifying_key })
+}
+
 /// Proves `circuit` (which carries its witness) under `pk`. The randomness makes the proof zero-knowledge.
 pub fn prove<C, R>(pk: &ProvingKey<Bn254>, circuit: C, rng: &mut R) -> Result<Proof<Bn254>, WrapError>
 where
