@@ -66,6 +66,8 @@ enum Cmd {
         no_pid_check: bool,
     },
     /// Build every circuit and write the protocol version, verifier and prover keys and the manifest to keys/.
+    /// The circuit types are `main`, then `sig` when FRISPOOL_SIG_PER_INSTANCE=K (1-9 signatures per instance)
+    /// is set: the keygen profile, which every process of the pipeline must share.
     Keygen,
     /// Check a proof or final-proof artifact with its verifier key in keys/, after checking that key: its
     /// bytes must be identical to what this build's circuits derive (every circuit is built, seconds), or

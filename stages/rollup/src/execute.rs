@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use crate::account::{PubKey, NO_KEY};
 use crate::block::{AccountWitness, BlockHeader, BlockWitness, ChainState};
-use crate::hashes::{tx_hash_step, withdrawal_hash_step};
+use crate::hashes::{sig_hash_step, tx_hash_step, withdrawal_hash_step};
 use crate::limits::TREE_DEPTH;
 use crate::rules::{self, RuleError};
 use crate::tree::root_from_path;
@@ -118,6 +118,7 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
             chain.root = root_from_path(after.leaf_hash(), r.index, &r.siblings);
         }
         chain.tx_hash = tx_hash_step(chain.tx_hash, tx, &key);
+        chain.sig_hash = sig_hash_step(chain.sig_hash, tx, &key);
         chain.withdrawals_hash = withdrawal_hash_step(chain.withdrawals_hash, tx);
         txs.push(ExecutedTx {
             tx: *stx,

@@ -26,7 +26,7 @@ pub use hashes::zero_digest;
 pub use rules::{check_signature, RuleError};
 pub use state::{BlockError, State, StateSnapshot};
 pub use tree::{empty_root, StateTree};
-pub use tx::{Signature, SignedTx, Tx, TxFields, TxKind};
+pub use tx::{Signature, SignedTx, Tx, TxFields, TxKind, SIGNED_MESSAGE_DOMAIN};
 
 /// A Poseidon digest over the rollup's field.
 pub type Digest = plonky2::hash::hash_types::HashOut<F>;

@@ -5,7 +5,7 @@ use thiserror::Error;
 
 use crate::account::{Account, PubKey, NO_KEY};
 use crate::block::{AccountWitness, BlockHeader, BlockWitness, ChainState, TxWitness};
-use crate::hashes::{tx_hash_step, withdrawal_hash_step};
+use crate::hashes::{sig_hash_step, tx_hash_step, withdrawal_hash_step};
 use crate::rules::{self, RuleError};
 use crate::tree::StateTree;
 use crate::tx::{SignedTx, Tx};
@@ -104,6 +104,7 @@ impl State {
             match self.apply_tx(stx) {
                 Ok(applied) => {
                     chain.tx_hash = tx_hash_step(chain.tx_hash, &stx.tx, &applied.key);
+                    chain.sig_hash = sig_hash_step(chain.sig_hash, &stx.tx, &applied.key);
                     chain.withdrawals_hash = withdrawal_hash_step(chain.withdrawals_hash, &stx.tx);
                     witnesses.push(applied.witness);
                     undo.extend(applied.undo);
