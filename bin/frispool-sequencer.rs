@@ -28,7 +28,8 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct Produce {
-    /// Blocks to produce from the seeded generator.
+    /// Blocks to produce from the seeded generator (transfers and withdrawals signed with each generated
+    /// account's key, derived from a public seed).
     #[arg(long, default_value_t = 0)]
     blocks: u32,
     /// Transactions per generated block.
@@ -36,7 +37,8 @@ struct Produce {
     txs: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Produce one block from this JSON file of transactions (an array of signed transactions).
+    /// Produce one block from this JSON file of transactions (an array of signed transactions: each transfer and
+    /// withdrawal with its sender's Schnorr signature; a block that breaks a rule is refused, naming it).
     #[arg(long, value_name = "FILE")]
     transactions: Option<PathBuf>,
 }

@@ -68,6 +68,9 @@ enum Cmd {
     },
     /// Build every circuit and write the protocol version, verifier and prover keys and the manifest to keys/.
     ///
+    /// The circuit types are `main`, then `sig` when FRISPOOL_SIG_PER_INSTANCE=K (1-9 signatures per instance)
+    /// is set: the keygen profile, which every process of the pipeline must share.
+    ///
     /// With --wrapper, also the BN254 wrapper's Groth16 keys (keys/wrapper.pk, keys/wrapper.vk): the
     /// compressor then writes a SNARK (final.snark) beside every final proof. The setup runs HERE, from this
     /// machine's randomness: a key FOR TESTING ONLY, since its toxic waste passed through this machine and

@@ -20,6 +20,7 @@ mod make_prove;
 mod pipeline_e2e;
 mod pipeline_fault;
 mod pipeline_full_disk;
+mod pipeline_sig;
 mod pipeline_wvg;
 mod spool_bad_input;
 mod spool_crash;

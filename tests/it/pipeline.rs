@@ -42,6 +42,8 @@ pub struct Pipeline {
     pub logs: tempfile::TempDir,
     /// Dropped after the processes and logs: its Drop prints the spool tree of a failed test.
     pub spool: TestSpool,
+    /// Environment variables set in this process for the pipeline's life (`with_env`), removed on drop.
+    env: Vec<String>,
     /// The machine is this pipeline's alone (see `MachineLock`) until everything above is gone.
     _machine: MachineLock,
 }
@@ -49,11 +51,23 @@ pub struct Pipeline {
 impl Pipeline {
     /// A fresh spool with keys written by `frispool keygen` (about 10 s) and an empty sequencer store.
     pub fn new() -> Pipeline {
+        Pipeline::with_env(&[])
+    }
+
+    /// [`Pipeline::new`] with `vars` in the environment of every process it starts (keygen, sequencer, stages,
+    /// admin commands): a keygen profile such as `FRISPOOL_SIG_PER_INSTANCE`. They are set in this test process
+    /// once the machine lock is held exclusively — no other test that starts processes runs meanwhile (they
+    /// hold it shared) — and removed before it is released.
+    pub fn with_env(vars: &[(&str, &str)]) -> Pipeline {
         let machine = MachineLock::exclusive();
+        for (k, v) in vars {
+            std::env::set_var(k, v);
+        }
+        let env = vars.iter().map(|(k, _)| k.to_string()).collect();
         let spool = TestSpool::unlocked();
         let store = tempfile::Builder::new().prefix("sequencer-test-").tempdir().expect("temp dir");
         let logs = tempfile::Builder::new().prefix("pipeline-logs-").tempdir().expect("temp dir");
-        let p = Pipeline { _machine: machine, procs: Vec::new(), store, logs, spool };
+        let p = Pipeline { _machine: machine, env, procs: Vec::new(), store, logs, spool };
         p.admin_cmd(&["keygen"]).expect_success();
         p
     }
@@ -344,6 +358,9 @@ impl Drop for Pipeline {
         for p in &mut self.procs {
             let _ = p.child.kill();
             let _ = p.child.wait();
+        }
+        for k in &self.env {
+            std::env::remove_var(k);
         }
         if std::thread::panicking() {
             for p in &self.procs {

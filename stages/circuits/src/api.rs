@@ -22,8 +22,9 @@ use crate::registry::Registry;
 /// (`prove_ms`, `compress_ms`): a proof artifact is a function of its witness alone, so two runs over the same
 /// blocks write the same bytes; how long a job took is in its job record (`frispool status`, the metrics).
 /// Format 3: a basic witness is a circuit type's name and an opaque payload of that type's witness
-/// (`WitnessWire::Basic`), where format 2 had `main`'s witness itself.
-pub const WIRE_FORMAT: u32 = 3;
+/// (`WitnessWire::Basic`), where format 2 had `main`'s witness itself. Format 4: `main`'s chained state has a
+/// fourth hash (`ChainState::sig_hash`, `layout::STATE_LEN` 16), and `sig` witnesses exist.
+pub const WIRE_FORMAT: u32 = 4;
 
 /// Why a step of the API refused. plonky2's decoding and verifying errors are text with no chain of their
 /// own, so they travel as `reason`; everything else keeps its source.

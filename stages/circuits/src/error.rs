@@ -44,6 +44,14 @@ pub enum CircuitError {
     /// error so a prover fails the job instead of crashing.
     #[error("the targets of circuit type {0} are of another type")]
     ForeignTargets(CircuitType),
+    /// A `sig` witness item whose key is no curve point or whose signature is malformed (limbs not canonical,
+    /// s >= n): no valid signature, so it cannot be proven.
+    #[error("sig slot {slot}")]
+    SigItem {
+        slot: usize,
+        #[source]
+        source: frispool_sig::SigError,
+    },
     #[error("circuit type {circuit_type} registered {got} public inputs, layout::basic has {expected}")]
     BasicLayout { circuit_type: CircuitType, got: usize, expected: usize },
 }

@@ -1,6 +1,7 @@
 //! plonky2 circuits of frispool: basic (round 0) circuit types as one trait and one registry ([`BasicType`],
-//! [`Registry`]; the protocol's is `main` alone), compression, protocol keys, and the API the stages call; see
-//! CIRCUITS.md (repository root) for the rule → constraint → negative test table.
+//! [`Registry`]; the protocol's is `main`, then `sig` under the keygen profile), compression, protocol keys,
+//! and the API the stages call; see CIRCUITS.md (repository root) for the rule → constraint → negative test
+//! table.
 //!
 //! Architecture invariant: no I/O; every value crossing the API is plain serde data. A stage moves wire
 //! types between artifacts and calls one function per step ([`basic_witnesses`], [`ProtocolKeys::prove`],
@@ -27,13 +28,17 @@ pub use basic::main::{
     expected_public_inputs, main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotField, SlotWitness,
     MAIN_TXS_PER_INSTANCE,
 };
+pub use basic::sig::{SigItem, SigType, SigWitness, SIG, SIGS_PER_INSTANCE};
 pub use compress::Compressor;
 pub use error::{BoxError, CircuitError};
 pub use keys::{
     digest_hex, leaf_name, prover_from_bytes, verifier_from_bytes, CircuitEntry, KeyManifest, LoadError, LoadFailure,
     ProtocolKeys, FINAL as FINAL_CIRCUIT, MANIFEST_FORMAT, SOURCE_FINGERPRINT,
 };
-pub use registry::{BasicCircuit, BasicType, Registry, RegistryError, TypeInstances};
+pub use registry::{
+    sig_profile, BasicCircuit, BasicType, Registry, RegistryError, TypeInstances, MAX_SIGS_PER_INSTANCE,
+    SIG_PROFILE_VAR,
+};
 pub use security::SecurityLevel;
 pub use snark::{
     final_public_inputs, snark_input, verifying_key_bytes, SnarkProver, SnarkVerifier, SnarkWire, Wrapper,

@@ -22,8 +22,8 @@ pub struct ChainBinding {
 }
 
 impl ChainBinding {
-    /// `main`'s: the root carries over from the block before, the transaction and withdrawal hashes start
-    /// empty; it agrees with itself.
+    /// `main`'s: the root carries over from the block before, the transaction, withdrawal and signed-pairs
+    /// hashes start empty; it agrees with itself.
     pub fn main() -> Self {
         ChainBinding { fresh: main_state::TX_HASH..STATE_LEN, agrees_with_main: Vec::new() }
     }

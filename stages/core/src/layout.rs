@@ -6,15 +6,16 @@
 //!
 //! A *chained state* is [`STATE_LEN`] field elements that every instance of one circuit type takes in and
 //! gives out; instance `i + 1` must start where instance `i` ended. For `main` it is
-//! `root (4) ‖ transactions hash (4) ‖ withdrawals hash (4)`; a type that needs fewer values pads with zeros.
+//! `root (4) ‖ transactions hash (4) ‖ withdrawals hash (4) ‖ signed-pairs hash (4)`; a type that needs fewer
+//! values pads with zeros.
 
 /// Field elements in one chained state.
-pub const STATE_LEN: usize = 12;
+pub const STATE_LEN: usize = 16;
 /// Field elements in a hash digest (plonky2's `HashOut`).
 pub const DIGEST_LEN: usize = 4;
 
 /// Public inputs of a basic (round 0) proof:
-/// `type ‖ block ‖ instance ‖ state_in (12) ‖ state_out (12)`.
+/// `type ‖ block ‖ instance ‖ state_in (16) ‖ state_out (16)`.
 pub mod basic {
     use super::STATE_LEN;
     pub const TYPE: usize = 0;
@@ -26,7 +27,7 @@ pub mod basic {
 }
 
 /// Public inputs of a leaf (round 1) or node (round 2) proof — one layout for both:
-/// `type ‖ block ‖ first instance ‖ last instance ‖ state_in (12) ‖ state_out (12) ‖ vk commitment (4)`.
+/// `type ‖ block ‖ first instance ‖ last instance ‖ state_in (16) ‖ state_out (16) ‖ vk commitment (4)`.
 ///
 /// The vk commitment is `Poseidon(leaf vk digest ‖ node vk digest)`: the verifier keys this proof accepted
 /// for its children. The recursion tip checks it against the constants of the protocol version.
@@ -42,15 +43,18 @@ pub mod agg {
     pub const LEN: usize = VK_COMMIT + DIGEST_LEN;
 }
 
-/// Where `main` keeps its values inside a chained state: `root (4) ‖ transactions hash (4) ‖ withdrawals hash (4)`.
+/// Where `main` keeps its values inside a chained state: `root (4) ‖ transactions hash (4) ‖ withdrawals hash (4)
+/// ‖ signed-pairs hash (4)`. The last is the running hash of (sender key, signed message) over the block's
+/// transfers and withdrawals, the one the `sig` type chains too: the scheduler ties the two together.
 pub mod main_state {
     pub const ROOT: usize = 0;
     pub const TX_HASH: usize = 4;
     pub const WITHDRAWALS_HASH: usize = 8;
+    pub const SIG_HASH: usize = 12;
 }
 
 /// Public inputs of the recursion tip (round 3) proof: `block ‖ slot 0 ‖ slot 1 ‖ …`, one slot per circuit
-/// type in the order the tip was built with, each slot `last instance ‖ state_in (12) ‖ state_out (12)`.
+/// type in the order the tip was built with, each slot `last instance ‖ state_in (16) ‖ state_out (16)`.
 /// The types themselves are constants of the tip circuit, so they are not repeated here.
 pub mod tip {
     use super::STATE_LEN;

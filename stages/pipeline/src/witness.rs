@@ -56,9 +56,11 @@ fn basic(job: &mut JobContext<'_>, registry: &Registry) -> Result<(), JobError> 
             ),
         ));
     }
-    // A block that does not re-execute is bad input: no retry makes it good.
-    let (witnesses, plan) =
-        basic_witnesses(registry, &block).map_err(|e| JobError::permanent(&key, "block refused").because(e))?;
+    // A block that does not re-execute is bad input: no retry makes it good. The reason names the input file;
+    // its chain names the block and the transaction (an unsigned transfer, a bad signature, a broken rule).
+    let input = &job.ticket().inputs[0];
+    let (witnesses, plan) = basic_witnesses(registry, &block)
+        .map_err(|e| JobError::permanent(&key, format!("block in {input} refused")).because(e))?;
     let mut prove_jobs = Vec::with_capacity(witnesses.len());
     for w in witnesses {
         let circuit_type = registry.type_named(&w.circuit_type).ok_or_else(|| {

@@ -17,18 +17,22 @@ pub struct ChainState {
     pub root: Digest,
     pub tx_hash: Digest,
     pub withdrawals_hash: Digest,
+    /// The running hash of (sender key, signed message) over the transfers and withdrawals
+    /// (`frispool_sig::running_hash`): what the `sig` circuit type chains and the scheduler compares.
+    pub sig_hash: Digest,
 }
 
 impl ChainState {
-    /// The state at the start of a block: its previous root and both running hashes at zero.
+    /// The state at the start of a block: its previous root and the running hashes at zero.
     pub fn start(prev_root: Digest) -> Self {
-        Self { root: prev_root, tx_hash: zero_digest(), withdrawals_hash: zero_digest() }
+        Self { root: prev_root, tx_hash: zero_digest(), withdrawals_hash: zero_digest(), sig_hash: zero_digest() }
     }
 
-    /// `root ‖ tx hash ‖ withdrawals hash`, as in the public inputs (`layout::basic::STATE_IN`).
+    /// `root ‖ tx hash ‖ withdrawals hash ‖ sig hash`, as in the public inputs (`layout::basic::STATE_IN`,
+    /// `layout::main_state`).
     pub fn to_fields(&self) -> [F; STATE_LEN] {
         let mut out = [F::ZERO; STATE_LEN];
-        for (i, d) in [self.root, self.tx_hash, self.withdrawals_hash].iter().enumerate() {
+        for (i, d) in [self.root, self.tx_hash, self.withdrawals_hash, self.sig_hash].iter().enumerate() {
             out[i * DIGEST_LEN..(i + 1) * DIGEST_LEN].copy_from_slice(&d.elements);
         }
         out
@@ -52,8 +56,10 @@ impl BlockHeader {
         block_commitment(self.number, self.prev_root, self.new_root, self.tx_hash, self.withdrawals_hash)
     }
 
-    pub fn end_state(&self) -> ChainState {
-        ChainState { root: self.new_root, tx_hash: self.tx_hash, withdrawals_hash: self.withdrawals_hash }
+    /// Whether `end` (a re-executed block's last state) ends where this header says; the header does not
+    /// carry the signed-pairs hash, which follows from the transactions the tx hash already commits to.
+    pub fn ends_at(&self, end: &ChainState) -> bool {
+        (end.root, end.tx_hash, end.withdrawals_hash) == (self.new_root, self.tx_hash, self.withdrawals_hash)
     }
 }
 

@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use crate::account::{PubKey, NO_KEY};
 use crate::block::{AccountWitness, BlockHeader, BlockWitness, ChainState};
-use crate::hashes::{tx_hash_step, withdrawal_hash_step};
+use crate::hashes::{sig_hash_step, tx_hash_step, withdrawal_hash_step};
 use crate::limits::TREE_DEPTH;
 use crate::rules::{self, RuleError};
 use crate::tree::root_from_path;
@@ -44,8 +44,9 @@ pub enum ExecuteError {
     PathLength { position: usize, role: Role, len: usize },
     #[error("transaction {position}: {role} path does not lead to the current root")]
     PathMismatch { position: usize, role: Role },
-    #[error("transaction {position}: {source}")]
+    #[error("block {block}, transaction {position}: {source}")]
     Rule {
+        block: u64,
         position: usize,
         #[source]
         source: RuleError,
@@ -81,13 +82,14 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
     if block.header.tx_count != n as u64 {
         return Err(ExecuteError::TxCount { header: block.header.tx_count, actual: n });
     }
+    let number = block.header.number;
     let mut chain = ChainState::start(block.header.prev_root);
     let mut txs = Vec::with_capacity(n);
     for (position, (stx, w)) in block.transactions.iter().zip(&block.witnesses).enumerate() {
         let before = chain;
         let tx = &stx.tx;
-        rules::check_amount(tx).map_err(|source| ExecuteError::Rule { position, source })?;
-        let rule = |source| ExecuteError::Rule { position, source };
+        let rule = |source| ExecuteError::Rule { block: number, position, source };
+        rules::check_amount(tx).map_err(rule)?;
         let f = tx.fields();
         let mut key: PubKey = NO_KEY;
 
@@ -95,8 +97,12 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
         if let Some(s) = sender {
             check_path(position, Role::Sender, s, &chain)?;
             let after = rules::debit(s.index, &s.account, f.amount, f.nonce).map_err(rule)?;
+            rules::check_signature(stx, Some((s.index, &s.account))).map_err(rule)?;
             key = s.account.pubkey;
             chain.root = root_from_path(after.leaf_hash(), s.index, &s.siblings);
+        }
+        if sender.is_none() {
+            rules::check_signature(stx, None).map_err(rule)?;
         }
         let receiver = expect(position, Role::Receiver, tx.receiver(), w.receiver.as_ref())?;
         if let Some(r) = receiver {
@@ -112,6 +118,7 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
             chain.root = root_from_path(after.leaf_hash(), r.index, &r.siblings);
         }
         chain.tx_hash = tx_hash_step(chain.tx_hash, tx, &key);
+        chain.sig_hash = sig_hash_step(chain.sig_hash, tx, &key);
         chain.withdrawals_hash = withdrawal_hash_step(chain.withdrawals_hash, tx);
         txs.push(ExecutedTx {
             tx: *stx,

@@ -1,29 +1,54 @@
 //! A seeded generator of valid random blocks: deposits create accounts, then a mix of transfers and
 //! withdrawals among them. The same seed and state give the same blocks, for demos, tests and benchmarks.
 //!
-//! Public keys are random non-zero field elements standing in for ECgFp5 keys until signatures land; blocks
-//! carry no signatures.
+//! Every account it creates gets the ECgFp5 key [`generated_key`] of its id, and every transfer and withdrawal
+//! is signed with it. Those keys are derived from a public seed, so any generator (whatever its own seed, as
+//! the sequencer reseeds one per block) can sign for any account a generator created; an account with another
+//! key (a deposit from elsewhere) is never picked as a sender.
 
-use plonky2::field::types::{Field, Field64};
+use std::collections::HashMap;
+
+use frispool_sig::SecretKey;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::account::{PubKey, PUBKEY_LEN};
+use crate::account::PubKey;
 use crate::state::State;
 use crate::tx::{SignedTx, Tx};
-use crate::F;
 
 /// Keyed accounts the generator wants before it starts moving money around.
 const MIN_ACCOUNTS: usize = 4;
 const MAX_DEPOSIT: u64 = 1_000_000;
 
+/// The public prefix of [`generated_key`]'s seeds; changing it changes every generated account's key.
+const KEY_SEED_PREFIX: &[u8; 24] = b"frispool generated acct ";
+
+/// The secret key of the generated account `index`: `SecretKey::from_seed(prefix ‖ index)`. Public by
+/// construction (the demo, tests and benchmarks re-derive it), so it authorises nothing of value.
+pub fn generated_key(index: u64) -> SecretKey {
+    let mut seed = [0u8; 32];
+    seed[..24].copy_from_slice(KEY_SEED_PREFIX);
+    seed[24..].copy_from_slice(&index.to_le_bytes());
+    SecretKey::from_seed(seed)
+}
+
 pub struct BlockGenerator {
     rng: ChaCha8Rng,
+    /// [`generated_key`] of the accounts seen so far (deriving one is a scalar multiplication).
+    keys: HashMap<u32, (SecretKey, PubKey)>,
 }
 
 impl BlockGenerator {
     pub fn new(seed: u64) -> Self {
-        Self { rng: ChaCha8Rng::seed_from_u64(seed) }
+        Self { rng: ChaCha8Rng::seed_from_u64(seed), keys: HashMap::new() }
+    }
+
+    fn key(&mut self, index: u32) -> &(SecretKey, PubKey) {
+        self.keys.entry(index).or_insert_with(|| {
+            let key = generated_key(index.into());
+            let public = key.public_key().encoding();
+            (key, public)
+        })
     }
 
     /// `n` transactions that [`State::apply_block`] accepts on `state` (which is not changed).
@@ -34,27 +59,30 @@ impl BlockGenerator {
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
             let tx = self.candidate(&shadow, &known);
+            let tx = match tx.sender() {
+                Some(from) => SignedTx::sign(tx, &self.key(from).0),
+                None => SignedTx::unsigned(tx),
+            };
             if shadow.apply_tx(&tx).is_ok() {
-                for i in [tx.sender(), tx.receiver()].into_iter().flatten() {
+                for i in [tx.tx.sender(), tx.tx.receiver()].into_iter().flatten() {
                     if let Err(pos) = known.binary_search(&i) {
                         known.insert(pos, i);
                     }
                 }
-                out.push(SignedTx::unsigned(tx));
+                out.push(tx);
             }
         }
         out
     }
 
     fn candidate(&mut self, shadow: &State, known: &[u32]) -> Tx {
-        let senders: Vec<u32> = known
-            .iter()
-            .copied()
-            .filter(|i| {
-                let a = shadow.account(*i);
-                a.has_key() && a.balance > 0
-            })
-            .collect();
+        let mut senders = Vec::new();
+        for &i in known {
+            let a = shadow.account(i);
+            if a.has_key() && a.balance > 0 && a.pubkey == self.key(i).1 {
+                senders.push(i);
+            }
+        }
         let roll: f64 = self.rng.gen();
         if senders.len() < MIN_ACCOUNTS || roll < 0.2 {
             return self.deposit(shadow, known);
@@ -80,7 +108,8 @@ impl BlockGenerator {
                 return Tx::Deposit { to, amount, pubkey: existing.pubkey };
             }
         }
-        Tx::Deposit { to: self.fresh(known), amount, pubkey: self.key() }
+        let to = self.fresh(known);
+        Tx::Deposit { to, amount, pubkey: self.key(to).1 }
     }
 
     fn fresh(&mut self, known: &[u32]) -> u32 {
@@ -90,14 +119,5 @@ impl BlockGenerator {
                 return i;
             }
         }
-    }
-
-    fn key(&mut self) -> PubKey {
-        let mut key = [F::ZERO; PUBKEY_LEN];
-        for k in &mut key {
-            // Never zero, so a key is never the "no key" encoding.
-            *k = F::from_canonical_u64(self.rng.gen_range(1..F::ORDER));
-        }
-        key
     }
 }

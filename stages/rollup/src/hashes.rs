@@ -24,6 +24,15 @@ pub fn tx_hash_step(h: Digest, tx: &Tx, key: &PubKey) -> Digest {
     PoseidonHash::hash_no_pad(&input)
 }
 
+/// `s' = Poseidon(s ‖ key ‖ signed message)` (`frispool_sig::running_hash`) for a transaction with a sender;
+/// deposits and padding leave `s` unchanged. `key` is the sender's leaf key, as in [`tx_hash_step`].
+pub fn sig_hash_step(s: Digest, tx: &Tx, key: &PubKey) -> Digest {
+    match tx.signed_message() {
+        Some(message) => frispool_sig::running_hash(&s, key, &message),
+        None => s,
+    }
+}
+
 /// `w' = Poseidon(w ‖ account ‖ amount)` for a withdrawal; anything else leaves `w` unchanged.
 pub fn withdrawal_hash_step(w: Digest, tx: &Tx) -> Digest {
     match *tx {

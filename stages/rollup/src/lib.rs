@@ -21,12 +21,12 @@ pub use account::{Account, PubKey, NO_KEY, PUBKEY_LEN};
 pub use block::{AccountWitness, BlockHeader, BlockWitness, ChainState, TxWitness};
 pub use execute::{execute_block, ExecuteError, ExecutedBlock, ExecutedTx, Role};
 use frispool_core::F;
-pub use generator::BlockGenerator;
+pub use generator::{generated_key, BlockGenerator};
 pub use hashes::zero_digest;
-pub use rules::RuleError;
+pub use rules::{check_signature, RuleError};
 pub use state::{BlockError, State, StateSnapshot};
 pub use tree::{empty_root, StateTree};
-pub use tx::{Signature, SignedTx, Tx, TxFields, TxKind};
+pub use tx::{Signature, SignedTx, Tx, TxFields, TxKind, SIGNED_MESSAGE_DOMAIN};
 
 /// A Poseidon digest over the rollup's field.
 pub type Digest = plonky2::hash::hash_types::HashOut<F>;

@@ -3,9 +3,11 @@
 
 use thiserror::Error;
 
+use frispool_sig::{PublicKey, SigError};
+
 use crate::account::{Account, PubKey, NO_KEY};
 use crate::limits::{MAX_AMOUNT, MAX_BALANCE, MAX_NONCE};
-use crate::tx::Tx;
+use crate::tx::{SignedTx, Tx};
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum RuleError {
@@ -25,6 +27,23 @@ pub enum RuleError {
     PubkeyMismatch { account: u32 },
     #[error("deposit to account {account} carries the all-zero public key")]
     ZeroPubkey { account: u32 },
+    #[error("{kind:?} from account {account} carries no signature")]
+    Unsigned { account: u32, kind: crate::TxKind },
+    #[error("{kind:?} from account {account}: the signature does not verify under the account's key ({source})")]
+    BadSignature {
+        account: u32,
+        kind: crate::TxKind,
+        #[source]
+        source: SigError,
+    },
+    #[error("account {account}'s key is not a curve point, so it cannot sign ({source})")]
+    KeyNotAPoint {
+        account: u32,
+        #[source]
+        source: SigError,
+    },
+    #[error("a {kind:?} carries a signature, but only transfers and withdrawals are signed")]
+    UnexpectedSignature { kind: crate::TxKind },
 }
 
 /// Checks the amount of any transaction.
@@ -34,6 +53,28 @@ pub fn check_amount(tx: &Tx) -> Result<(), RuleError> {
         return Err(RuleError::AmountTooLarge { amount });
     }
     Ok(())
+}
+
+/// The authorisation of a transaction: a transfer or withdrawal must carry a Schnorr signature over
+/// [`Tx::signed_message`] under the key its sender's account holds (`sender`, the account before the
+/// transaction); deposits (authorised on L1) and padding must carry none, so a block has one form and the `sig`
+/// circuit's chain covers exactly the signed transactions. The key is the account's: a deposit installs it
+/// and it never changes, so a transaction names no key of its own that could disagree with the tree.
+pub fn check_signature(stx: &SignedTx, sender: Option<(u32, &Account)>) -> Result<(), RuleError> {
+    let kind = stx.tx.kind();
+    let (message, (account, holder)) = match (stx.signed_message(), sender) {
+        (Some(m), Some(s)) => (m, s),
+        _ => {
+            return match stx.signature {
+                Some(_) => Err(RuleError::UnexpectedSignature { kind }),
+                None => Ok(()),
+            }
+        }
+    };
+    let signature = stx.signature.ok_or(RuleError::Unsigned { account, kind })?;
+    let key = PublicKey::from_encoding(holder.pubkey).map_err(|source| RuleError::KeyNotAPoint { account, source })?;
+    let bad = |source| RuleError::BadSignature { account, kind, source };
+    frispool_sig::verify(&key, &message, &signature.to_sig().map_err(bad)?).map_err(bad)
 }
 
 /// The sender's side of a transfer or withdrawal: keyed account, nonce match, no overdraft; nonce + 1.

@@ -5,10 +5,11 @@ use thiserror::Error;
 
 use crate::account::{Account, PubKey, NO_KEY};
 use crate::block::{AccountWitness, BlockHeader, BlockWitness, ChainState, TxWitness};
-use crate::hashes::{tx_hash_step, withdrawal_hash_step};
+use crate::hashes::{sig_hash_step, tx_hash_step, withdrawal_hash_step};
 use crate::rules::{self, RuleError};
 use crate::tree::StateTree;
 use crate::tx::{SignedTx, Tx};
+
 use crate::Digest;
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -100,9 +101,10 @@ impl State {
         let mut witnesses = Vec::with_capacity(transactions.len());
         let mut undo = Vec::new();
         for (position, stx) in transactions.iter().enumerate() {
-            match self.apply_tx(&stx.tx) {
+            match self.apply_tx(stx) {
                 Ok(applied) => {
                     chain.tx_hash = tx_hash_step(chain.tx_hash, &stx.tx, &applied.key);
+                    chain.sig_hash = sig_hash_step(chain.sig_hash, &stx.tx, &applied.key);
                     chain.withdrawals_hash = withdrawal_hash_step(chain.withdrawals_hash, &stx.tx);
                     witnesses.push(applied.witness);
                     undo.extend(applied.undo);
@@ -128,15 +130,20 @@ impl State {
         Ok(BlockWitness { header, transactions, witnesses })
     }
 
-    /// Applies one transaction to the tree (sender first, then receiver on the updated tree); on error the tree
+    /// Applies one transaction to the tree (its signature checked against the sender's key, sender first, then receiver on the updated tree); on error the tree
     /// is unchanged.
-    pub(crate) fn apply_tx(&mut self, tx: &Tx) -> Result<Applied, RuleError> {
+    pub(crate) fn apply_tx(&mut self, stx: &SignedTx) -> Result<Applied, RuleError> {
+        let tx = &stx.tx;
         rules::check_amount(tx)?;
         let mut applied = Applied { witness: TxWitness::default(), key: NO_KEY, undo: Vec::new() };
         let f = tx.fields();
+        if tx.sender().is_none() {
+            rules::check_signature(stx, None)?;
+        }
         if let Some(from) = tx.sender() {
             let before = self.tree.account(from);
             let after = rules::debit(from, &before, f.amount, f.nonce)?;
+            rules::check_signature(stx, Some((from, &before)))?;
             applied.key = before.pubkey;
             applied.witness.sender =
                 Some(AccountWitness { index: from, account: before, siblings: self.tree.siblings(from) });

@@ -1,5 +1,6 @@
-//! Transactions, their field encodings, and the place where signatures go.
+//! Transactions, their field encodings, and their signatures.
 
+use frispool_sig::{Message, SecretKey, SigError, MESSAGE_LEN};
 use plonky2::field::types::Field;
 use serde::{Deserialize, Serialize};
 
@@ -119,32 +120,49 @@ impl Tx {
     }
 
     /// The field elements a sender signs: `domain ‖ kind ‖ from ‖ to ‖ amount ‖ nonce`. `None` for deposits
-    /// (authorised on L1) and padding. The `sig` circuit verifies Schnorr signatures over exactly these.
-    pub fn signed_message(&self) -> Option<Vec<F>> {
+    /// (authorised on L1) and padding. The `sig` circuit verifies Schnorr signatures over exactly these, and
+    /// `main` chains the same (key, message) pairs.
+    pub fn signed_message(&self) -> Option<Message> {
         self.sender()?;
         let f = self.fields();
-        Some(vec![
+        let message: Message = [
             F::from_canonical_u64(SIGNED_MESSAGE_DOMAIN),
             F::from_canonical_u64(f.kind.code()),
             F::from_canonical_u32(f.from),
             F::from_canonical_u32(f.to),
             F::from_canonical_u64(f.amount),
             F::from_canonical_u64(f.nonce),
-        ])
+        ];
+        Some(message)
     }
 }
 
-/// A Schnorr signature over ECgFp5: `r` the encoding of the commitment point, `s` the response scalar
-/// (little-endian 64-bit limbs). Verified by the `sig` circuit and its native twin (their own issue); the
-/// rules of `main` and [`crate::execute_block`] do not look at it.
+// The message layout above is the one `frispool-sig` fixes its circuit to.
+const _: () = assert!(MESSAGE_LEN == 6);
+
+/// A Schnorr signature over ECgFp5 (`frispool_sig`): `r` the encoding of the commitment point, `s` the
+/// response scalar (little-endian 64-bit limbs). Checked natively by [`crate::rules::check_signature`] and in
+/// the proofs by the `sig` circuit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
     pub r: [F; PUBKEY_LEN],
     pub s: [u64; 5],
 }
 
+impl Signature {
+    /// The curve crate's signature, refusing non-canonical limbs and `s >= n`.
+    pub fn to_sig(&self) -> Result<frispool_sig::Signature, SigError> {
+        frispool_sig::Signature::from_field_parts(self.r, self.s)
+    }
+
+    pub fn from_sig(sig: &frispool_sig::Signature) -> Self {
+        let (r, s) = sig.to_parts();
+        Self { r: r.map(F::from_canonical_u64), s }
+    }
+}
+
 /// A transaction as it travels in a block: the transaction and, for transfers and withdrawals, the sender's
-/// signature over [`Tx::signed_message`]. Until signatures land, blocks carry `None`.
+/// signature over [`Tx::signed_message`] under the key its account holds (deposits and padding carry none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedTx {
     pub tx: Tx,
@@ -152,11 +170,19 @@ pub struct SignedTx {
 }
 
 impl SignedTx {
+    /// A transaction without a signature: what deposits and padding are; a transfer or withdrawal in this form
+    /// is refused by the rules ([`crate::RuleError::Unsigned`]).
     pub fn unsigned(tx: Tx) -> Self {
         Self { tx, signature: None }
     }
 
-    pub fn signed_message(&self) -> Option<Vec<F>> {
+    /// `tx` signed with `key` when it has a signed message (transfers, withdrawals); unsigned otherwise.
+    pub fn sign(tx: Tx, key: &SecretKey) -> Self {
+        let signature = tx.signed_message().map(|m| Signature::from_sig(&key.sign(&m)));
+        Self { tx, signature }
+    }
+
+    pub fn signed_message(&self) -> Option<Message> {
         self.tx.signed_message()
     }
 }
@@ -177,5 +203,15 @@ mod tests {
         assert!(dep.signed_message().is_none());
         let tr = Tx::Transfer { from: 1, to: 2, amount: 3, nonce: 4 };
         assert_eq!(tr.signed_message().unwrap().len(), 6);
+    }
+
+    #[test]
+    fn a_signature_round_trips_through_the_rollup_form() {
+        let key = SecretKey::from_seed([7; 32]);
+        let tr = Tx::Transfer { from: 1, to: 2, amount: 3, nonce: 4 };
+        let signed = SignedTx::sign(tr, &key);
+        let sig = signed.signature.unwrap().to_sig().unwrap();
+        frispool_sig::verify(key.public_key(), &tr.signed_message().unwrap(), &sig).unwrap();
+        assert!(SignedTx::sign(Tx::Noop, &key).signature.is_none());
     }
 }

@@ -5,8 +5,20 @@ use frispool_rollup::Role;
 use frispool_rollup::*;
 use plonky2::field::types::Field;
 
+/// The key of label `x` (0: the all-zero "no key"). Account 1 holds key 11, account 2 key 22 ([`funded`]).
 fn key(x: u64) -> PubKey {
-    [F::from_canonical_u64(x); PUBKEY_LEN]
+    if x == 0 {
+        return NO_KEY;
+    }
+    generated_key(x).public_key().encoding()
+}
+
+/// `tx` signed by its sender's key in [`funded`] (account i holds key 11 i); unsigned if it has no sender.
+fn signed(tx: Tx) -> SignedTx {
+    match tx.sender() {
+        Some(from) => SignedTx::sign(tx, &generated_key(11 * u64::from(from))),
+        None => tx.into(),
+    }
 }
 
 fn dep(to: u32, amount: u64, k: u64) -> SignedTx {
@@ -22,7 +34,7 @@ fn funded() -> State {
 fn rejects(state: &mut State, tx: Tx) -> RuleError {
     let root = state.root();
     let next = state.next_block_number();
-    let err = state.apply_block(vec![dep(9, 1, 99), tx.into()]).unwrap_err();
+    let err = state.apply_block(vec![dep(9, 1, 99), signed(tx)]).unwrap_err();
     assert_eq!(err.position, 1);
     assert_eq!(state.root(), root, "a failed block must leave the state unchanged");
     assert_eq!(state.next_block_number(), next);
@@ -42,7 +54,7 @@ fn generated_blocks_re_execute_to_the_same_header() {
         let executed = execute_block(&block).unwrap();
         assert_eq!(executed.header, block.header);
         assert_eq!(executed.header.commitment(), block.header.commitment());
-        assert_eq!(executed.txs.last().unwrap().after, block.header.end_state());
+        assert!(block.header.ends_at(&executed.txs.last().unwrap().after));
         prev = state.root();
     }
     let kinds: std::collections::HashSet<TxKind> = {
@@ -96,11 +108,11 @@ fn transfers_withdrawals_and_self_transfers_move_balances_and_nonces() {
     let mut s = funded();
     let block = s
         .apply_block(vec![
-            Tx::Transfer { from: 1, to: 2, amount: 30, nonce: 0 }.into(),
-            Tx::Transfer { from: 2, to: 2, amount: 80, nonce: 0 }.into(),
+            signed(Tx::Transfer { from: 1, to: 2, amount: 30, nonce: 0 }),
+            signed(Tx::Transfer { from: 2, to: 2, amount: 80, nonce: 0 }),
             Tx::Noop.into(),
-            Tx::Withdrawal { from: 1, amount: 70, nonce: 1 }.into(),
-            Tx::Transfer { from: 1, to: 7, amount: 0, nonce: 2 }.into(),
+            signed(Tx::Withdrawal { from: 1, amount: 70, nonce: 1 }),
+            signed(Tx::Transfer { from: 1, to: 7, amount: 0, nonce: 2 }),
         ])
         .unwrap();
     assert_eq!((s.account(1).balance, s.account(1).nonce), (0, 3));
@@ -116,8 +128,8 @@ fn re_execution_trusts_nothing() {
     let mut s = funded();
     let block = s
         .apply_block(vec![
-            Tx::Transfer { from: 1, to: 2, amount: 30, nonce: 0 }.into(),
-            Tx::Withdrawal { from: 2, amount: 10, nonce: 0 }.into(),
+            signed(Tx::Transfer { from: 1, to: 2, amount: 30, nonce: 0 }),
+            signed(Tx::Withdrawal { from: 2, amount: 10, nonce: 0 }),
         ])
         .unwrap();
     execute_block(&block).unwrap();
@@ -144,10 +156,10 @@ fn re_execution_trusts_nothing() {
     assert_eq!(execute_block(&bad), Err(ExecuteError::MissingWitness { position: 0, role: Role::Receiver }));
 
     let mut bad = block;
-    bad.transactions[1].tx = Tx::Withdrawal { from: 2, amount: 1000, nonce: 0 };
+    bad.transactions[1] = signed(Tx::Withdrawal { from: 2, amount: 1000, nonce: 0 });
     assert!(matches!(
         execute_block(&bad),
-        Err(ExecuteError::Rule { position: 1, source: RuleError::Overdraft { .. } })
+        Err(ExecuteError::Rule { position: 1, source: RuleError::Overdraft { .. }, .. })
     ));
 }
 
@@ -161,4 +173,106 @@ fn wire_types_round_trip_through_serde() {
     let restored: State = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(restored.root(), s.root());
     assert_eq!(restored.next_block_number(), s.next_block_number());
+}
+
+/// A funded state with one signed transfer applied: (state before, block of [deposit, transfer 1 -> 2]).
+fn signed_block() -> (State, BlockWitness) {
+    let s = funded();
+    let mut next = s.clone();
+    let block =
+        next.apply_block(vec![dep(9, 1, 99), signed(Tx::Transfer { from: 1, to: 2, amount: 30, nonce: 0 })]).unwrap();
+    (s, block)
+}
+
+/// Re-executes `block` with transaction 1 replaced by `stx` and returns the rule it breaks; the error names
+/// the block and the transaction.
+fn execute_refuses(block: &BlockWitness, stx: SignedTx) -> RuleError {
+    let mut bad = block.clone();
+    bad.transactions[1] = stx;
+    let err = execute_block(&bad).unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with(&format!("block {}, transaction 1:", block.header.number)), "{text}");
+    match err {
+        ExecuteError::Rule { source, .. } => source,
+        other => panic!("expected a rule error, got {other}"),
+    }
+}
+
+#[test]
+fn unsigned_and_badly_signed_transfers_and_withdrawals_are_refused() {
+    let (mut s, block) = signed_block();
+    execute_block(&block).unwrap();
+    let transfer = Tx::Transfer { from: 1, to: 2, amount: 30, nonce: 0 };
+    let withdrawal = Tx::Withdrawal { from: 1, amount: 30, nonce: 0 };
+    for tx in [transfer, withdrawal] {
+        // No signature at all, in the sequencer's rules and in re-execution.
+        let unsigned = s.apply_block(vec![tx.into()]).unwrap_err();
+        assert!(matches!(unsigned.source, RuleError::Unsigned { account: 1, .. }), "{unsigned}");
+        // Signed by another account's key.
+        let wrong_key = SignedTx::sign(tx, &generated_key(22));
+        let err = s.apply_block(vec![wrong_key]).unwrap_err();
+        assert!(matches!(err.source, RuleError::BadSignature { account: 1, .. }), "{err}");
+        assert!(err.to_string().starts_with(&format!("transaction 0 of block {}", s.next_block_number())), "{err}");
+    }
+    assert!(matches!(execute_refuses(&block, transfer.into()), RuleError::Unsigned { account: 1, .. }));
+    assert!(matches!(
+        execute_refuses(&block, SignedTx::sign(transfer, &generated_key(22))),
+        RuleError::BadSignature { account: 1, .. }
+    ));
+}
+
+#[test]
+fn a_signature_covers_amount_recipient_and_nonce_and_is_not_replayable() {
+    let (_, block) = signed_block();
+    let good = block.transactions[1];
+    let Tx::Transfer { from, to, amount, nonce } = good.tx else { panic!("a transfer") };
+    // The same signature on an altered transaction: amount, recipient, nonce, kind.
+    for altered in [
+        Tx::Transfer { from, to, amount: amount - 1, nonce },
+        Tx::Transfer { from, to: 9, amount, nonce },
+        Tx::Transfer { from, to, amount, nonce: nonce + 1 },
+        Tx::Withdrawal { from, amount, nonce },
+    ] {
+        let stx = SignedTx { tx: altered, signature: good.signature };
+        let err = execute_refuses(&block, stx);
+        // The nonce changes the sender's check first; everything else reaches the signature.
+        if altered.fields().nonce == nonce {
+            assert!(matches!(err, RuleError::BadSignature { account: 1, .. }), "{altered:?}: {err}");
+        }
+    }
+    // Replayed: the signature of account 1's next transfer (nonce 1) is not valid at nonce 0, and the signature
+    // of nonce 0 does not authorise nonce 1 in the next block.
+    let mut s = funded();
+    s.apply_block(vec![good]).unwrap();
+    let err = s.apply_block(vec![SignedTx { tx: Tx::Transfer { from, to, amount, nonce: 1 }, ..good }]).unwrap_err();
+    assert!(matches!(err.source, RuleError::BadSignature { account: 1, .. }), "{err}");
+    let err = s.apply_block(vec![good]).unwrap_err();
+    assert!(matches!(err.source, RuleError::BadNonce { .. }), "{err}");
+}
+
+#[test]
+fn deposits_and_padding_carry_no_signature() {
+    let (_, block) = signed_block();
+    let signature = block.transactions[1].signature;
+    let deposit = Tx::Deposit { to: 9, amount: 1, pubkey: key(99) };
+    let mut s = funded();
+    let err = s.apply_block(vec![SignedTx { tx: deposit, signature }]).unwrap_err();
+    assert!(matches!(err.source, RuleError::UnexpectedSignature { kind: TxKind::Deposit }), "{err}");
+    let err = s.apply_block(vec![SignedTx { tx: Tx::Noop, signature }]).unwrap_err();
+    assert!(matches!(err.source, RuleError::UnexpectedSignature { kind: TxKind::Noop }), "{err}");
+    let mut bad = block.clone();
+    bad.transactions[0].signature = signature;
+    assert!(matches!(
+        execute_block(&bad),
+        Err(ExecuteError::Rule { position: 0, source: RuleError::UnexpectedSignature { .. }, .. })
+    ));
+}
+
+#[test]
+fn a_sender_whose_key_is_not_a_point_cannot_sign() {
+    let mut s = State::new();
+    // Deposits do not check keys (the `main` circuit does not either): such an account only can never send.
+    s.apply_block(vec![Tx::Deposit { to: 1, amount: 5, pubkey: [F::ONE; PUBKEY_LEN] }.into()]).unwrap();
+    let err = s.apply_block(vec![signed(Tx::Withdrawal { from: 1, amount: 1, nonce: 0 })]).unwrap_err();
+    assert!(matches!(err.source, RuleError::KeyNotAPoint { account: 1, .. }), "{err}");
 }

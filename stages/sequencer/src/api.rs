@@ -10,8 +10,9 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// The format version of the body of `GET /proof_generation_data` (`x-format-version` of the document's
 /// `ProofGenerationData`), sent in the [`FORMAT_VERSION_HEADER`] of every 200 answer. Raise it with any change
-/// of the payload's layout (`frispool_rollup::BlockWitness` and everything in it) and describe the new layout.
-pub const PROOF_GENERATION_DATA_VERSION: u32 = 1;
+/// of the payload's layout (`frispool_rollup::BlockWitness` and everything in it) or of what a valid payload
+/// must hold, and describe it. 2: signatures required on transfers and withdrawals (bytes as in 1).
+pub const PROOF_GENERATION_DATA_VERSION: u32 = 2;
 pub const FORMAT_VERSION_HEADER: &str = "frispool-format-version";
 
 /// What a request is for, once matched.

@@ -109,7 +109,7 @@ fn check_payload(payload: &[u8], block: &BlockWitness) {
 
 #[test]
 fn the_document_describes_the_bytes_of_a_real_block() {
-    assert_eq!(PROOF_GENERATION_DATA_VERSION, 1, "a new format version needs this decoder rewritten from the document");
+    assert_eq!(PROOF_GENERATION_DATA_VERSION, 2, "a new format version needs this decoder rewritten from the document");
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let txs = BlockGenerator::new(11).next_block(store.state(), 16);
@@ -117,8 +117,9 @@ fn the_document_describes_the_bytes_of_a_real_block() {
     let mut block = store.block(number).unwrap();
     let kinds: Vec<u64> = block.transactions.iter().map(|t| t.tx.kind().code()).collect();
     assert!((1..=3).all(|k| kinds.contains(&k)), "the block should hold every kind of transaction: {kinds:?}");
-    // Signatures are not produced yet; give one transaction a signature (its validity is no matter here) so
-    // that the `Some` arm and large field elements (the 253 prefix) are read too.
+    assert!(block.transactions.iter().all(|t| t.signature.is_some() == t.tx.sender().is_some()), "signed as produced");
+    // Transfers and withdrawals are signed; give transaction 1 a signature of large field elements and limbs
+    // (its validity is no matter here) so that every integer prefix (251, 252, 253) is read too.
     let big = F::from_canonical_u64(F::ORDER - 1);
     block.transactions[1].signature = Some(Signature { r: [big; 5], s: [0, 250, 251, 65_536, u64::MAX] });
 

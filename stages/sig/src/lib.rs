@@ -60,6 +60,6 @@ pub use field5::{fp5_from_canonical_limbs, fp5_to_fields, fp5_to_limbs, legendre
 pub use scalar::Scalar;
 pub use schnorr::{challenge, verify, Message, PublicKey, SecretKey, Signature, CHALLENGE_INPUT_LEN, MESSAGE_LEN};
 pub use sig_circuit::{
-    build_sig_circuit, chain_hash, running_hash, SigCircuit, SigCircuitTargets, SigConfig, SigInstance, SigProof,
-    SigSlot, SIG_DEFAULT_CAPACITY, SIG_PI_END, SIG_PI_START, SIG_PUBLIC_INPUTS,
+    build_sig_chain, build_sig_circuit, chain_hash, running_hash, SigCircuit, SigCircuitTargets, SigConfig,
+    SigInstance, SigProof, SigSlot, SIG_DEFAULT_CAPACITY, SIG_PI_END, SIG_PI_START, SIG_PUBLIC_INPUTS,
 };

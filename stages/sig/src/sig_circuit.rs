@@ -127,11 +127,18 @@ pub struct SigCircuitTargets {
 /// Add a `sig` instance of `capacity` slots to `builder`, registering its [`SIG_PUBLIC_INPUTS`] public
 /// inputs (start, then end) in the layout above.
 pub fn build_sig_circuit(builder: &mut Builder, capacity: usize) -> SigCircuitTargets {
+    let targets = build_sig_chain(builder, capacity);
+    builder.register_public_inputs(&targets.start.elements);
+    builder.register_public_inputs(&targets.end.elements);
+    targets
+}
+
+/// The same constraints without public inputs: a caller with its own public-input layout (the pipeline's
+/// `sig` circuit type) registers [`SigCircuitTargets::start`] and [`SigCircuitTargets::end`] where it wants.
+pub fn build_sig_chain(builder: &mut Builder, capacity: usize) -> SigCircuitTargets {
     assert!(capacity > 0, "a sig instance needs at least one slot");
     let start = builder.add_virtual_hash();
     let end = builder.add_virtual_hash();
-    builder.register_public_inputs(&start.elements);
-    builder.register_public_inputs(&end.elements);
     let mut h = start;
     let mut prev_enabled = builder._true();
     let mut slots = Vec::with_capacity(capacity);

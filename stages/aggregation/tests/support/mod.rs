@@ -42,6 +42,7 @@ impl ChainCircuit {
         let root = h(&mut b, [&state_in[0..4], &[instance, salt_t][..]].concat());
         let tx = h(&mut b, [&state_in[4..8], &root[..]].concat());
         let wd = h(&mut b, [&state_in[8..12], &[instance][..]].concat());
+        let sg = h(&mut b, [&state_in[12..16], &[instance, salt_t][..]].concat());
         b.register_public_input(ty_t);
         b.register_public_input(block);
         b.register_public_input(instance);
@@ -49,6 +50,7 @@ impl ChainCircuit {
         b.register_public_inputs(&root);
         b.register_public_inputs(&tx);
         b.register_public_inputs(&wd);
+        b.register_public_inputs(&sg);
         let mut shape = shape.clone();
         shape.degree_bits = shape.degree_bits.max(BASIC_DEGREE_BITS);
         shape.pad(&mut b);
@@ -63,10 +65,12 @@ impl ChainCircuit {
         let root = h([&s[0..4], &[i, F::from_canonical_u64(self.salt)][..]].concat());
         let tx = h([&s[4..8], &root[..]].concat());
         let wd = h([&s[8..12], &[i][..]].concat());
+        let sg = h([&s[12..16], &[i, F::from_canonical_u64(self.salt)][..]].concat());
         let mut out = [F::ZERO; STATE_LEN];
         out[0..4].copy_from_slice(&root);
         out[4..8].copy_from_slice(&tx);
         out[8..12].copy_from_slice(&wd);
+        out[12..16].copy_from_slice(&sg);
         out
     }
 

@@ -2,3 +2,4 @@
 
 mod gadgets;
 pub mod main;
+pub mod sig;

@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use super::{BasicType, ErasedType};
 use crate::basic::main::MainType;
+use crate::basic::sig::SigType;
 use crate::error::CircuitError;
 
 /// Why a type was not registered.
@@ -21,6 +22,8 @@ pub enum RegistryError {
     /// names the aggregation circuits and job keys use.
     #[error("circuit type name {0:?} is not 1 to 16 of a-z, 0-9 and -, or is reserved")]
     BadName(&'static str),
+    #[error("{SIG_PROFILE_VAR}={0:?}: expected a number of signatures per sig instance, 0 (no sig) to {MAX_SIGS_PER_INSTANCE}")]
+    BadProfile(String),
 }
 
 /// One type's instances of a block: encoded witness payloads, in chain order.
@@ -35,14 +38,47 @@ pub struct Registry {
     types: Vec<Arc<dyn ErasedType>>,
 }
 
+/// The keygen profile's variable: `K` registers `sig` with K signatures an instance after `main`; unset or
+/// `0`, the protocol is `main` alone. Every process of one pipeline (sequencer, stages, `frispool keygen`)
+/// must see the same value: it is part of the protocol version, so a process with another profile refuses
+/// the keys, tickets and proofs of this one by version, naming both.
+pub const SIG_PROFILE_VAR: &str = "FRISPOOL_SIG_PER_INSTANCE";
+/// The largest K the profile takes: 9 signatures fill 2^16 rows (`frispool_sig::SIG_DEFAULT_CAPACITY`).
+pub const MAX_SIGS_PER_INSTANCE: usize = frispool_sig::SIG_DEFAULT_CAPACITY;
+
+/// The profile's K from [`SIG_PROFILE_VAR`]: `None` without `sig`.
+pub fn sig_profile() -> Result<Option<usize>, RegistryError> {
+    let Ok(text) = std::env::var(SIG_PROFILE_VAR) else { return Ok(None) };
+    match text.trim().parse::<usize>() {
+        Ok(0) => Ok(None),
+        Ok(k) if k <= MAX_SIGS_PER_INSTANCE => Ok(Some(k)),
+        _ => Err(RegistryError::BadProfile(text)),
+    }
+}
+
 impl Default for Registry {
-    /// The protocol's registry: `main` alone. The signatures work adds `sig` here.
+    /// The protocol's registry: `main`, then `sig` when the keygen profile asks for it ([`sig_profile`]).
+    ///
+    /// Why a profile and not `sig` always: a signature costs about 7 s of one core to prove (6 540 rows), so
+    /// a 64-transaction block costs minutes more; the profile lets a deployment (and the demo) prove
+    /// signatures while the pipeline's mechanics tests keep their blocks. A malformed value panics with the
+    /// variable named: a process must not serve a protocol it was not asked for.
     fn default() -> Self {
-        Registry { types: vec![Arc::new(MainType)] }
+        let registry = Registry::main_only();
+        match sig_profile() {
+            Ok(None) => registry,
+            Ok(Some(k)) => registry.with(SigType::new(k)).expect("sig's id and name are free after main"),
+            Err(e) => panic!("{e}"),
+        }
     }
 }
 
 impl Registry {
+    /// `main` alone, whatever the profile: what a test registers its own types after.
+    pub fn main_only() -> Self {
+        Registry { types: vec![Arc::new(MainType)] }
+    }
+
     /// This registry and `ty` after it (the next tip slot). Ids and names must be new; the scheduler's own
     /// checks (a binding to `main`) run when keys are built.
     pub fn with<T: BasicType>(mut self, ty: T) -> Result<Self, RegistryError> {

@@ -13,4 +13,4 @@ mod list;
 pub use basic_type::BasicType;
 pub(crate) use basic_type::ErasedType;
 pub use circuit::BasicCircuit;
-pub use list::{Registry, RegistryError, TypeInstances};
+pub use list::{sig_profile, Registry, RegistryError, TypeInstances, MAX_SIGS_PER_INSTANCE, SIG_PROFILE_VAR};

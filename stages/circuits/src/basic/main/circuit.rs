@@ -125,6 +125,7 @@ impl MainTargets {
             root: b.add_virtual_hash_public_input(),
             tx_hash: b.add_virtual_hash_public_input(),
             withdrawals_hash: b.add_virtual_hash_public_input(),
+            sig_hash: b.add_virtual_hash_public_input(),
         };
         let mut chain = state_in;
         let mut slots = Vec::with_capacity(capacity);
@@ -133,7 +134,7 @@ impl MainTargets {
             slots.push(slot);
             chain = next;
         }
-        for h in [chain.root, chain.tx_hash, chain.withdrawals_hash] {
+        for h in [chain.root, chain.tx_hash, chain.withdrawals_hash, chain.sig_hash] {
             b.register_public_inputs(&h.elements);
         }
         debug_assert_eq!(b.num_public_inputs(), layout::basic::LEN);
@@ -165,6 +166,7 @@ impl MainTargets {
         pw.set_hash_target(self.state_in.root, w.state_in.root)?;
         pw.set_hash_target(self.state_in.tx_hash, w.state_in.tx_hash)?;
         pw.set_hash_target(self.state_in.withdrawals_hash, w.state_in.withdrawals_hash)?;
+        pw.set_hash_target(self.state_in.sig_hash, w.state_in.sig_hash)?;
         let noop = SlotWitness::noop();
         for (i, targets) in self.slots.iter().enumerate() {
             targets.set(pw, w.slots.get(i).unwrap_or(&noop))?;

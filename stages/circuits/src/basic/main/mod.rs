@@ -1,5 +1,5 @@
 //! The basic circuit `main`: transactions in order — balances, nonces, keys, Merkle updates — chaining
-//! `root ‖ tx hash ‖ withdrawals hash` from one instance to the next.
+//! `root ‖ tx hash ‖ withdrawals hash ‖ sig hash` from one instance to the next.
 
 mod circuit;
 mod kind;
@@ -11,6 +11,7 @@ pub(crate) use kind::MainType;
 pub use slot::{ChainTargets, SlotField, SlotTargets};
 pub use witness::{main_chunks, LeafWitness, MainChunkWitness, SlotWitness};
 
-/// Transaction slots per `main` instance (the last chunk of a block is padded). A slot is 148 rows (135 of
-/// them Poseidon): 55 slots are 8158 gates, the most that fit 2^13 rows with plonky2's own gates.
-pub const MAIN_TXS_PER_INSTANCE: usize = 55;
+/// Transaction slots per `main` instance (the last chunk of a block is padded). A slot is 151 rows (137 of
+/// them Poseidon; the signed-pairs hash added 3 to the 148 before it): 54 slots are 8139 gates, the most
+/// that fit 2^13 rows with plonky2's own gates (55 were 8158 before).
+pub const MAIN_TXS_PER_INSTANCE: usize = 54;

@@ -8,8 +8,8 @@
 
 use frispool_core::{D, F};
 use frispool_rollup::limits::{AMOUNT_BITS, BALANCE_BITS, NONCE_BITS, TREE_DEPTH};
-use frispool_rollup::TxKind;
 use frispool_rollup::PUBKEY_LEN;
+use frispool_rollup::{TxKind, SIGNED_MESSAGE_DOMAIN};
 use plonky2::field::types::Field;
 use plonky2::hash::hash_types::HashOutTarget;
 use plonky2::hash::poseidon::PoseidonHash;
@@ -21,12 +21,14 @@ use super::witness::{LeafWitness, SlotWitness};
 use crate::basic::gadgets::{all_zero, connect_if, merkle_update, range_check_if, select_hash};
 use crate::error::BoxError;
 
-/// The three running values of `main`.
+/// The four running values of `main` (`layout::main_state`).
 #[derive(Clone, Copy, Debug)]
 pub struct ChainTargets {
     pub root: HashOutTarget,
     pub tx_hash: HashOutTarget,
     pub withdrawals_hash: HashOutTarget,
+    /// Over (sender key, signed message) of transfers and withdrawals: the `sig` type's chain.
+    pub sig_hash: HashOutTarget,
 }
 
 #[derive(Clone, Debug)]
@@ -182,10 +184,19 @@ impl SlotTargets {
         wd.extend([from, amount]);
         let hashed = b.hash_n_to_hash_no_pad::<PoseidonHash>(wd);
         let withdrawals_hash = select_hash(b, is_withdrawal, hashed, chain.withdrawals_hash);
+        // s' = Poseidon(s ‖ key ‖ domain ‖ kind ‖ from ‖ to ‖ amount ‖ nonce) for a sender: the pair the
+        // `sig` circuit verifies a signature of (`frispool_sig::running_hash` over `Tx::signed_message`),
+        // under the key the sender's leaf holds (connected to `key` above).
+        let domain = b.constant(F::from_canonical_u64(SIGNED_MESSAGE_DOMAIN));
+        let mut pair = chain.sig_hash.elements.to_vec();
+        pair.extend(key);
+        pair.extend([domain, kind, from, to, amount, nonce]);
+        let hashed = b.hash_n_to_hash_no_pad::<PoseidonHash>(pair);
+        let sig_hash = select_hash(b, sends, hashed, chain.sig_hash);
 
         let targets =
             SlotTargets { is_deposit, is_transfer, is_withdrawal, from, to, amount, nonce, key, sender, receiver };
-        (targets, ChainTargets { root, tx_hash, withdrawals_hash })
+        (targets, ChainTargets { root, tx_hash, withdrawals_hash, sig_hash })
     }
 
     /// The target of one of the slot's own fields.
