@@ -61,7 +61,7 @@ fn cap_key(cap: &MerkleCap<F, PoseidonHash>) -> Vec<u64> {
 }
 
 /// An A/B switch: on unless the variable says `off`, read once per process.
-fn switch(var: &str, cell: &'static std::sync::OnceLock<bool>) -> bool {
+pub(crate) fn switch(var: &str, cell: &'static std::sync::OnceLock<bool>) -> bool {
     *cell.get_or_init(|| std::env::var(var).map_or(true, |v| v != "off"))
 }
 

@@ -208,7 +208,7 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
     fn pow_witness(&self, state: &[F; 12], pos: usize, min_zeros: u32) -> Result<Option<u64>> {
         // The benchmark's A/B switch: FRISPOOL_GPU_POW=off leaves the search to the host's threads.
         static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        if !*ON.get_or_init(|| std::env::var("FRISPOOL_GPU_POW").map_or(true, |v| v != "off")) {
+        if !crate::cuda_quotient::switch("FRISPOOL_GPU_POW", &ON) {
             return Ok(None);
         }
         // One launch covers 2^18 candidates: the smallest witness of a 16-bit search is below 2^18 with
