@@ -23,6 +23,8 @@
 #                (RUNS="wvg-gpus-1 wvg-gpus-2 wvg-gpus-4" on a 4-GPU machine)
 #   gpus-N       N GPUs with four in-process GPU provers each (--device K; cores/(4N) threads per prover), no
 #                generators: the demo's GPU default, once per GPU
+#   NAME@B       any run above under the larger-instance keygen profile FRISPOOL_MAIN_DEGREE_BITS=B (`main`
+#                instances of 2^B rows; plain names prove 2^13): e.g. RUNS="cpu cpu@16 gpu-x16 gpu-x16@16"
 # then gpu_rounds: for every round and compression layer, the GPU proof's bytes against plonky2's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,32 +61,44 @@ device)
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
   cores=$(nproc)
   md="$OUT/bench-gpu.md"
-  keys=/tmp/bench-gpu/keys-spool
-  mkdir -p "$keys" && "$BIN/frispool" --spool "$keys" init >/dev/null
-  t0=$SECONDS; "$BIN/frispool" --spool "$keys" keygen > "$OUT/keygen.txt" 2>&1; keygen_s=$((SECONDS - t0))
-  # The kernels compile once into the cache (NVRTC), outside every timed run: the prover's set, then each
-  # circuit's quotient kernel on a one-block warm-up through the pipeline.
-  FRISPOOL_SPOOL="$keys" "$BIN/frispool-prover" --backend gpu --once >/dev/null 2>&1 || true
-  warm=/tmp/bench-gpu/warm-up
-  mkdir -p "$warm/spool" && "$BIN/frispool" --spool "$warm/spool" init >/dev/null && cp -r "$keys/keys/." "$warm/spool/keys/"
-  t0=$SECONDS
-  PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0 SPOOL="$warm/spool" STORE="$warm/store" BLOCKS=1 \
-    TXS=16 SEED=1 PORT=3399 scripts/demo.sh > "$OUT/warm-up.txt" 2>&1 || echo "warm-up failed (see warm-up.txt)"
-  [[ -d "$warm/store/trust" ]] && cp -r "$warm/store/trust" /tmp/bench-gpu/trust
-  warm_s=$((SECONDS - t0))
+  # Each keygen profile in RUNS (a run named NAME@B proves `main` instances of 2^B rows,
+  # FRISPOOL_MAIN_DEGREE_BITS=B; plain names 2^13) gets its keys, kernels and trust root once, outside every
+  # timed run.
+  profiles=$(for r in $RUNS; do [[ "$r" == *@* ]] && echo "${r#*@}" || echo 13; done | sort -un | tr '\n' ' ')
+  prep=""
+  for b in $profiles; do
+    keys=/tmp/bench-gpu/keys-$b
+    mkdir -p "$keys" && "$BIN/frispool" --spool "$keys" init >/dev/null
+    t0=$SECONDS; FRISPOOL_MAIN_DEGREE_BITS=$b "$BIN/frispool" --spool "$keys" keygen > "$OUT/keygen-$b.txt" 2>&1
+    keygen_s=$((SECONDS - t0))
+    # The kernels compile once into the cache (NVRTC): the prover's set, then each circuit's quotient kernel
+    # on a one-block warm-up through the pipeline, which also derives the sequencer's trust root.
+    FRISPOOL_MAIN_DEGREE_BITS=$b FRISPOOL_SPOOL="$keys" "$BIN/frispool-prover" --backend gpu --once >/dev/null 2>&1 || true
+    warm=/tmp/bench-gpu/warm-up-$b
+    mkdir -p "$warm/spool" && "$BIN/frispool" --spool "$warm/spool" init >/dev/null && cp -r "$keys/keys/." "$warm/spool/keys/"
+    t0=$SECONDS
+    FRISPOOL_MAIN_DEGREE_BITS=$b PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0 SPOOL="$warm/spool" \
+      STORE="$warm/store" BLOCKS=1 TXS=16 SEED=1 PORT=3399 scripts/demo.sh > "$OUT/warm-up-$b.txt" 2>&1 \
+      || echo "warm-up 2^$b failed (see warm-up-$b.txt)"
+    [[ -d "$warm/store/trust" ]] && cp -r "$warm/store/trust" "/tmp/bench-gpu/trust-$b"
+    prep="$prep main 2^$b: keygen ${keygen_s} s, warm-up (kernels, trust root) $((SECONDS - t0)) s;"
+  done
   {
-    echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED; keygen ${keygen_s} s; warm-up (kernels, trust root) ${warm_s} s."
+    echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED;$prep"
     echo
-    echo "| run | GPUs | wall | blocks/min | tx/s | vs first | efficiency per GPU | proving busy (sum of prove jobs) | compress busy | device held | GPU busy | kernel util |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| run | GPUs | wall | blocks/min | tx/s | vs first | efficiency per GPU | proving busy (sum of prove jobs) | compress busy | aggregation + tail / basic | device held | GPU busy | kernel util |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   } > "$md"
   base=""
   port=3400
   for run in $RUNS; do
     port=$((port + 1))
+    profile=13
+    [[ "$run" == *@* ]] && profile=${run#*@}
+    export FRISPOOL_MAIN_DEGREE_BITS=$profile
     spool=/tmp/bench-gpu/$run/spool
-    mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "$keys/keys/." "$spool/keys/"
-    case "$run" in
+    mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "/tmp/bench-gpu/keys-$profile/keys/." "$spool/keys/"
+    case "${run%@*}" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     gpu) env=(PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0) ;;
     gpu-x*-hostpow) n=${run#gpu-x}; n=${n%-hostpow}
@@ -109,7 +123,7 @@ device)
     esac
     # The sequencer derives its trust root once (every circuit built); later runs start from that cache.
     store=/tmp/bench-gpu/$run/store
-    [[ -d /tmp/bench-gpu/trust ]] && mkdir -p "$store" && cp -r /tmp/bench-gpu/trust "$store/"
+    [[ -d /tmp/bench-gpu/trust-$profile ]] && mkdir -p "$store" && cp -r "/tmp/bench-gpu/trust-$profile" "$store/trust"
     # nvidia-smi's utilization.gpu every 200 ms (the share of each sample period in which a kernel ran), for
     # the whole run: "GPU busy" (device held / wall) counts a prover's wait for the card while other processes'
     # contexts run on it, so with several provers per GPU it can pass 100 %; this cannot.
@@ -118,19 +132,29 @@ device)
     env "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
       scripts/demo.sh > "$OUT/$run.txt" 2>&1 || { kill $sampler; echo "run $run failed:"; tail -40 "$OUT/$run.txt"; tail -20 /tmp/bench-gpu/$run/frispool-demo-logs/*.log; exit 1; }
     kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
-    [[ -d /tmp/bench-gpu/trust ]] || cp -r "$store/trust" /tmp/bench-gpu/trust
+    [[ -d /tmp/bench-gpu/trust-$profile ]] || cp -r "$store/trust" "/tmp/bench-gpu/trust-$profile"
     logs=/tmp/bench-gpu/$run/frispool-demo-logs
     wall=$(sed -n 's/^== all .* proven in \([0-9.]*\)s.*/\1/p' "$OUT/$run.txt")
     blocks=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/$run.txt")
     # shellcheck disable=SC2086 # one block number a word
-    busy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="prove")/1000,1))' 2>/dev/null || echo "?")
-    # shellcheck disable=SC2086 # one block number a word
-    cbusy=$("$BIN/frispool" --spool "$spool" timings --json $blocks | python3 -c 'import json,sys; t=json.load(sys.stdin); print(round(sum(r["busy_ms"] for r in t["rounds"] if r["queue"]=="compress")/1000,1))' 2>/dev/null || echo "?")
+    "$BIN/frispool" --spool "$spool" timings --json $blocks > "$OUT/$run.timings.json" 2>/dev/null || true
     held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
-    case "$run" in cpu) gpus=0 ;; gpu | gpu-x* | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${run#wvg-gpus-} ;; gpus-*) gpus=${run#gpus-} ;; esac
-    row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$busy" "$cbusy" "$held" "$OUT/$run.util" "$OUT/$run.txt" <<'PY'
+    r=${run%@*}
+    case "$r" in cpu) gpus=0 ;; gpu | gpu-x* | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${r#wvg-gpus-} ;; gpus-*) gpus=${r#gpus-} ;; esac
+    row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$OUT/$run.timings.json" "$held" "$OUT/$run.util" "$OUT/$run.txt" <<'PY'
 import datetime, json, re, sys
-run, gpus, wall, blocks, txs, base, busy, cbusy, held, util_file, run_log = sys.argv[1:]
+run, gpus, wall, blocks, txs, base, timings, held, util_file, run_log = sys.argv[1:]
+try:
+    rows = json.load(open(timings))["rounds"]
+    busy_s = lambda pick: sum(r["busy_ms"] for r in rows if pick(r)) / 1000
+    busy = f"{busy_s(lambda r: r['queue'] == 'prove'):.1f}"
+    cbusy = f"{busy_s(lambda r: r['queue'] == 'compress'):.1f}"
+    # Issue 13's share: every aggregation round (1-4) and the compression, over the basic proofs (round 0).
+    basic = busy_s(lambda r: r["queue"] == "prove" and r["round"] == 0)
+    rest = busy_s(lambda r: (r["queue"] == "prove" and r["round"] > 0) or r["queue"] == "compress")
+    share = f"{rest / basic:.0%}" if basic else "-"
+except (OSError, ValueError, KeyError):
+    busy = cbusy = share = "?"
 gpus, wall, blocks, txs, held = int(gpus), float(wall), int(blocks), int(txs), float(held)
 tps = blocks * txs / wall
 base = float(base) if base else tps
@@ -154,17 +178,17 @@ for line in open(util_file, errors="replace"):
     if lo is None or lo <= t <= hi:
         samples.append(int(parts[2]))
 util = f"{sum(samples) / len(samples):.0f}%" if gpus and samples else "-"
-print(f"{tps:.1f}|| {run} | {gpus} | {wall:.1f} s | {blocks * 60 / wall:.1f} | {tps:.1f} | {ratio:.2f}x | {eff} | {busy} s | {cbusy} s | {held:.1f} s | {gbusy} | {util} |")
+print(f"{tps:.1f}|| {run} | {gpus} | {wall:.1f} s | {blocks * 60 / wall:.1f} | {tps:.1f} | {ratio:.2f}x | {eff} | {busy} s | {cbusy} s | {share} | {held:.1f} s | {gbusy} | {util} |")
 PY
 )
     [[ -z "$base" ]] && base=${row%%||*}
     echo "|${row#*||}" >> "$md"
     grep -h "served\|device busy" "$logs"/prover-*.log >> "$OUT/$run.txt" 2>/dev/null || true
-    [[ "$run" == gpu-wvg ]] && rounds_spool=$spool
+    [[ "$run" == gpu-wvg ]] && rounds_spool=$spool && rounds_profile=$profile
   done
   if [[ -n "${rounds_spool:-}" ]]; then
     { echo; echo "Proof bytes, GPU against plonky2 on one thread, same witness vector (gpu_rounds):"; echo; } >> "$md"
-    "$BIN/examples/gpu_rounds" "$rounds_spool" "${PER_ROUND:-2}" >> "$md" 2> "$OUT/gpu_rounds.err" || echo "gpu_rounds FAILED (see gpu_rounds.err)" >> "$md"
+    FRISPOOL_MAIN_DEGREE_BITS=$rounds_profile "$BIN/examples/gpu_rounds" "$rounds_spool" "${PER_ROUND:-2}" >> "$md" 2> "$OUT/gpu_rounds.err" || echo "gpu_rounds FAILED (see gpu_rounds.err)" >> "$md"
   fi
   cat "$md"
   ;;

@@ -25,8 +25,8 @@ pub use api::{
     WitnessWire, WIRE_FORMAT,
 };
 pub use basic::main::{
-    expected_public_inputs, main_chunks, LeafWitness, MainChunkWitness, MainCircuit, SlotField, SlotWitness,
-    MAIN_TXS_PER_INSTANCE,
+    expected_public_inputs, main_chunks, main_chunks_of, LeafWitness, MainChunkWitness, MainCircuit, SlotField,
+    SlotWitness, MAIN_TXS_PER_INSTANCE,
 };
 pub use basic::sig::{SigItem, SigType, SigWitness, SIG, SIGS_PER_INSTANCE};
 pub use compress::Compressor;
@@ -36,8 +36,8 @@ pub use keys::{
     ProtocolKeys, FINAL as FINAL_CIRCUIT, MANIFEST_FORMAT, SOURCE_FINGERPRINT,
 };
 pub use registry::{
-    sig_profile, BasicCircuit, BasicType, Registry, RegistryError, TypeInstances, MAX_SIGS_PER_INSTANCE,
-    SIG_PROFILE_VAR,
+    main_profile, sig_profile, BasicCircuit, BasicType, Registry, RegistryError, TypeInstances, MAIN_PROFILE_VAR,
+    MAX_MAIN_DEGREE_BITS, MAX_SIGS_PER_INSTANCE, MIN_MAIN_DEGREE_BITS, SIG_PROFILE_VAR,
 };
 pub use security::SecurityLevel;
 pub use snark::{

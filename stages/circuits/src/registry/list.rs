@@ -22,6 +22,8 @@ pub enum RegistryError {
     /// names the aggregation circuits and job keys use.
     #[error("circuit type name {0:?} is not 1 to 16 of a-z, 0-9 and -, or is reserved")]
     BadName(&'static str),
+    #[error("{MAIN_PROFILE_VAR}={0:?}: expected the rows of a main instance as a power of two, {MIN_MAIN_DEGREE_BITS} to {MAX_MAIN_DEGREE_BITS}")]
+    BadMainProfile(String),
     #[error("{SIG_PROFILE_VAR}={0:?}: expected a number of signatures per sig instance, 0 (no sig) to {MAX_SIGS_PER_INSTANCE}")]
     BadProfile(String),
 }
@@ -46,6 +48,29 @@ pub const SIG_PROFILE_VAR: &str = "FRISPOOL_SIG_PER_INSTANCE";
 /// The largest K the profile takes: 9 signatures fill 2^16 rows (`frispool_sig::SIG_DEFAULT_CAPACITY`).
 pub const MAX_SIGS_PER_INSTANCE: usize = frispool_sig::SIG_DEFAULT_CAPACITY;
 
+/// The keygen profile's variable for `main`'s instance size: `B` makes every `main` instance 2^B rows (as many
+/// transactions as fit: 54 at 13, about 8 × 54 at 16). Unset, 13. Like [`SIG_PROFILE_VAR`], every process of
+/// a pipeline must see the same value (the circuit digests, hence the protocol version, differ).
+///
+/// Why larger instances: a block of N transactions needs N / capacity `main` proofs and about a quarter as
+/// many leaves, and a leaf costs the same whatever its children's size, so aggregation shrinks with the
+/// instance; and a GPU fills with 2^16-row commitments where 2^13 leaves it waiting on the host.
+pub const MAIN_PROFILE_VAR: &str = "FRISPOOL_MAIN_DEGREE_BITS";
+/// The protocol's default `main` instance: 2^13 rows.
+pub const MIN_MAIN_DEGREE_BITS: usize = 13;
+/// The largest `main` instance the profile takes: 2^18 rows (a 2^21-row LDE of 135 columns, 2.3 GB, per
+/// proof in flight).
+pub const MAX_MAIN_DEGREE_BITS: usize = 18;
+
+/// The profile's `main` degree from [`MAIN_PROFILE_VAR`]: 13 when unset.
+pub fn main_profile() -> Result<usize, RegistryError> {
+    let Ok(text) = std::env::var(MAIN_PROFILE_VAR) else { return Ok(MIN_MAIN_DEGREE_BITS) };
+    match text.trim().parse::<usize>() {
+        Ok(b) if (MIN_MAIN_DEGREE_BITS..=MAX_MAIN_DEGREE_BITS).contains(&b) => Ok(b),
+        _ => Err(RegistryError::BadMainProfile(text)),
+    }
+}
+
 /// The profile's K from [`SIG_PROFILE_VAR`]: `None` without `sig`.
 pub fn sig_profile() -> Result<Option<usize>, RegistryError> {
     let Ok(text) = std::env::var(SIG_PROFILE_VAR) else { return Ok(None) };
@@ -57,14 +82,18 @@ pub fn sig_profile() -> Result<Option<usize>, RegistryError> {
 }
 
 impl Default for Registry {
-    /// The protocol's registry: `main`, then `sig` when the keygen profile asks for it ([`sig_profile`]).
+    /// The protocol's registry: `main` (2^13 rows, or what [`main_profile`] asks for), then `sig` when the
+    /// keygen profile asks for it ([`sig_profile`]).
     ///
     /// Why a profile and not `sig` always: a signature costs about 7 s of one core to prove (6 540 rows), so
     /// a 64-transaction block costs minutes more; the profile lets a deployment (and the demo) prove
     /// signatures while the pipeline's mechanics tests keep their blocks. A malformed value panics with the
     /// variable named: a process must not serve a protocol it was not asked for.
     fn default() -> Self {
-        let registry = Registry::main_only();
+        let registry = match main_profile().and_then(Registry::main_of_degree) {
+            Ok(registry) => registry,
+            Err(e) => panic!("{e}"),
+        };
         match sig_profile() {
             Ok(None) => registry,
             Ok(Some(k)) => registry.with(SigType::new(k)).expect("sig's id and name are free after main"),
@@ -74,9 +103,20 @@ impl Default for Registry {
 }
 
 impl Registry {
-    /// `main` alone, whatever the profile: what a test registers its own types after.
+    /// `main` alone at 2^13 rows, whatever the profiles: what a test registers its own types after.
     pub fn main_only() -> Self {
-        Registry { types: vec![Arc::new(MainType)] }
+        Registry { types: vec![Arc::new(MainType::standard())] }
+    }
+
+    /// `main` alone with instances of `2^degree_bits` rows ([`MIN_MAIN_DEGREE_BITS`] to
+    /// [`MAX_MAIN_DEGREE_BITS`]): what [`MAIN_PROFILE_VAR`] selects, for a test to name directly.
+    pub fn main_of_degree(degree_bits: usize) -> Result<Self, RegistryError> {
+        let main = match degree_bits {
+            MIN_MAIN_DEGREE_BITS => MainType::standard(),
+            b if (MIN_MAIN_DEGREE_BITS..=MAX_MAIN_DEGREE_BITS).contains(&b) => MainType::with_degree_bits(b),
+            b => return Err(RegistryError::BadMainProfile(b.to_string())),
+        };
+        Ok(Registry { types: vec![Arc::new(main)] })
     }
 
     /// This registry and `ty` after it (the next tip slot). Ids and names must be new; the scheduler's own

@@ -13,4 +13,7 @@ mod list;
 pub use basic_type::BasicType;
 pub(crate) use basic_type::ErasedType;
 pub use circuit::BasicCircuit;
-pub use list::{sig_profile, Registry, RegistryError, TypeInstances, MAX_SIGS_PER_INSTANCE, SIG_PROFILE_VAR};
+pub use list::{
+    main_profile, sig_profile, Registry, RegistryError, TypeInstances, MAIN_PROFILE_VAR, MAX_MAIN_DEGREE_BITS,
+    MAX_SIGS_PER_INSTANCE, MIN_MAIN_DEGREE_BITS, SIG_PROFILE_VAR,
+};

@@ -15,6 +15,10 @@ use super::witness::{MainChunkWitness, SlotWitness};
 use super::MAIN_TXS_PER_INSTANCE;
 use crate::error::{BoxError, CircuitError};
 
+/// Rows plonky2's `build` adds after the constructed gates (the public-input hash, constant gates): 54 slots
+/// construct 8 139 gates and build to 2^13 rows, 53 rows short of full.
+const BUILD_ROWS: usize = 32;
+
 pub struct MainCircuit {
     pub data: CircuitData<F, C, D>,
     parts: MainTargets,
@@ -55,6 +59,22 @@ impl MainCircuit {
     /// the public-input hash not included): rows per slot is the difference of two capacities.
     pub fn gate_count(capacity: usize) -> usize {
         Self::construct(capacity).0.num_gates()
+    }
+
+    /// The most slots whose circuit fits `2^degree_bits` rows: [`MAIN_TXS_PER_INSTANCE`] for 2^13. Counts
+    /// constructed gates only (no `build`), keeping [`BUILD_ROWS`] free for what `build` adds.
+    pub fn capacity_for(degree_bits: usize) -> usize {
+        let limit = (1usize << degree_bits).saturating_sub(BUILD_ROWS);
+        let (one, two) = (Self::gate_count(1), Self::gate_count(2));
+        // Slots are alike, so the count is linear up to arithmetic-gate packing; the loops settle the rest.
+        let mut n = limit.saturating_sub(one) / (two - one) + 1;
+        while n > 1 && Self::gate_count(n) > limit {
+            n -= 1;
+        }
+        while Self::gate_count(n + 1) <= limit {
+            n += 1;
+        }
+        n
     }
 
     fn construct(capacity: usize) -> (CircuitBuilder<F, D>, MainTargets) {

@@ -7,11 +7,27 @@ use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 
 use super::circuit::MainTargets;
-use super::{main_chunks, MainChunkWitness, MAIN_TXS_PER_INSTANCE};
+use super::{main_chunks_of, MainChunkWitness, MAIN_TXS_PER_INSTANCE};
 use crate::error::CircuitError;
 use crate::registry::BasicType;
 
-pub(crate) struct MainType;
+/// `main` with `capacity` transaction slots an instance: [`MAIN_TXS_PER_INSTANCE`] (2^13 rows) unless the
+/// keygen profile asks for larger instances ([`MainType::with_degree_bits`]).
+pub(crate) struct MainType {
+    capacity: usize,
+}
+
+impl MainType {
+    /// The protocol's default: 2^13 rows.
+    pub(crate) fn standard() -> Self {
+        MainType { capacity: MAIN_TXS_PER_INSTANCE }
+    }
+
+    /// As many slots as fit `2^bits` rows.
+    pub(crate) fn with_degree_bits(bits: usize) -> Self {
+        MainType { capacity: super::MainCircuit::capacity_for(bits) }
+    }
+}
 
 impl BasicType for MainType {
     type Witness = MainChunkWitness;
@@ -22,7 +38,7 @@ impl BasicType for MainType {
     }
 
     fn capacity(&self) -> usize {
-        MAIN_TXS_PER_INSTANCE
+        self.capacity
     }
 
     fn binding(&self) -> ChainBinding {
@@ -30,11 +46,11 @@ impl BasicType for MainType {
     }
 
     fn instances(&self, block: &ExecutedBlock) -> Vec<MainChunkWitness> {
-        main_chunks(block)
+        main_chunks_of(block, self.capacity)
     }
 
     fn construct(&self, builder: &mut CircuitBuilder<F, D>) -> MainTargets {
-        MainTargets::define(builder, MAIN_TXS_PER_INSTANCE)
+        MainTargets::define(builder, self.capacity)
     }
 
     fn fill(

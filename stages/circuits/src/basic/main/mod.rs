@@ -9,7 +9,7 @@ mod witness;
 pub use circuit::{expected_public_inputs, MainCircuit};
 pub(crate) use kind::MainType;
 pub use slot::{ChainTargets, SlotField, SlotTargets};
-pub use witness::{main_chunks, LeafWitness, MainChunkWitness, SlotWitness};
+pub use witness::{main_chunks, main_chunks_of, LeafWitness, MainChunkWitness, SlotWitness};
 
 /// Transaction slots per `main` instance (the last chunk of a block is padded). A slot is 151 rows (137 of
 /// them Poseidon; the signed-pairs hash added 3 to the 148 before it): 54 slots are 8139 gates, the most

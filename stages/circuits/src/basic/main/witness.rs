@@ -78,6 +78,12 @@ pub struct MainChunkWitness {
 /// Cuts an executed block into `main` instances of [`MAIN_TXS_PER_INSTANCE`] transactions. An empty block
 /// still gets one (all-padding) instance, so every block has a `main` proof chaining its roots.
 pub fn main_chunks(block: &ExecutedBlock) -> Vec<MainChunkWitness> {
+    main_chunks_of(block, MAIN_TXS_PER_INSTANCE)
+}
+
+/// [`main_chunks`] for a `main` of `capacity` slots (the larger-instance keygen profile).
+pub fn main_chunks_of(block: &ExecutedBlock, capacity: usize) -> Vec<MainChunkWitness> {
+    assert!(capacity > 0, "a main instance holds at least one transaction");
     let start = ChainState::start(block.header.prev_root);
     if block.txs.is_empty() {
         return vec![MainChunkWitness {
@@ -90,7 +96,7 @@ pub fn main_chunks(block: &ExecutedBlock) -> Vec<MainChunkWitness> {
     }
     block
         .txs
-        .chunks(MAIN_TXS_PER_INSTANCE)
+        .chunks(capacity)
         .enumerate()
         .map(|(i, txs)| MainChunkWitness {
             block: block.header.number,
