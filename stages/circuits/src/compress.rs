@@ -2,8 +2,8 @@
 //!
 //! Each layer is a circuit that verifies the previous proof (its verifier key a constant) and re-exposes
 //! its public inputs unchanged, so the final proof carries `block ‖ commitment` like the scheduler's.
-//! The scheduler is already the minimal recursive-verifier shape (2^12 rows), so one layer suffices: a
-//! high-rate configuration (FRI rate 1/16, 21 queries, 16 proof-of-work bits: 4·21 + 16 = 100 bits of
+//! The scheduler is already the minimal recursive-verifier shape (2^13 rows with three challenges), so one
+//! layer suffices: a high-rate configuration (FRI rate 1/16, 21 queries, 16 proof-of-work bits: 4·21 + 16 = 100 bits of
 //! conjectured security, the same as the inner layers) whose proof has fewer queries and so is smaller.
 //! A scheduler that grows (more circuit types) gets a standard-configuration layer in front.
 //!
@@ -26,8 +26,11 @@ pub const FINAL_RATE_BITS: usize = 4;
 pub const FINAL_QUERY_ROUNDS: usize = 21;
 pub const FINAL_POW_BITS: u32 = 16;
 
-/// Degree bits of the smallest circuit that verifies one standard-configuration proof.
-const MINIMAL_DEGREE_BITS: usize = 12;
+/// Degree bits of the smallest circuit that verifies one standard-configuration proof: 2^13 since every
+/// argument draws three challenges (issue 7; 2^12 with two). A front layer over a scheduler of this size
+/// would itself be 2^13 and buy no smaller final circuit, only one more proof per block, so a scheduler gets
+/// one only when it is larger (more circuit types).
+const MINIMAL_DEGREE_BITS: usize = 13;
 
 /// The configuration of the final compression layer.
 pub fn final_config() -> CircuitConfig {

@@ -210,7 +210,7 @@ fn a_third_type_registered_in_a_test_is_proven_through_every_round() {
     let names: Vec<String> = keys.manifest().circuits.into_iter().map(|c| c.name).collect();
     assert_eq!(
         names,
-        ["main", "amounts", "leaf-main", "leaf-amounts", "node", "tip", "scheduler", "compress-0", "final"],
+        ["main", "amounts", "leaf-main", "leaf-amounts", "node", "tip", "scheduler", "final"],
         "one basic circuit and one leaf per registered type, in the registry's order"
     );
 

@@ -112,7 +112,7 @@ fn items(block: &BlockWitness) -> Vec<SigItem> {
 #[test]
 fn a_signed_block_is_proven_with_main_and_sig_through_every_round() {
     let names: Vec<String> = keys().manifest().circuits.into_iter().map(|c| c.name).collect();
-    assert_eq!(names, ["main", "sig", "leaf-main", "leaf-sig", "node", "tip", "scheduler", "compress-0", "final"]);
+    assert_eq!(names, ["main", "sig", "leaf-main", "leaf-sig", "node", "tip", "scheduler", "final"]);
     let (block, proofs, final_proof) = proven();
     let signed = items(block).len();
     assert!(signed >= 3, "the block should hold several signed transactions, has {signed}");
