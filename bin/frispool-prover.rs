@@ -56,8 +56,11 @@ fn main() -> ExitCode {
                 max_vectors: cli.max_vectors,
                 verbose: cli.runner.verbose,
             };
-            let report = vectors::serve(&spool, &keys, backend, cli.proving.device, &opts)?;
+            let report = vectors::serve(&spool, &keys, backend.clone(), cli.proving.device, &opts)?;
             report.log();
+            if let Some(steps) = backend.step_summary() {
+                eprintln!("frispool-prover: {steps}");
+            }
             return Ok(exit::OK);
         }
         let stage = ProverStage { keys, max_attempts: cli.runner.max_attempts };
@@ -70,6 +73,9 @@ fn main() -> ExitCode {
                 busy.as_secs_f64(),
                 100.0 * busy.as_secs_f64() / wall
             );
+        }
+        if let Some(steps) = backend.step_summary() {
+            eprintln!("frispool-prover: {steps}");
         }
         Ok(summary.exit_code())
     })

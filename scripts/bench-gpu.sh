@@ -10,6 +10,7 @@
 # On the device, the same seeded blocks (BLOCKS x TXS, SEED) and the same keys go through the real pipeline
 # (scripts/demo.sh) once per configuration, side by side in one run:
 #   cpu          one prover, plonky2 on the host's cores (the baseline)
+#   cpu-xN       N such provers (--threads cores/N each)
 #   gpu          one prover, --backend gpu, witnesses computed in-process (compressor on the GPU too)
 #   gpu-xN       N such provers on the one GPU (--threads cores/N each), e.g. gpu-x4, gpu-x8, gpu-x16
 #   gpu-xN-hostleaves  gpu-xN with every commitment's leaves downloaded (FRISPOOL_GPU_KEEP_LEAVES=off): the A/B
@@ -93,26 +94,31 @@ device)
   port=3400
   for run in $RUNS; do
     port=$((port + 1))
+    # Files and folders name a run without its "@" (e.g. gpu-x16-at16).
+    tag=${run/@/-at}
     profile=13
     [[ "$run" == *@* ]] && profile=${run#*@}
     export FRISPOOL_MAIN_DEGREE_BITS=$profile
-    spool=/tmp/bench-gpu/$run/spool
+    spool=/tmp/bench-gpu/$tag/spool
     mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "/tmp/bench-gpu/keys-$profile/keys/." "$spool/keys/"
-    case "${run%@*}" in
+    name=${run%@*}
+    case "$name" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
+    cpu-x*) n=${name#cpu-x}
+      env=(PROVERS=$n PROVER_ARGS="--backend cpu --threads $((cores / n > 0 ? cores / n : 1))") ;;
     gpu) env=(PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0) ;;
-    gpu-x*-hostpow) n=${run#gpu-x}; n=${n%-hostpow}
+    gpu-x*-hostpow) n=${name#gpu-x}; n=${n%-hostpow}
       env=(FRISPOOL_GPU_POW=off WVG=0 PROVERS=$n PROVER_ARGS="--backend gpu --threads $((cores / n > 0 ? cores / n : 1))"
         COMPRESSOR_ARGS="--backend gpu") ;;
-    gpu-x*-hostleaves) n=${run#gpu-x}; n=${n%-hostleaves}
+    gpu-x*-hostleaves) n=${name#gpu-x}; n=${n%-hostleaves}
       env=(FRISPOOL_GPU_KEEP_LEAVES=off WVG=0 PROVERS=$n PROVER_ARGS="--backend gpu --threads $((cores / n > 0 ? cores / n : 1))"
         COMPRESSOR_ARGS="--backend gpu") ;;
-    gpu-x*) n=${run#gpu-x}
+    gpu-x*) n=${name#gpu-x}
       env=(WVG=0 PROVERS=$n PROVER_ARGS="--backend gpu --threads $((cores / n > 0 ? cores / n : 1))" COMPRESSOR_ARGS="--backend gpu") ;;
-    wvg-gpus-*) g=${run#wvg-gpus-}
+    wvg-gpus-*) g=${name#wvg-gpus-}
       env=(GPUS=$g PROVERS=$g PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu"
         WVG=$((WVG * g)) WVG_ARGS="--threads $((cores / (WVG * g) > 0 ? cores / (WVG * g) : 1))") ;;
-    gpus-*) g=${run#gpus-}
+    gpus-*) g=${name#gpus-}
       env=(GPUS=$g PROVERS=$((4 * g)) WVG=0 COMPRESSOR_ARGS="--backend gpu"
         PROVER_ARGS="--backend gpu --threads $((cores / (4 * g) > 0 ? cores / (4 * g) : 1))") ;;
     gpu-wvg-hostq) env=(FRISPOOL_GPU_QUOTIENT=off PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS"
@@ -122,26 +128,25 @@ device)
     *) echo "unknown run $run" >&2; exit 2 ;;
     esac
     # The sequencer derives its trust root once (every circuit built); later runs start from that cache.
-    store=/tmp/bench-gpu/$run/store
+    store=/tmp/bench-gpu/$tag/store
     [[ -d /tmp/bench-gpu/trust-$profile ]] && mkdir -p "$store" && cp -r "/tmp/bench-gpu/trust-$profile" "$store/trust"
     # nvidia-smi's utilization.gpu every 200 ms (the share of each sample period in which a kernel ran), for
     # the whole run: "GPU busy" (device held / wall) counts a prover's wait for the card while other processes'
     # contexts run on it, so with several provers per GPU it can pass 100 %; this cannot.
-    nvidia-smi --query-gpu=timestamp,index,utilization.gpu --format=csv,noheader,nounits -lms 200 > "$OUT/$run.util" 2>/dev/null &
+    nvidia-smi --query-gpu=timestamp,index,utilization.gpu --format=csv,noheader,nounits -lms 200 > "$OUT/$tag.util" 2>/dev/null &
     sampler=$!
     env "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
-      scripts/demo.sh > "$OUT/$run.txt" 2>&1 || { kill $sampler; echo "run $run failed:"; tail -40 "$OUT/$run.txt"; tail -20 /tmp/bench-gpu/$run/frispool-demo-logs/*.log; exit 1; }
+      scripts/demo.sh > "$OUT/$tag.txt" 2>&1 || { kill $sampler; echo "run $run failed:"; tail -40 "$OUT/$tag.txt"; tail -20 /tmp/bench-gpu/$tag/frispool-demo-logs/*.log; exit 1; }
     kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
     [[ -d /tmp/bench-gpu/trust-$profile ]] || cp -r "$store/trust" "/tmp/bench-gpu/trust-$profile"
-    logs=/tmp/bench-gpu/$run/frispool-demo-logs
-    wall=$(sed -n 's/^== all .* proven in \([0-9.]*\)s.*/\1/p' "$OUT/$run.txt")
-    blocks=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/$run.txt")
-    # shellcheck disable=SC2086 # one block number a word
-    "$BIN/frispool" --spool "$spool" timings --json $blocks > "$OUT/$run.timings.json" 2>/dev/null || true
+    logs=/tmp/bench-gpu/$tag/frispool-demo-logs
+    wall=$(sed -n 's/^== all .* proven in \([0-9.]*\)s.*/\1/p' "$OUT/$tag.txt")
+    blocks=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/$tag.txt")
+    "$BIN/frispool" --spool "$spool" timings --json > "$OUT/$tag.timings.json" 2>/dev/null || true
     held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
     r=${run%@*}
-    case "$r" in cpu) gpus=0 ;; gpu | gpu-x* | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${r#wvg-gpus-} ;; gpus-*) gpus=${r#gpus-} ;; esac
-    row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$OUT/$run.timings.json" "$held" "$OUT/$run.util" "$OUT/$run.txt" <<'PY'
+    case "$r" in cpu | cpu-x*) gpus=0 ;; gpu | gpu-x* | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${r#wvg-gpus-} ;; gpus-*) gpus=${r#gpus-} ;; esac
+    row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$OUT/$tag.timings.json" "$held" "$OUT/$tag.util" "$OUT/$tag.txt" <<'PY'
 import datetime, json, re, sys
 run, gpus, wall, blocks, txs, base, timings, held, util_file, run_log = sys.argv[1:]
 try:
@@ -183,9 +188,30 @@ PY
 )
     [[ -z "$base" ]] && base=${row%%||*}
     echo "|${row#*||}" >> "$md"
-    grep -h "served\|device busy" "$logs"/prover-*.log >> "$OUT/$run.txt" 2>/dev/null || true
+    grep -h "served\|device busy\|steps of" "$logs"/prover-*.log >> "$OUT/$tag.txt" 2>/dev/null || true
+    # Every GPU prover's step times summed: which host steps bound the run (the share of all proving time).
+    cat "$logs"/prover-*.log 2>/dev/null | python3 -c '
+import re, sys
+run, total, proofs = sys.argv[1], {}, 0
+for line in sys.stdin:
+    m = re.search(r"steps of (\d+) proofs, seconds summed: (.*)", line)
+    if not m:
+        continue
+    proofs += int(m.group(1))
+    for part in m.group(2).split(", "):
+        name, secs = part.rsplit(" ", 1)
+        total[name] = total.get(name, 0.0) + float(secs)
+if proofs and total.get("total"):
+    cells = " | ".join(f"{total[k]:.1f} s ({total[k] / total['"'"'total'"'"']:.0%})" for k in total if k != "total")
+    print(f"| {run} | {proofs} | {cells} | {total['"'"'total'"'"']:.1f} s |")
+' "$run" >> "$OUT/steps.md" || true
     [[ "$run" == gpu-wvg ]] && rounds_spool=$spool && rounds_profile=$profile
   done
+  if [[ -s "$OUT/steps.md" ]]; then
+    { echo; echo "Where the GPU provers' time went, step by step, summed over every proof (prove_timed; steps overlap across provers):"; echo
+      echo "| run | proofs | witness | wires commit | partial products | Z commit | quotient | quotient commit | openings | FRI | total |"
+      echo "|---|---|---|---|---|---|---|---|---|---|---|"; cat "$OUT/steps.md"; } >> "$md"
+  fi
   if [[ -n "${rounds_spool:-}" ]]; then
     { echo; echo "Proof bytes, GPU against plonky2 on one thread, same witness vector (gpu_rounds):"; echo; } >> "$md"
     FRISPOOL_MAIN_DEGREE_BITS=$rounds_profile "$BIN/examples/gpu_rounds" "$rounds_spool" "${PER_ROUND:-2}" >> "$md" 2> "$OUT/gpu_rounds.err" || echo "gpu_rounds FAILED (see gpu_rounds.err)" >> "$md"

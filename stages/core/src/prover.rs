@@ -66,6 +66,12 @@ pub trait ProvingBackend: Send + Sync {
     fn device_busy(&self) -> Option<std::time::Duration> {
         None
     }
+
+    /// Where this backend's proving time went so far, step by step, summed over its proofs (one line for a
+    /// process's exit report); `None` for a backend that does not time its steps.
+    fn step_summary(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A backend shared by every circuit of a process.

@@ -22,7 +22,7 @@ use plonky2::iop::witness::PartialWitness;
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
 
 use crate::prover::{QuotientInputs, WitnessInput};
-use crate::{prove, CommitBackend, DeviceCommit, Gpu, GpuError};
+use crate::{prove_timed, CommitBackend, DeviceCommit, Gpu, GpuError, ProveTimes};
 
 /// One GPU, shared by every proof of a process.
 pub struct GpuProver {
@@ -30,13 +30,20 @@ pub struct GpuProver {
     ordinal: usize,
     /// Nanoseconds the device was held (commitments), summed over every proof.
     busy_ns: AtomicU64,
+    /// Proofs made and their step times summed: which host steps bound a prover (`step_summary`).
+    steps: Mutex<(u64, ProveTimes)>,
 }
 
 impl GpuProver {
     /// Opens device `ordinal` and loads the kernels (from the on-disk kernel cache when it has them). A
     /// machine without a usable GPU gets the typed reason.
     pub fn open(ordinal: usize) -> Result<GpuProver, GpuError> {
-        Ok(GpuProver { gpu: Mutex::new(Gpu::new(ordinal)?), ordinal, busy_ns: AtomicU64::new(0) })
+        Ok(GpuProver {
+            gpu: Mutex::new(Gpu::new(ordinal)?),
+            ordinal,
+            busy_ns: AtomicU64::new(0),
+            steps: Mutex::new((0, ProveTimes::default())),
+        })
     }
 
     pub fn ordinal(&self) -> usize {
@@ -49,7 +56,11 @@ impl GpuProver {
         common: &'a CommonCircuitData<F, D>,
         witness: WitnessInput<'a>,
     ) -> Result<Proof, BackendError> {
-        prove(prover, common, witness, &LockedDevice(self)).map_err(Into::into)
+        let (proof, times) = prove_timed(prover, common, witness, &LockedDevice(self))?;
+        let mut steps = self.steps.lock().unwrap_or_else(|p| p.into_inner());
+        steps.0 += 1;
+        steps.1 += &times;
+        Ok(proof)
     }
 }
 
@@ -78,6 +89,12 @@ impl ProvingBackend for GpuProver {
 
     fn device_busy(&self) -> Option<Duration> {
         Some(Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)))
+    }
+
+    fn step_summary(&self) -> Option<String> {
+        let (proofs, times) = self.steps.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let steps: Vec<String> = times.steps().iter().map(|(name, ms)| format!("{name} {:.2}", ms / 1e3)).collect();
+        Some(format!("steps of {proofs} proofs, seconds summed: {}", steps.join(", ")))
     }
 }
 

@@ -116,6 +116,20 @@ pub struct ProveTimes {
     pub total: Duration,
 }
 
+impl std::ops::AddAssign<&ProveTimes> for ProveTimes {
+    fn add_assign(&mut self, t: &ProveTimes) {
+        self.witness += t.witness;
+        self.wires_commit += t.wires_commit;
+        self.partial_products += t.partial_products;
+        self.zs_commit += t.zs_commit;
+        self.quotient += t.quotient;
+        self.quotient_commit += t.quotient_commit;
+        self.openings += t.openings;
+        self.fri += t.fri;
+        self.total += t.total;
+    }
+}
+
 impl ProveTimes {
     /// `name ms` pairs in step order.
     pub fn steps(&self) -> [(&'static str, f64); 9] {
