@@ -24,6 +24,8 @@
 #                (RUNS="wvg-gpus-1 wvg-gpus-2 wvg-gpus-4" on a 4-GPU machine)
 #   gpus-N       N GPUs with four in-process GPU provers each (--device K; cores/(4N) threads per prover), no
 #                generators: the demo's GPU default, once per GPU
+#   NAME-plainwit  any run above with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off): the A/B
+#                of the replayed generator order
 #   NAME@B       any run above under the larger-instance keygen profile FRISPOOL_MAIN_DEGREE_BITS=B (`main`
 #                instances of 2^B rows; plain names prove 2^13): e.g. RUNS="cpu cpu@16 gpu-x16 gpu-x16@16"
 # then gpu_rounds: for every round and compression layer, the GPU proof's bytes against plonky2's.
@@ -102,6 +104,9 @@ device)
     spool=/tmp/bench-gpu/$tag/spool
     mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "/tmp/bench-gpu/keys-$profile/keys/." "$spool/keys/"
     name=${run%@*}
+    # NAME-plainwit: the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
+    extra=()
+    [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra=(FRISPOOL_WITNESS_REPLAY=off)
     case "$name" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     cpu-x*) n=${name#cpu-x}
@@ -135,7 +140,7 @@ device)
     # contexts run on it, so with several provers per GPU it can pass 100 %; this cannot.
     nvidia-smi --query-gpu=timestamp,index,utilization.gpu --format=csv,noheader,nounits -lms 200 > "$OUT/$tag.util" 2>/dev/null &
     sampler=$!
-    env "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
+    env "${extra[@]}" "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
       scripts/demo.sh > "$OUT/$tag.txt" 2>&1 || { kill $sampler; echo "run $run failed:"; tail -40 "$OUT/$tag.txt"; tail -20 /tmp/bench-gpu/$tag/frispool-demo-logs/*.log; exit 1; }
     kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
     [[ -d /tmp/bench-gpu/trust-$profile ]] || cp -r "$store/trust" "/tmp/bench-gpu/trust-$profile"
@@ -144,7 +149,7 @@ device)
     blocks=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/$tag.txt")
     "$BIN/frispool" --spool "$spool" timings --json > "$OUT/$tag.timings.json" 2>/dev/null || true
     held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
-    r=${run%@*}
+    r=$name
     case "$r" in cpu | cpu-x*) gpus=0 ;; gpu | gpu-x* | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${r#wvg-gpus-} ;; gpus-*) gpus=${r#gpus-} ;; esac
     row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$OUT/$tag.timings.json" "$held" "$OUT/$tag.util" "$OUT/$tag.txt" <<'PY'
 import datetime, json, re, sys

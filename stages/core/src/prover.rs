@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use plonky2::field::types::Field;
 use plonky2::hash::poseidon::PoseidonHash;
-use plonky2::iop::generator::generate_partial_witness;
 use plonky2::iop::witness::{PartialWitness, PartitionWitness, Witness};
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, ProverOnlyCircuitData};
 use plonky2::plonk::config::Hasher;
@@ -32,7 +31,7 @@ pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// A proving backend: from a circuit's prover data and a partial witness to a proof that plonky2's verifier
 /// accepts under the circuit's verifier key.
 ///
-/// The backend computes the full witness itself (plonky2's `generate_partial_witness`, step 1 of
+/// The backend computes the full witness itself ([`crate::generate_witness`]: plonky2's `generate_partial_witness`, step 1 of
 /// `prove_with_partition_witness`), so a backend that runs the witness-vector generator elsewhere can take
 /// it from there. With zero knowledge off (frispool's configuration) a correct backend yields the CPU
 /// backend's bytes exactly: both feed the challenger the same values.
@@ -126,7 +125,7 @@ impl ProvingBackend for CpuProver {
         witness: PartialWitness<F>,
     ) -> Result<Proof, BackendError> {
         // plonky2's `prove`, with the random wires fixed between its two steps.
-        let mut pw = generate_partial_witness::<F, C, D>(witness, prover, common)?;
+        let mut pw = crate::generate_witness(witness, prover, common)?;
         fix_random_wires(prover, common, &mut pw)?;
         plonky2::plonk::prover::prove_with_partition_witness::<F, C, D>(prover, common, pw, &mut TimingTree::default())
             .map_err(Into::into)

@@ -21,7 +21,6 @@
 use plonky2::field::polynomial::PolynomialValues;
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::hash::hash_types::HashOut;
-use plonky2::iop::generator::generate_partial_witness;
 use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, PartitionWitness, Witness, WitnessWrite};
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
@@ -78,7 +77,7 @@ impl WitnessVector {
         common: &CommonCircuitData<F, D>,
         inputs: PartialWitness<F>,
     ) -> Result<WitnessVector, WitnessVectorError> {
-        let pw = generate_partial_witness(inputs, prover, common)
+        let pw = crate::generate_witness(inputs, prover, common)
             .map_err(|e| WitnessVectorError::Generate(format!("{e:#}")))?;
         Ok(Self::of_partition(prover, common, &pw))
     }

@@ -4,7 +4,8 @@
 //! plonky2's `prove_with_partition_witness` is one function, and its partial-products and quotient
 //! helpers are private; this module follows the same steps with plonky2's public API:
 //!
-//! 1. witness generation (plonky2's public `generate_partial_witness`), the wire columns;
+//! 1. witness generation (`frispool_core::generate_witness`: plonky2's generators in a replayed order), the
+//!    wire columns;
 //! 2. the wires commitment (backend);
 //! 3. the challenger (plonky2's public `Challenger`): FRI parameters, circuit digest, public-inputs
 //!    hash, wires cap → β, γ;
@@ -52,7 +53,6 @@ use plonky2::field::polynomial::PolynomialValues;
 use plonky2::field::types::Field;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::challenger::Challenger;
-use plonky2::iop::generator::generate_partial_witness;
 use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, PartitionWitness, Witness};
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
@@ -191,7 +191,7 @@ pub fn prove_timed<'a>(
     // 1. Witness: the generators, then every wire of every row (unset wires are zero).
     let (public_inputs, wires) = match witness.into() {
         WitnessInput::Partial(inputs) => {
-            of_partition(&generate_partial_witness(inputs, prover, common)?, prover, common)
+            of_partition(&frispool_core::generate_witness(inputs, prover, common)?, prover, common)
         }
         WitnessInput::Partition(pw) => of_partition(&pw, prover, common),
         WitnessInput::Vector(v) => {

@@ -1,0 +1,38 @@
+//! Witness generation of one full `main` chunk: plonky2's `generate_partial_witness` against
+//! `frispool_core::generate_witness` (the replayed order), interleaved, on this thread.
+//! `cargo run --release -p frispool-circuits --example witness_gen [REPS]`
+
+use std::time::Instant;
+
+use frispool_circuits::{main_chunks, MainCircuit};
+use frispool_rollup::{execute_block, BlockGenerator, State};
+use plonky2::iop::generator::generate_partial_witness;
+
+fn main() {
+    let reps: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let circuit = MainCircuit::build();
+    let mut state = State::new();
+    let txs = BlockGenerator::new(1).next_block(&state, circuit.capacity());
+    let block = state.apply_block(txs).unwrap();
+    let chunk = &main_chunks(&execute_block(&block).unwrap())[0];
+    let (prover, common) = (&circuit.data.prover_only, &circuit.data.common);
+    println!("main, 2^{} rows, {} generators", common.degree_bits(), prover.generators.len());
+    frispool_core::generate_witness(circuit.witness(chunk).unwrap(), prover, common).unwrap(); // records
+    let (mut plonky2_s, mut replay_s) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let pw = circuit.witness(chunk).unwrap();
+        let t = Instant::now();
+        generate_partial_witness(pw, prover, common).unwrap();
+        plonky2_s.push(t.elapsed().as_secs_f64());
+        let pw = circuit.witness(chunk).unwrap();
+        let t = Instant::now();
+        frispool_core::generate_witness(pw, prover, common).unwrap();
+        replay_s.push(t.elapsed().as_secs_f64());
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (a, b) = (median(&mut plonky2_s), median(&mut replay_s));
+    println!("median of {reps}: plonky2 {:.1} ms, replayed {:.1} ms, {:.2}x", a * 1e3, b * 1e3, a / b);
+}
