@@ -94,10 +94,13 @@ device)
   } > "$md"
   base=""
   port=3400
+  declare -A seen=()
   for run in $RUNS; do
     port=$((port + 1))
-    # Files and folders name a run without its "@" (e.g. gpu-x16-at16).
+    # Files and folders name a run without its "@" (e.g. gpu-x16-at16); a repeated run gets its own (-run2).
     tag=${run/@/-at}
+    times=$(( ${seen[$tag]:-0} + 1 )); seen[$tag]=$times
+    (( times > 1 )) && tag="$tag-run$times"
     profile=13
     [[ "$run" == *@* ]] && profile=${run#*@}
     export FRISPOOL_MAIN_DEGREE_BITS=$profile

@@ -35,4 +35,14 @@ fn main() {
     };
     let (a, b) = (median(&mut plonky2_s), median(&mut replay_s));
     println!("median of {reps}: plonky2 {:.1} ms, replayed {:.1} ms, {:.2}x", a * 1e3, b * 1e3, a / b);
+    // Reading every wire out of the partition witness (what a prover does next).
+    let pw = frispool_core::generate_witness(circuit.witness(chunk).unwrap(), prover, common).unwrap();
+    let mut read_s: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(frispool_core::WitnessVector::of_partition(prover, common, &pw));
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    println!("reading the wire columns: {:.1} ms", median(&mut read_s) * 1e3);
 }
