@@ -70,7 +70,7 @@ enum Cmd {
     ///
     /// The circuit types are `main`, then `sig` when FRISPOOL_SIG_PER_INSTANCE=K (1-9 signatures per instance)
     /// is set. FRISPOOL_MAIN_DEGREE_BITS=B (13-18, default 13) makes every `main` instance 2^B rows: 54
-    /// transactions at 13, 433 at 16; fewer, larger proofs (less aggregation, fuller GPUs). Both variables are
+    /// transactions at 13, 434 at 16; fewer, larger proofs and less aggregation. Both variables are
     /// the keygen profile, which every process of the pipeline must share.
     ///
     /// With --wrapper, also the BN254 wrapper's Groth16 keys (keys/wrapper.pk, keys/wrapper.vk): the
