@@ -54,7 +54,8 @@ pub const MAX_SIGS_PER_INSTANCE: usize = frispool_sig::SIG_DEFAULT_CAPACITY;
 ///
 /// Why larger instances: a block of N transactions needs N / capacity `main` proofs and about a quarter as
 /// many leaves, and a leaf costs the same whatever its children's size, so aggregation shrinks with the
-/// instance; and a GPU fills with 2^16-row commitments where 2^13 leaves it waiting on the host.
+/// instance. Measured (BENCHMARKS.md, "Larger `main` instances"): 1.25–1.39× on CPUs at 2^16, but not on a GPU
+/// (0.87–1.03×), whose host's per-proof work grows with the rows; the protocol's default stays 2^13.
 pub const MAIN_PROFILE_VAR: &str = "FRISPOOL_MAIN_DEGREE_BITS";
 /// The protocol's default `main` instance: 2^13 rows.
 pub const MIN_MAIN_DEGREE_BITS: usize = 13;
