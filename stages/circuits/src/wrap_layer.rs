@@ -19,10 +19,8 @@
 //!   45.7 bits per challenge: 137 with three).
 //! - **Gates**: plonky2's recursion gates, every one of which the wrapper verifies (its crate doc lists them).
 
-use frispool_core::{circuit_config, ProveError, C, D, F};
+use frispool_core::{ProveError, C, D, F};
 use frispool_wrap::PoseidonBn254GoldilocksConfig;
-use plonky2::fri::reduction_strategies::FriReductionStrategy;
-use plonky2::fri::FriConfig;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData, CommonCircuitData, VerifierOnlyCircuitData};
@@ -36,23 +34,14 @@ pub type WrapC = PoseidonBn254GoldilocksConfig;
 /// A proof of the wrap-ready layer.
 pub type WrapProof = ProofWithPublicInputs<F, WrapC, D>;
 
-pub const WRAP_RATE_BITS: usize = 4;
-pub const WRAP_QUERY_ROUNDS: usize = 21;
-pub const WRAP_POW_BITS: u32 = 16;
-const WRAP_CAP_HEIGHT: usize = 4;
+// The final layer's FRI parameters: the same 100-bit trade-off (module comment), one definition.
+pub const WRAP_RATE_BITS: usize = crate::compress::FINAL_RATE_BITS;
+pub const WRAP_QUERY_ROUNDS: usize = crate::compress::FINAL_QUERY_ROUNDS;
+pub const WRAP_POW_BITS: u32 = crate::compress::FINAL_POW_BITS;
 
-/// The configuration of the wrap-ready layer (see the module comment).
+/// The configuration of the wrap-ready layer (see the module comment): the final layer's.
 pub fn wrap_config() -> CircuitConfig {
-    CircuitConfig {
-        fri_config: FriConfig {
-            rate_bits: WRAP_RATE_BITS,
-            cap_height: WRAP_CAP_HEIGHT,
-            proof_of_work_bits: WRAP_POW_BITS,
-            reduction_strategy: FriReductionStrategy::ConstantArityBits(4, 5),
-            num_query_rounds: WRAP_QUERY_ROUNDS,
-        },
-        ..circuit_config()
-    }
+    crate::compress::final_config()
 }
 
 /// The wrap-ready circuit over one inner circuit (the protocol's final circuit, or a test's).
