@@ -68,8 +68,8 @@ enum Cmd {
     },
     /// Build every circuit and write the protocol version, verifier and prover keys and the manifest to keys/.
     ///
-    /// The circuit types are `main`, then `sig` when FRISPOOL_SIG_PER_INSTANCE=K (1-9 signatures per instance)
-    /// is set. FRISPOOL_MAIN_DEGREE_BITS=B (13-18, default 13) makes every `main` instance 2^B rows: 54
+    /// The circuit types are `main`, then `sig` with FRISPOOL_SIG_PER_INSTANCE=K signatures per instance (1-80,
+    /// default 10; 0 leaves `sig` out, and the proofs then say nothing about who signed). FRISPOOL_MAIN_DEGREE_BITS=B (13-18, default 13) makes every `main` instance 2^B rows: 54
     /// transactions at 13, 434 at 16; fewer, larger proofs and less aggregation. Both variables are
     /// the keygen profile, which every process of the pipeline must share.
     ///

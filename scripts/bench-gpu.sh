@@ -57,7 +57,7 @@ device)
     [[ -n "$d" ]] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"
   fi
   export FRISPOOL_GPU_CACHE=${FRISPOOL_GPU_CACHE:-/tmp/frispool-gpu-cache}
-  # `main` alone, as every table in BENCHMARKS.md's GPU sections measured (the demo's default adds `sig`).
+  # `main` alone, as every table in BENCHMARKS.md's GPU sections measured (the protocol's default adds `sig`).
   export FRISPOOL_SIG_PER_INSTANCE=${FRISPOOL_SIG_PER_INSTANCE:-0}
   BLOCKS=${BLOCKS:-4} TXS=${TXS:-1024} SEED=${SEED:-7} WVG=${WVG:-6} VECTOR_SLOTS=${VECTOR_SLOTS:-4}
   RUNS=${RUNS:-cpu gpu gpu-x4 gpu-wvg gpu-wvg-hostq}

@@ -6,7 +6,7 @@
 # per-round timings, and stops everything.
 #
 #   scripts/demo.sh                    env: SPOOL=./spool STORE=./sequencer BLOCKS=2 TXS=16 PORT=3320 PROVERS=1
-#                                           FRISPOOL_SIG_PER_INSTANCE=K: signatures per `sig` instance (default 1;
+#                                           FRISPOOL_SIG_PER_INSTANCE=K: signatures per `sig` instance (default 10;
 #                                           0: the protocol without `sig`, as before signatures were proven)
 #                                           PROVER_ARGS="--backend gpu" (extra flags of every prover) SEED=N
 #                                           WVG=N: N witness-vector generators feed the provers, which then serve
@@ -26,10 +26,10 @@ cd "$(dirname "$0")/.."
 SPOOL=${SPOOL:-./spool}
 STORE=${STORE:-./sequencer}
 BLOCKS=${BLOCKS:-2}
-# Every transfer and withdrawal is signed and its signature proven by the `sig` circuit type (one 2^13 instance
-# a signature, about 7 s of a core each): 16 transactions keep two blocks to minutes on 2 cores.
+# Every transfer and withdrawal is signed and its signature proven by the `sig` circuit type (ten a 2^13
+# instance, the protocol's default profile).
 TXS=${TXS:-16}
-export FRISPOOL_SIG_PER_INSTANCE=${FRISPOOL_SIG_PER_INSTANCE:-1}
+export FRISPOOL_SIG_PER_INSTANCE=${FRISPOOL_SIG_PER_INSTANCE:-10}
 PORT=${PORT:-3320}
 PROVER_ARGS=${PROVER_ARGS:-}
 # With --backend gpu, four in-process GPU provers share the card, a quarter of the cores each: with every quotient

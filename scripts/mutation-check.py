@@ -22,8 +22,26 @@ CHAIN = "stages/aggregation/src/chain.rs"
 NODE = "stages/aggregation/src/node.rs"
 TIP = "stages/aggregation/src/tip.rs"
 SCHED = "stages/aggregation/src/scheduler.rs"
+SCHNORR = "stages/sig/src/circuit_schnorr.rs"
+SIG_CHAIN = "stages/sig/src/sig_circuit.rs"
+GATE = "stages/sig/src/gate_window.rs"
 MAIN_T = ("frispool-circuits", "main_circuit")
 AGG_T = ("frispool-aggregation", "aggregation")
+SIG_T = ("frispool-sig", "circuit")
+SIG_TYPE_T = ("frispool-circuits", "sig_type")
+GATE_T = ("frispool-sig", "lib")
+
+# WindowStepGate: each computed five-wire value's constraints, deleted one value at a time (the `define` that
+# would constrain it constrains nothing for that value).
+GATE_VALUES = [
+    ("first doubling: ztt", "block::DOUBLE_1"), ("first doubling: ztu", "block::DOUBLE_1 + 1"),
+    ("first doubling: w1", "block::DOUBLE_1 + 2"), ("2A: X", "block::A2"), ("2A: Z", "block::A2 + 1"),
+    ("2A: U", "block::A2 + 2"), ("2A: T", "block::A2 + 3"), ("second doubling: ztt", "block::DOUBLE_2"),
+    ("second doubling: ztu", "block::DOUBLE_2 + 1"), ("second doubling: w1", "block::DOUBLE_2 + 2"),
+    ("4A: X", "block::A4"), ("4A: Z", "block::A4 + 1"), ("4A: U", "block::A4 + 2"), ("4A: T", "block::A4 + 3"),
+    ("addition: xx", "block::ADD"), ("addition: uu", "block::ADD + 1"), ("addition: m", "block::ADD + 2"),
+    ("A': X", "block::OUT"), ("A': Z", "block::OUT + 1"), ("A': U", "block::OUT + 2"), ("A': T", "block::OUT + 3"),
+]
 
 # (id, constraint, file, source text, replacement, (crate, test binary), [tests])
 MUTATIONS = [
@@ -95,11 +113,31 @@ MUTATIONS = [
      AGG_T, ["the_tip_takes_one_more_type_as_one_more_leaf_key"]),
     ("A12", "scheduler: running hashes start empty", SCHED, "builder.assert_zero(main.state_in[i]);", "",
      AGG_T, ["scheduler_rejects_nonzero_initial_running_hashes"]),
+    ("A13", "scheduler: each type agrees with main (sig's hash = main's signed pairs)", SCHED,
+     "builder.connect(o.state_out[own], main.state_out[main_at]);", "", SIG_TYPE_T,
+     ["the_scheduler_refuses_sig_proofs_of_another_block", "the_scheduler_refuses_a_sig_chain_that_skips_a_transaction"]),
+    ("M16", "main: signed pairs chained", SLOT, "let sig_hash = select_hash(b, sends, hashed, chain.sig_hash);",
+     "let sig_hash = chain.sig_hash; let _ = hashed;", SIG_TYPE_T,
+     ["a_signed_block_is_proven_with_main_and_sig_through_every_round"]),
+    ("S1", "sig: encode(s G - e PK) = r", SCHNORR, "commitment.assert_encodes_to(builder, &sig.r);", "", SIG_T,
+     ["an_altered_s_is_refused", "the_wrong_public_key_is_refused", "altered_amount_recipient_or_nonce_is_refused"]),
+    ("S2", "sig: the key decodes (w != 0, on the curve, the non-square root)", SCHNORR,
+     "assert_encoded_on_curve(builder, &pk.w, &pk.w_inv, &pk.x, &pk.x_root);", "", SIG_T,
+     ["a_public_key_off_the_curve_or_neutral_is_refused", "the_other_root_of_a_valid_key_is_refused"]),
+    ("S3", "sig: s < n", SCHNORR, "builder.assert_zero(g);", "let _ = g;", SIG_T, ["s_at_or_above_n_is_refused"]),
+    ("S4", "sig: enabled slots are a prefix", SIG_CHAIN, "builder.assert_zero(gap);", "let _ = gap;", SIG_T,
+     ["a_chain_that_skips_a_pair_is_refused"]),
+] + [
+    (f"G{i + 1}", f"WindowStepGate: {what}", GATE, "        Mode::Constrain(out) => {",
+     f"        Mode::Constrain(_) if at == {at} => {{}}\n        Mode::Constrain(out) => {{", GATE_T,
+     ["gate_window::tests::each_computed_value_is_constrained"])
+    for i, (what, at) in enumerate(GATE_VALUES)
 ]
 
 
 def run_tests(crate, binary, tests):
-    cmd = ["cargo", "test", "-q", "-p", crate, "--test", binary, "--", "--exact"] + tests
+    target = ["--lib"] if binary == "lib" else ["--test", binary]
+    cmd = ["cargo", "test", "-q", "-p", crate] + target + ["--", "--exact"] + tests
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     out = r.stdout + r.stderr
     if "error[E" in out or "could not compile" in out:

@@ -11,11 +11,11 @@
 
 use frispool_aggregation::{AggKey, AggregationKeys, BasicKey};
 use frispool_core::{ChainBinding, CircuitType, SharedBackend, C, D, F};
+use frispool_sig::{SigGateSerializer, SigGeneratorSerializer};
 use plonky2::hash::hash_types::HashOut;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::plonk::circuit_data::{CircuitData, VerifierCircuitData};
 use plonky2::plonk::config::Hasher;
-use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
 use serde::{Deserialize, Serialize};
 
 use crate::compress::Compressor;
@@ -269,10 +269,11 @@ impl ProtocolKeys {
         }
     }
 
-    /// The verifier data of circuit `name`, serialised with plonky2's gate serializer.
+    /// The verifier data of circuit `name`, serialised with plonky2's gate serializer plus `sig`'s gate
+    /// (`frispool_sig::SigGateSerializer`).
     pub fn verifier_bytes(&self, name: &str) -> Result<Vec<u8>, CircuitError> {
         let data = self.circuit(name).ok_or_else(|| CircuitError::NoSuchCircuit(name.to_string()))?;
-        data.verifier_data().to_bytes(&DefaultGateSerializer).map_err(|e| CircuitError::Encode {
+        data.verifier_data().to_bytes(&SigGateSerializer).map_err(|e| CircuitError::Encode {
             key: "verifier",
             circuit: name.to_string(),
             detail: format!("{e:?}"),
@@ -282,23 +283,25 @@ impl ProtocolKeys {
 
 impl ProtocolKeys {
     /// The prover data of circuit `name` (everything [`ProtocolKeys::load`] needs of it), serialised with
-    /// plonky2's default gate and generator serializers: frispool has no custom gates or generators.
+    /// plonky2's default gate and generator serializers plus `sig`'s one custom gate and its generator
+    /// (`frispool_sig::SigGateSerializer`, `SigGeneratorSerializer`; a circuit without them encodes as plonky2's
+    /// defaults would).
     pub fn prover_bytes(&self, name: &str) -> Result<Vec<u8>, CircuitError> {
         let data = self.circuit(name).ok_or_else(|| CircuitError::NoSuchCircuit(name.to_string()))?;
-        data.to_bytes(&DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default())
+        data.to_bytes(&SigGateSerializer, &SigGeneratorSerializer::<C, D>::default())
             .map_err(|e| CircuitError::Encode { key: "prover", circuit: name.to_string(), detail: format!("{e:?}") })
     }
 }
 
 /// Prover data read back from [`ProtocolKeys::prover_bytes`]'s bytes (borrowed: a memory map will do).
 pub fn prover_from_bytes(name: &str, bytes: &[u8]) -> Result<CircuitData<F, C, D>, CircuitError> {
-    CircuitData::from_bytes(bytes, &DefaultGateSerializer, &DefaultGeneratorSerializer::<C, D>::default())
+    CircuitData::from_bytes(bytes, &SigGateSerializer, &SigGeneratorSerializer::<C, D>::default())
         .map_err(|e| CircuitError::Decode { key: "prover", circuit: name.to_string(), detail: format!("{e:?}") })
 }
 
 /// A verifier key read back from bytes (`keys/<name>.vk`).
 pub fn verifier_from_bytes(name: &str, bytes: &[u8]) -> Result<VerifierCircuitData<F, C, D>, CircuitError> {
-    VerifierCircuitData::from_bytes(bytes.to_vec(), &DefaultGateSerializer).map_err(|e| CircuitError::Decode {
+    VerifierCircuitData::from_bytes(bytes.to_vec(), &SigGateSerializer).map_err(|e| CircuitError::Decode {
         key: "verifier",
         circuit: name.to_string(),
         detail: format!("{e:?}"),

@@ -58,7 +58,7 @@ fn keys_are_deterministic_and_name_their_version() {
     assert_eq!(manifest.protocol, keys.version());
     assert_eq!(keys.version().len(), 16);
     let names: Vec<_> = manifest.circuits.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["main", "leaf-main", "node", "tip", "scheduler", "final"]);
+    assert_eq!(names, ["main", "sig", "leaf-main", "leaf-sig", "node", "tip", "scheduler", "final"]);
     for c in &manifest.circuits {
         assert!(c.security_bits >= 100, "{} has {} bits of conjectured security", c.name, c.security_bits);
     }

@@ -1,6 +1,6 @@
-//! A third basic circuit type, defined only in this test, registered after `main` and proven with it through
-//! every round — basic, leaf, node, tip, scheduler, compression — by the same API the stages call, with no
-//! change to any stage: the registry is the one place a type is added.
+//! A third basic circuit type, defined only in this test, registered after `main` and `sig` (the protocol's
+//! own two) and proven with them through every round — basic, leaf, node, tip, scheduler, compression — by
+//! the same API the stages call, with no change to any stage: the registry is the one place a type is added.
 //!
 //! The type, `amounts`, proves a running sum of the block's transaction amounts, four transactions an
 //! instance. So that its proofs are about *this* block, it also chains the transactions hash `main` chains
@@ -203,16 +203,18 @@ fn a_registry_refuses_a_second_type_of_the_same_name_or_id_and_reserved_names() 
 
 #[test]
 fn a_third_type_registered_in_a_test_is_proven_through_every_round() {
+    // After the protocol's own two types: the third tip slot.
     let registry = Registry::default().with(Amounts).unwrap();
     let started = Instant::now();
-    let keys = ProtocolKeys::build(&registry).expect("keys of [main, amounts]");
-    eprintln!("keygen of [main, amounts]: {:.1?}", started.elapsed());
+    let keys = ProtocolKeys::build(&registry).expect("keys of [main, sig, amounts]");
+    eprintln!("keygen of [main, sig, amounts]: {:.1?}", started.elapsed());
     let names: Vec<String> = keys.manifest().circuits.into_iter().map(|c| c.name).collect();
     assert_eq!(
         names,
-        ["main", "amounts", "leaf-main", "leaf-amounts", "node", "tip", "scheduler", "final"],
+        ["main", "sig", "amounts", "leaf-main", "leaf-sig", "leaf-amounts", "node", "tip", "scheduler", "final"],
         "one basic circuit and one leaf per registered type, in the registry's order"
     );
+    const AMOUNTS_SLOT: usize = 2;
 
     // 18 transactions: one `main` instance; five `amounts` instances, so two leaves under a node.
     let block = block_of(42, 18);
@@ -226,11 +228,14 @@ fn a_third_type_registered_in_a_test_is_proven_through_every_round() {
     let tip_pis = &proofs[&ProofId::Tip].public_inputs;
     let out = |slot: usize, i: usize| tip_pis[tip::slot(slot) + tip::SLOT_STATE_OUT + i];
     let sum: u64 = block.transactions.iter().map(|t| t.tx.fields().amount).sum();
-    assert_eq!(out(1, SUM), sum);
-    assert_eq!(block.header.tx_hash.elements.map(|e| e.to_canonical_u64()), std::array::from_fn(|i| out(1, i)));
+    assert_eq!(out(AMOUNTS_SLOT, SUM), sum);
+    assert_eq!(
+        block.header.tx_hash.elements.map(|e| e.to_canonical_u64()),
+        std::array::from_fn(|i| out(AMOUNTS_SLOT, i))
+    );
     assert_eq!(
         std::array::from_fn(|i| out(0, main_state::TX_HASH + i)),
-        std::array::from_fn::<u64, 4, _>(|i| out(1, i))
+        std::array::from_fn::<u64, 4, _>(|i| out(AMOUNTS_SLOT, i))
     );
 
     // The scheduler binds the types: a tip over `main`'s proofs of this block and `amounts` proofs of another
@@ -248,8 +253,9 @@ fn a_third_type_registered_in_a_test_is_proven_through_every_round() {
     let plan = basic_witnesses(&registry, &block).unwrap().1.plan(&registry).unwrap();
     let tip_group = plan.groups().find(|g| g.output == ProofId::Tip).unwrap();
     let main_top = proofs[&tip_group.inputs[0]].clone();
+    let sig_top = proofs[&tip_group.inputs[1]].clone();
     let mixed_tip = keys
-        .prove(&WitnessWire::Tip { inputs: vec![main_top, their_leaf] })
+        .prove(&WitnessWire::Tip { inputs: vec![main_top, sig_top, their_leaf] })
         .expect("each slot is a valid chain of its type for block 1");
     let refused = keys.prove(&WitnessWire::Scheduler { input: mixed_tip });
     assert!(refused.is_err(), "the scheduler accepted an amounts chain over other transactions than main's");

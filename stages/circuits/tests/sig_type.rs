@@ -1,6 +1,6 @@
-//! `sig` registered after `main` (one signature an instance, 2^13 rows) and proven with it through every
-//! round, and the scheduler's cross-check between the two: `sig`'s running hash of (key, signed message)
-//! must end the block where `main`'s hash of the same pairs ends.
+//! `sig` registered after `main` (two signatures an instance: instances with several slots, the last one
+//! part padding) and proven with it through every round, and the scheduler's cross-check between the two:
+//! `sig`'s running hash of (key, signed message) must end the block where `main`'s hash of the same pairs ends.
 //!
 //! The negative tests below each present proofs that verify on their own — every `sig` proof is a valid
 //! proof of real signatures — and isolate the scheduler's binding: `sig` proofs of another block with the
@@ -23,16 +23,19 @@ use frispool_core::layout::{main_state, tip, DIGEST_LEN};
 use frispool_rollup::{execute_block, BlockGenerator, BlockWitness, State};
 use plonky2::field::types::PrimeField64;
 
-/// Transactions of the test blocks: a handful of signed ones (each a 7 s `sig` proof on 2 cores).
+/// Transactions of the test blocks: a handful of signed ones.
 const TXS: usize = 8;
+/// Signatures per `sig` instance: fewer than the block's, and not a divisor of their number, so the block has
+/// several instances and the last one has padding slots.
+const K: usize = 2;
 
 fn keys() -> &'static ProtocolKeys {
     static KEYS: OnceLock<ProtocolKeys> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let registry = Registry::main_only().with(SigType::new(1)).expect("sig registers after main");
+        let registry = Registry::main_only().with(SigType::new(K)).expect("sig registers after main");
         let started = Instant::now();
         let keys = ProtocolKeys::build(&registry).expect("keys of [main, sig]");
-        eprintln!("keygen of [main, sig (1 per instance)]: {:.1?}", started.elapsed());
+        eprintln!("keygen of [main, sig ({K} per instance)]: {:.1?}", started.elapsed());
         keys
     })
 }
@@ -115,11 +118,14 @@ fn a_signed_block_is_proven_with_main_and_sig_through_every_round() {
     assert_eq!(names, ["main", "sig", "leaf-main", "leaf-sig", "node", "tip", "scheduler", "final"]);
     let (block, proofs, final_proof) = proven();
     let signed = items(block).len();
-    assert!(signed >= 3, "the block should hold several signed transactions, has {signed}");
+    assert!(
+        signed > K && !signed.is_multiple_of(K),
+        "the block should fill one instance and part of another: {signed}"
+    );
     assert!(block.transactions.iter().any(|t| t.signature.is_none()), "and deposits");
     let sig_instances =
         proofs.keys().filter(|id| matches!(id, ProofId::Basic { circuit_type, .. } if *circuit_type == SIG));
-    assert_eq!(sig_instances.count(), signed, "one sig instance per signature");
+    assert_eq!(sig_instances.count(), signed.div_ceil(K), "K signatures per sig instance, the last one padded");
     keys().final_verifier().verify(final_proof, &block.header).expect("the final proof is accepted");
 
     // The tip's two slots end at the same signed-pairs hash, the one native execution computes.
@@ -137,7 +143,7 @@ fn the_scheduler_refuses_sig_proofs_of_another_block() {
     // Another block with the same number: other transactions, other signatures, each valid.
     let other = block_of(43);
     assert_eq!(other.header.number, block.header.number);
-    let theirs = SigType::new(1).chunk(other.header.number, &items(&other));
+    let theirs = SigType::new(K).chunk(other.header.number, &items(&other));
     let refused = schedule_with_sig(sig_leaf(&theirs));
     assert!(refused.is_err(), "the scheduler accepted the signatures of another block");
 }
@@ -148,7 +154,7 @@ fn the_scheduler_refuses_a_sig_chain_that_skips_a_transaction() {
     let mut items = items(block);
     // Every signature but the second: valid proofs of real signatures, a chain that skips one transaction.
     items.remove(1);
-    let skipping = SigType::new(1).chunk(block.header.number, &items);
+    let skipping = SigType::new(K).chunk(block.header.number, &items);
     let refused = schedule_with_sig(sig_leaf(&skipping));
     assert!(refused.is_err(), "the scheduler accepted a sig chain that skips a signed transaction");
 }

@@ -6,8 +6,9 @@
 //! and an addition per digit anyway. Here both scalars are read two bits at a time from the top: per window,
 //! two doublings and one addition of T[i][j] = i G - j Q, with i the window of s and j the window of e (absent
 //! above e's 256 bits, where the table is constant). That is 160 additions for 320 bits instead of 320
-//! with one-bit digits, for a 16-entry selection (one multilinear polynomial in the 4 bits per limb, 15
-//! products) and a table built once.
+//! with one-bit digits, for a 16-entry selection and a table built once. A step (two doublings and the
+//! addition) is one `WindowStepGate` row (`gate_window.rs`); the selection is plonky2's `random_access` on each
+//! of the entry's ten limbs, indexed by a0 + 2 a1 + 4 b0 + 8 b1.
 //!
 //! Every table entry is affine (Z = T = 1): the constants i G are normalised natively, and each computed
 //! entry is replaced by a witnessed affine hint constrained to be the same point (X = x Z, U = u T, with
@@ -24,6 +25,7 @@ use crate::circuit_point::PointTarget;
 use crate::curve::Point;
 use crate::error::SigError;
 use crate::field5::{Fp5, F};
+use crate::gate_window::window_step;
 
 /// Affine hints of the table: -2Q, -3Q, then i G - j Q for i, j in 1..=3 (row-major in i).
 pub const TABLE_HINTS: usize = 11;
@@ -95,10 +97,10 @@ pub fn table_hints(q_x: &Fp5, q_w_inv: &Fp5) -> [(Fp5, Fp5); TABLE_HINTS] {
     out
 }
 
-/// The table as a multilinear polynomial in the window's bits (a0, a1 of s; b0, b1 of e), per coordinate:
-/// `coeffs[c][S]` for the monomial of the bit set S (bit 0: a0, 1: a1, 2: b0, 3: b1).
+/// The 16 affine entries i G - j Q (index i + 4 j), one `Vec` of targets per limb of x and of u, for
+/// plonky2's `random_access` (one `RandomAccessGate` copy per limb and step: 2.5 rows for the ten limbs).
 struct Table {
-    coeffs: [[Fp5Target; 16]; 2],
+    limbs: [Vec<Target>; 10],
 }
 
 impl Table {
@@ -115,9 +117,10 @@ impl Table {
         // entries[i + 4 j] = i G - j Q, affine, as (x, u).
         let gs = generator_multiples();
         let zero = Fp5Target::zero(builder);
-        let mut entries = [(zero, zero); 16];
+        let mut entries = [AffineTarget { x: zero, u: zero }; 16];
         for (i, g) in gs.iter().enumerate() {
-            entries[i + 1] = (Fp5Target::constant(builder, g.x), Fp5Target::constant(builder, g.u));
+            entries[i + 1] =
+                AffineTarget { x: Fp5Target::constant(builder, g.x), u: Fp5Target::constant(builder, g.u) };
             let g_point = PointTarget::constant(builder, g);
             for (j, nq) in negs.iter().enumerate() {
                 let hint = &hints[2 + 3 * i + j];
@@ -126,62 +129,30 @@ impl Table {
                     g_point.add(builder, &nq_point)
                 };
                 hint.assert_is(builder, &sum);
-                entries[(i + 1) + 4 * (j + 1)] = (hint.x, hint.u);
+                entries[(i + 1) + 4 * (j + 1)] = *hint;
             }
         }
         for (j, nq) in negs.iter().enumerate() {
-            entries[4 * (j + 1)] = (nq.x, nq.u);
+            entries[4 * (j + 1)] = *nq;
         }
         // The neutral (0 : 1 : 0 : 1) is entries[0] = (0, 0).
-
-        // Möbius transform: coeff[S] = sum over R ⊆ S of (-1)^{|S| - |R|} f(R), where f(R) is the entry whose
-        // index has exactly the bits of R (bit 0 of the index = a0, 1 = a1, 2 = b0, 3 = b1, as i + 4 j is).
-        let coeffs = [0, 1].map(|c| {
-            core::array::from_fn(|s: usize| {
-                let mut e = Fp5Expr::new();
-                for (r, entry) in entries.iter().enumerate() {
-                    if r & !s == 0 {
-                        let even = (s.count_ones() - r.count_ones()).is_multiple_of(2);
-                        let sign = if even { F::ONE } else { F::NEG_ONE };
-                        e = e.lin(if c == 0 { &entry.0 } else { &entry.1 }, sign);
-                    }
-                }
-                e.emit(builder)
-            })
-        });
-        Table { coeffs }
+        let limbs =
+            core::array::from_fn(|l| entries.iter().map(|e| if l < 5 { e.x.0[l] } else { e.u.0[l - 5] }).collect());
+        Table { limbs }
     }
 
-    /// The affine entry for the window bits [a0, a1, b0, b1] (b's absent above e's bits).
-    fn select(&self, builder: &mut Builder, a: [BoolTarget; 2], b: Option<[BoolTarget; 2]>) -> PointTarget {
-        let one = builder.one();
-        let bits = [Some(a[0]), Some(a[1]), b.map(|b| b[0]), b.map(|b| b[1])];
-        // monomials[S] = product of the bits in S; None where S has an absent bit.
-        let mut monomials: [Option<Target>; 16] = [None; 16];
-        monomials[0] = Some(one);
-        for s in 1..16usize {
-            let low = s.trailing_zeros() as usize;
-            let rest = s & (s - 1);
-            monomials[s] = if rest == 0 {
-                bits[low].map(|b| b.target)
-            } else {
-                match (bits[low], monomials[rest]) {
-                    (Some(bit), Some(m)) => Some(builder.mul(bit.target, m)),
-                    _ => None,
-                }
-            };
+    /// The affine entry for the window bits [a0, a1, b0, b1] (b's absent above e's bits: index below 4).
+    fn select(&self, builder: &mut Builder, a: [BoolTarget; 2], b: Option<[BoolTarget; 2]>) -> AffineTarget {
+        let mut index = builder.mul_const_add(F::TWO, a[1].target, a[0].target);
+        if let Some(b) = b {
+            index = builder.mul_const_add(F::from_canonical_u64(4), b[0].target, index);
+            index = builder.mul_const_add(F::from_canonical_u64(8), b[1].target, index);
         }
-        let [x, u] = self.coeffs.each_ref().map(|coeffs| {
-            let mut e = Fp5Expr::new();
-            for (m, c) in monomials.iter().zip(coeffs) {
-                if let Some(m) = m {
-                    e = e.scale(*m, c, F::ONE);
-                }
-            }
-            e.emit(builder)
-        });
-        let one5 = Fp5Target::constant(builder, Fp5::ONE);
-        PointTarget { x, z: one5, u, t: one5 }
+        let limbs: [Target; 10] = core::array::from_fn(|l| builder.random_access(index, self.limbs[l].clone()));
+        AffineTarget {
+            x: Fp5Target(core::array::from_fn(|l| limbs[l])),
+            u: Fp5Target(core::array::from_fn(|l| limbs[5 + l])),
+        }
     }
 }
 
@@ -209,12 +180,11 @@ pub fn generator_mul_minus(
     };
     let top = s_bits.len() / 2 - 1;
     let (a, b) = window(top);
-    let mut acc = table.select(builder, a, b);
+    let mut acc = table.select(builder, a, b).point(builder);
     for w in (0..top).rev() {
-        acc = acc.double(builder).double(builder);
         let (a, b) = window(w);
         let addend = table.select(builder, a, b);
-        acc = acc.add(builder, &addend);
+        acc = window_step(builder, &acc, &addend);
     }
     acc
 }

@@ -27,13 +27,17 @@
 //! - [`SigCircuit`] / [`build_sig_circuit`]: a fixed number of signatures per instance, public inputs the
 //!   running hash ([`running_hash`]: Poseidon(h ‖ pk ‖ m)) before and after ([`SIG_PI_START`],
 //!   [`SIG_PI_END`]), unused slots padded with a fixed valid signature and left out of the chain; witnesses
-//!   from native values ([`SigInstance`], [`SigSlot`]). Only plonky2's own gates and generators, so the
-//!   circuit's data serializes with `DefaultGateSerializer` / `DefaultGeneratorSerializer` like the others.
+//!   from native values ([`SigInstance`], [`SigSlot`]);
+//! - one custom gate, [`WindowStepGate`]: a whole step of the double-and-add (A' = 4 A + Q) in one row, its
+//!   formulas written once over a ring (`gate_ring.rs`) for plonky2's three evaluations and the generator. A
+//!   circuit with it serializes with [`SigGateSerializer`] / [`SigGeneratorSerializer`] (plonky2's defaults
+//!   plus the gate and its generator).
 //!
 //! Measured (`cargo run --release -p frispool-sig --example sig_rows -- K`, the project's 2-core AMD EPYC VM,
-//! shared, load 3-8): about 6 540 rows per signature (one-bit joint steps with a projective addend: 9 050);
-//! one signature fits 2^13 rows, 4 fit 2^15, 9 ([`SIG_DEFAULT_CAPACITY`]) fit 2^16. Proving an instance of 9
-//! (2^16 rows): 65 s at load 8 (7.2 s per signature); of 4 (2^15): 30 s; of 1 (2^13): 7.3 s at load 3.
+//! shared, a build running beside it): about 770 rows per signature, 10 ([`SIG_DEFAULT_CAPACITY`]) in 2^13
+//! rows (7 683), proven in 3.9 s (0.39 s a signature); 20 in 2^14 (7.3 s), 40 in 2^15 (15.1 s). Before the
+//! gate, with every GF(p^5) product on `ArithmeticGate`: 6 540 rows a signature, one in 2^13 proven in
+//! 5.4–7.3 s.
 //!
 //! No dependency on any other frispool crate, so both the rollup model and the circuits can use it.
 
@@ -45,8 +49,11 @@ mod curve;
 mod encoding;
 mod error;
 mod field5;
+mod gate_ring;
+mod gate_window;
 mod scalar;
 mod schnorr;
+mod serialization;
 mod sig_circuit;
 
 pub use circuit_fp5::{Builder, Fp5Expr, Fp5Target};
@@ -57,8 +64,10 @@ pub use curve::{Point, CURVE_A, CURVE_B_Z};
 pub use encoding::ENCODED_POINT_BYTES;
 pub use error::SigError;
 pub use field5::{fp5_from_canonical_limbs, fp5_to_fields, fp5_to_limbs, legendre, sqrt, Fp5, F, P};
+pub use gate_window::{window_step, WindowStepGate, WindowStepGenerator, WINDOW_STEP_ROUTED_WIRES};
 pub use scalar::Scalar;
 pub use schnorr::{challenge, verify, Message, PublicKey, SecretKey, Signature, CHALLENGE_INPUT_LEN, MESSAGE_LEN};
+pub use serialization::{SigGateSerializer, SigGeneratorSerializer};
 pub use sig_circuit::{
     build_sig_chain, build_sig_circuit, chain_hash, running_hash, SigCircuit, SigCircuitTargets, SigConfig,
     SigInstance, SigProof, SigSlot, SIG_DEFAULT_CAPACITY, SIG_PI_END, SIG_PI_START, SIG_PUBLIC_INPUTS,

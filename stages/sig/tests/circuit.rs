@@ -2,8 +2,8 @@
 //! verifier, and each way native verification refuses (and the chain's one rule) fails to prove, one
 //! constraint at a time. One circuit of two slots is built once and shared.
 //!
-//! `FRISPOOL_SIG_SLOW=1` adds the larger instance (rows per signature and prove time at the default
-//! capacity, printed).
+//! Two more: an instance at the default capacity (rows and prove time printed), and the round trip through
+//! the serializers into a recursive verifier.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -184,13 +184,9 @@ fn more_signatures_than_slots_is_an_error() {
     assert!(matches!(circuit().prove(&instance), Err(SigError::TooManySignatures { .. })));
 }
 
-/// Rows and prove time of a default-capacity instance (slow: set FRISPOOL_SIG_SLOW=1).
+/// Rows and prove time of a default-capacity instance.
 #[test]
 fn default_capacity_instance_proves() {
-    if std::env::var_os("FRISPOOL_SIG_SLOW").is_none() {
-        eprintln!("skipped: set FRISPOOL_SIG_SLOW=1");
-        return;
-    }
     let k = frispool_sig::SIG_DEFAULT_CAPACITY;
     let t = Instant::now();
     let circuit = SigCircuit::build(CircuitConfig::standard_recursion_config(), k);
@@ -207,25 +203,21 @@ fn default_capacity_instance_proves() {
     );
 }
 
-/// What the pipeline will do with a `sig` proof, on a one-slot instance (slow: FRISPOOL_SIG_SLOW=1): its
-/// prover data round-trips through plonky2's default serializers (only built-in gates and generators), the
-/// deserialized data proves, and the proof verifies inside a plonky2 recursive verifier.
+/// What the pipeline will do with a `sig` proof, on a one-slot instance: its prover data round-trips through
+/// `sig`'s serializers (plonky2's defaults plus `WindowStepGate` and its generator), the deserialized data
+/// proves, and the proof verifies inside a plonky2 recursive verifier (the gate's `eval_unfiltered_circuit`).
 #[test]
-fn serializes_with_default_serializers_and_verifies_recursively() {
-    if std::env::var_os("FRISPOOL_SIG_SLOW").is_none() {
-        eprintln!("skipped: set FRISPOOL_SIG_SLOW=1");
-        return;
-    }
+fn serializes_with_sig_serializers_and_verifies_recursively() {
     use frispool_sig::{Builder, SigConfig};
+    use frispool_sig::{SigGateSerializer, SigGeneratorSerializer};
     use plonky2::iop::witness::{PartialWitness, WitnessWrite};
     use plonky2::plonk::circuit_data::CircuitData;
-    use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
 
     let config = CircuitConfig::standard_recursion_config();
     let inner = SigCircuit::build(config.clone(), 1);
-    let generators = DefaultGeneratorSerializer::<SigConfig, 2>::default();
-    let bytes = inner.data().to_bytes(&DefaultGateSerializer, &generators).expect("default serializers suffice");
-    let restored = CircuitData::<F, SigConfig, 2>::from_bytes(&bytes, &DefaultGateSerializer, &generators).unwrap();
+    let generators = SigGeneratorSerializer::<SigConfig, 2>::default();
+    let bytes = inner.data().to_bytes(&SigGateSerializer, &generators).expect("sig's serializers know its gate");
+    let restored = CircuitData::<F, SigConfig, 2>::from_bytes(&bytes, &SigGateSerializer, &generators).unwrap();
     let instance = SigInstance::new(start(), vec![signed(&key(1), &message(9, 100, 0))]);
     let proof = restored.prove(inner.witness(&instance).unwrap()).unwrap();
     inner.verify(&proof).unwrap();

@@ -26,11 +26,10 @@ use crate::registry::BasicType;
 /// The `sig` circuit type: id 2 (public input 0 of its proofs).
 pub const SIG: CircuitType = CircuitType::new(2, "sig");
 
-/// Signatures per `sig` instance in the protocol's registry. One signature is 6 540 rows: K = 1 fits 2^13
-/// rows, like `main`, so a block's signatures spread over as many provers as it has signed transactions
-/// and every basic proof has one shape; per signature it proves as fast as the 2^16 instance of 9
-/// (`stages/sig`'s measurements: 7.3 s against 65 s / 9).
-pub const SIGS_PER_INSTANCE: usize = 1;
+/// Signatures per `sig` instance in the protocol's registry: `frispool_sig::SIG_DEFAULT_CAPACITY`, 10, about
+/// 770 rows each with the window-step gate, so an instance is 2^13 rows like `main`'s and every basic proof of
+/// the default protocol has one shape.
+pub const SIGS_PER_INSTANCE: usize = frispool_sig::SIG_DEFAULT_CAPACITY;
 
 /// One signed transaction as a `sig` slot carries it: the key `main` hashed (the sender's leaf key), the
 /// signed message, the signature.

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use super::{BasicType, ErasedType};
 use crate::basic::main::MainType;
-use crate::basic::sig::SigType;
+use crate::basic::sig::{SigType, SIGS_PER_INSTANCE};
 use crate::error::CircuitError;
 
 /// Why a type was not registered.
@@ -40,13 +40,14 @@ pub struct Registry {
     types: Vec<Arc<dyn ErasedType>>,
 }
 
-/// The keygen profile's variable: `K` registers `sig` with K signatures an instance after `main`; unset or
-/// `0`, the protocol is `main` alone. Every process of one pipeline (sequencer, stages, `frispool keygen`)
+/// The keygen profile's variable: `K` registers `sig` with K signatures an instance after `main`; unset, K is
+/// [`SIGS_PER_INSTANCE`] (10, a 2^13 instance); `0` leaves `sig` out, a protocol whose proofs say nothing
+/// about who authorised a transaction (for measuring `main` alone). Every process of one pipeline (sequencer, stages, `frispool keygen`)
 /// must see the same value: it is part of the protocol version, so a process with another profile refuses
 /// the keys, tickets and proofs of this one by version, naming both.
 pub const SIG_PROFILE_VAR: &str = "FRISPOOL_SIG_PER_INSTANCE";
-/// The largest K the profile takes: 9 signatures fill 2^16 rows (`frispool_sig::SIG_DEFAULT_CAPACITY`).
-pub const MAX_SIGS_PER_INSTANCE: usize = frispool_sig::SIG_DEFAULT_CAPACITY;
+/// The largest K the profile takes: 80 signatures fill 2^16 rows (about 770 rows each).
+pub const MAX_SIGS_PER_INSTANCE: usize = 80;
 
 /// The keygen profile's variable for `main`'s instance size: `B` makes every `main` instance 2^B rows (as many
 /// transactions as fit: 54 at 13, about 8 × 54 at 16). Unset, 13. Like [`SIG_PROFILE_VAR`], every process of
@@ -72,9 +73,9 @@ pub fn main_profile() -> Result<usize, RegistryError> {
     }
 }
 
-/// The profile's K from [`SIG_PROFILE_VAR`]: `None` without `sig`.
+/// The profile's K from [`SIG_PROFILE_VAR`]: `None` without `sig`, [`SIGS_PER_INSTANCE`] when unset.
 pub fn sig_profile() -> Result<Option<usize>, RegistryError> {
-    let Ok(text) = std::env::var(SIG_PROFILE_VAR) else { return Ok(None) };
+    let Ok(text) = std::env::var(SIG_PROFILE_VAR) else { return Ok(Some(SIGS_PER_INSTANCE)) };
     match text.trim().parse::<usize>() {
         Ok(0) => Ok(None),
         Ok(k) if k <= MAX_SIGS_PER_INSTANCE => Ok(Some(k)),
@@ -83,12 +84,12 @@ pub fn sig_profile() -> Result<Option<usize>, RegistryError> {
 }
 
 impl Default for Registry {
-    /// The protocol's registry: `main` (2^13 rows, or what [`main_profile`] asks for), then `sig` when the
-    /// keygen profile asks for it ([`sig_profile`]).
+    /// The protocol's registry: `main` (2^13 rows, or what [`main_profile`] asks for), then `sig` with
+    /// [`SIGS_PER_INSTANCE`] signatures an instance, or as many as [`sig_profile`] asks for, or none.
     ///
-    /// Why a profile and not `sig` always: a signature costs about 7 s of one core to prove (6 540 rows), so
-    /// a 64-transaction block costs minutes more; the profile lets a deployment (and the demo) prove
-    /// signatures while the pipeline's mechanics tests keep their blocks. A malformed value panics with the
+    /// Why `sig` by default: without it a final proof says nothing about who authorised a transfer, and
+    /// whoever feeds the sequencer could move anyone's balance. Since the window-step gate a signature is
+    /// about 770 rows (0.4 s of two cores), so ten take one 2^13 instance. A malformed value panics with the
     /// variable named: a process must not serve a protocol it was not asked for.
     fn default() -> Self {
         let registry = match main_profile().and_then(Registry::main_of_degree) {
