@@ -24,12 +24,13 @@ TIP = "stages/aggregation/src/tip.rs"
 SCHED = "stages/aggregation/src/scheduler.rs"
 SCHNORR = "stages/sig/src/circuit_schnorr.rs"
 SIG_CHAIN = "stages/sig/src/sig_circuit.rs"
+POINT = "stages/sig/src/circuit_point.rs"
 GATE = "stages/sig/src/gate_window.rs"
 MAIN_T = ("frispool-circuits", "main_circuit")
 AGG_T = ("frispool-aggregation", "aggregation")
 SIG_T = ("frispool-sig", "circuit")
 SIG_TYPE_T = ("frispool-circuits", "sig_type")
-GATE_T = ("frispool-sig", "lib")
+SIG_LIB_T = ("frispool-sig", "lib")
 
 # WindowStepGate: each computed five-wire value's constraints, deleted one value at a time (the `define` that
 # would constrain it constrains nothing for that value).
@@ -121,15 +122,18 @@ MUTATIONS = [
      ["a_signed_block_is_proven_with_main_and_sig_through_every_round"]),
     ("S1", "sig: encode(s G - e PK) = r", SCHNORR, "commitment.assert_encodes_to(builder, &sig.r);", "", SIG_T,
      ["an_altered_s_is_refused", "the_wrong_public_key_is_refused", "altered_amount_recipient_or_nonce_is_refused"]),
-    ("S2", "sig: the key decodes (w != 0, on the curve, the non-square root)", SCHNORR,
-     "assert_encoded_on_curve(builder, &pk.w, &pk.w_inv, &pk.x, &pk.x_root);", "", SIG_T,
-     ["a_public_key_off_the_curve_or_neutral_is_refused", "the_other_root_of_a_valid_key_is_refused"]),
+    ("S2", "sig: the key's x is on the curve for w", POINT,
+     "Fp5Expr::new().mul(x, &w2, F::ONE).square(x, -F::ONE).lin(x, -k(CURVE_A)).constant(&-b).assert_zero(builder);",
+     "let _ = (&w2, &b);", SIG_LIB_T, ["circuit_point::tests::the_decoding_check_accepts_the_native_root_only"]),
+    ("S5", "sig: the key's x is the non-square root", POINT,
+     "Fp5Expr::new().square(x_root, F::ONE).lin(x, -k(NON_SQUARE)).assert_zero(builder);", "let _ = x_root;",
+     SIG_LIB_T, ["circuit_point::tests::the_decoding_check_accepts_the_native_root_only"]),
     ("S3", "sig: s < n", SCHNORR, "builder.assert_zero(g);", "let _ = g;", SIG_T, ["s_at_or_above_n_is_refused"]),
-    ("S4", "sig: enabled slots are a prefix", SIG_CHAIN, "builder.assert_zero(gap);", "let _ = gap;", SIG_T,
-     ["a_chain_that_skips_a_pair_is_refused"]),
+    ("S4", "sig: enabled slots are a prefix", SIG_CHAIN, "builder.assert_zero(gap);", "let _ = gap;", SIG_LIB_T,
+     ["sig_circuit::tests::an_enabled_slot_after_a_disabled_one_is_refused"]),
 ] + [
     (f"G{i + 1}", f"WindowStepGate: {what}", GATE, "        Mode::Constrain(out) => {",
-     f"        Mode::Constrain(_) if at == {at} => {{}}\n        Mode::Constrain(out) => {{", GATE_T,
+     f"        Mode::Constrain(_) if at == {at} => {{}}\n        Mode::Constrain(out) => {{", SIG_LIB_T,
      ["gate_window::tests::each_computed_value_is_constrained"])
     for i, (what, at) in enumerate(GATE_VALUES)
 ]

@@ -160,6 +160,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::circuit_fp5::fp5_from_fields;
+    use crate::field5::legendre;
     use crate::scalar::Scalar;
 
     type C = PoseidonGoldilocksConfig;
@@ -235,12 +236,21 @@ pub(crate) mod tests {
             data.prove(pw).and_then(|proof| data.verify(proof))
         };
         assert!(attempt(w, w.inverse(), p.x, non_square_hint(&p.x)).is_ok());
-        // The other root is a square, so 7 x has no root: its best hint is its own root, which fails.
+        // The two refusals below each break one constraint and satisfy the others, so each is needed on its
+        // own (scripts/mutation-check.py S2, S5).
+        // The root check alone: the other root is on the curve with this w, but a square, so 7 x has no root;
+        // its best hint is its own root.
         assert_eq!(non_square_hint(&other), Fp5::ZERO);
         let other_root = sqrt(&other).expect("the other root is a square");
         assert!(attempt(w, w.inverse(), other, other_root).is_err());
         assert!(attempt(w, w.inverse(), other, Fp5::ZERO).is_err());
-        assert!(attempt(w, w.inverse(), p.x + Fp5::ONE, non_square_hint(&p.x)).is_err());
+        // The curve check alone: an x off the curve for this w, a non-square with its honest hint.
+        let off = (1..).map(|c| p.x + fp5_const([c, 0, 0, 0, 0])).find(|x| legendre(x) == -1).unwrap();
+        assert!(attempt(w, w.inverse(), off, non_square_hint(&off)).is_err());
+        // w = 0 (the neutral): the curve equation times w^2 becomes x^2 + a x + b = 0, whose discriminant
+        // a^2 - 4 b = 4 (1 - b) is not a square, so no x passes the curve check with w = 0. The w w_inv = 1
+        // check says the same in the statement's plain form and cannot fail alone (not mutation-checked).
+        assert_eq!(legendre(&(Fp5::ONE - fp5_const([0, CURVE_B_Z, 0, 0, 0]))), -1);
         assert!(attempt(Fp5::ZERO, Fp5::ONE, p.x, non_square_hint(&p.x)).is_err());
     }
 }

@@ -251,3 +251,39 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "plonky2 panicked".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prefix rule on its own: slot 0 disabled and slot 1 enabled, with the end claiming exactly the chain
+    /// over slot 1's pair — what the circuit would hash for that pattern — is refused. (The chain covers the
+    /// enabled pairs in order either way; the rule keeps one witness per statement, as native `chunk` fills.)
+    #[test]
+    fn an_enabled_slot_after_a_disabled_one_is_refused() {
+        let circuit = SigCircuit::build(CircuitConfig::standard_recursion_config(), 2);
+        let key = SecretKey::from_seed([3; 32]);
+        let message = [F::from_canonical_u64(11); MESSAGE_LEN];
+        let slot = SigSlot::new(key.public_key(), &message, &key.sign(&message));
+        let start = HashOut::ZERO;
+        let end = chain_hash(start, [(&slot.public_key, &slot.message)]);
+        let t = circuit.targets();
+        let mut pw = PartialWitness::new();
+        pw.set_hash_target(t.start, start).unwrap();
+        pw.set_hash_target(t.end, end).unwrap();
+        for (i, (enabled, s)) in [(false, SigSlot::padding()), (true, slot)].into_iter().enumerate() {
+            let st = &t.slots[i];
+            pw.set_bool_target(st.enabled, enabled).unwrap();
+            st.public_key.set_raw(&mut pw, &fp5_from_fields(s.public_key), &s.key_x).unwrap();
+            for (m, v) in st.message.iter().zip(s.message) {
+                pw.set_target(*m, v).unwrap();
+            }
+            st.signature.set_raw(&mut pw, s.r, s.s).unwrap();
+        }
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| circuit.data().prove(pw)));
+        let accepted = matches!(run, Ok(Ok(ref proof)) if circuit.data().verify(proof.clone()).is_ok());
+        assert!(!accepted, "a gap in the enabled slots was accepted");
+        // The same slot enabled first is the honest instance, and proves.
+        circuit.prove(&SigInstance::new(start, vec![slot])).expect("the prefix form proves");
+    }
+}
