@@ -14,7 +14,9 @@ fn a_signed_block_is_proven_with_main_and_sig_by_the_real_binaries() {
     let mut p = Pipeline::with_env(&[("FRISPOOL_SIG_PER_INSTANCE", "2")]);
     let manifest = std::fs::read_to_string(p.spool_path().join("keys/manifest.json")).unwrap();
     assert!(manifest.contains("\"leaf-sig\""), "keygen under the profile builds sig's circuits: {manifest}");
-    let n = p.produce(1, 8, 12)[0];
+    // 16 transactions, 9 of them signed: five `sig` instances of two (the last one padded), in two round-0
+    // groups of at most four (one per leaf).
+    let n = p.produce(1, 16, 12)[0];
     let (url, _) = p.start_all(1, &[]);
     let record = p.wait_proven(&url, n);
     assert_eq!(record["status"], "proven");
@@ -22,7 +24,7 @@ fn a_signed_block_is_proven_with_main_and_sig_by_the_real_binaries() {
     let done = p.assert_every_job_done_once();
     let keys: Vec<String> = done[&PROVE].iter().map(|t| t.key.to_string()).collect();
     let sig_basic = keys.iter().filter(|k| k.contains(".r0.sig.")).count();
-    assert!(sig_basic >= 2, "two signatures per sig instance: {keys:?}");
+    assert!(sig_basic >= 2, "five sig instances make two round-0 groups: {keys:?}");
     assert!(keys.iter().any(|k| k.contains(".r1.sig.")), "a sig leaf: {keys:?}");
     assert!(keys.iter().any(|k| k.contains(".r0.main.")), "and main's instance: {keys:?}");
 }
