@@ -1,7 +1,8 @@
 //! Measures what `sig` costs a block: the `sig` circuit's rows and one instance's prove time, and one block
 //! proven through every round (basic, leaf, node, tip, scheduler, compression; one process, in order) under
 //! `[main]` and under `[main, sig (K)]`.
-//! `cargo run --release -p frispool-circuits --example sig_block -- [TXS] [K]` (defaults 16 and 1).
+//! `cargo run --release -p frispool-circuits --example sig_block -- [TXS] [K]` (defaults 16 and the protocol's
+//! `SIGS_PER_INSTANCE`, 10).
 
 use std::time::Instant;
 
@@ -33,7 +34,7 @@ fn prove_block(keys: &ProtocolKeys, block: &BlockWitness) -> f64 {
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("TXS and K are numbers")).collect();
     let txs = args.first().copied().unwrap_or(16);
-    let k = args.get(1).copied().unwrap_or(1);
+    let k = args.get(1).copied().unwrap_or(frispool_circuits::SIGS_PER_INSTANCE);
     let mut state = State::new();
     let block = state.apply_block(BlockGenerator::new(7).next_block(&state, txs)).unwrap();
     let signed = block.transactions.iter().filter(|t| t.signature.is_some()).count();
