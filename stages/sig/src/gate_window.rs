@@ -57,8 +57,6 @@ mod block {
 
 /// Values the generator reads: A and Q.
 const INPUT_WIRES: usize = 5 * block::OUT;
-/// Routed wires the gate uses: A, Q and A'.
-pub const WINDOW_STEP_ROUTED_WIRES: usize = 5 * block::DOUBLE_1;
 
 /// How each formula's result is used: as a constraint against the wires, or assigned to them. `pinned` keeps
 /// one value whatever its formula says (the tests' forger: every other value then follows from it).
