@@ -22,13 +22,19 @@
 #                device quotient
 #   wvg-gpus-N   N such provers, one per GPU (--device 0..N-1), WVG x N generators: the multi-GPU scaling runs
 #                (RUNS="wvg-gpus-1 wvg-gpus-2 wvg-gpus-4" on a 4-GPU machine)
-#   gpus-N       N GPUs with four in-process GPU provers each (--device K; cores/(4N) threads per prover), no
-#                generators: the demo's GPU default, once per GPU
+#   gpus-N       N GPUs with PER_GPU (default 4) in-process GPU provers each (--device K; cores/(PER_GPU N)
+#                threads per prover), no generators: the demo's GPU default, once per GPU
+#   gpus-N-pP    the same with P provers per GPU (e.g. RUNS="gpus-1-p8 gpus-4-p8")
 #   NAME-plainwit  any run above with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off): the A/B
 #                of the replayed generator order
+#   NAME-signed  any run above under the protocol's default registry, `main` and `sig` (SIG_K signatures an
+#                instance, default 10); plain names prove `main` alone (FRISPOOL_SIG_PER_INSTANCE=0), as every
+#                earlier table did
 #   NAME@B       any run above under the larger-instance keygen profile FRISPOOL_MAIN_DEGREE_BITS=B (`main`
 #                instances of 2^B rows; plain names prove 2^13): e.g. RUNS="cpu cpu@16 gpu-x16 gpu-x16@16"
-# then gpu_rounds: for every round and compression layer, the GPU proof's bytes against plonky2's.
+# then gpu_rounds on the spool of the run ROUNDS_RUN (default gpu-wvg; none: skipped): for every round and
+# compression layer, the GPU proof's bytes against plonky2's. The demo re-verifies only each run's last final
+# proof (VERIFY=last): the sequencer has checked every one under its own trust root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step=${1:-}
@@ -59,32 +65,42 @@ device)
   export FRISPOOL_GPU_CACHE=${FRISPOOL_GPU_CACHE:-/tmp/frispool-gpu-cache}
   # `main` alone, as every table in BENCHMARKS.md's GPU sections measured (the protocol's default adds `sig`).
   export FRISPOOL_SIG_PER_INSTANCE=${FRISPOOL_SIG_PER_INSTANCE:-0}
+  SIG_K=${SIG_K:-10} PER_GPU=${PER_GPU:-4} ROUNDS_RUN=${ROUNDS_RUN:-gpu-wvg}
+  export VERIFY=${VERIFY:-last}
   BLOCKS=${BLOCKS:-4} TXS=${TXS:-1024} SEED=${SEED:-7} WVG=${WVG:-6} VECTOR_SLOTS=${VECTOR_SLOTS:-4}
   RUNS=${RUNS:-cpu gpu gpu-x4 gpu-wvg gpu-wvg-hostq}
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
   cores=$(nproc)
   md="$OUT/bench-gpu.md"
-  # Each keygen profile in RUNS (a run named NAME@B proves `main` instances of 2^B rows,
-  # FRISPOOL_MAIN_DEGREE_BITS=B; plain names 2^13) gets its keys, kernels and trust root once, outside every
-  # timed run.
-  profiles=$(for r in $RUNS; do [[ "$r" == *@* ]] && echo "${r#*@}" || echo 13; done | sort -un | tr '\n' ' ')
+  # A run's keygen profile: B (`main` instances of 2^B rows, FRISPOOL_MAIN_DEGREE_BITS=B; 13 unless the run is
+  # named NAME@B), with an "s" when the run is NAME-signed (`sig` registered, SIG_K signatures an instance).
+  profile_of() {
+    local r=$1 b=13
+    [[ "$r" == *@* ]] && b=${r#*@}
+    [[ "${r%@*}" == *-signed ]] && echo "${b}s" || echo "$b"
+  }
+  # Each profile gets its keys, kernels and trust root once, outside every timed run.
+  profiles=$(for r in $RUNS; do profile_of "$r"; done | sort -u | tr '\n' ' ')
   prep=""
-  for b in $profiles; do
-    keys=/tmp/bench-gpu/keys-$b
+  for p in $profiles; do
+    b=${p%s}
+    if [[ "$p" == *s ]]; then export FRISPOOL_SIG_PER_INSTANCE=$SIG_K; else export FRISPOOL_SIG_PER_INSTANCE=0; fi
+    keys=/tmp/bench-gpu/keys-$p
     mkdir -p "$keys" && "$BIN/frispool" --spool "$keys" init >/dev/null
-    t0=$SECONDS; FRISPOOL_MAIN_DEGREE_BITS=$b "$BIN/frispool" --spool "$keys" keygen > "$OUT/keygen-$b.txt" 2>&1
+    t0=$SECONDS; FRISPOOL_MAIN_DEGREE_BITS=$b "$BIN/frispool" --spool "$keys" keygen > "$OUT/keygen-$p.txt" 2>&1
     keygen_s=$((SECONDS - t0))
     # The kernels compile once into the cache (NVRTC): the prover's set, then each circuit's quotient kernel
     # on a one-block warm-up through the pipeline, which also derives the sequencer's trust root.
     FRISPOOL_MAIN_DEGREE_BITS=$b FRISPOOL_SPOOL="$keys" "$BIN/frispool-prover" --backend gpu --once >/dev/null 2>&1 || true
-    warm=/tmp/bench-gpu/warm-up-$b
+    warm=/tmp/bench-gpu/warm-up-$p
     mkdir -p "$warm/spool" && "$BIN/frispool" --spool "$warm/spool" init >/dev/null && cp -r "$keys/keys/." "$warm/spool/keys/"
     t0=$SECONDS
     FRISPOOL_MAIN_DEGREE_BITS=$b PROVER_ARGS="--backend gpu" COMPRESSOR_ARGS="--backend gpu" WVG=0 SPOOL="$warm/spool" \
-      STORE="$warm/store" BLOCKS=1 TXS=16 SEED=1 PORT=3399 scripts/demo.sh > "$OUT/warm-up-$b.txt" 2>&1 \
-      || echo "warm-up 2^$b failed (see warm-up-$b.txt)"
-    [[ -d "$warm/store/trust" ]] && cp -r "$warm/store/trust" "/tmp/bench-gpu/trust-$b"
-    prep="$prep main 2^$b: keygen ${keygen_s} s, warm-up (kernels, trust root) $((SECONDS - t0)) s;"
+      STORE="$warm/store" BLOCKS=1 TXS=16 SEED=1 PORT=3399 scripts/demo.sh > "$OUT/warm-up-$p.txt" 2>&1 \
+      || echo "warm-up $p failed (see warm-up-$p.txt)"
+    [[ -d "$warm/store/trust" ]] && cp -r "$warm/store/trust" "/tmp/bench-gpu/trust-$p"
+    what="main 2^$b"; [[ "$p" == *s ]] && what="$what + sig (K = $SIG_K)"
+    prep="$prep $what: keygen ${keygen_s} s, warm-up (kernels, trust root) $((SECONDS - t0)) s;"
   done
   {
     echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED;$prep"
@@ -101,12 +117,13 @@ device)
     tag=${run/@/-at}
     times=$(( ${seen[$tag]:-0} + 1 )); seen[$tag]=$times
     (( times > 1 )) && tag="$tag-run$times"
-    profile=13
-    [[ "$run" == *@* ]] && profile=${run#*@}
-    export FRISPOOL_MAIN_DEGREE_BITS=$profile
+    profile=$(profile_of "$run")
+    export FRISPOOL_MAIN_DEGREE_BITS=${profile%s}
+    if [[ "$profile" == *s ]]; then export FRISPOOL_SIG_PER_INSTANCE=$SIG_K; else export FRISPOOL_SIG_PER_INSTANCE=0; fi
     spool=/tmp/bench-gpu/$tag/spool
     mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "/tmp/bench-gpu/keys-$profile/keys/." "$spool/keys/"
     name=${run%@*}
+    name=${name%-signed}
     # NAME-plainwit: the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra=(FRISPOOL_WITNESS_REPLAY=off)
@@ -126,9 +143,10 @@ device)
     wvg-gpus-*) g=${name#wvg-gpus-}
       env=(GPUS=$g PROVERS=$g PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu"
         WVG=$((WVG * g)) WVG_ARGS="--threads $((cores / (WVG * g) > 0 ? cores / (WVG * g) : 1))") ;;
-    gpus-*) g=${name#gpus-}
-      env=(GPUS=$g PROVERS=$((4 * g)) WVG=0 COMPRESSOR_ARGS="--backend gpu"
-        PROVER_ARGS="--backend gpu --threads $((cores / (4 * g) > 0 ? cores / (4 * g) : 1))") ;;
+    gpus-*) g=${name#gpus-}; per=$PER_GPU
+      [[ "$g" == *-p* ]] && per=${g#*-p} && g=${g%-p*}
+      env=(GPUS=$g PROVERS=$((per * g)) WVG=0 COMPRESSOR_ARGS="--backend gpu"
+        PROVER_ARGS="--backend gpu --threads $((cores / (per * g) > 0 ? cores / (per * g) : 1))") ;;
     gpu-wvg-hostq) env=(FRISPOOL_GPU_QUOTIENT=off PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS"
       COMPRESSOR_ARGS="--backend gpu" WVG="$WVG" WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;
     gpu-wvg) env=(PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS" COMPRESSOR_ARGS="--backend gpu" WVG="$WVG"
@@ -153,7 +171,7 @@ device)
     "$BIN/frispool" --spool "$spool" timings --json > "$OUT/$tag.timings.json" 2>/dev/null || true
     held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
     r=$name
-    case "$r" in cpu | cpu-x*) gpus=0 ;; gpu | gpu-x* | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${r#wvg-gpus-} ;; gpus-*) gpus=${r#gpus-} ;; esac
+    case "$r" in cpu | cpu-x*) gpus=0 ;; gpu | gpu-x* | gpu-wvg | gpu-wvg-hostq) gpus=1 ;; wvg-gpus-*) gpus=${r#wvg-gpus-} ;; gpus-*) gpus=${r#gpus-}; gpus=${gpus%-p*} ;; esac
     row=$(python3 - "$run" "$gpus" "$wall" "$BLOCKS" "$TXS" "${base:-}" "$OUT/$tag.timings.json" "$held" "$OUT/$tag.util" "$OUT/$tag.txt" <<'PY'
 import datetime, json, re, sys
 run, gpus, wall, blocks, txs, base, timings, held, util_file, run_log = sys.argv[1:]
@@ -213,7 +231,7 @@ if proofs and total.get("total"):
     cells = " | ".join(f"{total[k]:.1f} s ({total[k] / total['"'"'total'"'"']:.0%})" for k in total if k != "total")
     print(f"| {run} | {proofs} | {cells} | {total['"'"'total'"'"']:.1f} s |")
 ' "$run" >> "$OUT/steps.md" || true
-    [[ "$run" == gpu-wvg ]] && rounds_spool=$spool && rounds_profile=$profile
+    [[ "$run" == "$ROUNDS_RUN" ]] && rounds_spool=$spool && rounds_profile=$profile
   done
   if [[ -s "$OUT/steps.md" ]]; then
     { echo; echo "Where the GPU provers' time went, step by step, summed over every proof (prove_timed; steps overlap across provers):"; echo
@@ -222,7 +240,8 @@ if proofs and total.get("total"):
   fi
   if [[ -n "${rounds_spool:-}" ]]; then
     { echo; echo "Proof bytes, GPU against plonky2 on one thread, same witness vector (gpu_rounds):"; echo; } >> "$md"
-    FRISPOOL_MAIN_DEGREE_BITS=$rounds_profile "$BIN/examples/gpu_rounds" "$rounds_spool" "${PER_ROUND:-2}" >> "$md" 2> "$OUT/gpu_rounds.err" || echo "gpu_rounds FAILED (see gpu_rounds.err)" >> "$md"
+    sig_k=0; [[ "$rounds_profile" == *s ]] && sig_k=$SIG_K
+    FRISPOOL_SIG_PER_INSTANCE=$sig_k FRISPOOL_MAIN_DEGREE_BITS=${rounds_profile%s} "$BIN/examples/gpu_rounds" "$rounds_spool" "${PER_ROUND:-2}" >> "$md" 2> "$OUT/gpu_rounds.err" || echo "gpu_rounds FAILED (see gpu_rounds.err)" >> "$md"
   fi
   cat "$md"
   ;;

@@ -27,6 +27,7 @@ pub mod prover;
 pub mod proving;
 pub mod quotient_gates;
 pub mod quotient_source;
+mod quotient_window;
 pub mod source;
 
 pub use backend::{Backend, PoseidonVariant};

@@ -61,6 +61,9 @@ pub enum GateKind {
         degree: usize,
         weights: Vec<u64>,
     },
+    /// frispool-sig's `WindowStepGate` (the `sig` circuit's A' = 4 A + Q), emitted from the gate's own
+    /// definition ([`crate::quotient_window`]).
+    WindowStep,
 }
 
 impl GateKind {
@@ -115,6 +118,9 @@ impl GateKind {
                 num_extra_constants: g.num_extra_constants,
             });
         }
+        if any.downcast_ref::<frispool_sig::WindowStepGate>().is_some() {
+            return Some(GateKind::WindowStep);
+        }
         if let Some(g) = any.downcast_ref::<CosetInterpolationGate<F, D>>() {
             return Some(GateKind::CosetInterpolation {
                 subgroup_bits: g.subgroup_bits,
@@ -128,6 +134,7 @@ impl GateKind {
     pub(crate) fn num_constraints(&self) -> usize {
         match *self {
             GateKind::Noop => 0,
+            GateKind::WindowStep => frispool_sig::WINDOW_STEP_CONSTRAINTS,
             GateKind::PublicInput => 4,
             GateKind::Constant { num_consts } => num_consts,
             GateKind::Arithmetic { num_ops } => num_ops,
@@ -266,6 +273,7 @@ pub(crate) fn gate_code(kind: &GateKind) -> String {
         GateKind::CosetInterpolation { subgroup_bits, degree, ref weights } => {
             s.push_str(&coset_interpolation_code(subgroup_bits, degree, weights));
         }
+        GateKind::WindowStep => s.push_str(&crate::quotient_window::window_step_code()),
     }
     s
 }

@@ -1,7 +1,7 @@
 //! The generated quotient kernel, compiled by the host C++ compiler under the CUDA shim and run on the CPU,
 //! against the prover's CPU quotient (plonky2's gate evaluations): on fresh random LDE rows and challenges
-//! for three circuits of different shapes (a small one, frispool's `main`, and the leaf with every gate of
-//! plonky2's recursive verifier), and
+//! for four circuits of different shapes (a small one, frispool's `main`, the leaf with every gate of
+//! plonky2's recursive verifier, and a `sig` instance with its custom `WindowStepGate`), and
 //! inside whole proofs, whose bytes must equal the CPU-quotient proof's. Skips (with a message) without g++.
 
 mod support;
@@ -186,6 +186,44 @@ fn kernel_equals_cpu_on_random_rows_leaf() {
     let common = &leaf.data.common;
     let emu = EmuKernel::build(common);
     check_random(common, &emu);
+}
+
+/// One signature's `sig` circuit: frispool-sig's `WindowStepGate` (emitted from the gate's own definition)
+/// beside plonky2's random-access, arithmetic, base-sum and Poseidon gates.
+fn sig_circuit() -> frispool_sig::SigCircuit {
+    frispool_sig::SigCircuit::build(CircuitConfig::standard_recursion_config(), 1)
+}
+
+#[test]
+fn kernel_equals_cpu_on_random_rows_sig() {
+    if !have_gxx() {
+        return;
+    }
+    let sig = sig_circuit();
+    let common = &sig.data().common;
+    assert!(
+        common.gates.iter().any(|g| g.0.id() == "WindowStepGate"),
+        "the sig circuit uses the custom gate this test is about"
+    );
+    let emu = EmuKernel::build(common);
+    check_random(common, &emu);
+}
+
+#[test]
+fn sig_proof_with_the_kernel_quotient_has_the_cpu_bytes() {
+    if !have_gxx() {
+        return;
+    }
+    let sig = sig_circuit();
+    let data = sig.data();
+    let emu = EmuKernel::build(&data.common);
+    let instance = frispool_sig::SigInstance::new(HashOut::ZERO, vec![frispool_sig::SigSlot::padding()]);
+    let pw = sig.witness(&instance).unwrap();
+    let pw = plonky2::iop::generator::generate_partial_witness(pw, &data.prover_only, &data.common).unwrap();
+    let with_kernel = prove(&data.prover_only, &data.common, pw.clone(), &EmuQuotient(&emu)).unwrap();
+    let with_cpu = prove(&data.prover_only, &data.common, pw, &CpuCommit).unwrap();
+    data.verify(with_kernel.clone()).expect("the sig proof with the kernel's quotient verifies");
+    assert!(with_kernel.to_bytes() == with_cpu.to_bytes(), "the kernel's quotient changed the sig proof's bytes");
 }
 
 /// The CPU's commitments, the emulated kernel's quotient.

@@ -15,8 +15,10 @@ use plonky2::hash::hash_types::RichField;
 use plonky2::iop::ext_target::ExtensionTarget;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 
-/// A commutative ring with small non-negative integer constants: what the formulas need.
-pub(crate) trait Ring {
+/// A commutative ring with small non-negative integer constants: what the formulas need. Public so that a
+/// backend outside plonky2 (the GPU prover's quotient kernel, which emits the constraints as CUDA) can
+/// evaluate [`crate::window_step_constraints`] over its own ring.
+pub trait Ring {
     type E: Copy;
     fn zero(&mut self) -> Self::E;
     fn add(&mut self, a: Self::E, b: Self::E) -> Self::E;

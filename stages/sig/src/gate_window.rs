@@ -158,7 +158,9 @@ fn step<R: Ring>(r: &mut R, mode: &mut Mode<R::E>, row: &mut Row<R::E>) {
     add_affine(r, mode, row);
 }
 
-fn constraints<R: Ring>(r: &mut R, wire: impl Fn(usize) -> R::E) -> Vec<R::E> {
+/// The gate's [`WINDOW_STEP_CONSTRAINTS`] constraint values over the ring `r`, in plonky2's order, from the row's
+/// wire values (`wire(i)` is local wire i). The one definition every evaluation calls.
+pub fn window_step_constraints<R: Ring>(r: &mut R, wire: impl Fn(usize) -> R::E) -> Vec<R::E> {
     let mut row: Row<R::E> = core::array::from_fn(|b| core::array::from_fn(|l| wire(5 * b + l)));
     let mut mode = Mode::Constrain(Vec::with_capacity(NUM_CONSTRAINTS));
     step(r, &mut mode, &mut row);
@@ -169,7 +171,8 @@ fn constraints<R: Ring>(r: &mut R, wire: impl Fn(usize) -> R::E) -> Vec<R::E> {
 }
 
 /// 21 GF(p^5) relations (7 per doubling, 7 for the addition), five limbs each.
-const NUM_CONSTRAINTS: usize = 105;
+pub const WINDOW_STEP_CONSTRAINTS: usize = 105;
+const NUM_CONSTRAINTS: usize = WINDOW_STEP_CONSTRAINTS;
 
 /// The gate: no parameters, no constants.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -189,11 +192,11 @@ impl<F: RichField + Extendable<D>, const D: usize> Gate<F, D> for WindowStepGate
     }
 
     fn eval_unfiltered(&self, vars: EvaluationVars<F, D>) -> Vec<F::Extension> {
-        constraints(&mut Native::<F::Extension>::new(), |i| vars.local_wires[i])
+        window_step_constraints(&mut Native::<F::Extension>::new(), |i| vars.local_wires[i])
     }
 
     fn eval_unfiltered_base_one(&self, vars: EvaluationVarsBase<F>, mut yield_constr: StridedConstraintConsumer<F>) {
-        for c in constraints(&mut Native::<F>::new(), |i| vars.local_wires[i]) {
+        for c in window_step_constraints(&mut Native::<F>::new(), |i| vars.local_wires[i]) {
             yield_constr.one(c);
         }
     }
@@ -203,7 +206,7 @@ impl<F: RichField + Extendable<D>, const D: usize> Gate<F, D> for WindowStepGate
         builder: &mut CircuitBuilder<F, D>,
         vars: EvaluationTargets<D>,
     ) -> Vec<ExtensionTarget<D>> {
-        constraints(&mut InCircuit(builder), |i| vars.local_wires[i])
+        window_step_constraints(&mut InCircuit(builder), |i| vars.local_wires[i])
     }
 
     fn generators(&self, row: usize, _local_constants: &[F]) -> Vec<WitnessGeneratorRef<F, D>> {
@@ -327,7 +330,7 @@ mod tests {
             let row = row_of(a, q, None);
             let expected = a.double().double().add(q);
             assert!(point_at(&row, block::OUT) == expected, "case {i}");
-            let c = constraints(&mut Native::<F>::new(), |w| row[w / 5][w % 5]);
+            let c = window_step_constraints(&mut Native::<F>::new(), |w| row[w / 5][w % 5]);
             assert_eq!(c.len(), NUM_CONSTRAINTS);
             assert!(c.iter().all(|v| *v == F::ZERO), "case {i}");
         }
@@ -343,7 +346,7 @@ mod tests {
             let mut forged = honest[b];
             forged[(b * 3) % 5] += F::ONE;
             let row = row_of(&a, &q, Some((b, forged)));
-            let c = constraints(&mut Native::<F>::new(), |w| row[w / 5][w % 5]);
+            let c = window_step_constraints(&mut Native::<F>::new(), |w| row[w / 5][w % 5]);
             assert!(c.iter().any(|v| *v != F::ZERO), "value {b} forged and nothing failed");
         }
     }

@@ -64,7 +64,10 @@ pub use curve::{Point, CURVE_A, CURVE_B_Z};
 pub use encoding::ENCODED_POINT_BYTES;
 pub use error::SigError;
 pub use field5::{fp5_from_canonical_limbs, fp5_to_fields, fp5_to_limbs, legendre, sqrt, Fp5, F, P};
-pub use gate_window::{window_step, WindowStepGate, WindowStepGenerator};
+pub use gate_ring::Ring;
+pub use gate_window::{
+    window_step, window_step_constraints, WindowStepGate, WindowStepGenerator, WINDOW_STEP_CONSTRAINTS,
+};
 pub use scalar::Scalar;
 pub use schnorr::{challenge, verify, Message, PublicKey, SecretKey, Signature, CHALLENGE_INPUT_LEN, MESSAGE_LEN};
 pub use serialization::{SigGateSerializer, SigGeneratorSerializer};
