@@ -27,6 +27,8 @@
 #   gpus-N-pP    the same with P provers per GPU (e.g. RUNS="gpus-1-p8 gpus-4-p8")
 #   NAME-plainwit  any run above with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off): the A/B
 #                of the replayed generator order
+#   NAME-serialwit  any run above with the replay one generator at a time (FRISPOOL_WITNESS_REPLAY=serial): the
+#                A/B of the levelled, parallel replay
 #   NAME-signed  any run above under the protocol's default registry, `main` and `sig` (SIG_K signatures an
 #                instance, default 10); plain names prove `main` alone (FRISPOOL_SIG_PER_INSTANCE=0), as every
 #                earlier table did
@@ -127,6 +129,7 @@ device)
     # NAME-plainwit: the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra=(FRISPOOL_WITNESS_REPLAY=off)
+    [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra=(FRISPOOL_WITNESS_REPLAY=serial)
     case "$name" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     cpu-x*) n=${name#cpu-x}

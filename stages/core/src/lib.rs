@@ -27,7 +27,7 @@ pub use prover::{
     cpu_backend, current_job, prove, with_job, BackendError, CpuProver, ProveError, ProvingBackend, SharedBackend,
 };
 pub use round::{AggregationRound, UnknownRound};
-#[doc(hidden)]
-pub use witness_gen::set_schedule;
 pub use witness_gen::{generate_witness, WitnessGenError};
+#[doc(hidden)]
+pub use witness_gen::{schedule_levels, set_schedule};
 pub use witness_vector::{WitnessVector, WitnessVectorError, ENCODING_FORMAT as WITNESS_VECTOR_FORMAT};

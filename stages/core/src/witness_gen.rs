@@ -13,19 +13,42 @@
 //! order replaces the old). A generator computes the same values in either order, and a conflicting value
 //! is the same error as plonky2's. So the result equals `generate_partial_witness`'s target for target;
 //! `tests/witness_gen.rs` checks it on circuits whose generators become ready in several rounds.
+//!
+//! Levels: the recording run also gives each generator a level, one more than the highest level of the targets
+//! it watches (inputs are level 0), and its outputs that level. Generators of one level read only what lower
+//! levels set, so a replay runs each level's generators in parallel on the caller's rayon pool (each on its
+//! own output buffer, against the witness as the lower levels left it) and then writes their outputs. That
+//! takes the prover's idle threads into its witness, the largest serial step of a proof (BENCHMARKS.md,
+//! "where the GPU provers' time went"). A generator that reads a target it does not watch could find it unset
+//! there: it then reports "not finished" or panics, and either way this witness is replayed again in the
+//! recorded order, one generator at a time, as every later witness of that circuit is.
 
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use plonky2::field::types::PrimeField64;
 use plonky2::iop::generator::GeneratedValues;
+use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, PartitionWitness, WitnessWrite};
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
+use rayon::prelude::*;
 
 use crate::{C, D, F};
 
-/// A circuit's generators in the order they finished, by circuit digest and generator count.
-type Schedules = Mutex<HashMap<([u64; 4], usize), Arc<Vec<u32>>>>;
+/// What a circuit's recording run learnt (module comment).
+struct Schedule {
+    /// The generators in the order they finished: a replay one at a time.
+    order: Vec<u32>,
+    /// The same generators by level, lowest first: a replay level by level.
+    levels: Vec<Vec<u32>>,
+    /// Cleared when a levelled replay of this circuit failed: its later witnesses replay `order`.
+    levelled: AtomicBool,
+}
+
+/// Schedules by circuit digest and generator count.
+type Schedules = Mutex<HashMap<([u64; 4], usize), Arc<Schedule>>>;
 
 /// Why a witness could not be generated: plonky2's own message (a target set to two values, generators
 /// that never became ready).
@@ -49,13 +72,28 @@ fn key(prover: &ProverOnlyCircuitData<F, C, D>) -> ([u64; 4], usize) {
     (d, prover.generators.len())
 }
 
-/// `off` turns the replay off (plonky2's own loop on every witness): the benchmark's A/B switch.
+/// `off` turns the replay off (plonky2's own loop on every witness), `serial` replays one generator at a time
+/// (no levels): the benchmark's A/B switches.
 pub const REPLAY_SWITCH_VAR: &str = "FRISPOOL_WITNESS_REPLAY";
 
-fn replay_on() -> bool {
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var(REPLAY_SWITCH_VAR).map_or(true, |v| v != "off"))
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReplayMode {
+    Off,
+    Serial,
+    Levelled,
 }
+
+fn replay_mode() -> ReplayMode {
+    static MODE: OnceLock<ReplayMode> = OnceLock::new();
+    *MODE.get_or_init(|| match std::env::var(REPLAY_SWITCH_VAR).as_deref() {
+        Ok("off") => ReplayMode::Off,
+        Ok("serial") => ReplayMode::Serial,
+        _ => ReplayMode::Levelled,
+    })
+}
+
+/// A level with fewer generators than this runs on the calling thread: splitting it costs more than it saves.
+const PARALLEL_LEVEL_MIN: usize = 64;
 
 /// The full witness of `inputs`: what plonky2's `generate_partial_witness` returns, faster from a circuit's
 /// second witness on (module comment).
@@ -64,25 +102,44 @@ pub fn generate_witness<'a>(
     prover: &'a ProverOnlyCircuitData<F, C, D>,
     common: &'a CommonCircuitData<F, D>,
 ) -> Result<PartitionWitness<'a, F>> {
-    if !replay_on() {
+    let mode = replay_mode();
+    if mode == ReplayMode::Off {
         return plonky2::iop::generator::generate_partial_witness(inputs, prover, common).map_err(plonky2_err);
     }
     let known = schedules().lock().unwrap_or_else(|p| p.into_inner()).get(&key(prover)).cloned();
-    if let Some(order) = known {
-        if let Some(witness) = replay(&inputs, prover, common, &order)? {
+    if let Some(schedule) = known {
+        let parallel = mode == ReplayMode::Levelled && rayon::current_num_threads() > 1;
+        if parallel && schedule.levelled.load(Ordering::Relaxed) {
+            match replay_levels(&inputs, prover, common, &schedule.levels)? {
+                Some(witness) => return Ok(witness),
+                None => schedule.levelled.store(false, Ordering::Relaxed),
+            }
+        }
+        if let Some(witness) = replay(&inputs, prover, common, &schedule.order)? {
             return Ok(witness);
         }
     }
-    let (witness, order) = record(inputs, prover, common)?;
-    schedules().lock().unwrap_or_else(|p| p.into_inner()).insert(key(prover), Arc::new(order));
+    let (witness, schedule) = record(inputs, prover, common)?;
+    schedules().lock().unwrap_or_else(|p| p.into_inner()).insert(key(prover), Arc::new(schedule));
     Ok(witness)
 }
 
-/// Replaces the recorded order of `prover`'s circuit: for tests of the fallback (a wrong order must still give
-/// plonky2's witness).
+/// Replaces the recorded schedule of `prover`'s circuit: for tests of the fallbacks (a wrong order or wrong
+/// levels must still give plonky2's witness). Without `levels`, replays run `order` one generator at a time.
 #[doc(hidden)]
-pub fn set_schedule(prover: &ProverOnlyCircuitData<F, C, D>, order: Vec<u32>) {
-    schedules().lock().unwrap_or_else(|p| p.into_inner()).insert(key(prover), Arc::new(order));
+pub fn set_schedule(prover: &ProverOnlyCircuitData<F, C, D>, order: Vec<u32>, levels: Option<Vec<Vec<u32>>>) {
+    let levelled = AtomicBool::new(levels.is_some());
+    let schedule = Schedule { order, levels: levels.unwrap_or_default(), levelled };
+    schedules().lock().unwrap_or_else(|p| p.into_inner()).insert(key(prover), Arc::new(schedule));
+}
+
+/// The recorded levels of `prover`'s circuit, while its witnesses replay level by level (`None` before its first
+/// witness here, and after a levelled replay of it failed): for the tests and the measurement of how wide the
+/// levels are.
+#[doc(hidden)]
+pub fn schedule_levels(prover: &ProverOnlyCircuitData<F, C, D>) -> Option<Vec<Vec<u32>>> {
+    let known = schedules().lock().unwrap_or_else(|p| p.into_inner()).get(&key(prover)).cloned()?;
+    known.levelled.load(Ordering::Relaxed).then(|| known.levels.clone())
 }
 
 fn with_inputs<'a>(
@@ -122,17 +179,57 @@ fn replay<'a>(
     Ok(Some(witness))
 }
 
-/// plonky2 1.1's `generate_partial_witness` loop, step for step, noting each generator as it finishes.
+/// Every generator once, level by level, each level's in parallel (module comment); `None` when one of them is
+/// not ready or panics there: the caller replays the recorded order instead.
+fn replay_levels<'a>(
+    inputs: &PartialWitness<F>,
+    prover: &'a ProverOnlyCircuitData<F, C, D>,
+    common: &CommonCircuitData<F, D>,
+    levels: &[Vec<u32>],
+) -> Result<Option<PartitionWitness<'a, F>>> {
+    let count: usize = levels.iter().map(Vec::len).sum();
+    if count != prover.generators.len() {
+        return Ok(None);
+    }
+    let mut witness = with_inputs(inputs, prover, common)?;
+    let chunk = |n: usize| n.div_ceil(4 * rayon::current_num_threads()).max(16);
+    for level in levels {
+        let run = |ids: &[u32]| -> Option<Vec<(Target, F)>> {
+            let mut buffer = GeneratedValues::empty();
+            for &i in ids {
+                if !prover.generators.get(i as usize)?.0.run(&witness, &mut buffer) {
+                    return None;
+                }
+            }
+            Some(buffer.target_values)
+        };
+        let outputs: Option<Vec<Vec<(Target, F)>>> = if level.len() < PARALLEL_LEVEL_MIN {
+            catch_unwind(AssertUnwindSafe(|| run(level))).ok().flatten().map(|v| vec![v])
+        } else {
+            catch_unwind(AssertUnwindSafe(|| level.par_chunks(chunk(level.len())).map(run).collect())).ok().flatten()
+        };
+        let Some(outputs) = outputs else { return Ok(None) };
+        for (t, v) in outputs.into_iter().flatten() {
+            witness.set_target(t, v).map_err(plonky2_err)?;
+        }
+    }
+    Ok(Some(witness))
+}
+
+/// plonky2 1.1's `generate_partial_witness` loop, step for step, noting each generator as it finishes and
+/// its level (one more than the highest level among the targets it watches; what it sets gets its level).
 fn record<'a>(
     inputs: PartialWitness<F>,
     prover: &'a ProverOnlyCircuitData<F, C, D>,
     common: &CommonCircuitData<F, D>,
-) -> Result<(PartitionWitness<'a, F>, Vec<u32>)> {
+) -> Result<(PartitionWitness<'a, F>, Schedule)> {
     let generators = &prover.generators;
     let mut witness = with_inputs(&inputs, prover, common)?;
     let mut pending: Vec<usize> = (0..generators.len()).collect();
     let mut expired = vec![false; generators.len()];
     let mut order = Vec::with_capacity(generators.len());
+    let mut level_of_rep = vec![0u32; witness.values.len()];
+    let mut levels: Vec<Vec<u32>> = Vec::new();
     let mut buffer = GeneratedValues::empty();
     while !pending.is_empty() {
         let mut next = Vec::new();
@@ -140,13 +237,24 @@ fn record<'a>(
             if expired[i] {
                 continue;
             }
+            let mut level = 0;
             if generators[i].0.run(&witness, &mut buffer) {
                 expired[i] = true;
                 order.push(i as u32);
+                let watched = generators[i].0.watch_list();
+                let rep = |t: &Target| witness.representative_map[t.index(witness.num_wires, witness.degree)];
+                level = 1 + watched.iter().map(|t| level_of_rep[rep(t)]).max().unwrap_or(0);
+                if levels.len() < level as usize {
+                    levels.resize_with(level as usize, Vec::new);
+                }
+                levels[level as usize - 1].push(i as u32);
             }
             let mut new_reps = Vec::with_capacity(buffer.target_values.len());
             for (t, v) in buffer.target_values.drain(..) {
                 new_reps.extend(witness.set_target_returning_rep(t, v).map_err(plonky2_err)?);
+            }
+            for &rep in &new_reps {
+                level_of_rep[rep] = level;
             }
             for rep in new_reps {
                 if let Some(watchers) = prover.generator_indices_by_watches.get(&rep) {
@@ -159,5 +267,5 @@ fn record<'a>(
     if order.len() != generators.len() {
         return Err(WitnessGenError(format!("{} generators weren't run", generators.len() - order.len())));
     }
-    Ok((witness, order))
+    Ok((witness, Schedule { order, levels, levelled: AtomicBool::new(true) }))
 }
