@@ -16,6 +16,7 @@
 #   gpu-xN-hostleaves  gpu-xN with every commitment's leaves downloaded (FRISPOOL_GPU_KEEP_LEAVES=off): the A/B
 #                of leaving them on the device
 #   gpu-xN-hostpow  gpu-xN with the FRI proof of work on the host's threads (FRISPOOL_GPU_POW=off)
+#   gpu-xN-hostq  gpu-xN with every quotient on the host's threads (FRISPOOL_GPU_QUOTIENT=off)
 #   gpu-wvg      one --backend gpu prover serving witness vectors (VECTOR_SLOTS at once) fed by WVG generators
 #                (compressor on the GPU too)
 #   gpu-wvg-hostq  gpu-wvg with every quotient on the host's threads (FRISPOOL_GPU_QUOTIENT=off): the A/B of the
@@ -29,6 +30,8 @@
 #                of the replayed generator order
 #   NAME-serialwit  any run above with the replay one generator at a time (FRISPOOL_WITNESS_REPLAY=serial): the
 #                A/B of the levelled, parallel replay
+#   NAME-mps     any run above under CUDA MPS (a control daemon for that run): several provers' kernels share
+#                a GPU at once instead of time-slicing their contexts
 #   NAME-signed  any run above under the protocol's default registry, `main` and `sig` (SIG_K signatures an
 #                instance, default 10); plain names prove `main` alone (FRISPOOL_SIG_PER_INSTANCE=0), as every
 #                earlier table did
@@ -104,6 +107,12 @@ device)
     what="main 2^$b"; [[ "$p" == *s ]] && what="$what + sig (K = $SIG_K)"
     prep="$prep $what: keygen ${keygen_s} s, warm-up (kernels, trust root) $((SECONDS - t0)) s;"
   done
+  # The seeded blocks, produced (and signed) once: every run starts from a copy of this sequencer store.
+  t0=$SECONDS
+  "$BIN/frispool-sequencer" --store /tmp/bench-gpu/blocks produce --blocks "$BLOCKS" --txs "$TXS" --seed "$SEED" \
+    > "$OUT/produce.txt" 2>&1
+  produced=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/produce.txt" | tr '\n' ' ')
+  prep="$prep blocks produced in $((SECONDS - t0)) s;"
   {
     echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED;$prep"
     echo
@@ -126,10 +135,13 @@ device)
     mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "/tmp/bench-gpu/keys-$profile/keys/." "$spool/keys/"
     name=${run%@*}
     name=${name%-signed}
+    mps_run=0
+    [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
     # NAME-plainwit: the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra=(FRISPOOL_WITNESS_REPLAY=off)
     [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra=(FRISPOOL_WITNESS_REPLAY=serial)
+    [[ "$name" == gpu-x*-hostq ]] && name=${name%-hostq} && extra=(FRISPOOL_GPU_QUOTIENT=off)
     case "$name" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     cpu-x*) n=${name#cpu-x}
@@ -158,19 +170,31 @@ device)
     esac
     # The sequencer derives its trust root once (every circuit built); later runs start from that cache.
     store=/tmp/bench-gpu/$tag/store
-    [[ -d /tmp/bench-gpu/trust-$profile ]] && mkdir -p "$store" && cp -r "/tmp/bench-gpu/trust-$profile" "$store/trust"
+    cp -r /tmp/bench-gpu/blocks "$store"
+    [[ -d /tmp/bench-gpu/trust-$profile ]] && cp -r "/tmp/bench-gpu/trust-$profile" "$store/trust"
     # nvidia-smi's utilization.gpu every 200 ms (the share of each sample period in which a kernel ran), for
     # the whole run: "GPU busy" (device held / wall) counts a prover's wait for the card while other processes'
     # contexts run on it, so with several provers per GPU it can pass 100 %; this cannot.
     nvidia-smi --query-gpu=timestamp,index,utilization.gpu --format=csv,noheader,nounits -lms 200 > "$OUT/$tag.util" 2>/dev/null &
     sampler=$!
+    # NAME-mps: the run under CUDA MPS (one control daemon, started for this run and stopped after it), so the
+    # provers sharing a GPU run their kernels side by side instead of time-slicing whole contexts.
+    mps=""
+    if [[ "$mps_run" == 1 ]]; then
+      export CUDA_MPS_PIPE_DIRECTORY=/tmp/bench-gpu/mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/bench-gpu/mps-log
+      mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+      nvidia-cuda-mps-control -d && mps=on || echo "run $run: MPS did not start, running without it"
+    fi
     env "${extra[@]}" "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
-      scripts/demo.sh > "$OUT/$tag.txt" 2>&1 || { kill $sampler; echo "run $run failed:"; tail -40 "$OUT/$tag.txt"; tail -20 /tmp/bench-gpu/$tag/frispool-demo-logs/*.log; exit 1; }
+      PRODUCED="$produced" scripts/demo.sh > "$OUT/$tag.txt" 2>&1 || { kill $sampler; echo "run $run failed:"; tail -40 "$OUT/$tag.txt"; tail -20 /tmp/bench-gpu/$tag/frispool-demo-logs/*.log; exit 1; }
     kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
+    if [[ -n "$mps" ]]; then
+      echo quit | nvidia-cuda-mps-control; sleep 1
+    fi
+    unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
     [[ -d /tmp/bench-gpu/trust-$profile ]] || cp -r "$store/trust" "/tmp/bench-gpu/trust-$profile"
     logs=/tmp/bench-gpu/$tag/frispool-demo-logs
     wall=$(sed -n 's/^== all .* proven in \([0-9.]*\)s.*/\1/p' "$OUT/$tag.txt")
-    blocks=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/$tag.txt")
     "$BIN/frispool" --spool "$spool" timings --json > "$OUT/$tag.timings.json" 2>/dev/null || true
     held=$({ grep -aho 'device busy [0-9.]* s' "$logs"/prover-*.log 2>/dev/null || true; } | awk '{s+=$3} END {print (NR ? s : 0)}')
     r=$name

@@ -17,6 +17,7 @@
 #                                           COMPRESSOR_ARGS="--backend gpu" (extra flags of the compressor)
 #                                           GPUS=N: prover-K proves on device (K-1) mod N (one prover per GPU)
 #                                           VERIFY=last: `frispool verify` re-checks the last block only (default all)
+#                                           PRODUCED="1 2 ...": STORE already holds these blocks (nothing produced)
 #                                           WRAP=1: also the BN254 wrap (issue 11): `frispool keygen --wrapper` (a
 #                                           local TEST setup of about 4 M constraints: many minutes on 2 cores),
 #                                           the compressor writes final.snark (Groth16), the sequencer checks it
@@ -84,9 +85,15 @@ fi
 protocol=$(sed -n 's/.*"protocol": "\(.*\)".*/\1/p' "$SPOOL/keys/manifest.json")
 say "protocol $protocol, spool $SPOOL, sequencer store $STORE, logs $LOGS"
 
-# Blocks first, so we know which numbers to wait for.
-blocks=$("$BIN/frispool-sequencer" --store "$STORE" produce --blocks "$BLOCKS" --txs "$TXS" --seed "${SEED:-$RANDOM}" \
-  | tee /dev/stderr | sed -n 's/^produced block \([0-9]*\).*/\1/p')
+# Blocks first, so we know which numbers to wait for. PRODUCED="1 2 ...": STORE already holds these blocks,
+# produced and not yet handed out (the GPU benchmark produces its seeded blocks once and copies the store).
+if [[ -n "${PRODUCED:-}" ]]; then
+  blocks=$PRODUCED
+  say "blocks $(echo $blocks) already produced in $STORE"
+else
+  blocks=$("$BIN/frispool-sequencer" --store "$STORE" produce --blocks "$BLOCKS" --txs "$TXS" --seed "${SEED:-$RANDOM}" \
+    | tee /dev/stderr | sed -n 's/^produced block \([0-9]*\).*/\1/p')
+fi
 
 start() { local name=$1; shift; "$@" </dev/null >"$LOGS/$name.log" 2>&1 & pids+=($!); }
 start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT" "${sequencer_args[@]}"
