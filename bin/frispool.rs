@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 use frispool_circuits::{KeyManifest, ProtocolKeys, Registry, FINAL_CIRCUIT};
 use frispool_pipeline::fleet::{scale, timeline};
 use frispool_pipeline::{
-    describe_artifact, key_digest, keys_protocol, kinds::KINDS, queue_named, stages, timings, verify_file, write_keys,
-    PlanSweep, UnknownQueue, VerifyTrust, MANIFEST, QUEUES,
+    describe_artifact, key_digest, keys_protocol, kinds::KINDS, queue_named, stages_with_basic_witness, timings,
+    verify_file, write_keys, PlanSweep, UnknownQueue, VerifyTrust, MANIFEST, QUEUES,
 };
 use frispool_pipeline::{import_wrapper_keys, wrapper_setup, write_wrapper_keys, WRAPPER_PK, WRAPPER_VK};
 use frispool_spool::{
@@ -150,6 +150,10 @@ enum Cmd {
         /// claim the prove jobs.
         #[arg(long, default_value_t = 0, value_name = "N")]
         wvg: usize,
+        /// Round-0 witness generators (block re-execution, one block at a time each): more than one where the
+        /// provers finish more than about two blocks a second.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        basic_witness: usize,
     },
 }
 
@@ -310,8 +314,8 @@ fn run(cli: Cli) -> Result<u8> {
             println!("timeline: {}", out.display());
             Ok(exit::OK)
         }
-        Cmd::Stages { sequencer, pull_secs, provers, wvg } => {
-            for stage in stages(&sequencer, pull_secs, provers, wvg) {
+        Cmd::Stages { sequencer, pull_secs, provers, wvg, basic_witness } => {
+            for stage in stages_with_basic_witness(&sequencer, pull_secs, provers, wvg, basic_witness) {
                 println!("{}", stage.line());
             }
             Ok(exit::OK)

@@ -16,6 +16,7 @@
 #                                           WVG_ARGS="--threads 4" (extra flags of every generator)
 #                                           COMPRESSOR_ARGS="--backend gpu" (extra flags of the compressor)
 #                                           GPUS=N: prover-K proves on device (K-1) mod N (one prover per GPU)
+#                                           BASIC_WITNESS=N: round-0 witness generators (default GPUS, else 1)
 #                                           VERIFY=last: `frispool verify` re-checks the last block only (default all)
 #                                           PRODUCED="1 2 ...": STORE already holds these blocks (nothing produced)
 #                                           WRAP=1: also the BN254 wrap (issue 11): `frispool keygen --wrapper` (a
@@ -44,6 +45,9 @@ if [[ "$PROVER_ARGS" == *"--backend gpu"* && -z "${PROVERS:-}" && -z "${WVG:-}" 
   [[ "$PROVER_ARGS" == *"--threads"* ]] || PROVER_ARGS="$PROVER_ARGS --threads $(( $(nproc) / 4 > 0 ? $(nproc) / 4 : 1 ))"
 fi
 PROVERS=${PROVERS:-1}
+# One round-0 witness generator re-executes about two 1 024-transaction blocks a second: one per GPU keeps
+# several GPUs fed.
+BASIC_WITNESS=${BASIC_WITNESS:-${GPUS:-1}}
 WVG=${WVG:-0}
 WVG_ARGS=${WVG_ARGS:-}
 COMPRESSOR_ARGS=${COMPRESSOR_ARGS:-}
@@ -108,7 +112,8 @@ while read -r name bin args; do
   fi
   # shellcheck disable=SC2086 # the stage's flags, one word each
   start "$name" "$BIN/$bin" $args --rescan-secs 0.5
-done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS" --wvg "$WVG")
+done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS" --wvg "$WVG" \
+  --basic-witness "$BASIC_WITNESS")
 
 proven() { grep -l '"status": "proven"' $(for b in $blocks; do printf '%s/blocks/b%08d.json ' "$STORE" "$b"; done) 2>/dev/null | wc -l; }
 want=$(echo $blocks | wc -w)

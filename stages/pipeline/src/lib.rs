@@ -51,7 +51,7 @@ pub use routing::{
 };
 pub use setup::{load as load_serving_keys, serve, serve_with_backend, serve_with_keys, ProvingArgs, SetupError};
 pub use submission::{check_submission, snark_trust, SnarkTrust, SnarkTrustError};
-pub use topology::{stages, StageProcess};
+pub use topology::{stages, stages_with_basic_witness, StageProcess};
 pub use trust::{
     key_digest, sequencer_trust, trusted_key, DamagedTrust, Origin, SequencerTrust, TrustError, TrustedKey, VerifyTrust,
 };

@@ -48,12 +48,30 @@ impl StageProcess {
 /// `sequencer` and polling it every `pull_secs`. With `generators` > 0 the provers serve witness vectors
 /// and that many `frispool-wvg` claim the prove jobs (the seed's GPU split).
 pub fn stages(sequencer: &str, pull_secs: f64, provers: usize, generators: usize) -> Vec<StageProcess> {
+    stages_with_basic_witness(sequencer, pull_secs, provers, generators, 1)
+}
+
+/// [`stages`] with `basic` round-0 witness generators (`witness-basic`, `witness-basic-2`, …) instead of one.
+/// Re-executing a block is the one serial step per block outside the provers (about half a second for 1 024
+/// transactions on one core), so a host proving more than about two blocks a second needs several; they claim
+/// blocks from the one queue like any other stage's processes.
+pub fn stages_with_basic_witness(
+    sequencer: &str,
+    pull_secs: f64,
+    provers: usize,
+    generators: usize,
+    basic: usize,
+) -> Vec<StageProcess> {
     let pull = pull_secs.to_string();
     debug_assert_eq!(route(AggregationRound::Submit).queue.name(), "submit", "the gateway serves submit");
     let mut out =
         vec![StageProcess::new("gateway", "frispool-gateway", &["--sequencer", sequencer, "--pull-secs", &pull])];
     for round in witness_rounds() {
-        out.push(StageProcess::new(format!("witness-{round}"), "frispool-witness", &["--round", round.name()]));
+        let copies = if round == AggregationRound::Basic { basic.max(1) } else { 1 };
+        for k in 1..=copies {
+            let name = if k == 1 { format!("witness-{round}") } else { format!("witness-{round}-{k}") };
+            out.push(StageProcess::new(name, "frispool-witness", &["--round", round.name()]));
+        }
     }
     out.push(StageProcess::new("compressor", "frispool-compressor", &[]));
     if generators == 0 {
@@ -86,6 +104,17 @@ mod tests {
                 "prover-2 frispool-prover --backend cpu --verbose",
             ]
         );
+        let lines: Vec<String> =
+            stages_with_basic_witness("http://127.0.0.1:1", 0.5, 1, 0, 3).iter().map(StageProcess::line).collect();
+        assert_eq!(
+            lines[1..4],
+            [
+                "witness-basic frispool-witness --round basic",
+                "witness-basic-2 frispool-witness --round basic",
+                "witness-basic-3 frispool-witness --round basic",
+            ]
+        );
+        assert_eq!(lines[4], "witness-leaf frispool-witness --round leaf");
         let lines: Vec<String> = stages("http://127.0.0.1:1", 0.5, 1, 2).iter().map(StageProcess::line).collect();
         assert_eq!(
             lines[7..],

@@ -6,6 +6,7 @@ use thiserror::Error;
 
 use crate::account::{PubKey, NO_KEY};
 use crate::block::{AccountWitness, BlockHeader, BlockWitness, ChainState};
+use crate::checks_ahead::ChecksAhead;
 use crate::hashes::{sig_hash_step, tx_hash_step, withdrawal_hash_step};
 use crate::limits::TREE_DEPTH;
 use crate::rules::{self, RuleError};
@@ -85,6 +86,10 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
     let number = block.header.number;
     let mut chain = ChainState::start(block.header.prev_root);
     let mut txs = Vec::with_capacity(n);
+    // Every signature checked first, in parallel, under the key the witness gives its sender (checks_ahead.rs);
+    // the sequential pass below takes each result at the point where it would have checked it.
+    let keys = block.witnesses.iter().map(|w| w.sender.as_ref().map(|s| (s.index, s.account.pubkey))).collect();
+    let checks = ChecksAhead::run(&block.transactions, keys);
     for (position, (stx, w)) in block.transactions.iter().zip(&block.witnesses).enumerate() {
         let before = chain;
         let tx = &stx.tx;
@@ -97,7 +102,7 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
         if let Some(s) = sender {
             check_path(position, Role::Sender, s, &chain)?;
             let after = rules::debit(s.index, &s.account, f.amount, f.nonce).map_err(rule)?;
-            rules::check_signature(stx, Some((s.index, &s.account))).map_err(rule)?;
+            checks.check(position, stx, s.index, &s.account).map_err(rule)?;
             key = s.account.pubkey;
             chain.root = root_from_path(after.leaf_hash(), s.index, &s.siblings);
         }

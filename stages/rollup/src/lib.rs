@@ -8,6 +8,7 @@
 
 mod account;
 mod block;
+mod checks_ahead;
 mod execute;
 mod generator;
 mod hashes;

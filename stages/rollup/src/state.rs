@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::account::{Account, PubKey, NO_KEY};
 use crate::block::{AccountWitness, BlockHeader, BlockWitness, ChainState, TxWitness};
+use crate::checks_ahead::ChecksAhead;
 use crate::hashes::{sig_hash_step, tx_hash_step, withdrawal_hash_step};
 use crate::rules::{self, RuleError};
 use crate::tree::StateTree;
@@ -100,8 +101,9 @@ impl State {
         let mut chain = start;
         let mut witnesses = Vec::with_capacity(transactions.len());
         let mut undo = Vec::new();
+        let checks = ChecksAhead::run(&transactions, ChecksAhead::predict(&self.tree, &transactions));
         for (position, stx) in transactions.iter().enumerate() {
-            match self.apply_tx(stx) {
+            match self.apply_checked(stx, Some((&checks, position))) {
                 Ok(applied) => {
                     chain.tx_hash = tx_hash_step(chain.tx_hash, &stx.tx, &applied.key);
                     chain.sig_hash = sig_hash_step(chain.sig_hash, &stx.tx, &applied.key);
@@ -133,6 +135,12 @@ impl State {
     /// Applies one transaction to the tree (its signature checked against the sender's key, sender first, then receiver on the updated tree); on error the tree
     /// is unchanged.
     pub(crate) fn apply_tx(&mut self, stx: &SignedTx) -> Result<Applied, RuleError> {
+        self.apply_checked(stx, None)
+    }
+
+    /// [`State::apply_tx`], its signature check taken from `ahead` (the block's checks and this transaction's
+    /// position) where that was computed under the sender's key.
+    fn apply_checked(&mut self, stx: &SignedTx, ahead: Option<(&ChecksAhead, usize)>) -> Result<Applied, RuleError> {
         let tx = &stx.tx;
         rules::check_amount(tx)?;
         let mut applied = Applied { witness: TxWitness::default(), key: NO_KEY, undo: Vec::new() };
@@ -143,7 +151,10 @@ impl State {
         if let Some(from) = tx.sender() {
             let before = self.tree.account(from);
             let after = rules::debit(from, &before, f.amount, f.nonce)?;
-            rules::check_signature(stx, Some((from, &before)))?;
+            match ahead {
+                Some((checks, position)) => checks.check(position, stx, from, &before)?,
+                None => rules::check_signature(stx, Some((from, &before)))?,
+            }
             applied.key = before.pubkey;
             applied.witness.sender =
                 Some(AccountWitness { index: from, account: before, siblings: self.tree.siblings(from) });

@@ -276,3 +276,50 @@ fn a_sender_whose_key_is_not_a_point_cannot_sign() {
     let err = s.apply_block(vec![signed(Tx::Withdrawal { from: 1, amount: 1, nonce: 0 })]).unwrap_err();
     assert!(matches!(err.source, RuleError::KeyNotAPoint { account: 1, .. }), "{err}");
 }
+
+/// Signatures are checked ahead of the sequential pass, in parallel (checks_ahead.rs): the first error and its
+/// position stay the sequential ones, whichever of a bad signature and a broken rule comes first, in the
+/// sequencer's rules and in re-execution alike; and an account created earlier in the block signs under the
+/// key its deposit gave it.
+#[test]
+fn checks_ahead_keep_the_first_error_and_its_position() {
+    let transfer = |from: u32, nonce: u64| Tx::Transfer { from, to: 2, amount: 1, nonce };
+    let forged = |tx: Tx| SignedTx::sign(tx, &generated_key(77));
+    // A bad signature at 1 before an overdraft at 2; an overdraft at 1 before a bad signature at 2.
+    let overdraft = Tx::Transfer { from: 2, to: 1, amount: 10_000, nonce: 0 };
+    let cases = [
+        (vec![signed(transfer(1, 0)), forged(transfer(1, 1)), signed(overdraft)], 1, "signature"),
+        (vec![signed(transfer(1, 0)), signed(overdraft), forged(transfer(1, 1))], 1, "overdraft"),
+        (vec![signed(transfer(1, 0)), signed(transfer(1, 1)), forged(transfer(1, 2))], 2, "signature"),
+    ];
+    for (txs, position, what) in cases {
+        let mut s = funded();
+        let err = s.apply_block(txs.clone()).unwrap_err();
+        assert_eq!(err.position, position, "{what}: {err}");
+        let is_signature = matches!(err.source, RuleError::BadSignature { .. });
+        assert_eq!(is_signature, what == "signature", "{err}");
+    }
+    // The same in re-execution: a valid block whose transaction 2 is then forged, or made an overdraft.
+    let mut s = funded();
+    let block = s.apply_block(vec![signed(transfer(1, 0)), signed(transfer(1, 1)), signed(transfer(1, 2))]).unwrap();
+    let mut bad = block.clone();
+    bad.transactions[2] = forged(transfer(1, 2));
+    match execute_block(&bad).unwrap_err() {
+        ExecuteError::Rule { position: 2, source: RuleError::BadSignature { account: 1, .. }, .. } => {}
+        other => panic!("expected a bad signature at 2, got {other}"),
+    }
+    bad.transactions[1] = forged(transfer(1, 1));
+    match execute_block(&bad).unwrap_err() {
+        ExecuteError::Rule { position: 1, source: RuleError::BadSignature { account: 1, .. }, .. } => {}
+        other => panic!("expected a bad signature at 1, got {other}"),
+    }
+    // Account 5 is created by a deposit in this very block, then spends under that deposit's key.
+    let mut s = funded();
+    let spend = SignedTx::sign(Tx::Transfer { from: 5, to: 1, amount: 3, nonce: 0 }, &generated_key(55));
+    let block = s.apply_block(vec![dep(5, 10, 55), spend]).unwrap();
+    execute_block(&block).unwrap();
+    let mut s = funded();
+    let spend = SignedTx::sign(Tx::Transfer { from: 5, to: 1, amount: 3, nonce: 0 }, &generated_key(56));
+    let err = s.apply_block(vec![dep(5, 10, 55), spend]).unwrap_err();
+    assert!(matches!(err.source, RuleError::BadSignature { account: 5, .. }) && err.position == 1, "{err}");
+}
