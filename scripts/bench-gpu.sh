@@ -26,6 +26,7 @@
 #   gpus-N       N GPUs with PER_GPU (default 4) in-process GPU provers each (--device K; cores/(PER_GPU N)
 #                threads per prover), no generators: the demo's GPU default, once per GPU
 #   gpus-N-pP    the same with P provers per GPU (e.g. RUNS="gpus-1-p8 gpus-4-p8")
+#   gpus-N-bw1   gpus-N with one round-0 witness generator instead of one per GPU (BASIC_WITNESS=1)
 #   NAME-plainwit  any run above with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off): the A/B
 #                of the replayed generator order
 #   NAME-serialwit  any run above with the replay one generator at a time (FRISPOOL_WITNESS_REPLAY=serial): the
@@ -37,7 +38,8 @@
 #                earlier table did
 #   NAME@B       any run above under the larger-instance keygen profile FRISPOOL_MAIN_DEGREE_BITS=B (`main`
 #                instances of 2^B rows; plain names prove 2^13): e.g. RUNS="cpu cpu@16 gpu-x16 gpu-x16@16"
-# then gpu_rounds on the spool of the run ROUNDS_RUN (default gpu-wvg; none: skipped): for every round and
+# then gpu_rounds on the spool of the run ROUNDS_RUN (default gpu-wvg; warm-up-P: profile P's warm-up block, e.g.
+# warm-up-13s for `main` and `sig`; none: skipped): for every round and
 # compression layer, the GPU proof's bytes against plonky2's. The demo re-verifies only each run's last final
 # proof (VERIFY=last): the sequencer has checked every one under its own trust root.
 set -euo pipefail
@@ -85,7 +87,11 @@ device)
     [[ "${r%@*}" == *-signed ]] && echo "${b}s" || echo "$b"
   }
   # Each profile gets its keys, kernels and trust root once, outside every timed run.
-  profiles=$(for r in $RUNS; do profile_of "$r"; done | sort -u | tr '\n' ' ')
+  # ROUNDS_RUN=warm-up-P: gpu_rounds on profile P's warm-up spool (one 16-transaction block), P prepared even
+  # when no run uses it.
+  extra_profile=""
+  [[ "$ROUNDS_RUN" == warm-up-* ]] && extra_profile=${ROUNDS_RUN#warm-up-}
+  profiles=$({ for r in $RUNS; do profile_of "$r"; done; if [[ -n "$extra_profile" ]]; then echo "$extra_profile"; fi; } | sort -u | tr '\n' ' ')
   prep=""
   for p in $profiles; do
     b=${p%s}
@@ -142,6 +148,7 @@ device)
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra=(FRISPOOL_WITNESS_REPLAY=off)
     [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra=(FRISPOOL_WITNESS_REPLAY=serial)
     [[ "$name" == gpu-x*-hostq ]] && name=${name%-hostq} && extra=(FRISPOOL_GPU_QUOTIENT=off)
+    [[ "$name" == gpus-*-bw1 ]] && name=${name%-bw1} && extra=(BASIC_WITNESS=1)
     case "$name" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     cpu-x*) n=${name#cpu-x}
@@ -260,6 +267,9 @@ if proofs and total.get("total"):
 ' "$run" >> "$OUT/steps.md" || true
     [[ "$run" == "$ROUNDS_RUN" ]] && rounds_spool=$spool && rounds_profile=$profile
   done
+  if [[ -n "$extra_profile" ]]; then
+    rounds_spool=/tmp/bench-gpu/$ROUNDS_RUN/spool rounds_profile=$extra_profile
+  fi
   if [[ -s "$OUT/steps.md" ]]; then
     { echo; echo "Where the GPU provers' time went, step by step, summed over every proof (prove_timed; steps overlap across provers):"; echo
       echo "| run | proofs | witness | wires commit | partial products | Z commit | quotient | quotient commit | openings | FRI | total |"
