@@ -1,5 +1,6 @@
-//! On the GPU machine, after a block went through the pipeline: for every round (basic, leaf, node, tip,
-//! scheduler, each compression layer) the GPU proof's bytes equal plonky2's for the same witness vector.
+//! On the GPU machine, after a block went through the pipeline: for every round and circuit type (basic `main`
+//! and `sig`, their leaves, node, tip, scheduler, each compression layer) the GPU proof's bytes equal plonky2's
+//! for the same witness vector.
 //!
 //! The witness artifacts of the spool are proven again with a capturing backend, which records each
 //! proof's witness vector (and proves it on the CPU so the next round has its input); the compressor's
@@ -60,8 +61,9 @@ fn main() -> Result<()> {
     let capture = Arc::new(Capture::default());
     keys.use_backend(capture.clone());
 
-    // Up to PER_ROUND witness artifacts of each round, from the spool's artifacts.
-    let mut by_round: BTreeMap<u8, Vec<(JobKey, PathBuf)>> = BTreeMap::new();
+    // Up to PER_ROUND witness artifacts of each round and circuit type (so a round with several types, `main`
+    // and `sig` in round 0, has each checked), from the spool's artifacts.
+    let mut by_round: BTreeMap<(u8, String), Vec<(JobKey, PathBuf)>> = BTreeMap::new();
     let mut blocks = Vec::new();
     for dir in std::fs::read_dir(spool.root().join("artifacts"))?.flatten() {
         let Some(block) = dir.file_name().to_str().and_then(|n| n.strip_prefix('b')?.parse::<u64>().ok()) else {
@@ -71,7 +73,7 @@ fn main() -> Result<()> {
         for f in std::fs::read_dir(dir.path())?.flatten() {
             let name = f.file_name().to_string_lossy().into_owned();
             let Some(key) = name.strip_suffix(".witness").and_then(|k| k.parse::<JobKey>().ok()) else { continue };
-            by_round.entry(key.round).or_default().push((key, f.path()));
+            by_round.entry((key.round, key.circuit.clone())).or_default().push((key, f.path()));
         }
     }
     blocks.sort_unstable();
