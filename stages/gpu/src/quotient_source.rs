@@ -11,9 +11,10 @@
 //! CPU's whatever the order of the sums; the sum over k uses the powers α_c^k (a table from the host)
 //! instead of Horner's rule, so no constraint array is held per thread.
 //!
-//! Supported gates ([`crate::quotient_gates`]): `main`'s six and the seven more of plonky2's recursive verifier,
-//! so every frispool circuit (basic, leaf, node, tip, scheduler, compression) has a kernel. A circuit with any
-//! other gate, lookups or blinding gets `None`, and its quotient stays on the CPU.
+//! Supported gates ([`crate::quotient_gates`]): `main`'s six, the seven more of plonky2's recursive verifier, and
+//! the `sig` circuit's custom `WindowStepGate` (emitted from the gate's own definition, `quotient_window.rs`), so
+//! every frispool circuit (basic `main` and `sig`, leaf, node, tip, scheduler, compression) has a kernel. A
+//! circuit with any other gate, lookups or blinding gets `None`, and its quotient stays on the CPU.
 
 use std::fmt::Write as _;
 

@@ -1,17 +1,19 @@
 //! Stateless re-execution of a [`BlockWitness`]: every path is checked against the running root, every rule
 //! is applied, and the header is recomputed. Round 0's witness generator runs this and trusts nothing else.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::account::{PubKey, NO_KEY};
-use crate::block::{AccountWitness, BlockHeader, BlockWitness, ChainState};
+use crate::account::{Account, PubKey, NO_KEY};
+use crate::block::{AccountWitness, BlockHeader, BlockWitness, ChainState, TxWitness};
 use crate::checks_ahead::ChecksAhead;
 use crate::hashes::{sig_hash_step, tx_hash_step, withdrawal_hash_step};
 use crate::limits::TREE_DEPTH;
 use crate::rules::{self, RuleError};
 use crate::tree::root_from_path;
 use crate::tx::{SignedTx, Tx};
+use crate::Digest;
 
 /// Which touched account of a transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +92,12 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
     // the sequential pass below takes each result at the point where it would have checked it.
     let keys = block.witnesses.iter().map(|w| w.sender.as_ref().map(|s| (s.index, s.account.pubkey))).collect();
     let checks = ChecksAhead::run(&block.transactions, keys);
+    // Likewise every Merkle root a path gives, before and after its account changes: functions of the witness and
+    // the transaction alone, so they are hashed in parallel and the pass compares them where it would have.
+    let roots: Vec<TxRoots> =
+        block.transactions.par_iter().zip(&block.witnesses).map(|(stx, w)| TxRoots::of(&stx.tx, w)).collect();
     for (position, (stx, w)) in block.transactions.iter().zip(&block.witnesses).enumerate() {
+        let roots = &roots[position];
         let before = chain;
         let tx = &stx.tx;
         let rule = |source| ExecuteError::Rule { block: number, position, source };
@@ -100,18 +107,18 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
 
         let sender = expect(position, Role::Sender, tx.sender(), w.sender.as_ref())?;
         if let Some(s) = sender {
-            check_path(position, Role::Sender, s, &chain)?;
+            check_path(position, Role::Sender, s, roots.sender.before, &chain)?;
             let after = rules::debit(s.index, &s.account, f.amount, f.nonce).map_err(rule)?;
             checks.check(position, stx, s.index, &s.account).map_err(rule)?;
             key = s.account.pubkey;
-            chain.root = root_from_path(after.leaf_hash(), s.index, &s.siblings);
+            chain.root = roots.sender.after.unwrap_or_else(|| root_from_path(after.leaf_hash(), s.index, &s.siblings));
         }
         if sender.is_none() {
             rules::check_signature(stx, None).map_err(rule)?;
         }
         let receiver = expect(position, Role::Receiver, tx.receiver(), w.receiver.as_ref())?;
         if let Some(r) = receiver {
-            check_path(position, Role::Receiver, r, &chain)?;
+            check_path(position, Role::Receiver, r, roots.receiver.before, &chain)?;
             let deposit_key = match tx {
                 Tx::Deposit { pubkey, .. } => Some(pubkey),
                 _ => None,
@@ -120,7 +127,8 @@ pub fn execute_block(block: &BlockWitness) -> Result<ExecutedBlock, ExecuteError
             if let Some(k) = deposit_key {
                 key = *k;
             }
-            chain.root = root_from_path(after.leaf_hash(), r.index, &r.siblings);
+            chain.root =
+                roots.receiver.after.unwrap_or_else(|| root_from_path(after.leaf_hash(), r.index, &r.siblings));
         }
         chain.tx_hash = tx_hash_step(chain.tx_hash, tx, &key);
         chain.sig_hash = sig_hash_step(chain.sig_hash, tx, &key);
@@ -172,12 +180,57 @@ fn expect(
     }
 }
 
-fn check_path(position: usize, role: Role, w: &AccountWitness, chain: &ChainState) -> Result<(), ExecuteError> {
+/// The path of `w` must have the tree's depth and lead from its account to the chain's root (`root`: what
+/// `PathRoots::before` computed for this path; `None`: computed here).
+fn check_path(
+    position: usize,
+    role: Role,
+    w: &AccountWitness,
+    root: Option<Digest>,
+    chain: &ChainState,
+) -> Result<(), ExecuteError> {
     if w.siblings.len() != TREE_DEPTH {
         return Err(ExecuteError::PathLength { position, role, len: w.siblings.len() });
     }
-    if root_from_path(w.account.leaf_hash(), w.index, &w.siblings) != chain.root {
+    if root.unwrap_or_else(|| root_from_path(w.account.leaf_hash(), w.index, &w.siblings)) != chain.root {
         return Err(ExecuteError::PathMismatch { position, role });
     }
     Ok(())
+}
+
+/// The roots one account witness's path gives: from the account as the witness states it, and from the account
+/// after the transaction's change to it (`None` where the path has the wrong depth or the change breaks a rule;
+/// the sequential pass then reports that error before it would need the root).
+#[derive(Default)]
+struct PathRoots {
+    before: Option<Digest>,
+    after: Option<Digest>,
+}
+
+/// A transaction's [`PathRoots`], sender's and receiver's.
+#[derive(Default)]
+struct TxRoots {
+    sender: PathRoots,
+    receiver: PathRoots,
+}
+
+impl TxRoots {
+    fn of(tx: &Tx, w: &TxWitness) -> TxRoots {
+        let f = tx.fields();
+        let roots = |w: Option<&AccountWitness>, change: &dyn Fn(&AccountWitness) -> Option<Account>| {
+            let Some(w) = w.filter(|w| w.siblings.len() == TREE_DEPTH) else { return PathRoots::default() };
+            PathRoots {
+                before: Some(root_from_path(w.account.leaf_hash(), w.index, &w.siblings)),
+                after: change(w).map(|a| root_from_path(a.leaf_hash(), w.index, &w.siblings)),
+            }
+        };
+        let deposit_key = match tx {
+            Tx::Deposit { pubkey, .. } => Some(pubkey),
+            _ => None,
+        };
+        TxRoots {
+            sender: roots(w.sender.as_ref(), &|s| rules::debit(s.index, &s.account, f.amount, f.nonce).ok()),
+            receiver: roots(w.receiver.as_ref(), &|r| rules::credit(r.index, &r.account, f.amount, deposit_key).ok()),
+        }
+    }
 }

@@ -323,3 +323,22 @@ fn checks_ahead_keep_the_first_error_and_its_position() {
     let err = s.apply_block(vec![dep(5, 10, 55), spend]).unwrap_err();
     assert!(matches!(err.source, RuleError::BadSignature { account: 5, .. }) && err.position == 1, "{err}");
 }
+
+/// Re-execution hashes every path's roots ahead, in parallel: a path of the wrong depth is still reported as
+/// such, and a receiver's path is still checked against the root its sender's change left.
+#[test]
+fn paths_hashed_ahead_are_checked_where_they_were() {
+    let mut s = funded();
+    let block = s.apply_block(vec![signed(Tx::Transfer { from: 1, to: 2, amount: 30, nonce: 0 })]).unwrap();
+    let mut bad = block.clone();
+    bad.witnesses[0].sender.as_mut().unwrap().siblings.pop();
+    assert!(matches!(execute_block(&bad), Err(ExecuteError::PathLength { position: 0, role: Role::Sender, .. })));
+    let mut bad = block.clone();
+    bad.witnesses[0].receiver.as_mut().unwrap().siblings[3].elements[1] += F::ONE;
+    assert_eq!(execute_block(&bad), Err(ExecuteError::PathMismatch { position: 0, role: Role::Receiver }));
+    // The receiver's path as it was before the sender's change: right account, stale root.
+    let mut bad = block;
+    let stale = funded().tree().siblings(2);
+    bad.witnesses[0].receiver.as_mut().unwrap().siblings = stale;
+    assert_eq!(execute_block(&bad), Err(ExecuteError::PathMismatch { position: 0, role: Role::Receiver }));
+}
