@@ -151,7 +151,7 @@ enum Cmd {
         #[arg(long, default_value_t = 0, value_name = "N")]
         wvg: usize,
         /// Round-0 witness generators (block re-execution, one block at a time each): more than one where the
-        /// provers finish more than about two blocks a second.
+        /// provers finish more than about three 1 024-transaction blocks a second.
         #[arg(long, default_value_t = 1, value_name = "N")]
         basic_witness: usize,
     },

@@ -45,7 +45,7 @@ if [[ "$PROVER_ARGS" == *"--backend gpu"* && -z "${PROVERS:-}" && -z "${WVG:-}" 
   [[ "$PROVER_ARGS" == *"--threads"* ]] || PROVER_ARGS="$PROVER_ARGS --threads $(( $(nproc) / 4 > 0 ? $(nproc) / 4 : 1 ))"
 fi
 PROVERS=${PROVERS:-1}
-# One round-0 witness generator re-executes about two 1 024-transaction blocks a second: one per GPU keeps
+# One round-0 witness generator re-executes about three 1 024-transaction blocks a second: one per GPU keeps
 # several GPUs fed.
 BASIC_WITNESS=${BASIC_WITNESS:-${GPUS:-1}}
 WVG=${WVG:-0}

@@ -52,9 +52,9 @@ pub fn stages(sequencer: &str, pull_secs: f64, provers: usize, generators: usize
 }
 
 /// [`stages`] with `basic` round-0 witness generators (`witness-basic`, `witness-basic-2`, …) instead of one.
-/// Re-executing a block is the one serial step per block outside the provers (about half a second for 1 024
-/// transactions on one core), so a host proving more than about two blocks a second needs several; they claim
-/// blocks from the one queue like any other stage's processes.
+/// Re-executing a block is the one serial step per block outside the provers (0.36 s for 1 024 transactions on
+/// the 4 × H100 host, BENCHMARKS.md), so a host proving more than about three blocks a second needs several;
+/// they claim blocks from the one queue like any other stage's processes.
 pub fn stages_with_basic_witness(
     sequencer: &str,
     pull_secs: f64,
