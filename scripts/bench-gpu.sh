@@ -70,8 +70,8 @@ device)
     [[ -n "$d" ]] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"
   fi
   export FRISPOOL_GPU_CACHE=${FRISPOOL_GPU_CACHE:-/tmp/frispool-gpu-cache}
-  # `main` alone, as every table in BENCHMARKS.md's GPU sections measured (the protocol's default adds `sig`).
-  export FRISPOOL_SIG_PER_INSTANCE=${FRISPOOL_SIG_PER_INSTANCE:-0}
+  # Signatures an instance come from each run's profile (sig_k_of): plain names prove `main` alone, as every table
+  # in BENCHMARKS.md's GPU sections measured; NAME-signed adds `sig` with SIG_K.
   SIG_K=${SIG_K:-10} PER_GPU=${PER_GPU:-4} ROUNDS_RUN=${ROUNDS_RUN:-gpu-wvg}
   export VERIFY=${VERIFY:-last}
   BLOCKS=${BLOCKS:-4} TXS=${TXS:-1024} SEED=${SEED:-7} WVG=${WVG:-6} VECTOR_SLOTS=${VECTOR_SLOTS:-4}
@@ -86,6 +86,8 @@ device)
     [[ "$r" == *@* ]] && b=${r#*@}
     [[ "${r%@*}" == *-signed ]] && echo "${b}s" || echo "$b"
   }
+  # FRISPOOL_SIG_PER_INSTANCE of profile $1.
+  sig_k_of() { if [[ "$1" == *s ]]; then echo "$SIG_K"; else echo 0; fi; }
   # Each profile gets its keys, kernels and trust root once, outside every timed run.
   # ROUNDS_RUN=warm-up-P: gpu_rounds on profile P's warm-up spool (one 16-transaction block), P prepared even
   # when no run uses it.
@@ -95,7 +97,7 @@ device)
   prep=""
   for p in $profiles; do
     b=${p%s}
-    if [[ "$p" == *s ]]; then export FRISPOOL_SIG_PER_INSTANCE=$SIG_K; else export FRISPOOL_SIG_PER_INSTANCE=0; fi
+    FRISPOOL_SIG_PER_INSTANCE=$(sig_k_of "$p"); export FRISPOOL_SIG_PER_INSTANCE
     keys=/tmp/bench-gpu/keys-$p
     mkdir -p "$keys" && "$BIN/frispool" --spool "$keys" init >/dev/null
     t0=$SECONDS; FRISPOOL_MAIN_DEGREE_BITS=$b "$BIN/frispool" --spool "$keys" keygen > "$OUT/keygen-$p.txt" 2>&1
@@ -136,7 +138,7 @@ device)
     (( times > 1 )) && tag="$tag-run$times"
     profile=$(profile_of "$run")
     export FRISPOOL_MAIN_DEGREE_BITS=${profile%s}
-    if [[ "$profile" == *s ]]; then export FRISPOOL_SIG_PER_INSTANCE=$SIG_K; else export FRISPOOL_SIG_PER_INSTANCE=0; fi
+    FRISPOOL_SIG_PER_INSTANCE=$(sig_k_of "$profile"); export FRISPOOL_SIG_PER_INSTANCE
     spool=/tmp/bench-gpu/$tag/spool
     mkdir -p "$spool" && "$BIN/frispool" --spool "$spool" init >/dev/null && cp -r "/tmp/bench-gpu/keys-$profile/keys/." "$spool/keys/"
     name=${run%@*}
@@ -277,8 +279,7 @@ if proofs and total.get("total"):
   fi
   if [[ -n "${rounds_spool:-}" ]]; then
     { echo; echo "Proof bytes, GPU against plonky2 on one thread, same witness vector (gpu_rounds):"; echo; } >> "$md"
-    sig_k=0; [[ "$rounds_profile" == *s ]] && sig_k=$SIG_K
-    FRISPOOL_SIG_PER_INSTANCE=$sig_k FRISPOOL_MAIN_DEGREE_BITS=${rounds_profile%s} "$BIN/examples/gpu_rounds" "$rounds_spool" "${PER_ROUND:-2}" >> "$md" 2> "$OUT/gpu_rounds.err" || echo "gpu_rounds FAILED (see gpu_rounds.err)" >> "$md"
+    FRISPOOL_SIG_PER_INSTANCE=$(sig_k_of "$rounds_profile") FRISPOOL_MAIN_DEGREE_BITS=${rounds_profile%s} "$BIN/examples/gpu_rounds" "$rounds_spool" "${PER_ROUND:-2}" >> "$md" 2> "$OUT/gpu_rounds.err" || echo "gpu_rounds FAILED (see gpu_rounds.err)" >> "$md"
   fi
   cat "$md"
   ;;
