@@ -130,13 +130,7 @@ fn checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     let want: Vec<u64> = states.par_iter().flat_map_iter(|s| canon(&F::poseidon(*s))).collect();
     let flat: Vec<u64> = states.iter().flat_map(|s| canon(s)).collect();
     let dev = gpu.upload(&flat)?;
-    for v in [
-        PoseidonVariant::Fast,
-        PoseidonVariant::Fast2,
-        PoseidonVariant::Fast3,
-        PoseidonVariant::Fast3Lb,
-        PoseidonVariant::Naive,
-    ] {
+    for v in PoseidonVariant::ALL {
         if !gpu.has_variant(v) {
             continue;
         }
@@ -271,13 +265,7 @@ fn timings(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
     let threads: u32 = 1 << 20;
     let iters: u32 = 8;
     let st: Vec<u64> = canon(&F::rand_vec(threads as usize * 12));
-    for v in [
-        PoseidonVariant::Fast,
-        PoseidonVariant::Fast2,
-        PoseidonVariant::Fast3,
-        PoseidonVariant::Fast3Lb,
-        PoseidonVariant::Naive,
-    ] {
+    for v in PoseidonVariant::ALL {
         if !gpu.has_variant(v) {
             continue;
         }

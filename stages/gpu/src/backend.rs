@@ -20,8 +20,22 @@ pub enum PoseidonVariant {
     Fast3,
     /// `Fast3` compiled with `__launch_bounds__(128, 4)` (at most 128 registers).
     Fast3Lb,
+    /// `Fast3` with its arithmetic as 32-bit PTX carry chains and the round constants folded in.
+    Fast4,
     /// Every partial round with its full constant layer and MDS (plonky2's `poseidon_naive`).
     Naive,
+}
+
+impl PoseidonVariant {
+    /// Every variant, in the order the benchmarks report them.
+    pub const ALL: [PoseidonVariant; 6] = [
+        PoseidonVariant::Fast,
+        PoseidonVariant::Fast2,
+        PoseidonVariant::Fast3,
+        PoseidonVariant::Fast3Lb,
+        PoseidonVariant::Fast4,
+        PoseidonVariant::Naive,
+    ];
 }
 
 /// Launches of the kernels in [`crate::source`], on buffers of canonical Goldilocks elements.

@@ -100,6 +100,7 @@ fn variant_name(v: PoseidonVariant) -> &'static str {
         PoseidonVariant::Fast2 => "fast2",
         PoseidonVariant::Fast3 => "fast3",
         PoseidonVariant::Fast3Lb => "fast3lb",
+        PoseidonVariant::Fast4 => "fast4",
         PoseidonVariant::Naive => "naive",
     }
 }

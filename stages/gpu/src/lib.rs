@@ -17,6 +17,7 @@
 //! partition witness both give plonky2's proof bytes (see the module's documentation).
 
 pub mod backend;
+mod carry_chain;
 pub mod commit;
 pub mod cuda;
 mod cuda_quotient;

@@ -33,10 +33,9 @@ fn push_u64_array(out: &mut String, name: &str, values: &[u64]) {
     out.push_str("\n};\n");
 }
 
-/// The MDS layer of plonky2's Poseidon, unrolled with plonky2's small circulant/diagonal entries as
-/// literals. Each state word is split into 32-bit halves so that the 13-term dot products stay in
-/// 64-bit accumulators (the entries are checked small enough below), then one 128-bit reduction.
-fn mds_layer_source(name: &str, reduce: &str) -> Result<String, String> {
+/// The rows of plonky2's MDS layer as merged coefficients: row r is sum_k coef[r][k] * st[k]
+/// (the circulant plus the diagonal). Checked small enough for the split 64-bit accumulators.
+fn mds_rows() -> Result<Vec<[u64; 12]>, String> {
     let circ = <F as Poseidon>::MDS_MATRIX_CIRC;
     let diag = <F as Poseidon>::MDS_MATRIX_DIAG;
     let row_bound: u64 = circ.iter().sum::<u64>() + diag.iter().max().copied().unwrap_or(0);
@@ -44,29 +43,58 @@ fn mds_layer_source(name: &str, reduce: &str) -> Result<String, String> {
         return Err(format!("plonky2's MDS entries sum to {row_bound}, too large for the split 64-bit accumulators"));
     }
     let w = SPONGE_WIDTH;
+    Ok(diag
+        .iter()
+        .enumerate()
+        .map(|(r, &dg)| {
+            let mut coef = [0u64; 12];
+            for (i, &c) in circ.iter().enumerate() {
+                coef[(i + r) % w] += c;
+            }
+            coef[r] += dg;
+            coef
+        })
+        .collect())
+}
+
+/// The MDS layer of plonky2's Poseidon, unrolled with plonky2's small circulant/diagonal entries as
+/// literals. Each state word is split into 32-bit halves so that the 13-term dot products stay in
+/// 64-bit accumulators (the entries are checked small enough in [`mds_rows`]), then one 128-bit reduction.
+fn mds_layer_source(name: &str, reduce: &str) -> Result<String, String> {
     let mut s = String::new();
     let _ = writeln!(s, "__device__ __forceinline__ void {name}(u64 st[12]) {{");
     s.push_str("  u64 l[12], h[12];\n");
     s.push_str(
         "#pragma unroll\n  for (int i = 0; i < 12; i++) { l[i] = st[i] & 0xFFFFFFFFULL; h[i] = st[i] >> 32; }\n",
     );
-    for (r, &dg) in diag.iter().enumerate() {
-        let mut terms: Vec<(usize, u64)> = Vec::new();
-        for (i, &c) in circ.iter().enumerate() {
-            let k = (i + r) % w;
-            terms.push((k, c));
-        }
-        terms.push((r, dg));
-        // Merge terms with the same state index.
-        let mut coef = [0u64; 12];
-        for (k, c) in terms {
-            coef[k] += c;
-        }
-        let lo: Vec<String> = (0..w).filter(|&k| coef[k] != 0).map(|k| format!("l[{k}] * {}ULL", coef[k])).collect();
-        let hi: Vec<String> = (0..w).filter(|&k| coef[k] != 0).map(|k| format!("h[{k}] * {}ULL", coef[k])).collect();
+    for (r, coef) in mds_rows()?.iter().enumerate() {
+        let lo: Vec<String> = (0..12).filter(|&k| coef[k] != 0).map(|k| format!("l[{k}] * {}ULL", coef[k])).collect();
+        let hi: Vec<String> = (0..12).filter(|&k| coef[k] != 0).map(|k| format!("h[{k}] * {}ULL", coef[k])).collect();
         let _ = writeln!(
             s,
             "  {{ u64 sl = {}; u64 sh = {}; u64 lo = sl + (sh << 32); u64 hi = (sh >> 32) + (lo < sl ? 1ULL : 0ULL); st[{r}] = {reduce}(lo, hi); }}",
+            lo.join(" + "),
+            hi.join(" + ")
+        );
+    }
+    s.push_str("}\n");
+    Ok(s)
+}
+
+/// The v4 MDS layer: as [`mds_layer_source`], with the next round's constants `rc` (canonical) added
+/// for free as the accumulators' starting values, and the row sums reduced by `gl4_mds_row`.
+fn mds_layer4_source() -> Result<String, String> {
+    let mut s = String::from("__device__ __forceinline__ void mds_layer4(u64 st[12], const u64 *rc) {\n");
+    s.push_str("  u64 l[12], h[12];\n");
+    s.push_str(
+        "#pragma unroll\n  for (int i = 0; i < 12; i++) { l[i] = st[i] & 0xFFFFFFFFULL; h[i] = st[i] >> 32; }\n",
+    );
+    for (r, coef) in mds_rows()?.iter().enumerate() {
+        let lo: Vec<String> = (0..12).filter(|&k| coef[k] != 0).map(|k| format!("l[{k}] * {}ULL", coef[k])).collect();
+        let hi: Vec<String> = (0..12).filter(|&k| coef[k] != 0).map(|k| format!("h[{k}] * {}ULL", coef[k])).collect();
+        let _ = writeln!(
+            s,
+            "  {{ u64 sl = (rc[{r}] & 0xFFFFFFFFULL) + {}; u64 sh = (rc[{r}] >> 32) + {}; st[{r}] = gl4_mds_row(sl, sh); }}",
             lo.join(" + "),
             hi.join(" + ")
         );
@@ -83,6 +111,7 @@ fn constants_source() -> Result<String, String> {
         return Err(format!("plonky2's SPONGE_WIDTH is {SPONGE_WIDTH}, the kernels assume 12"));
     }
     push_u64_array(&mut s, "RC", &ALL_ROUND_CONSTANTS[..]);
+    push_u64_array(&mut s, "ZERO12", &[0u64; 12]);
     push_u64_array(&mut s, "FAST_FIRST_RC", &<F as Poseidon>::FAST_PARTIAL_FIRST_ROUND_CONSTANT);
     push_u64_array(&mut s, "FAST_RC", &<F as Poseidon>::FAST_PARTIAL_ROUND_CONSTANTS);
     let flat = |m: &[[u64; 11]]| m.iter().flatten().copied().collect::<Vec<u64>>();
@@ -102,16 +131,17 @@ pub enum KernelSet {
     /// What a prover launches: NTT (v4 pass), LDE expansion, the Merkle kernels, the transpose,
     /// and the tree permutation's batch/bench kernels (for a self-check).
     Prover,
-    /// Everything: every Poseidon variant (fast, fast2, fast3, fast3lb, naive) and the v1 NTT pass.
+    /// Everything: every Poseidon variant (fast, fast2, fast3, fast3lb, fast4, naive) and the v1 NTT pass.
     Bench,
 }
 
-const PROVER_PERMS: &[(&str, &str, &str)] = &[("fast3", "poseidon_fast3", "")];
+const PROVER_PERMS: &[(&str, &str, &str)] = &[("fast4", "poseidon_fast4", "")];
 const BENCH_PERMS: &[(&str, &str, &str)] = &[
     ("fast", "poseidon_fast", ""),
     ("fast2", "poseidon_fast2", ""),
     ("fast3", "poseidon_fast3", ""),
     ("fast3lb", "poseidon_fast3", "__launch_bounds__(128, 4)"),
+    ("fast4", "poseidon_fast4", ""),
     ("naive", "poseidon_naive", ""),
 ];
 
@@ -125,12 +155,14 @@ impl KernelSet {
 }
 
 /// The whole kernel source: prelude, generated constants and MDS layers, then the kernels. The
-/// Merkle kernels use `poseidon_fast3` unless FRISPOOL_GPU_TREE_PERM names `fast` or `fast2`.
+/// Merkle and proof-of-work kernels use `poseidon_fast4` unless FRISPOOL_GPU_TREE_PERM names `fast`,
+/// `fast2` or `fast3` (the benchmark's A/B switch).
 pub fn kernel_source(set: KernelSet) -> Result<String, String> {
     let tree_perm = match std::env::var("FRISPOOL_GPU_TREE_PERM").as_deref() {
         Ok("fast") => "poseidon_fast",
         Ok("fast2") => "poseidon_fast2",
-        _ => "poseidon_fast3",
+        Ok("fast3") => "poseidon_fast3",
+        _ => "poseidon_fast4",
     };
     kernel_source_with(tree_perm, set)
 }
@@ -147,6 +179,8 @@ pub fn kernel_source_with(tree_perm: &str, set: KernelSet) -> Result<String, Str
     s.push_str(&mds_layer_source("mds_layer", "gl_reduce128")?);
     s.push_str(&mds_layer_source("mds_layer2", "gl_reduce96")?);
     s.push_str(&mds_layer_source("mds_layer3", "gl_reduce96_nc")?);
+    s.push_str(&crate::carry_chain::fast4_arithmetic());
+    s.push_str(&mds_layer4_source()?);
     let mut perm_kernels = String::new();
     for (name, perm, lb) in set.perms() {
         perm_kernels.push_str(&POSEIDON_KERNELS.replace("NAME", name).replace("PERM", perm).replace("LB", lb));
@@ -464,6 +498,62 @@ __device__ __forceinline__ void poseidon_fast3(u64 st[12]) {
   for (int i = 0; i < 12; i++) st[i] = gl_canon(st[i]);
 }
 
+// v4: v3's lazily reduced values, with every product, dot product, reduction and constant
+// addition a 32-bit PTX carry chain (`carry_chain.rs`: no compare/select pairs), each round
+// constant added for free as the previous MDS layer's accumulator start, and the partial rounds'
+// constant folded into the S-box's last product.
+__device__ __forceinline__ u64 gl4_sbox(u64 x) {
+  u64 x2 = gl4_mul(x, x), x4 = gl4_mul(x2, x2), x3 = gl4_mul(x, x2);
+  return gl4_mul(x3, x4);
+}
+__device__ __forceinline__ void poseidon_fast4(u64 st[12]) {
+#pragma unroll
+  for (int i = 0; i < 12; i++) st[i] = gl4_add(st[i], RC[i]);
+#pragma unroll
+  for (int r = 0; r < HALF_N_FULL_ROUNDS; r++) {
+#pragma unroll
+    for (int i = 0; i < 12; i++) st[i] = gl4_sbox(st[i]);
+    mds_layer4(st, r + 1 < HALF_N_FULL_ROUNDS ? &RC[12 * (r + 1)] : FAST_FIRST_RC);
+  }
+  {
+    u64 res[12];
+    res[0] = st[0];
+#pragma unroll
+    for (int c = 1; c < 12; c++) {
+      u32 e[5] = {0, 0, 0, 0, 0}, o[3] = {0, 0, 0};
+#pragma unroll
+      for (int r = 1; r < 12; r++) gl4_dot_term(e, o, st[r], FAST_INIT[(r - 1) * 11 + (c - 1)]);
+      res[c] = gl4_dot_final(e, o);
+    }
+#pragma unroll
+    for (int i = 0; i < 12; i++) st[i] = res[i];
+  }
+#pragma unroll
+  for (int i = 0; i < N_PARTIAL_ROUNDS; i++) {
+    u64 x = st[0], x2 = gl4_mul(x, x), x4 = gl4_mul(x2, x2), x3 = gl4_mul(x, x2);
+    u64 s0 = gl4_mul_add(x3, x4, FAST_RC[i]);
+    u32 e[5] = {0, 0, 0, 0, 0}, o[3] = {0, 0, 0};
+#pragma unroll
+    for (int j = 1; j < 12; j++) gl4_dot_term(e, o, st[j], FAST_WH[i * 11 + (j - 1)]);
+    gl4_dot_term(e, o, s0, MDS00);
+    u64 d = gl4_dot_final(e, o);
+#pragma unroll
+    for (int j = 1; j < 12; j++) st[j] = gl4_mul_add(s0, FAST_VS[i * 11 + (j - 1)], st[j]);
+    st[0] = d;
+  }
+  const int second = HALF_N_FULL_ROUNDS + N_PARTIAL_ROUNDS;
+#pragma unroll
+  for (int i = 0; i < 12; i++) st[i] = gl4_add(st[i], RC[12 * second + i]);
+#pragma unroll
+  for (int r = 0; r < HALF_N_FULL_ROUNDS; r++) {
+#pragma unroll
+    for (int i = 0; i < 12; i++) st[i] = gl4_sbox(st[i]);
+    mds_layer4(st, r + 1 < HALF_N_FULL_ROUNDS ? &RC[12 * (second + r + 1)] : ZERO12);
+  }
+#pragma unroll
+  for (int i = 0; i < 12; i++) st[i] = gl_canon(st[i]);
+}
+
 // plonky2's `poseidon_naive`: partial rounds with every round constant and the full MDS layer.
 __device__ __forceinline__ void poseidon_naive(u64 st[12]) {
 #pragma unroll
@@ -742,7 +832,7 @@ mod tests {
     fn source_has_plonky2_constants_and_every_kernel() {
         let src = kernel_source(KernelSet::Bench).unwrap();
         let prover = kernel_source(KernelSet::Prover).unwrap();
-        assert!(!prover.contains("poseidon_bench_naive(") && prover.contains("poseidon_batch_fast3("));
+        assert!(!prover.contains("poseidon_bench_naive(") && prover.contains("poseidon_batch_fast4("));
         assert_eq!(kernel_names(KernelSet::Prover).len(), 8);
         // The first and last round constants, from plonky2's own array.
         let first = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[0] % GOLDILOCKS_P);

@@ -44,6 +44,7 @@ int main(int argc, char **argv) {
     else if (k == "perm_fast2") launch(count, 1, [&] { poseidon_batch_fast2(in.data(), out.data(), count); });
     else if (k == "perm_fast3") launch(count, 1, [&] { poseidon_batch_fast3(in.data(), out.data(), count); });
     else if (k == "perm_fast3lb") launch(count, 1, [&] { poseidon_batch_fast3lb(in.data(), out.data(), count); });
+    else if (k == "perm_fast4") launch(count, 1, [&] { poseidon_batch_fast4(in.data(), out.data(), count); });
     else launch(count, 1, [&] { poseidon_batch_naive(in.data(), out.data(), count); });
     wr(argv[4], out);
   } else if (k == "ntt" || k == "ntt1") {
@@ -321,6 +322,7 @@ impl Backend for Emu {
             PoseidonVariant::Fast2 => "perm_fast2",
             PoseidonVariant::Fast3 => "perm_fast3",
             PoseidonVariant::Fast3Lb => "perm_fast3lb",
+            PoseidonVariant::Fast4 => "perm_fast4",
             PoseidonVariant::Naive => "perm_naive",
         };
         self.run(&[k.into(), s(&a), count.to_string(), s(&b)])?;
@@ -343,13 +345,7 @@ fn poseidon_kernels_match_plonky2() {
     states[1] = [F::NEG_ONE; 12];
     let flat: Vec<u64> = states.iter().flat_map(|s| canon(s)).collect();
     let dev = emu.upload_with(flat.len(), &|d| d.copy_from_slice(&flat)).unwrap();
-    for variant in [
-        PoseidonVariant::Fast,
-        PoseidonVariant::Fast2,
-        PoseidonVariant::Fast3,
-        PoseidonVariant::Fast3Lb,
-        PoseidonVariant::Naive,
-    ] {
+    for variant in PoseidonVariant::ALL {
         let mut out = emu.alloc(flat.len()).unwrap();
         emu.poseidon_batch(&dev, &mut out, count as u32, variant).unwrap();
         for (t, st) in states.iter().enumerate() {
