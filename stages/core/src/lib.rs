@@ -14,6 +14,7 @@ mod circuit_type;
 mod commitment;
 mod config;
 pub mod layout;
+mod poseidon_row;
 mod prover;
 mod round;
 mod witness_gen;

@@ -35,7 +35,7 @@ use plonky2::iop::witness::{PartialWitness, PartitionWitness, WitnessWrite};
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
 use rayon::prelude::*;
 
-use crate::{C, D, F};
+use crate::{poseidon_row, C, D, F};
 
 /// What a circuit's recording run learnt (module comment).
 struct Schedule {
@@ -45,6 +45,42 @@ struct Schedule {
     levels: Vec<Vec<u32>>,
     /// Cleared when a levelled replay of this circuit failed: its later witnesses replay `order`.
     levelled: AtomicBool,
+    /// Per generator: the gate row of a `PoseidonGenerator`, which a replay runs as [`poseidon_row::run`]
+    /// (`NOT_POSEIDON` for every other generator, and for all under `FRISPOOL_WITNESS_POSEIDON=plonky2`).
+    poseidon_rows: Vec<u32>,
+}
+
+const NOT_POSEIDON: u32 = u32::MAX;
+
+/// `plonky2` runs plonky2's own `PoseidonGenerator` in replays too: the benchmark's A/B switch of
+/// [`poseidon_row`].
+pub const POSEIDON_SWITCH_VAR: &str = "FRISPOOL_WITNESS_POSEIDON";
+
+fn poseidon_rows(prover: &ProverOnlyCircuitData<F, C, D>) -> Vec<u32> {
+    static OFF: OnceLock<bool> = OnceLock::new();
+    let off = *OFF.get_or_init(|| std::env::var(POSEIDON_SWITCH_VAR).as_deref() == Ok("plonky2"));
+    prover
+        .generators
+        .iter()
+        .map(|g| match poseidon_row::poseidon_row(g) {
+            Some(row) if !off => row as u32,
+            _ => NOT_POSEIDON,
+        })
+        .collect()
+}
+
+/// Generator `i` once against `witness` (its outputs into `buffer`): `false` when it is not ready.
+fn run_one(
+    prover: &ProverOnlyCircuitData<F, C, D>,
+    rows: &[u32],
+    i: usize,
+    witness: &PartitionWitness<F>,
+    buffer: &mut GeneratedValues<F>,
+) -> bool {
+    match rows.get(i) {
+        Some(&row) if row != NOT_POSEIDON => poseidon_row::run(witness, row as usize, buffer),
+        _ => prover.generators[i].0.run(witness, buffer),
+    }
 }
 
 /// Schedules by circuit digest and generator count.
@@ -110,12 +146,12 @@ pub fn generate_witness<'a>(
     if let Some(schedule) = known {
         let parallel = mode == ReplayMode::Levelled && rayon::current_num_threads() > 1;
         if parallel && schedule.levelled.load(Ordering::Relaxed) {
-            match replay_levels(&inputs, prover, common, &schedule.levels)? {
+            match replay_levels(&inputs, prover, common, &schedule.levels, &schedule.poseidon_rows)? {
                 Some(witness) => return Ok(witness),
                 None => schedule.levelled.store(false, Ordering::Relaxed),
             }
         }
-        if let Some(witness) = replay(&inputs, prover, common, &schedule.order)? {
+        if let Some(witness) = replay(&inputs, prover, common, &schedule.order, &schedule.poseidon_rows)? {
             return Ok(witness);
         }
     }
@@ -129,7 +165,8 @@ pub fn generate_witness<'a>(
 #[doc(hidden)]
 pub fn set_schedule(prover: &ProverOnlyCircuitData<F, C, D>, order: Vec<u32>, levels: Option<Vec<Vec<u32>>>) {
     let levelled = AtomicBool::new(levels.is_some());
-    let schedule = Schedule { order, levels: levels.unwrap_or_default(), levelled };
+    let schedule =
+        Schedule { order, levels: levels.unwrap_or_default(), levelled, poseidon_rows: poseidon_rows(prover) };
     schedules().lock().unwrap_or_else(|p| p.into_inner()).insert(key(prover), Arc::new(schedule));
 }
 
@@ -161,6 +198,7 @@ fn replay<'a>(
     prover: &'a ProverOnlyCircuitData<F, C, D>,
     common: &CommonCircuitData<F, D>,
     order: &[u32],
+    rows: &[u32],
 ) -> Result<Option<PartitionWitness<'a, F>>> {
     if order.len() != prover.generators.len() {
         return Ok(None);
@@ -168,8 +206,7 @@ fn replay<'a>(
     let mut witness = with_inputs(inputs, prover, common)?;
     let mut buffer = GeneratedValues::empty();
     for &i in order {
-        let Some(generator) = prover.generators.get(i as usize) else { return Ok(None) };
-        if !generator.0.run(&witness, &mut buffer) {
+        if i as usize >= prover.generators.len() || !run_one(prover, rows, i as usize, &witness, &mut buffer) {
             return Ok(None);
         }
         for (t, v) in buffer.target_values.drain(..) {
@@ -186,6 +223,7 @@ fn replay_levels<'a>(
     prover: &'a ProverOnlyCircuitData<F, C, D>,
     common: &CommonCircuitData<F, D>,
     levels: &[Vec<u32>],
+    rows: &[u32],
 ) -> Result<Option<PartitionWitness<'a, F>>> {
     let count: usize = levels.iter().map(Vec::len).sum();
     if count != prover.generators.len() {
@@ -197,7 +235,7 @@ fn replay_levels<'a>(
         let run = |ids: &[u32]| -> Option<Vec<(Target, F)>> {
             let mut buffer = GeneratedValues::empty();
             for &i in ids {
-                if !prover.generators.get(i as usize)?.0.run(&witness, &mut buffer) {
+                if i as usize >= prover.generators.len() || !run_one(prover, rows, i as usize, &witness, &mut buffer) {
                     return None;
                 }
             }
@@ -267,5 +305,5 @@ fn record<'a>(
     if order.len() != generators.len() {
         return Err(WitnessGenError(format!("{} generators weren't run", generators.len() - order.len())));
     }
-    Ok((witness, Schedule { order, levels, levelled: AtomicBool::new(true) }))
+    Ok((witness, Schedule { order, levels, levelled: AtomicBool::new(true), poseidon_rows: poseidon_rows(prover) }))
 }

@@ -4,6 +4,7 @@
 
 use frispool_core::{circuit_config, generate_witness, schedule_levels, set_schedule, C, D, F};
 use plonky2::field::types::{Field, PrimeField64};
+use plonky2::hash::merkle_proofs::MerkleProofTarget;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::generator::generate_partial_witness;
 use plonky2::iop::target::Target;
@@ -30,6 +31,14 @@ fn circuit(tag: u64) -> (CircuitData<F, C, D>, [Target; 3]) {
         h = b.hash_n_to_hash_no_pad::<PoseidonHash>(vec![prod, h.elements[1], h.elements[2], x]);
     }
     let bits = b.split_le(y, 64);
+    // A Merkle path whose two levels swap and do not (index bits b and !b): the replay's own Poseidon rows
+    // (`poseidon_row.rs`) must set the deltas and the swapped state as plonky2's generator does.
+    let flipped = b.not(bits[1]);
+    let sibling = b.hash_n_to_hash_no_pad::<PoseidonHash>(vec![z, y]);
+    let root = b.add_virtual_hash();
+    let path = MerkleProofTarget { siblings: vec![h, sibling] };
+    b.verify_merkle_proof::<PoseidonHash>(vec![x, z], &[bits[1], flipped], root, &path);
+    b.register_public_inputs(&root.elements);
     let picked = b.random_access(bits[0].target, vec![x, z]);
     let e = b.exp_u64(picked, 12345);
     let q = b.div(e, z);
