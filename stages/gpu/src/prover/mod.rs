@@ -13,7 +13,7 @@
 //! 5. their commitment (backend) → α;
 //! 6. the quotient polynomials on the coset, divided by Z_H, cut into degree-n chunks (`quotient.rs`);
 //! 7. the quotient commitment from coefficients (backend) → ζ;
-//! 8. the openings (plonky2's public `OpeningSet::new`);
+//! 8. the openings: plonky2's `OpeningSet`, evaluated against each point's powers (`openings.rs`);
 //! 9. FRI (`fri.rs`): the composition polynomial, the commit phase (one tree per folding, backend),
 //!    proof of work, the query rounds.
 //!
@@ -41,6 +41,7 @@
 
 pub mod backend;
 mod fri;
+mod openings;
 mod permutation;
 pub mod quotient;
 
@@ -51,6 +52,7 @@ use frispool_core::WitnessVector;
 use plonky2::field::extension::Extendable;
 use plonky2::field::polynomial::PolynomialValues;
 use plonky2::field::types::Field;
+use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::challenger::Challenger;
 use plonky2::iop::target::Target;
@@ -257,7 +259,23 @@ pub fn prove_timed<'a>(
     let zeta = challenger.get_extension_challenge::<D>();
     let g = Ext::primitive_root_of_unity(common.degree_bits());
     ensure!(zeta.exp_power_of_2(common.degree_bits()) != Ext::ONE, "Opening point is in the subgroup.");
-    let openings = OpeningSet::new(
+    // The A/B switch: FRISPOOL_GPU_OPENINGS=off evaluates with plonky2's own `OpeningSet::new`.
+    static POWERS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    type Open = fn(
+        Ext,
+        Ext,
+        &PolynomialBatch<F, C, D>,
+        &PolynomialBatch<F, C, D>,
+        &PolynomialBatch<F, C, D>,
+        &PolynomialBatch<F, C, D>,
+        &CommonCircuitData<F, D>,
+    ) -> OpeningSet<F, D>;
+    let open: Open = if crate::cuda_quotient::switch("FRISPOOL_GPU_OPENINGS", &POWERS) {
+        openings::opening_set
+    } else {
+        OpeningSet::new::<C>
+    };
+    let openings = open(
         zeta,
         g,
         &prover.constants_sigmas_commitment,
