@@ -57,50 +57,43 @@ fn mds_rows() -> Result<Vec<[u64; 12]>, String> {
         .collect())
 }
 
-/// The MDS layer of plonky2's Poseidon, unrolled with plonky2's small circulant/diagonal entries as
-/// literals. Each state word is split into 32-bit halves so that the 13-term dot products stay in
-/// 64-bit accumulators (the entries are checked small enough in [`mds_rows`]), then one 128-bit reduction.
-fn mds_layer_source(name: &str, reduce: &str) -> Result<String, String> {
-    let mut s = String::new();
-    let _ = writeln!(s, "__device__ __forceinline__ void {name}(u64 st[12]) {{");
-    s.push_str("  u64 l[12], h[12];\n");
+/// An unrolled MDS layer: `signature` opens the function; each state word is split into 32-bit halves so
+/// that the 13-term dot products with plonky2's small entries stay in 64-bit accumulators (the entries are
+/// checked small enough in [`mds_rows`]); `row(r, lo, hi)` writes row r from its two sums' terms.
+fn mds_source(signature: &str, row: impl Fn(usize, &str, &str) -> String) -> Result<String, String> {
+    let mut s = format!("{signature} {{\n  u64 l[12], h[12];\n");
     s.push_str(
         "#pragma unroll\n  for (int i = 0; i < 12; i++) { l[i] = st[i] & 0xFFFFFFFFULL; h[i] = st[i] >> 32; }\n",
     );
     for (r, coef) in mds_rows()?.iter().enumerate() {
-        let lo: Vec<String> = (0..12).filter(|&k| coef[k] != 0).map(|k| format!("l[{k}] * {}ULL", coef[k])).collect();
-        let hi: Vec<String> = (0..12).filter(|&k| coef[k] != 0).map(|k| format!("h[{k}] * {}ULL", coef[k])).collect();
-        let _ = writeln!(
-            s,
-            "  {{ u64 sl = {}; u64 sh = {}; u64 lo = sl + (sh << 32); u64 hi = (sh >> 32) + (lo < sl ? 1ULL : 0ULL); st[{r}] = {reduce}(lo, hi); }}",
-            lo.join(" + "),
-            hi.join(" + ")
-        );
+        let terms = |half: &str| {
+            let t: Vec<String> =
+                (0..12).filter(|&k| coef[k] != 0).map(|k| format!("{half}[{k}] * {}ULL", coef[k])).collect();
+            t.join(" + ")
+        };
+        s.push_str(&row(r, &terms("l"), &terms("h")));
     }
     s.push_str("}\n");
     Ok(s)
 }
 
-/// The v4 MDS layer: as [`mds_layer_source`], with the next round's constants `rc` (canonical) added
-/// for free as the accumulators' starting values, and the row sums reduced by `gl4_mds_row`.
+/// The MDS layer of plonky2's Poseidon with one 128-bit reduction (`reduce`) per row.
+fn mds_layer_source(name: &str, reduce: &str) -> Result<String, String> {
+    mds_source(&format!("__device__ __forceinline__ void {name}(u64 st[12])"), |r, lo, hi| {
+        format!(
+            "  {{ u64 sl = {lo}; u64 sh = {hi}; u64 lo = sl + (sh << 32); u64 hi = (sh >> 32) + (lo < sl ? 1ULL : 0ULL); st[{r}] = {reduce}(lo, hi); }}\n"
+        )
+    })
+}
+
+/// The v4 MDS layer: the next round's constants `rc` (canonical) added for free as the accumulators'
+/// starting values, and the row sums reduced by `gl4_mds_row`.
 fn mds_layer4_source() -> Result<String, String> {
-    let mut s = String::from("__device__ __forceinline__ void mds_layer4(u64 st[12], const u64 *rc) {\n");
-    s.push_str("  u64 l[12], h[12];\n");
-    s.push_str(
-        "#pragma unroll\n  for (int i = 0; i < 12; i++) { l[i] = st[i] & 0xFFFFFFFFULL; h[i] = st[i] >> 32; }\n",
-    );
-    for (r, coef) in mds_rows()?.iter().enumerate() {
-        let lo: Vec<String> = (0..12).filter(|&k| coef[k] != 0).map(|k| format!("l[{k}] * {}ULL", coef[k])).collect();
-        let hi: Vec<String> = (0..12).filter(|&k| coef[k] != 0).map(|k| format!("h[{k}] * {}ULL", coef[k])).collect();
-        let _ = writeln!(
-            s,
-            "  {{ u64 sl = (rc[{r}] & 0xFFFFFFFFULL) + {}; u64 sh = (rc[{r}] >> 32) + {}; st[{r}] = gl4_mds_row(sl, sh); }}",
-            lo.join(" + "),
-            hi.join(" + ")
-        );
-    }
-    s.push_str("}\n");
-    Ok(s)
+    mds_source("__device__ __forceinline__ void mds_layer4(u64 st[12], const u64 *rc)", |r, lo, hi| {
+        format!(
+            "  {{ u64 sl = (rc[{r}] & 0xFFFFFFFFULL) + {lo}; u64 sh = (rc[{r}] >> 32) + {hi}; st[{r}] = gl4_mds_row(sl, sh); }}\n"
+        )
+    })
 }
 
 fn constants_source() -> Result<String, String> {
