@@ -69,17 +69,20 @@ fn poseidon_rows(prover: &ProverOnlyCircuitData<F, C, D>) -> Vec<u32> {
         .collect()
 }
 
-/// Generator `i` once against `witness` (its outputs into `buffer`): `false` when it is not ready.
+/// Generator `i` once against `witness` (its outputs into `buffer`): `false` when it is not ready, or when
+/// there is no generator `i` (a schedule from another circuit).
 fn run_one(
     prover: &ProverOnlyCircuitData<F, C, D>,
     rows: &[u32],
-    i: usize,
+    i: u32,
     witness: &PartitionWitness<F>,
     buffer: &mut GeneratedValues<F>,
 ) -> bool {
-    match rows.get(i) {
-        Some(&row) if row != NOT_POSEIDON => poseidon_row::run(witness, row as usize, buffer),
-        _ => prover.generators[i].0.run(witness, buffer),
+    let i = i as usize;
+    match (rows.get(i), prover.generators.get(i)) {
+        (Some(&row), Some(_)) if row != NOT_POSEIDON => poseidon_row::run(witness, row as usize, buffer),
+        (_, Some(generator)) => generator.0.run(witness, buffer),
+        (_, None) => false,
     }
 }
 
@@ -206,7 +209,7 @@ fn replay<'a>(
     let mut witness = with_inputs(inputs, prover, common)?;
     let mut buffer = GeneratedValues::empty();
     for &i in order {
-        if i as usize >= prover.generators.len() || !run_one(prover, rows, i as usize, &witness, &mut buffer) {
+        if !run_one(prover, rows, i, &witness, &mut buffer) {
             return Ok(None);
         }
         for (t, v) in buffer.target_values.drain(..) {
@@ -235,7 +238,7 @@ fn replay_levels<'a>(
         let run = |ids: &[u32]| -> Option<Vec<(Target, F)>> {
             let mut buffer = GeneratedValues::empty();
             for &i in ids {
-                if i as usize >= prover.generators.len() || !run_one(prover, rows, i as usize, &witness, &mut buffer) {
+                if !run_one(prover, rows, i, &witness, &mut buffer) {
                     return None;
                 }
             }
