@@ -72,15 +72,14 @@ fn time_ours<'a>(
     runs.swap_remove(reps / 2)
 }
 
-fn time_plonky2<'a>(data: &'a CircuitData<F, C, D>, part: &PartitionWitness<'a, F>, reps: usize) -> f64 {
+/// Median wall time (ms) of `reps` runs of `work`; what it returns is dropped inside the timing.
+fn median_ms<T>(reps: usize, mut work: impl FnMut() -> T) -> f64 {
     median(
         (0..reps)
             .map(|_| {
                 let t = Instant::now();
-                let p = plonky2_prove(data, part.clone());
-                let ms = t.elapsed().as_secs_f64() * 1e3;
-                drop(p);
-                ms
+                drop(work());
+                t.elapsed().as_secs_f64() * 1e3
             })
             .collect(),
     )
@@ -128,7 +127,7 @@ fn circuit(
     }
 
     let threads = rayon::current_num_threads();
-    let plonky2_ms = time_plonky2(data, &part, reps);
+    let plonky2_ms = median_ms(reps, || plonky2_prove(data, part.clone()));
     let (cpu_ms, cpu_t) = time_ours(data, &part, &CpuCommit, reps);
     let (gpu_ms, gpu_t) = time_ours(data, &part, &dev, reps);
     let host_trees = DeviceCommit::new(gpu).with_min_device_tree_leaves(1 << 10);
@@ -149,31 +148,12 @@ fn circuit(
     ));
     // The whole proof from the inputs (witness generation included): plonky2's `CircuitData::prove`
     // against frispool's replayed witness generation and the GPU backend, as a prover job runs them.
-    let whole_plonky2 = median(
-        (0..reps)
-            .map(|_| {
-                let t = Instant::now();
-                let p = data.prove(pw.clone()).expect("plonky2 proves");
-                let ms = t.elapsed().as_secs_f64() * 1e3;
-                drop(p);
-                ms
-            })
-            .collect(),
-    );
+    let whole_plonky2 = median_ms(reps, || data.prove(pw.clone()).expect("plonky2 proves"));
     frispool_core::generate_witness(pw.clone(), &data.prover_only, &data.common).expect("records the schedule");
-    let whole_gpu = median(
-        (0..reps)
-            .map(|_| {
-                let t = Instant::now();
-                let part =
-                    frispool_core::generate_witness(pw.clone(), &data.prover_only, &data.common).expect("witness");
-                let p = prove(&data.prover_only, &data.common, part, &dev).expect("GPU backend proves");
-                let ms = t.elapsed().as_secs_f64() * 1e3;
-                drop(p);
-                ms
-            })
-            .collect(),
-    );
+    let whole_gpu = median_ms(reps, || {
+        let part = frispool_core::generate_witness(pw.clone(), &data.prover_only, &data.common).expect("witness");
+        prove(&data.prover_only, &data.common, part, &dev).expect("GPU backend proves")
+    });
     out.line(format!(
         "TIME  {name} whole proof from its inputs (witness generation included): plonky2 CircuitData::prove {whole_plonky2:.1} ms, replayed witness + GPU backend {whole_gpu:.1} ms   {:.2}x",
         whole_plonky2 / whole_gpu
