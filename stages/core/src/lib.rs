@@ -17,6 +17,7 @@ pub mod layout;
 mod poseidon_row;
 mod prover;
 mod round;
+mod wire_columns;
 mod witness_gen;
 mod witness_vector;
 
@@ -28,6 +29,7 @@ pub use prover::{
     cpu_backend, current_job, prove, with_job, BackendError, CpuProver, ProveError, ProvingBackend, SharedBackend,
 };
 pub use round::{AggregationRound, UnknownRound};
+pub use wire_columns::{wire_columns, WIRE_COLUMNS_SWITCH_VAR};
 pub use witness_gen::{generate_witness, WitnessGenError};
 #[doc(hidden)]
 pub use witness_gen::{schedule_levels, set_schedule};

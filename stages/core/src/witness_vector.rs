@@ -90,12 +90,8 @@ impl WitnessVector {
     ) -> WitnessVector {
         let degree = common.degree();
         let num_wires = common.config.num_wires;
-        let mut wires = vec![F::ZERO; num_wires * degree];
-        wires.par_chunks_mut(degree).enumerate().for_each(|(col, column)| {
-            for (row, v) in column.iter_mut().enumerate() {
-                *v = pw.try_get_target(Target::wire(row, col)).unwrap_or(F::ZERO);
-            }
-        });
+        let wires = crate::wire_columns(pw).concat();
+        debug_assert_eq!(wires.len(), num_wires * degree);
         WitnessVector {
             circuit_digest: prover.circuit_digest,
             degree_bits: common.degree_bits(),

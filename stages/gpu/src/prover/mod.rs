@@ -55,12 +55,10 @@ use plonky2::field::types::Field;
 use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::challenger::Challenger;
-use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, PartitionWitness, Witness};
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
 use plonky2::plonk::config::{Hasher, PoseidonGoldilocksConfig};
 use plonky2::plonk::proof::{OpeningSet, Proof, ProofWithPublicInputs};
-use rayon::prelude::*;
 
 pub use backend::{CommitBackend, CpuCommit, DeviceCommit};
 pub use quotient::QuotientInputs;
@@ -321,15 +319,8 @@ fn of_partition(
 /// Every wire column of the circuit (`num_wires` columns of `degree` rows), as plonky2's
 /// `PartitionWitness::full_witness` fills them: a wire nothing set is zero.
 fn wire_columns(pw: &PartitionWitness<'_, F>, common: &CommonCircuitData<F, D>) -> Vec<PolynomialValues<F>> {
-    let degree = common.degree();
-    (0..common.config.num_wires)
-        .into_par_iter()
-        .map(|col| {
-            PolynomialValues::new(
-                (0..degree).map(|row| pw.try_get_target(Target::wire(row, col)).unwrap_or(F::ZERO)).collect(),
-            )
-        })
-        .collect()
+    assert_eq!((pw.num_wires, pw.degree), (common.config.num_wires, common.degree()), "another circuit's witness");
+    frispool_core::wire_columns(pw).into_iter().map(PolynomialValues::new).collect()
 }
 
 /// `anyhow` error from a backend's error.
