@@ -7,9 +7,10 @@
 //! step 11: the threads of the process share directory fsyncs), interleaved (off on off on ...) so the
 //! load of a shared machine hits both alike; it reports medians and their ratio.
 //!
-//! `cargo bench -p frispool-spool --bench handoff [-- --jobs N --reps R --threads 1,2,4,8 --shapes none,out,follow]`
+//! `cargo bench -p frispool-spool --bench handoff [-- --jobs N --reps R --threads 1,2,4,8 --shapes none,out,follow]`;
+//! `HANDOFF_DIR` puts the spools on another disk.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,10 +46,17 @@ impl Shape {
     }
 }
 
+/// Where the spools go: `$HANDOFF_DIR` (e.g. a disk of another machine, where this binary is carried), else
+/// cargo's temporary folder of the target directory.
+fn spool_base() -> PathBuf {
+    std::env::var_os("HANDOFF_DIR").map_or_else(|| env!("CARGO_TARGET_TMPDIR").into(), Into::into)
+}
+
 /// Enqueue `jobs` tickets from `threads` threads (one enqueue each), then drain them with `threads`
 /// claimers. Returns (enqueue time, drain time).
 fn run(jobs: u64, threads: u64, shape: Shape, group_commit: bool) -> (Duration, Duration) {
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let base = spool_base();
+    let base = base.as_path();
     let dir = tempfile::Builder::new().prefix("handoff-").tempdir_in(base).expect("temp spool");
     let spool = Arc::new(Spool::init(dir.path(), &QUEUES).expect("init spool").with_group_commit(group_commit));
     // The block folders exist before timing starts (creating one costs an extra fsync once).
@@ -135,7 +143,7 @@ fn main() {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!(
         "spool hand-offs, fsync on, {jobs} jobs x {reps} interleaved runs (medians), {cores} cores, spool under {}",
-        env!("CARGO_TARGET_TMPDIR")
+        spool_base().display()
     );
     println!();
     println!("| workers | per job | enqueue/s off | on | claim+complete/s off | on | hand-offs/s off | on | ratio |");
