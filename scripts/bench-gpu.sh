@@ -35,8 +35,8 @@
 #                (FRISPOOL_WITNESS_POSEIDON=plonky2): the A/B of frispool_core's Poseidon rows
 #   NAME-p2host  NAME-p2poseidon with plonky2's OpeningSet::new too (FRISPOOL_GPU_OPENINGS=off): both host levers
 #                of NOTES.md run 19 off
-#   NAME-p3host  any run above with the host levers of NOTES.md run 20 off: wire columns read by target
-#                (FRISPOOL_WIRE_COLUMNS=off) and FRI's combination and LDE as plonky2's (FRISPOOL_GPU_FRI_SUMS=off)
+#   NAME-p3host  any run above with the wire columns read target by target (FRISPOOL_WIRE_COLUMNS=off): the A/B
+#                of NOTES.md run 20's host lever
 #   NAME-mps     any run above under CUDA MPS (a control daemon for that run): several provers' kernels share
 #                a GPU at once instead of time-slicing their contexts
 #   NAME-signed  any run above under the protocol's default registry, `main` and `sig` (SIG_K signatures an
@@ -156,7 +156,7 @@ device)
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra=(FRISPOOL_WITNESS_REPLAY=off)
     [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra=(FRISPOOL_WITNESS_REPLAY=serial)
     [[ "$name" == *-p2poseidon ]] && name=${name%-p2poseidon} && extra=(FRISPOOL_WITNESS_POSEIDON=plonky2)
-    [[ "$name" == *-p3host ]] && name=${name%-p3host} && extra=(FRISPOOL_WIRE_COLUMNS=off FRISPOOL_GPU_FRI_SUMS=off)
+    [[ "$name" == *-p3host ]] && name=${name%-p3host} && extra=(FRISPOOL_WIRE_COLUMNS=off)
     [[ "$name" == *-p2host ]] && name=${name%-p2host} && extra=(FRISPOOL_WITNESS_POSEIDON=plonky2 FRISPOOL_GPU_OPENINGS=off)
     [[ "$name" == gpu-x*-hostq ]] && name=${name%-hostq} && extra=(FRISPOOL_GPU_QUOTIENT=off)
     [[ "$name" == gpus-*-bw1 ]] && name=${name%-bw1} && extra=(BASIC_WITNESS=1)

@@ -1,6 +1,7 @@
 //! The prover's steps on the host alone (the CPU commitment backend), medians of 7 proofs of one `main`
-//! witness: the A/B of host levers without a GPU, e.g. `FRISPOOL_WIRE_COLUMNS=off` or
-//! `FRISPOOL_GPU_FRI_SUMS=off` against the defaults, under `RAYON_NUM_THREADS=1` like the pipeline's provers.
+//! witness: the A/B of host levers without a GPU, e.g. `FRISPOOL_WIRE_COLUMNS=off` against the default,
+//! under `RAYON_NUM_THREADS=1` like the pipeline's provers. A lever that wins here can still lose on
+//! another CPU (NOTES.md run 20): confirm it in the pipeline.
 //! The FRI step includes the proof of work, whose length follows the witness (random in every run).
 //!
 //! `cargo run --release -p frispool-gpu --example host_steps`

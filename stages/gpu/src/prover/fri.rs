@@ -20,7 +20,6 @@ use plonky2::util::reverse_index_bits_in_place;
 use rayon::prelude::*;
 
 use super::backend::CommitBackend;
-use super::openings::WideSum;
 use super::{Ext, C, D};
 use crate::F;
 
@@ -65,30 +64,33 @@ pub(crate) fn prove_openings(
     let alpha = ch.get_extension_challenge::<D>();
     let n = oracles[0].polynomials[0].len();
 
-    // The A/B switch: FRISPOOL_GPU_FRI_SUMS=off combines and transforms as plonky2 does.
-    static WIDE_SUMS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let wide_sums = crate::cuda_quotient::switch("FRISPOOL_GPU_FRI_SUMS", &WIDE_SUMS);
     // final = Σ_b α^(polys after batch b) · (F_b(X) − F_b(z_b)) / (X − z_b), F_b = Σ_j α^j f_bj.
     let mut final_poly = vec![Ext::ZERO; n];
     for b in batches {
         let polys: Vec<&[F]> = b.polys.iter().map(|&(o, i)| &oracles[o].polynomials[i].coeffs[..]).collect();
         let powers: Vec<Ext> = alpha.powers().take(polys.len()).collect();
-        let comp =
-            if wide_sums { alpha_combination(&polys, &powers, n) } else { scalar_mul_combination(&polys, &powers, n) };
+        let mut comp = vec![Ext::ZERO; n];
+        comp.par_chunks_mut(256).enumerate().for_each(|(blk, out)| {
+            let base = blk * 256;
+            for (p, pw) in polys.iter().zip(&powers) {
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o += FieldExtension::<D>::scalar_mul(pw, p[base + k]);
+                }
+            }
+        });
         let mut quotient = PolynomialCoeffs::new(comp).divide_by_linear(b.point);
         quotient.coeffs.push(Ext::ZERO);
         let shift = alpha.exp_u64(polys.len() as u64);
         final_poly.par_iter_mut().zip(quotient.coeffs.par_iter()).for_each(|(f, q)| *f = *f * shift + *q);
     }
     let lde_coeffs = PolynomialCoeffs::new(final_poly).lde(params.config.rate_bits);
-    let lde_values =
-        if wide_sums { coset_fft_ext(&lde_coeffs) } else { lde_coeffs.coset_fft(F::coset_shift().into()).values };
+    let lde_values = lde_coeffs.coset_fft(F::coset_shift().into());
     let lde_size = lde_values.len();
 
     // Commit phase: fold by each reduction arity, one tree per codeword.
     let mut trees: Vec<MerkleTree<F, PoseidonHash>> = Vec::with_capacity(params.reduction_arity_bits.len());
     let mut coeffs = lde_coeffs;
-    let mut values = lde_values;
+    let mut values = lde_values.values;
     let mut shift = F::MULTIPLICATIVE_GROUP_GENERATOR;
     let layers = params.reduction_arity_bits.len();
     for (layer, &arity_bits) in params.reduction_arity_bits.iter().enumerate() {
@@ -155,62 +157,6 @@ pub(crate) fn prove_openings(
         final_poly: coeffs,
         pow_witness,
     })
-}
-
-/// Σ_j α^j f_j, coefficient by coefficient (plonky2 adds one `scalar_mul` a coefficient and polynomial).
-/// Each of the two coordinates is a dot product of base-field elements, summed in u128 and reduced once
-/// ([`WideSum`]): the same field elements, a third of the reductions.
-fn alpha_combination(polys: &[&[F]], powers: &[Ext], n: usize) -> Vec<Ext> {
-    let powers: Vec<[u64; 2]> = powers.iter().map(|p| p.0.map(|c| c.to_canonical_u64())).collect();
-    // Two coefficients at a time over every polynomial: their four sums stay in registers (an accumulator
-    // array in memory made the loop store-bound: 8.0 ms for `main`'s 273 polynomials on one core, against
-    // 8.4 with plonky2's loop; 6.6 ms this way).
-    let mut out = vec![Ext::ZERO; n];
-    out.par_chunks_mut(256).enumerate().for_each(|(blk, out)| {
-        let base = blk * 256;
-        for (pair, o) in out.chunks_mut(2).enumerate() {
-            let k = base + 2 * pair;
-            let mut s = [WideSum::default(); 4];
-            for (p, pw) in polys.iter().zip(&powers) {
-                let c0 = p[k].to_noncanonical_u64();
-                s[0].add_product(c0, pw[0]);
-                s[1].add_product(c0, pw[1]);
-                if let Some(c1) = p.get(k + 1).filter(|_| o.len() == 2) {
-                    let c1 = c1.to_noncanonical_u64();
-                    s[2].add_product(c1, pw[0]);
-                    s[3].add_product(c1, pw[1]);
-                }
-            }
-            for (i, o) in o.iter_mut().enumerate() {
-                *o = Ext::from_basefield_array([s[2 * i].value(), s[2 * i + 1].value()]);
-            }
-        }
-    });
-    out
-}
-
-/// [`alpha_combination`] with one extension-field `scalar_mul` and sum a coefficient (the A/B baseline).
-fn scalar_mul_combination(polys: &[&[F]], powers: &[Ext], n: usize) -> Vec<Ext> {
-    let mut comp = vec![Ext::ZERO; n];
-    comp.par_chunks_mut(256).enumerate().for_each(|(blk, out)| {
-        let base = blk * 256;
-        for (p, pw) in polys.iter().zip(powers) {
-            for (k, o) in out.iter_mut().enumerate() {
-                *o += FieldExtension::<D>::scalar_mul(pw, p[base + k]);
-            }
-        }
-    });
-    comp
-}
-
-/// The coset FFT (shift: the multiplicative group's generator) of an extension-field polynomial, as two
-/// base-field FFTs: the shift and the roots of unity are in the base field, so each coordinate transforms
-/// on its own, with base-field products where plonky2's extension-field FFT multiplies in the extension.
-fn coset_fft_ext(coeffs: &PolynomialCoeffs<Ext>) -> Vec<Ext> {
-    let (c0, c1): (Vec<F>, Vec<F>) = coeffs.coeffs.iter().map(|e| (e.0[0], e.0[1])).unzip();
-    let fft = |c: Vec<F>| PolynomialCoeffs::new(c).coset_fft(F::coset_shift()).values;
-    let (v0, v1) = rayon::join(|| fft(c0), || fft(c1));
-    v0.into_iter().zip(v1).map(|(a, b)| Ext::from_basefield_array([a, b])).collect()
 }
 
 /// The Merkle path of leaf `index` (plonky2's `MerkleTree::prove`, which sizes the tree by its `leaves`: a
@@ -298,37 +244,5 @@ fn host_pow_search(state: &[F; 12], pos: usize, min_zeros: u32) -> u64 {
         }
         assert!(end < F::ORDER, "Proof of work failed. This is highly unlikely!");
         start = end;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use plonky2::field::types::Sample;
-
-    use super::*;
-
-    /// Polynomials of p − 1 coefficients (every product near 2^128, so the u128 sums wrap) and random ones,
-    /// blocks of the combination cut short (n not a multiple of the block), and extension powers with both
-    /// coordinates set: the wide sums give plonky2's field elements.
-    #[test]
-    fn the_wide_sum_combination_is_plonky2s_scalar_mul_sum() {
-        for (n, polys) in [(1usize, 1usize), (300, 7), (1024, 260)] {
-            let cols: Vec<Vec<F>> = (0..polys)
-                .map(|j| (0..n).map(|i| if (i + j) % 3 == 0 { F::NEG_ONE } else { F::rand() }).collect())
-                .collect();
-            let refs: Vec<&[F]> = cols.iter().map(|c| &c[..]).collect();
-            let alpha = Ext::rand();
-            let mut powers: Vec<Ext> = alpha.powers().take(polys).collect();
-            powers[0] = Ext::from_basefield_array([F::NEG_ONE, F::NEG_ONE]);
-            assert_eq!(alpha_combination(&refs, &powers, n), scalar_mul_combination(&refs, &powers, n), "n {n}");
-        }
-    }
-
-    #[test]
-    fn the_coset_fft_by_coordinates_is_plonky2s_extension_fft() {
-        for bits in [0usize, 3, 10] {
-            let coeffs = PolynomialCoeffs::new(Ext::rand_vec(1 << bits));
-            assert_eq!(coset_fft_ext(&coeffs), coeffs.coset_fft(F::coset_shift().into()).values, "2^{bits}");
-        }
     }
 }

@@ -34,34 +34,16 @@ fn powers(z: Ext, n: usize) -> Vec<[u64; 2]> {
     out
 }
 
-/// A sum of 128-bit products of field elements' u64 forms, reduced once at the end: the u128 sum, and how
-/// many times it wrapped, each wrap worth 2^128 = -2^32 (mod p).
-#[derive(Clone, Copy, Default)]
-pub(crate) struct WideSum {
-    sum: u128,
-    wraps: u64,
-}
-
-impl WideSum {
-    #[inline(always)]
-    pub(crate) fn add_product(&mut self, a: u64, b: u64) {
-        let (s, o) = self.sum.overflowing_add(a as u128 * b as u128);
-        self.sum = s;
-        self.wraps += o as u64;
-    }
-
-    pub(crate) fn value(self) -> F {
-        F::from_noncanonical_u128(self.sum) - F::from_canonical_u64(self.wraps) * F::from_canonical_u64(1 << 32)
-    }
-}
-
-/// sum_i c_i a_i as one field element.
+/// sum_i c_i a_i as one field element: u128 sums of the 128-bit products, each wrap worth
+/// 2^128 = -2^32 (mod p), one reduction at the end.
 fn dot(coeffs: &[F], a: impl Iterator<Item = u64>) -> F {
-    let mut sum = WideSum::default();
+    let (mut sum, mut wraps) = (0u128, 0u64);
     for (c, x) in coeffs.iter().zip(a) {
-        sum.add_product(c.to_noncanonical_u64(), x);
+        let (s, o) = sum.overflowing_add(c.to_noncanonical_u64() as u128 * x as u128);
+        sum = s;
+        wraps += o as u64;
     }
-    sum.value()
+    F::from_noncanonical_u128(sum) - F::from_canonical_u64(wraps) * F::from_canonical_u64(1 << 32)
 }
 
 fn eval(p: &PolynomialCoeffs<F>, pw: &[[u64; 2]]) -> Ext {
