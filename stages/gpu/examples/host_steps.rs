@@ -10,6 +10,7 @@
 mod support;
 use frispool_gpu::prover::{prove_timed, CpuCommit};
 use plonky2::iop::generator::generate_partial_witness;
+
 fn main() {
     let (circuit, chunk) = support::main_setup(7);
     let data = &circuit.data;
