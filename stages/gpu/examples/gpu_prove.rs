@@ -25,11 +25,6 @@ use plonky2::plonk::circuit_data::CircuitData;
 use plonky2::plonk::prover::prove_with_partition_witness;
 use plonky2::util::timing::TimingTree;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
 struct Out {
     failures: usize,
     summary: Vec<String>,
@@ -74,7 +69,7 @@ fn time_ours<'a>(
 
 /// Median wall time (ms) of `reps` runs of `work`; what it returns is dropped inside the timing.
 fn median_ms<T>(reps: usize, mut work: impl FnMut() -> T) -> f64 {
-    median(
+    support::median(
         (0..reps)
             .map(|_| {
                 let t = Instant::now();

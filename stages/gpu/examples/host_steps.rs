@@ -23,8 +23,6 @@ fn main() {
     }
     let names: Vec<_> = frispool_gpu::prover::ProveTimes::default().steps().iter().map(|s| s.0).collect();
     for (i, n) in names.iter().enumerate() {
-        let mut v: Vec<f64> = all.iter().map(|r| r[i]).collect();
-        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        println!("{n:<18} {:8.2} ms", v[v.len() / 2]);
+        println!("{n:<18} {:8.2} ms", support::median(all.iter().map(|r| r[i]).collect()));
     }
 }

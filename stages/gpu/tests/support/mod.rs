@@ -36,3 +36,9 @@ pub fn leaf_witness(leaf: &LeafCircuit, inner: &ProofWithPublicInputs<F, C, D>) 
     let slots: Vec<_> = (0..frispool_aggregation::LEAF_ARITY).map(|i| (inner, i == 0)).collect();
     leaf.witness_slots(&slots).unwrap()
 }
+
+/// The median of timings (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
