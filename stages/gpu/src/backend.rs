@@ -100,6 +100,37 @@ pub trait Backend {
         variant: PoseidonVariant,
     ) -> Result<(), GpuError>;
 
+    /// The permutation argument's chunk quotients (the `pp_quotients` kernel, see
+    /// [`crate::partial_products`] for the layouts).
+    #[allow(clippy::too_many_arguments)]
+    fn pp_quotients(
+        &self,
+        wires: &Self::Buf,
+        sigmas: &Self::Buf,
+        params: &Self::Buf,
+        q: &mut Self::Buf,
+        log_n: u32,
+        routed: u32,
+        nc: u32,
+        chunk: u32,
+        nchunks: u32,
+    ) -> Result<(), GpuError>;
+    /// Z and the partial products from the chunk quotients (the `pp_scan` kernel).
+    fn pp_scan(&self, q: &Self::Buf, out: &mut Self::Buf, log_n: u32, nc: u32, nchunks: u32) -> Result<(), GpuError>;
+
+    /// A buffer of a circuit's setup data, named by the circuit's digest and `what`: uploaded (written by `fill`)
+    /// the first time. Backends may keep it across proofs (Era's provers keep setup data loaded); the default
+    /// uploads it every time.
+    fn resident(
+        &self,
+        _circuit: [u64; 4],
+        _what: &'static str,
+        len: usize,
+        fill: &dyn Fn(&mut [u64]),
+    ) -> Result<Arc<Self::Buf>, GpuError> {
+        Ok(Arc::new(self.upload_with(len, fill)?))
+    }
+
     /// Twiddles w^e, e < 2^(log_len - 1), w = plonky2's primitive 2^log_len-th root (inverted for the
     /// inverse transform). Backends may cache them.
     fn twiddles(&self, log_len: u32, inverse: bool) -> Result<Arc<Self::Buf>, GpuError> {

@@ -92,6 +92,8 @@ pub struct Gpu {
     ntt_v1: std::sync::atomic::AtomicBool,
     /// Per circuit digest: its quotient kernel (`None`: a gate the kernel lacks) and its setup rows.
     pub(crate) quotient: crate::cuda_quotient::QuotientCache,
+    /// Setup data kept across proofs ([`Backend::resident`]), by circuit digest and name.
+    resident: Mutex<HashMap<([u64; 4], &'static str), DeviceTable>>,
 }
 
 fn variant_name(v: PoseidonVariant) -> &'static str {
@@ -173,6 +175,7 @@ impl Gpu {
             down_stage: Mutex::new(HashMap::new()),
             ntt_v1: std::sync::atomic::AtomicBool::new(false),
             quotient: Default::default(),
+            resident: Mutex::new(HashMap::new()),
         })
     }
 
@@ -483,6 +486,83 @@ impl Backend for Gpu {
         unsafe { self.stream.launch_builder(f).arg(states).arg(out).arg(&count).launch(cfg) }
             .map(|_| ())
             .ctx("launch poseidon_batch")
+    }
+
+    fn pp_quotients(
+        &self,
+        wires: &CudaSlice<u64>,
+        sigmas: &CudaSlice<u64>,
+        params: &CudaSlice<u64>,
+        q: &mut CudaSlice<u64>,
+        log_n: u32,
+        routed: u32,
+        nc: u32,
+        chunk: u32,
+        nchunks: u32,
+    ) -> Result<(), GpuError> {
+        let threads = (nc as u64) << log_n;
+        let cfg = LaunchConfig {
+            grid_dim: (threads.div_ceil(128) as u32, 1, 1),
+            block_dim: (128, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("pp_quotients")?)
+                .arg(wires)
+                .arg(sigmas)
+                .arg(params)
+                .arg(q)
+                .arg(&log_n)
+                .arg(&routed)
+                .arg(&nc)
+                .arg(&chunk)
+                .arg(&nchunks)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch pp_quotients")
+    }
+
+    fn pp_scan(
+        &self,
+        q: &CudaSlice<u64>,
+        out: &mut CudaSlice<u64>,
+        log_n: u32,
+        nc: u32,
+        nchunks: u32,
+    ) -> Result<(), GpuError> {
+        let threads = crate::partial_products::scan_threads(log_n);
+        let cfg = LaunchConfig { grid_dim: (nc, 1, 1), block_dim: (threads, 1, 1), shared_mem_bytes: 0 };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("pp_scan")?)
+                .arg(q)
+                .arg(out)
+                .arg(&log_n)
+                .arg(&nc)
+                .arg(&nchunks)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch pp_scan")
+    }
+
+    fn resident(
+        &self,
+        circuit: [u64; 4],
+        what: &'static str,
+        len: usize,
+        fill: &dyn Fn(&mut [u64]),
+    ) -> Result<Arc<CudaSlice<u64>>, GpuError> {
+        if let Some(t) = self.resident.lock().unwrap().get(&(circuit, what)) {
+            if t.len() == len.max(1) {
+                return Ok(t.clone());
+            }
+        }
+        let t = Arc::new(self.upload_with(len, fill)?);
+        self.resident.lock().unwrap().insert((circuit, what), t.clone());
+        Ok(t)
     }
 
     fn twiddles(&self, log_len: u32, inverse: bool) -> Result<Arc<CudaSlice<u64>>, GpuError> {

@@ -23,6 +23,8 @@ pub mod cuda;
 mod cuda_quotient;
 pub mod error;
 pub mod kcache;
+pub mod partial_products;
+mod permutation_source;
 pub mod plan;
 pub mod prover;
 pub mod proving;

@@ -145,6 +145,17 @@ impl CommitBackend for LockedDevice<'_> {
         self.with(|d| d.quotient_values(q))
     }
 
+    fn zs_partial_products(
+        &self,
+        wires: &[PolynomialValues<F>],
+        betas: &[F],
+        gammas: &[F],
+        prover: &ProverOnlyCircuitData<F, C, D>,
+        common: &CommonCircuitData<F, D>,
+    ) -> Result<Option<Vec<PolynomialValues<F>>>> {
+        self.with(|d| d.zs_partial_products(wires, betas, gammas, prover, common))
+    }
+
     fn leaves(&self, batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {
         self.with(|d| d.leaves(batch, indices))
     }

@@ -121,8 +121,9 @@ fn constants_source() -> Result<String, String> {
 /// set), so a prover compiles only what it launches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KernelSet {
-    /// What a prover launches: NTT (v4 pass), LDE expansion, the Merkle kernels, the transpose,
-    /// and the tree permutation's batch/bench kernels (for a self-check).
+    /// What a prover launches: NTT (v4 pass), LDE expansion, the Merkle kernels, the transpose, the
+    /// proof-of-work search, the permutation argument's two kernels, and the tree permutation's batch/bench
+    /// kernels (for a self-check).
     Prover,
     /// Everything: every Poseidon variant (fast, fast2, fast3, fast3lb, fast4, naive) and the v1 NTT pass.
     Bench,
@@ -179,6 +180,7 @@ pub fn kernel_source_with(tree_perm: &str, set: KernelSet) -> Result<String, Str
         perm_kernels.push_str(&POSEIDON_KERNELS.replace("NAME", name).replace("PERM", perm).replace("LB", lb));
     }
     s.push_str(&KERNELS.replace("@@POSEIDON_KERNELS@@", &perm_kernels));
+    s.push_str(&crate::permutation_source::permutation_kernels());
     Ok(s)
 }
 
@@ -203,8 +205,17 @@ pub fn kernel_names(set: KernelSet) -> Vec<String> {
         v.push(format!("poseidon_bench_{name}"));
     }
     v.extend(
-        ["ntt_dif_pass", "lde_expand", "merkle_leaves", "merkle_layer", "transpose_cols_to_rows", "pow_search"]
-            .map(String::from),
+        [
+            "ntt_dif_pass",
+            "lde_expand",
+            "merkle_leaves",
+            "merkle_layer",
+            "transpose_cols_to_rows",
+            "pow_search",
+            "pp_quotients",
+            "pp_scan",
+        ]
+        .map(String::from),
     );
     if set == KernelSet::Bench {
         v.push("ntt_dif_pass_v1".into());
@@ -826,7 +837,7 @@ mod tests {
         let src = kernel_source(KernelSet::Bench).unwrap();
         let prover = kernel_source(KernelSet::Prover).unwrap();
         assert!(!prover.contains("poseidon_bench_naive(") && prover.contains("poseidon_batch_fast4("));
-        assert_eq!(kernel_names(KernelSet::Prover).len(), 8);
+        assert_eq!(kernel_names(KernelSet::Prover).len(), 10);
         // The first and last round constants, from plonky2's own array.
         let first = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[0] % GOLDILOCKS_P);
         let last = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[ALL_ROUND_CONSTANTS.len() - 1] % GOLDILOCKS_P);

@@ -77,6 +77,15 @@ int main(int argc, char **argv) {
     u32 pos = U(3); u64 start = U(4); u32 count = U(5), min_zeros = U(6);
     launch(count, 1, [&] { pow_search(st.data(), pos, start, count, min_zeros, best.data()); });
     wr(argv[7], best);
+  } else if (k == "ppq") {
+    auto w = rd(argv[2]); auto sg = rd(argv[3]); auto pa = rd(argv[4]); auto q = rd(argv[5]);
+    u32 log_n = U(6), routed = U(7), nc = U(8), chunk = U(9), nchunks = U(10);
+    launch(nc << log_n, 1, [&] { pp_quotients(w.data(), sg.data(), pa.data(), q.data(), log_n, routed, nc, chunk, nchunks); });
+    wr(argv[5], q);
+  } else if (k == "pps") {
+    auto q = rd(argv[2]); auto out = rd(argv[3]); u32 log_n = U(4), nc = U(5), nchunks = U(6);
+    launch(nc, 1, [&] { pp_scan(q.data(), out.data(), log_n, nc, nchunks); });
+    wr(argv[3], out);
   } else { fprintf(stderr, "unknown kernel %s\n", k.c_str()); return 2; }
   return 0;
 }
@@ -308,6 +317,41 @@ impl Backend for Emu {
         let mut out = Vec::new();
         Emu::read(&best, &mut out);
         Ok(out[0])
+    }
+    fn pp_quotients(
+        &self,
+        wires: &Vec<u64>,
+        sigmas: &Vec<u64>,
+        params: &Vec<u64>,
+        q: &mut Vec<u64>,
+        log_n: u32,
+        routed: u32,
+        nc: u32,
+        chunk: u32,
+        nchunks: u32,
+    ) -> Result<(), GpuError> {
+        let (a, b, c, d) =
+            (self.file("ppw", wires), self.file("pps", sigmas), self.file("ppp", params), self.file("ppq", q));
+        self.run(&[
+            "ppq".into(),
+            s(&a),
+            s(&b),
+            s(&c),
+            s(&d),
+            log_n.to_string(),
+            routed.to_string(),
+            nc.to_string(),
+            chunk.to_string(),
+            nchunks.to_string(),
+        ])?;
+        Emu::read(&d, q);
+        Ok(())
+    }
+    fn pp_scan(&self, q: &Vec<u64>, out: &mut Vec<u64>, log_n: u32, nc: u32, nchunks: u32) -> Result<(), GpuError> {
+        let (a, b) = (self.file("ppsq", q), self.file("ppso", out));
+        self.run(&["pps".into(), s(&a), s(&b), log_n.to_string(), nc.to_string(), nchunks.to_string()])?;
+        Emu::read(&b, out);
+        Ok(())
     }
     fn poseidon_batch(
         &self,
@@ -589,5 +633,43 @@ fn pow_search_finds_the_challengers_smallest_witness() {
         assert_eq!(next, want[1], "{k} observed elements, {bits} bits: the next witness");
         let none = emu.pow_search(&state, pos, 0, 64, 40).unwrap();
         assert_eq!(none, u64::MAX, "no 40-bit witness among 64 candidates");
+    }
+}
+
+/// The permutation argument's kernels against the host's threads, on random wires and challenges, for shapes
+/// where the last chunk is full (80 routed wires in chunks of 8), short (36 or 82 in chunks of 8) and a single
+/// challenge: every Z and partial-product column equal.
+#[test]
+fn permutation_kernels_equal_the_host_on_random_wires() {
+    use frispool_gpu::partial_products::zs_and_partial_products;
+    use frispool_gpu::prover::host_zs_and_partial_products;
+    use plonky2::plonk::circuit_builder::CircuitBuilder;
+    use plonky2::plonk::circuit_data::CircuitConfig;
+
+    let emu = emu_or_skip!();
+    for (routed, wires, nc, muls) in [(80usize, 135usize, 3usize, 300usize), (36, 135, 2, 90), (82, 135, 1, 20)] {
+        let config = CircuitConfig {
+            num_wires: wires,
+            num_routed_wires: routed,
+            num_challenges: nc,
+            ..CircuitConfig::standard_recursion_config()
+        };
+        let mut b = CircuitBuilder::<F, 2>::new(config);
+        let xs: Vec<_> = (0..muls).map(|_| b.add_virtual_target()).collect();
+        let p = b.mul_many(xs);
+        b.register_public_input(p);
+        let data = b.build::<C>();
+        let common = &data.common;
+        let n = common.degree();
+        let columns: Vec<PolynomialValues<F>> =
+            (0..common.config.num_wires).map(|_| PolynomialValues::new(F::rand_vec(n))).collect();
+        let (betas, gammas) = (F::rand_vec(nc), F::rand_vec(nc));
+        let want = host_zs_and_partial_products(&columns, &betas, &gammas, &data.prover_only, common);
+        let got = zs_and_partial_products(emu, &columns, &betas, &gammas, &data.prover_only, common).unwrap();
+        let shape = format!("{routed} routed wires, {nc} challenges, 2^{} rows", common.degree_bits());
+        assert_eq!(got.len(), nc * (1 + common.num_partial_products), "column count, {shape}");
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(canon(&g.values), canon(&w.values), "column {i}, {shape}");
+        }
     }
 }

@@ -6,6 +6,7 @@ use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
 use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::hash::merkle_tree::MerkleTree;
 use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
 use plonky2::util::timing::TimingTree;
 
 use super::{backend_err, QuotientInputs, C, D};
@@ -39,6 +40,18 @@ pub trait CommitBackend {
     /// The quotient's values on the coset, point-major (see [`super::quotient::cpu_values`]), or `None` to
     /// leave them to the host's threads.
     fn quotient_values(&self, _q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>> {
+        Ok(None)
+    }
+    /// Step 4's columns, Z and the partial products (what [`super::permutation`] computes on the host), from the
+    /// wire columns and the challenges; `None` leaves them to the host's threads.
+    fn zs_partial_products(
+        &self,
+        _wires: &[PolynomialValues<F>],
+        _betas: &[F],
+        _gammas: &[F],
+        _prover: &ProverOnlyCircuitData<F, C, D>,
+        _common: &CommonCircuitData<F, D>,
+    ) -> Result<Option<Vec<PolynomialValues<F>>>> {
         Ok(None)
     }
     /// Leaves `indices` of a commitment this backend made: the batch's own `leaves`, or, where the
@@ -183,6 +196,24 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
 
     fn quotient_values(&self, q: &QuotientInputs<'_>) -> Result<Option<Vec<F>>> {
         self.dev.quotient_values(q).map_err(|e| backend_err("device quotient", e))
+    }
+
+    fn zs_partial_products(
+        &self,
+        wires: &[PolynomialValues<F>],
+        betas: &[F],
+        gammas: &[F],
+        prover: &ProverOnlyCircuitData<F, C, D>,
+        common: &CommonCircuitData<F, D>,
+    ) -> Result<Option<Vec<PolynomialValues<F>>>> {
+        // The benchmark's A/B switch: FRISPOOL_GPU_PARTIAL_PRODUCTS=off leaves them to the host's threads.
+        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if !crate::cuda_quotient::switch("FRISPOOL_GPU_PARTIAL_PRODUCTS", &ON) {
+            return Ok(None);
+        }
+        crate::partial_products::zs_and_partial_products(self.dev, wires, betas, gammas, prover, common)
+            .map(Some)
+            .map_err(|e| backend_err("device permutation argument", e))
     }
 
     fn leaves(&self, batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {

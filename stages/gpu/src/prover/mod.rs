@@ -9,7 +9,7 @@
 //! 2. the wires commitment (backend);
 //! 3. the challenger (plonky2's public `Challenger`): FRI parameters, circuit digest, public-inputs
 //!    hash, wires cap → β, γ;
-//! 4. permutation partial products and Z (`permutation.rs`);
+//! 4. permutation partial products and Z (backend, or `permutation.rs` on the host);
 //! 5. their commitment (backend) → α;
 //! 6. the quotient polynomials on the coset, divided by Z_H, cut into degree-n chunks (`quotient.rs`);
 //! 7. the quotient commitment from coefficients (backend) → ζ;
@@ -61,6 +61,8 @@ use plonky2::plonk::config::{Hasher, PoseidonGoldilocksConfig};
 use plonky2::plonk::proof::{OpeningSet, Proof, ProofWithPublicInputs};
 
 pub use backend::{CommitBackend, CpuCommit, DeviceCommit};
+/// Step 4 on the host's threads (the reference the device's [`crate::partial_products`] is checked against).
+pub use permutation::zs_and_partial_products as host_zs_and_partial_products;
 pub use quotient::QuotientInputs;
 
 use crate::F;
@@ -220,7 +222,10 @@ pub fn prove_timed<'a>(
         common.quotient_degree_factor < config.num_routed_wires,
         "fewer routed wires than the quotient degree factor"
     );
-    let zs_partial_products = permutation::zs_and_partial_products(&wires, &betas, &gammas, prover, common);
+    let zs_partial_products = match commit.zs_partial_products(&wires, &betas, &gammas, prover, common)? {
+        Some(columns) => columns,
+        None => permutation::zs_and_partial_products(&wires, &betas, &gammas, prover, common),
+    };
     drop(wires);
     step(&mut times.partial_products);
 

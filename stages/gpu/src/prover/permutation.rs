@@ -17,7 +17,7 @@ use crate::F;
 
 /// The columns in the order of plonky2's Z/partial-products commitment: Z of challenge 0 … nc−1,
 /// then the `num_partial_products` partial products of challenge 0, of challenge 1, …
-pub(crate) fn zs_and_partial_products(
+pub fn zs_and_partial_products(
     wires: &[PolynomialValues<F>],
     betas: &[F],
     gammas: &[F],
