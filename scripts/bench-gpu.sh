@@ -70,6 +70,9 @@ pack)
   ;;
 device)
   OUT=${OUT:-/tmp/bench-gpu-out}
+  # A machine still warm from an earlier call keeps that call's spools, stores and blocks: start clean, or the
+  # runs would wait on blocks of another store (the kernel cache, FRISPOOL_GPU_CACHE, lives elsewhere and stays).
+  rm -rf /tmp/bench-gpu
   mkdir -p "$OUT" /tmp/bench-gpu/bin
   tar -xJf .gpubins/bins.tar.xz -C /tmp/bench-gpu/bin
   export BIN=/tmp/bench-gpu/bin
