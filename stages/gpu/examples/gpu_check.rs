@@ -238,7 +238,49 @@ fn checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
         );
         rep.check(&format!("whole PolynomialBatch == from_values, {shape}"), (g != cpu) as usize, 1);
     }
-    permutation_checks(gpu, rep)
+    permutation_checks(gpu, rep)?;
+    fri_checks(gpu, rep)
+}
+
+/// FRI's commit phase (composition and fold kernels, device trees) against plonky2's on random oracles: `main`'s
+/// shape (2^13 rows, 273 columns, arities 16, 16), a leaf's (2^14), and odd shapes.
+fn fri_checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
+    use frispool_gpu::fri_device::{check_against_host, CheckShape};
+    let shapes = [
+        CheckShape {
+            log_n: 13,
+            widths: [86, 135, 60, 24],
+            num_challenges: 3,
+            arity_bits: vec![4, 4],
+            rate_bits: 3,
+            cap_height: 4,
+        },
+        CheckShape {
+            log_n: 14,
+            widths: [86, 135, 40, 16],
+            num_challenges: 2,
+            arity_bits: vec![4, 4, 1],
+            rate_bits: 3,
+            cap_height: 4,
+        },
+        CheckShape {
+            log_n: 7,
+            widths: [3, 7, 5, 2],
+            num_challenges: 1,
+            arity_bits: vec![1, 3, 2],
+            rate_bits: 2,
+            cap_height: 0,
+        },
+    ];
+    for shape in shapes {
+        let differ = check_against_host(gpu, &shape)?;
+        let what = format!("FRI commit phase, 2^{} rows, arities {:?}", shape.log_n, shape.arity_bits);
+        rep.check(&what, differ.len(), 3 * shape.arity_bits.len() + 2);
+        for d in differ {
+            println!("  differs: {d}");
+        }
+    }
+    Ok(())
 }
 
 /// The permutation argument's kernels (Z and partial products) against the host's threads, on random wires and

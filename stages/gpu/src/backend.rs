@@ -118,6 +118,40 @@ pub trait Backend {
     /// Z and the partial products from the chunk quotients (the `pp_scan` kernel).
     fn pp_scan(&self, q: &Self::Buf, out: &mut Self::Buf, log_n: u32, nc: u32, nchunks: u32) -> Result<(), GpuError>;
 
+    /// FRI's composition polynomial on the LDE coset from the four oracles' rows (the `fri_combine` kernel, see
+    /// [`crate::fri_source`]).
+    #[allow(clippy::too_many_arguments)]
+    fn fri_combine(
+        &self,
+        rows: [&Self::Buf; 4],
+        widths: [u32; 4],
+        nc: u32,
+        params: &Self::Buf,
+        out: &mut Self::Buf,
+        log_len: u32,
+        arity_bits: u32,
+    ) -> Result<(), GpuError>;
+    /// One FRI fold of a layer (the `fri_fold` kernel).
+    fn fri_fold(
+        &self,
+        input: &Self::Buf,
+        out: &mut Self::Buf,
+        params: &Self::Buf,
+        log_len: u32,
+        arity_bits: u32,
+        out_bits: u32,
+    ) -> Result<(), GpuError>;
+    /// A commitment's LDE rows on the device (row-major, plonky2's leaf order, `polynomials.len()` wide): rows this
+    /// backend kept, the circuit's resident setup rows (`setup`: the circuit's digest, for its constants/σ
+    /// commitment), or else uploaded from the batch's leaves.
+    fn batch_rows(
+        &self,
+        batch: &plonky2::fri::oracle::PolynomialBatch<F, crate::prover::C, 2>,
+        _setup: Option<[u64; 4]>,
+    ) -> Result<Arc<Self::Buf>, GpuError> {
+        Ok(Arc::new(upload_leaves(self, batch)?))
+    }
+
     /// A buffer of a circuit's setup data, named by the circuit's digest and `what`: uploaded (written by `fill`)
     /// the first time. Backends may keep it across proofs (Era's provers keep setup data loaded); the default
     /// uploads it every time.
@@ -208,4 +242,28 @@ impl Canon for F {
         use plonky2::field::types::PrimeField64;
         self.to_canonical_u64()
     }
+}
+
+/// A batch's leaves (host), uploaded row-major and canonical: its LDE rows for a backend that did not keep them.
+pub fn upload_leaves<B: Backend + ?Sized>(
+    b: &B,
+    batch: &plonky2::fri::oracle::PolynomialBatch<F, crate::prover::C, 2>,
+) -> Result<B::Buf, GpuError> {
+    use plonky2::field::types::PrimeField64;
+    use rayon::prelude::*;
+    let width = batch.polynomials.len();
+    let leaves = &batch.merkle_tree.leaves;
+    if leaves.is_empty() {
+        return Err(GpuError::Unsupported("a commitment whose leaves are neither on the host nor kept here".into()));
+    }
+    if leaves.iter().any(|l| l.len() != width) {
+        return Err(GpuError::Unsupported(format!("LDE rows of width other than {width} (blinding salt?)")));
+    }
+    b.upload_with(leaves.len() * width, &|d| {
+        d.par_chunks_mut(width).zip(leaves.par_iter()).for_each(|(dst, leaf)| {
+            for (x, v) in dst.iter_mut().zip(leaf) {
+                *x = v.to_canonical_u64();
+            }
+        })
+    })
 }

@@ -548,6 +548,78 @@ impl Backend for Gpu {
         .ctx("launch pp_scan")
     }
 
+    fn fri_combine(
+        &self,
+        rows: [&CudaSlice<u64>; 4],
+        widths: [u32; 4],
+        nc: u32,
+        params: &CudaSlice<u64>,
+        out: &mut CudaSlice<u64>,
+        log_len: u32,
+        arity_bits: u32,
+    ) -> Result<(), GpuError> {
+        let cfg = LaunchConfig {
+            grid_dim: ((1u64 << log_len).div_ceil(128) as u32, 1, 1),
+            block_dim: (128, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("fri_combine")?)
+                .arg(rows[0])
+                .arg(rows[1])
+                .arg(rows[2])
+                .arg(rows[3])
+                .arg(&widths[0])
+                .arg(&widths[1])
+                .arg(&widths[2])
+                .arg(&widths[3])
+                .arg(&nc)
+                .arg(params)
+                .arg(out)
+                .arg(&log_len)
+                .arg(&arity_bits)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch fri_combine")
+    }
+
+    fn fri_fold(
+        &self,
+        input: &CudaSlice<u64>,
+        out: &mut CudaSlice<u64>,
+        params: &CudaSlice<u64>,
+        log_len: u32,
+        arity_bits: u32,
+        out_bits: u32,
+    ) -> Result<(), GpuError> {
+        let leaves = 1u64 << (log_len - arity_bits);
+        let cfg =
+            LaunchConfig { grid_dim: (leaves.div_ceil(128) as u32, 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
+        unsafe {
+            self.stream
+                .launch_builder(self.f("fri_fold")?)
+                .arg(input)
+                .arg(out)
+                .arg(params)
+                .arg(&log_len)
+                .arg(&arity_bits)
+                .arg(&out_bits)
+                .launch(cfg)
+        }
+        .map(|_| ())
+        .ctx("launch fri_fold")
+    }
+
+    fn batch_rows(
+        &self,
+        batch: &plonky2::fri::oracle::PolynomialBatch<crate::F, crate::prover::C, 2>,
+        setup: Option<[u64; 4]>,
+    ) -> Result<Arc<CudaSlice<u64>>, GpuError> {
+        self.rows_for_fri(batch, setup)
+    }
+
     fn resident(
         &self,
         circuit: [u64; 4],

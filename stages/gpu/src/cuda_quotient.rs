@@ -22,7 +22,6 @@ use plonky2::field::types::{Field, PrimeField64};
 use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::hash::merkle_tree::MerkleCap;
 use plonky2::hash::poseidon::PoseidonHash;
-use rayon::prelude::*;
 
 use crate::backend::Backend;
 use crate::cuda::load_kernels;
@@ -219,21 +218,33 @@ impl Gpu {
         batch: &PolynomialBatch<F, crate::prover::C, 2>,
         width: usize,
     ) -> Result<CudaSlice<u64>, GpuError> {
-        let leaves = &batch.merkle_tree.leaves;
-        if leaves.is_empty() {
-            return Err(GpuError::Unsupported(
-                "a commitment whose leaves are neither on the host nor kept here".into(),
-            ));
+        if batch.polynomials.len() != width {
+            return Err(GpuError::Unsupported(format!(
+                "a commitment of {} polynomials where {width} were expected",
+                batch.polynomials.len()
+            )));
         }
-        if leaves.iter().any(|l| l.len() != width) {
-            return Err(GpuError::Unsupported(format!("LDE rows of width other than {width} (blinding salt?)")));
+        crate::backend::upload_leaves(self, batch)
+    }
+
+    /// A commitment's rows for FRI ([`Backend::batch_rows`]): the circuit's resident setup rows (uploaded on its
+    /// first proof, shared with the quotient), kept rows, or uploaded.
+    pub(crate) fn rows_for_fri(
+        &self,
+        batch: &PolynomialBatch<F, crate::prover::C, 2>,
+        setup: Option<Digest>,
+    ) -> Result<Arc<CudaSlice<u64>>, GpuError> {
+        let width = batch.polynomials.len();
+        let Some(key) = setup else {
+            return self.rows_of(batch, width);
+        };
+        if let Some(rows) = self.quotient.setup_rows.lock().unwrap().get(&key) {
+            if rows.len() == (1usize << (batch.degree_log + batch.rate_bits)) * width {
+                return Ok(rows.clone());
+            }
         }
-        self.upload_with(leaves.len() * width, &|d| {
-            d.par_chunks_mut(width).zip(leaves.par_iter()).for_each(|(dst, leaf)| {
-                for (x, v) in dst.iter_mut().zip(leaf) {
-                    *x = v.to_canonical_u64();
-                }
-            })
-        })
+        let rows = Arc::new(self.upload_rows(batch, width)?);
+        self.quotient.setup_rows.lock().unwrap().insert(key, rows.clone());
+        Ok(rows)
     }
 }

@@ -22,6 +22,8 @@ pub mod commit;
 pub mod cuda;
 mod cuda_quotient;
 pub mod error;
+pub mod fri_device;
+mod fri_source;
 pub mod kcache;
 pub mod partial_products;
 mod permutation_source;

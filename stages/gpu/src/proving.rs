@@ -156,6 +156,14 @@ impl CommitBackend for LockedDevice<'_> {
         self.with(|d| d.zs_partial_products(wires, betas, gammas, prover, common))
     }
 
+    fn fri_commit_phase(
+        &self,
+        f: &crate::fri_device::FriCommitInputs<'_>,
+        ch: &mut plonky2::iop::challenger::Challenger<F, PoseidonHash>,
+    ) -> Result<Option<crate::fri_device::CommitPhase>> {
+        self.with(|d| d.fri_commit_phase(f, ch))
+    }
+
     fn leaves(&self, batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {
         self.with(|d| d.leaves(batch, indices))
     }

@@ -122,7 +122,7 @@ fn constants_source() -> Result<String, String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KernelSet {
     /// What a prover launches: NTT (v4 pass), LDE expansion, the Merkle kernels, the transpose, the
-    /// proof-of-work search, the permutation argument's two kernels, and the tree permutation's batch/bench
+    /// proof-of-work search, the permutation argument's and FRI's two kernels each, and the tree permutation's batch/bench
     /// kernels (for a self-check).
     Prover,
     /// Everything: every Poseidon variant (fast, fast2, fast3, fast3lb, fast4, naive) and the v1 NTT pass.
@@ -181,6 +181,7 @@ pub fn kernel_source_with(tree_perm: &str, set: KernelSet) -> Result<String, Str
     }
     s.push_str(&KERNELS.replace("@@POSEIDON_KERNELS@@", &perm_kernels));
     s.push_str(&crate::permutation_source::permutation_kernels());
+    s.push_str(crate::fri_source::FRI_KERNELS);
     Ok(s)
 }
 
@@ -214,6 +215,8 @@ pub fn kernel_names(set: KernelSet) -> Vec<String> {
             "pow_search",
             "pp_quotients",
             "pp_scan",
+            "fri_combine",
+            "fri_fold",
         ]
         .map(String::from),
     );
@@ -837,7 +840,7 @@ mod tests {
         let src = kernel_source(KernelSet::Bench).unwrap();
         let prover = kernel_source(KernelSet::Prover).unwrap();
         assert!(!prover.contains("poseidon_bench_naive(") && prover.contains("poseidon_batch_fast4("));
-        assert_eq!(kernel_names(KernelSet::Prover).len(), 10);
+        assert_eq!(kernel_names(KernelSet::Prover).len(), 12);
         // The first and last round constants, from plonky2's own array.
         let first = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[0] % GOLDILOCKS_P);
         let last = format!("0x{:016x}ULL", ALL_ROUND_CONSTANTS[ALL_ROUND_CONSTANTS.len() - 1] % GOLDILOCKS_P);

@@ -86,6 +86,16 @@ int main(int argc, char **argv) {
     auto q = rd(argv[2]); auto out = rd(argv[3]); u32 log_n = U(4), nc = U(5), nchunks = U(6);
     launch(nc, 1, [&] { pp_scan(q.data(), out.data(), log_n, nc, nchunks); });
     wr(argv[3], out);
+  } else if (k == "fcomb") {
+    auto a = rd(argv[2]); auto b = rd(argv[3]); auto c = rd(argv[4]); auto d = rd(argv[5]);
+    auto pa = rd(argv[6]); auto out = rd(argv[7]);
+    u32 w0 = U(8), w1 = U(9), w2 = U(10), w3 = U(11), nc = U(12), log_len = U(13), ab = U(14);
+    launch(1u << log_len, 1, [&] { fri_combine(a.data(), b.data(), c.data(), d.data(), w0, w1, w2, w3, nc, pa.data(), out.data(), log_len, ab); });
+    wr(argv[7], out);
+  } else if (k == "ffold") {
+    auto in = rd(argv[2]); auto out = rd(argv[3]); auto pa = rd(argv[4]); u32 log_len = U(5), ab = U(6), ob = U(7);
+    launch(1u << (log_len - ab), 1, [&] { fri_fold(in.data(), out.data(), pa.data(), log_len, ab, ob); });
+    wr(argv[3], out);
   } else { fprintf(stderr, "unknown kernel %s\n", k.c_str()); return 2; }
   return 0;
 }
@@ -353,6 +363,60 @@ impl Backend for Emu {
         Emu::read(&b, out);
         Ok(())
     }
+    fn fri_combine(
+        &self,
+        rows: [&Vec<u64>; 4],
+        widths: [u32; 4],
+        nc: u32,
+        params: &Vec<u64>,
+        out: &mut Vec<u64>,
+        log_len: u32,
+        arity_bits: u32,
+    ) -> Result<(), GpuError> {
+        let files = [0, 1, 2, 3].map(|o| self.file(&format!("frow{o}"), rows[o]));
+        let (p, o) = (self.file("fpar", params), self.file("fout", out));
+        let mut args = vec!["fcomb".to_string()];
+        args.extend(files.iter().map(|f| s(f)));
+        args.extend([s(&p), s(&o)]);
+        args.extend(widths.iter().map(|w| w.to_string()));
+        args.extend([nc.to_string(), log_len.to_string(), arity_bits.to_string()]);
+        self.run(&args)?;
+        Emu::read(&o, out);
+        Ok(())
+    }
+    fn fri_fold(
+        &self,
+        input: &Vec<u64>,
+        out: &mut Vec<u64>,
+        params: &Vec<u64>,
+        log_len: u32,
+        arity_bits: u32,
+        out_bits: u32,
+    ) -> Result<(), GpuError> {
+        let (a, b, c) = (self.file("ffin", input), self.file("ffout", out), self.file("ffpar", params));
+        self.run(&[
+            "ffold".into(),
+            s(&a),
+            s(&b),
+            s(&c),
+            log_len.to_string(),
+            arity_bits.to_string(),
+            out_bits.to_string(),
+        ])?;
+        Emu::read(&b, out);
+        Ok(())
+    }
+    fn batch_rows(
+        &self,
+        batch: &plonky2::fri::oracle::PolynomialBatch<F, C, 2>,
+        _setup: Option<[u64; 4]>,
+    ) -> Result<std::sync::Arc<Vec<u64>>, GpuError> {
+        let key = cap_key(&batch.merkle_tree.cap);
+        if let Some((_, rows)) = self.kept.lock().unwrap().iter().find(|(k, _)| *k == key) {
+            return Ok(std::sync::Arc::new(rows.clone()));
+        }
+        Ok(std::sync::Arc::new(frispool_gpu::backend::upload_leaves(self, batch)?))
+    }
     fn poseidon_batch(
         &self,
         states: &Vec<u64>,
@@ -548,8 +612,8 @@ fn merkle_tree_from_leaves_matches_plonky2() {
     assert!(commit::merkle_tree_from_leaves(emu, vec![vec![F::ONE; 3]; 3], 0).is_err(), "3 leaves");
 }
 
-/// A whole proof with every commitment on the (emulated) device: the same bytes as the CPU backend
-/// and as plonky2, for one partition witness.
+/// A whole proof with every commitment on the (emulated) device, the permutation argument and FRI's commit phase
+/// too: the same bytes as the CPU backend and as plonky2, for one partition witness, with FRI folding twice.
 #[test]
 fn a_whole_proof_through_the_emulated_device_equals_the_cpu_backend() {
     use frispool_gpu::prover::{prove, CpuCommit, DeviceCommit};
@@ -559,14 +623,21 @@ fn a_whole_proof_through_the_emulated_device_equals_the_cpu_backend() {
     use plonky2::plonk::circuit_data::CircuitConfig;
 
     let emu = emu_or_skip!();
-    let mut b =
-        CircuitBuilder::<F, 2>::new(CircuitConfig { num_challenges: 3, ..CircuitConfig::standard_recursion_config() });
-    let xs: Vec<_> = (0..6).map(|_| b.add_virtual_target()).collect();
-    let h = b.hash_n_to_hash_no_pad::<plonky2::hash::poseidon::PoseidonHash>(xs.clone());
+    // Arity 8 folds down to 2^2, so FRI folds twice at 2^8 rows (plonky2's default, arity 16 down to 2^5, once).
+    let standard = CircuitConfig::standard_recursion_config();
+    let fri_config = plonky2::fri::FriConfig {
+        reduction_strategy: plonky2::fri::reduction_strategies::FriReductionStrategy::ConstantArityBits(3, 2),
+        ..standard.fri_config.clone()
+    };
+    let mut b = CircuitBuilder::<F, 2>::new(CircuitConfig { num_challenges: 3, fri_config, ..standard });
+    let xs: Vec<_> = (0..4000).map(|_| b.add_virtual_target()).collect();
+    let h = b.hash_n_to_hash_no_pad::<plonky2::hash::poseidon::PoseidonHash>(xs[..6].to_vec());
     b.register_public_inputs(&h.elements);
     let p = b.mul_many(xs.clone());
     b.register_public_input(p);
     let data = b.build::<C>();
+    let arities = &data.common.fri_params.reduction_arity_bits;
+    assert!(arities.len() >= 2, "FRI folds at least twice at 2^{} rows: {arities:?}", data.common.degree_bits());
     let mut pw = PartialWitness::new();
     for (i, &x) in xs.iter().enumerate() {
         pw.set_target(x, F::from_canonical_u64(3 + i as u64)).unwrap();
@@ -671,5 +742,44 @@ fn permutation_kernels_equal_the_host_on_random_wires() {
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(canon(&g.values), canon(&w.values), "column {i}, {shape}");
         }
+    }
+}
+
+/// FRI's two kernels and their launch sequence against plonky2's commit phase on random oracles: one to three
+/// foldings of arity 2 to 16, odd column counts, one to three Z columns, cap heights 0 and 2.
+#[test]
+fn fri_commit_phase_equals_the_host_on_random_oracles() {
+    use frispool_gpu::fri_device::{check_against_host, CheckShape};
+
+    let emu = emu_or_skip!();
+    let shapes = [
+        CheckShape {
+            log_n: 5,
+            widths: [3, 7, 4, 2],
+            num_challenges: 2,
+            arity_bits: vec![4],
+            rate_bits: 3,
+            cap_height: 2,
+        },
+        CheckShape {
+            log_n: 6,
+            widths: [1, 5, 3, 6],
+            num_challenges: 3,
+            arity_bits: vec![1, 3, 2],
+            rate_bits: 2,
+            cap_height: 0,
+        },
+        CheckShape {
+            log_n: 4,
+            widths: [2, 1, 1, 1],
+            num_challenges: 1,
+            arity_bits: vec![2, 2],
+            rate_bits: 3,
+            cap_height: 2,
+        },
+    ];
+    for shape in shapes {
+        let differ = check_against_host(emu, &shape).unwrap();
+        assert!(differ.is_empty(), "{shape:?}: {differ:?}");
     }
 }

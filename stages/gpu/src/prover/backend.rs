@@ -6,6 +6,7 @@ use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
 use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::hash::merkle_tree::MerkleTree;
 use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::iop::challenger::Challenger;
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
 use plonky2::util::timing::TimingTree;
 
@@ -52,6 +53,15 @@ pub trait CommitBackend {
         _prover: &ProverOnlyCircuitData<F, C, D>,
         _common: &CommonCircuitData<F, D>,
     ) -> Result<Option<Vec<PolynomialValues<F>>>> {
+        Ok(None)
+    }
+    /// FRI's commit phase (the composition polynomial, one tree per folding, the final polynomial; see
+    /// [`crate::fri_device`]), with `ch` observing each cap and drawing each β; `None` leaves it to the host.
+    fn fri_commit_phase(
+        &self,
+        _f: &crate::fri_device::FriCommitInputs<'_>,
+        _ch: &mut Challenger<F, PoseidonHash>,
+    ) -> Result<Option<crate::fri_device::CommitPhase>> {
         Ok(None)
     }
     /// Leaves `indices` of a commitment this backend made: the batch's own `leaves`, or, where the
@@ -214,6 +224,21 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
         crate::partial_products::zs_and_partial_products(self.dev, wires, betas, gammas, prover, common)
             .map(Some)
             .map_err(|e| backend_err("device permutation argument", e))
+    }
+
+    fn fri_commit_phase(
+        &self,
+        f: &crate::fri_device::FriCommitInputs<'_>,
+        ch: &mut Challenger<F, PoseidonHash>,
+    ) -> Result<Option<crate::fri_device::CommitPhase>> {
+        // The benchmark's A/B switch: FRISPOOL_GPU_FRI=off leaves the commit phase to the host's threads.
+        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if !crate::cuda_quotient::switch("FRISPOOL_GPU_FRI", &ON) || !crate::fri_device::supports(f) {
+            return Ok(None);
+        }
+        crate::fri_device::commit_phase(self.dev, f, ch)
+            .map(Some)
+            .map_err(|e| backend_err("device FRI commit phase", e))
     }
 
     fn leaves(&self, batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {

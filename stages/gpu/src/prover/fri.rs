@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use super::backend::CommitBackend;
 use super::{Ext, C, D};
+use crate::fri_device::{CommitPhase, FriCommitInputs};
 use crate::F;
 
 /// The openings enter the transcript as plonky2's `FriOpenings` (no lookups): the ζ batch
@@ -53,15 +54,102 @@ pub(crate) fn opening_batches(common: &CommonCircuitData<F, D>, zeta: Ext, zeta_
     [Batch { point: zeta, polys: all }, Batch { point: zeta_next, polys: (0..nc).map(|i| (2, i)).collect() }]
 }
 
-/// The FRI proof that the oracles' polynomials open to the observed values.
+/// The FRI proof that the oracles' polynomials open to the observed values `openings`.
 pub(crate) fn prove_openings(
-    batches: &[Batch],
+    batches: &[Batch; 2],
     oracles: &[&PolynomialBatch<F, C, D>; 4],
+    openings: &OpeningSet<F, D>,
+    circuit_digest: [u64; 4],
     ch: &mut Challenger<F, PoseidonHash>,
     params: &FriParams,
     commit: &dyn CommitBackend,
 ) -> Result<FriProof<F, PoseidonHash, D>> {
     let alpha = ch.get_extension_challenge::<D>();
+    let lde_size = oracles[0].polynomials[0].len() << params.config.rate_bits;
+    let (trees, coeffs) =
+        match device_commit_phase(batches, oracles, openings, circuit_digest, alpha, ch, params, commit)? {
+            Some(phase) => phase,
+            None => host_commit_phase(batches, oracles, alpha, ch, params, commit)?,
+        };
+    finish(oracles, trees, coeffs, lde_size, ch, params, commit)
+}
+
+/// The commit phase in the backend, on a copy of the transcript that replaces `ch` only when it is done; `None`
+/// where the backend leaves it to the host, or the batches are not the two this prover opens.
+#[allow(clippy::too_many_arguments)]
+fn device_commit_phase(
+    batches: &[Batch; 2],
+    oracles: &[&PolynomialBatch<F, C, D>; 4],
+    openings: &OpeningSet<F, D>,
+    circuit_digest: [u64; 4],
+    alpha: Ext,
+    ch: &mut Challenger<F, PoseidonHash>,
+    params: &FriParams,
+    commit: &dyn CommitBackend,
+) -> Result<Option<CommitPhase>> {
+    // The kernel opens every column of the four oracles at ζ and oracle 2's first columns at gζ: check that this is
+    // what the batches say, in plonky2's order.
+    let every: Vec<(usize, usize)> =
+        (0..4).flat_map(|o| (0..oracles[o].polynomials.len()).map(move |i| (o, i))).collect();
+    let nc = batches[1].polys.len();
+    if batches[0].polys != every || batches[1].polys != (0..nc).map(|i| (2, i)).collect::<Vec<_>>() {
+        return Ok(None);
+    }
+    let at_zeta: Vec<Ext> = [
+        &openings.constants,
+        &openings.plonk_sigmas,
+        &openings.wires,
+        &openings.plonk_zs,
+        &openings.partial_products,
+        &openings.quotient_polys,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect();
+    ensure!(at_zeta.len() == every.len(), "{} openings at ζ for {} columns", at_zeta.len(), every.len());
+    let reduce = |values: &[Ext]| alpha.powers().zip(values).map(|(p, &v)| p * v).fold(Ext::ZERO, |s, x| s + x);
+    let inputs = FriCommitInputs {
+        oracles: *oracles,
+        circuit_digest,
+        num_challenges: nc,
+        alpha,
+        zeta: batches[0].point,
+        zeta_next: batches[1].point,
+        y_zeta: reduce(&at_zeta),
+        y_zeta_next: reduce(&openings.plonk_zs_next),
+        params,
+    };
+    let mut trial = ch.clone();
+    let phase = commit.fri_commit_phase(&inputs, &mut trial)?;
+    if phase.is_some() {
+        *ch = trial;
+    }
+    Ok(phase)
+}
+
+/// The reference the device's commit phase ([`crate::fri_device::commit_phase`]) is checked against: plonky2's
+/// commit phase on the host for the batches this prover opens (every column of `f.oracles` at ζ, the first
+/// `f.num_challenges` columns of oracle 2 at gζ), its trees built by plonky2's `MerkleTree::new`.
+pub fn host_fri_commit_phase(f: &FriCommitInputs<'_>, ch: &mut Challenger<F, PoseidonHash>) -> Result<CommitPhase> {
+    let every = (0..4).flat_map(|o| (0..f.oracles[o].polynomials.len()).map(move |i| (o, i))).collect();
+    let batches = [
+        Batch { point: f.zeta, polys: every },
+        Batch { point: f.zeta_next, polys: (0..f.num_challenges).map(|i| (2, i)).collect() },
+    ];
+    host_commit_phase(&batches, &f.oracles, f.alpha, ch, f.params, &super::CpuCommit)
+}
+
+/// plonky2's commit phase on the host: the composition polynomial from the oracles' coefficients, its LDE, and one
+/// tree per folding (the backend's `merkle_tree`).
+fn host_commit_phase(
+    batches: &[Batch; 2],
+    oracles: &[&PolynomialBatch<F, C, D>; 4],
+    alpha: Ext,
+    ch: &mut Challenger<F, PoseidonHash>,
+    params: &FriParams,
+    commit: &dyn CommitBackend,
+) -> Result<CommitPhase> {
     let n = oracles[0].polynomials[0].len();
 
     // final = Σ_b α^(polys after batch b) · (F_b(X) − F_b(z_b)) / (X − z_b), F_b = Σ_j α^j f_bj.
@@ -85,7 +173,6 @@ pub(crate) fn prove_openings(
     }
     let lde_coeffs = PolynomialCoeffs::new(final_poly).lde(params.config.rate_bits);
     let lde_values = lde_coeffs.coset_fft(F::coset_shift().into());
-    let lde_size = lde_values.len();
 
     // Commit phase: fold by each reduction arity, one tree per codeword.
     let mut trees: Vec<MerkleTree<F, PoseidonHash>> = Vec::with_capacity(params.reduction_arity_bits.len());
@@ -116,6 +203,19 @@ pub(crate) fn prove_openings(
     }
     // The folded polynomial's high coefficients are zero.
     coeffs.coeffs.truncate(coeffs.len() >> params.config.rate_bits);
+    Ok((trees, coeffs))
+}
+
+/// After the commit phase: the final polynomial into the transcript, the proof of work, the query rounds.
+fn finish(
+    oracles: &[&PolynomialBatch<F, C, D>; 4],
+    trees: Vec<MerkleTree<F, PoseidonHash>>,
+    coeffs: PolynomialCoeffs<Ext>,
+    lde_size: usize,
+    ch: &mut Challenger<F, PoseidonHash>,
+    params: &FriParams,
+    commit: &dyn CommitBackend,
+) -> Result<FriProof<F, PoseidonHash, D>> {
     // The sponge right after the last challenge (β's, or α's without folding): no input is buffered after a
     // challenge, so `compact` only drops outputs nobody reads (observing drops them too). The proof of work
     // starts from it and the final polynomial's elements.

@@ -14,8 +14,8 @@
 //! 6. the quotient polynomials on the coset, divided by Z_H, cut into degree-n chunks (`quotient.rs`);
 //! 7. the quotient commitment from coefficients (backend) → ζ;
 //! 8. the openings: plonky2's `OpeningSet`, evaluated against each point's powers (`openings.rs`);
-//! 9. FRI (`fri.rs`): the composition polynomial, the commit phase (one tree per folding, backend),
-//!    proof of work, the query rounds.
+//! 9. FRI (`fri.rs`): the composition polynomial and the commit phase (one tree per folding) in the backend
+//!    (`crate::fri_device`) or on the host, proof of work, the query rounds.
 //!
 //! Determinism. plonky2's witness generation is random in every circuit (it fills the public-input
 //! gate's unused wires with random values), so "the same witness" means the same
@@ -61,6 +61,8 @@ use plonky2::plonk::config::{Hasher, PoseidonGoldilocksConfig};
 use plonky2::plonk::proof::{OpeningSet, Proof, ProofWithPublicInputs};
 
 pub use backend::{CommitBackend, CpuCommit, DeviceCommit};
+/// FRI's commit phase on the host (the reference the device's [`crate::fri_device`] is checked against).
+pub use fri::host_fri_commit_phase;
 /// Step 4 on the host's threads (the reference the device's [`crate::partial_products`] is checked against).
 pub use permutation::zs_and_partial_products as host_zs_and_partial_products;
 pub use quotient::QuotientInputs;
@@ -293,7 +295,15 @@ pub fn prove_timed<'a>(
     // 9. FRI.
     let oracles = [&prover.constants_sigmas_commitment, &wires_commitment, &zs_commitment, &quotient_commitment];
     let batches = fri::opening_batches(common, zeta, g * zeta);
-    let opening_proof = fri::prove_openings(&batches, &oracles, &mut challenger, &common.fri_params, commit);
+    let opening_proof = fri::prove_openings(
+        &batches,
+        &oracles,
+        &openings,
+        prover.circuit_digest.elements.map(|e| plonky2::field::types::PrimeField64::to_canonical_u64(&e)),
+        &mut challenger,
+        &common.fri_params,
+        commit,
+    );
     // Whatever the backend kept for this proof's commitments goes, the proof made or not.
     for batch in &oracles[1..] {
         commit.release(batch);
