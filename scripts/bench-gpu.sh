@@ -40,7 +40,8 @@
 #   NAME-hostpp  any run above with Z and the partial products on the host's threads
 #                (FRISPOOL_GPU_PARTIAL_PRODUCTS=off): the A/B of NOTES.md run 21's device permutation argument
 #   NAME-hostfri  any run above with FRI's composition and commit phase on the host's threads
-#                (FRISPOOL_GPU_FRI=off): the A/B of NOTES.md run 21's device commit phase
+#                (FRISPOOL_GPU_FRI=off): the A/B of NOTES.md run 21's device commit phase; NAME-hostpp-hostfri
+#                has both run-21 steps on the host
 #   NAME-mps     any run above under CUDA MPS (a control daemon for that run): several provers' kernels share
 #                a GPU at once instead of time-slicing their contexts
 #   NAME-signed  any run above under the protocol's default registry, `main` and `sig` (SIG_K signatures an
@@ -164,8 +165,9 @@ device)
     [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra=(FRISPOOL_WITNESS_REPLAY=serial)
     [[ "$name" == *-p2poseidon ]] && name=${name%-p2poseidon} && extra=(FRISPOOL_WITNESS_POSEIDON=plonky2)
     [[ "$name" == *-p3host ]] && name=${name%-p3host} && extra=(FRISPOOL_WIRE_COLUMNS=off)
-    [[ "$name" == *-hostpp ]] && name=${name%-hostpp} && extra=(FRISPOOL_GPU_PARTIAL_PRODUCTS=off)
-    [[ "$name" == *-hostfri ]] && name=${name%-hostfri} && extra=(FRISPOOL_GPU_FRI=off)
+    # These two combine: NAME-hostpp-hostfri has both steps on the host (the device levers of run 21 all off).
+    [[ "$name" == *-hostfri ]] && name=${name%-hostfri} && extra+=(FRISPOOL_GPU_FRI=off)
+    [[ "$name" == *-hostpp ]] && name=${name%-hostpp} && extra+=(FRISPOOL_GPU_PARTIAL_PRODUCTS=off)
     [[ "$name" == *-p2host ]] && name=${name%-p2host} && extra=(FRISPOOL_WITNESS_POSEIDON=plonky2 FRISPOOL_GPU_OPENINGS=off)
     [[ "$name" == gpu-x*-hostq ]] && name=${name%-hostq} && extra=(FRISPOOL_GPU_QUOTIENT=off)
     [[ "$name" == gpus-*-bw1 ]] && name=${name%-bw1} && extra=(BASIC_WITNESS=1)
