@@ -287,36 +287,9 @@ fn fri_checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError>
 /// challenges: circuits of 2^5 to 2^12 rows (the scan's block from 32 threads of one row to 1 024 of four), a last
 /// chunk full or short, one to three challenges.
 fn permutation_checks(gpu: &Gpu, rep: &mut Report) -> Result<(), frispool_gpu::GpuError> {
-    use frispool_gpu::partial_products::zs_and_partial_products;
-    use frispool_gpu::prover::host_zs_and_partial_products;
-    use plonky2::plonk::circuit_builder::CircuitBuilder;
-    use plonky2::plonk::circuit_data::CircuitConfig;
-
     for (routed, nc, muls) in [(80usize, 3usize, 300usize), (36, 2, 20_000), (80, 2, 80_000), (82, 1, 2_000)] {
-        let config = CircuitConfig {
-            num_routed_wires: routed,
-            num_challenges: nc,
-            ..CircuitConfig::standard_recursion_config()
-        };
-        let mut b = CircuitBuilder::<F, 2>::new(config);
-        let xs: Vec<_> = (0..muls).map(|_| b.add_virtual_target()).collect();
-        let p = b.mul_many(xs);
-        b.register_public_input(p);
-        let data = b.build::<C>();
-        let common = &data.common;
-        let n = common.degree();
-        let columns: Vec<PolynomialValues<F>> =
-            (0..common.config.num_wires).map(|_| PolynomialValues::new(F::rand_vec(n))).collect();
-        let (betas, gammas) = (F::rand_vec(nc), F::rand_vec(nc));
-        let want = host_zs_and_partial_products(&columns, &betas, &gammas, &data.prover_only, common);
-        let got = zs_and_partial_products(gpu, &columns, &betas, &gammas, &data.prover_only, common)?;
-        let bad = want.iter().zip(&got).map(|(w, g)| count_diff(&w.values, &g.values)).sum::<usize>()
-            + n * want.len().abs_diff(got.len());
-        rep.check(
-            &format!("Z + partial products, {routed} routed, {nc} ch., 2^{} rows", common.degree_bits()),
-            bad,
-            n * want.len(),
-        );
+        let (label, bad, total) = frispool_gpu::partial_products::check_against_host(gpu, routed, nc, muls)?;
+        rep.check(&format!("Z + partial products, {label}"), bad, total);
     }
     Ok(())
 }

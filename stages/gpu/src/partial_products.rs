@@ -104,3 +104,36 @@ pub fn zs_and_partial_products<B: Backend>(
 pub fn scan_threads(log_n: u32) -> u32 {
     PP_SCAN_THREADS.min(1u32 << log_n.min(31))
 }
+
+/// The self-check of the two kernels and their launch sequence (the tests' and `gpu_check`'s): a circuit of `muls`
+/// multiplications with `routed` routed wires and `num_challenges` challenges, random wires and challenges, the
+/// device's columns against the host's. Returns (a label of the shape, elements that differ, elements compared).
+pub fn check_against_host<B: Backend>(
+    b: &B,
+    routed: usize,
+    num_challenges: usize,
+    muls: usize,
+) -> Result<(String, usize, usize), GpuError> {
+    use plonky2::field::types::Sample;
+    use plonky2::plonk::circuit_builder::CircuitBuilder;
+    use plonky2::plonk::circuit_data::CircuitConfig;
+
+    let config =
+        CircuitConfig { num_routed_wires: routed, num_challenges, ..CircuitConfig::standard_recursion_config() };
+    let mut builder = CircuitBuilder::<F, D>::new(config);
+    let xs: Vec<_> = (0..muls).map(|_| builder.add_virtual_target()).collect();
+    let p = builder.mul_many(xs);
+    builder.register_public_input(p);
+    let data = builder.build::<C>();
+    let common = &data.common;
+    let n = common.degree();
+    let columns: Vec<PolynomialValues<F>> =
+        (0..common.config.num_wires).map(|_| PolynomialValues::new(F::rand_vec(n))).collect();
+    let (betas, gammas) = (F::rand_vec(num_challenges), F::rand_vec(num_challenges));
+    let want = crate::prover::host_zs_and_partial_products(&columns, &betas, &gammas, &data.prover_only, common);
+    let got = zs_and_partial_products(b, &columns, &betas, &gammas, &data.prover_only, common)?;
+    let differ = want.iter().zip(&got).map(|(w, g)| w.values.iter().zip(&g.values).filter(|(a, b)| a != b).count());
+    let differ = differ.sum::<usize>() + n * want.len().abs_diff(got.len());
+    let label = format!("{routed} routed, {num_challenges} ch., 2^{} rows", common.degree_bits());
+    Ok((label, differ, n * want.len()))
+}

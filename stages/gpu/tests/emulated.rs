@@ -712,36 +712,10 @@ fn pow_search_finds_the_challengers_smallest_witness() {
 /// challenge: every Z and partial-product column equal.
 #[test]
 fn permutation_kernels_equal_the_host_on_random_wires() {
-    use frispool_gpu::partial_products::zs_and_partial_products;
-    use frispool_gpu::prover::host_zs_and_partial_products;
-    use plonky2::plonk::circuit_builder::CircuitBuilder;
-    use plonky2::plonk::circuit_data::CircuitConfig;
-
     let emu = emu_or_skip!();
-    for (routed, wires, nc, muls) in [(80usize, 135usize, 3usize, 300usize), (36, 135, 2, 90), (82, 135, 1, 20)] {
-        let config = CircuitConfig {
-            num_wires: wires,
-            num_routed_wires: routed,
-            num_challenges: nc,
-            ..CircuitConfig::standard_recursion_config()
-        };
-        let mut b = CircuitBuilder::<F, 2>::new(config);
-        let xs: Vec<_> = (0..muls).map(|_| b.add_virtual_target()).collect();
-        let p = b.mul_many(xs);
-        b.register_public_input(p);
-        let data = b.build::<C>();
-        let common = &data.common;
-        let n = common.degree();
-        let columns: Vec<PolynomialValues<F>> =
-            (0..common.config.num_wires).map(|_| PolynomialValues::new(F::rand_vec(n))).collect();
-        let (betas, gammas) = (F::rand_vec(nc), F::rand_vec(nc));
-        let want = host_zs_and_partial_products(&columns, &betas, &gammas, &data.prover_only, common);
-        let got = zs_and_partial_products(emu, &columns, &betas, &gammas, &data.prover_only, common).unwrap();
-        let shape = format!("{routed} routed wires, {nc} challenges, 2^{} rows", common.degree_bits());
-        assert_eq!(got.len(), nc * (1 + common.num_partial_products), "column count, {shape}");
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert_eq!(canon(&g.values), canon(&w.values), "column {i}, {shape}");
-        }
+    for (routed, nc, muls) in [(80usize, 3usize, 300usize), (36, 2, 90), (82, 1, 20)] {
+        let (label, differ, total) = frispool_gpu::partial_products::check_against_host(emu, routed, nc, muls).unwrap();
+        assert!(total > 0 && differ == 0, "{label}: {differ} of {total} elements differ");
     }
 }
 
