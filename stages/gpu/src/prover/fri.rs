@@ -89,8 +89,7 @@ fn device_commit_phase(
 ) -> Result<Option<CommitPhase>> {
     // The kernel opens every column of the four oracles at ζ and oracle 2's first columns at gζ: check that this is
     // what the batches say, in plonky2's order.
-    let every: Vec<(usize, usize)> =
-        (0..4).flat_map(|o| (0..oracles[o].polynomials.len()).map(move |i| (o, i))).collect();
+    let every = every_column(oracles);
     let nc = batches[1].polys.len();
     if batches[0].polys != every || batches[1].polys != (0..nc).map(|i| (2, i)).collect::<Vec<_>>() {
         return Ok(None);
@@ -128,11 +127,16 @@ fn device_commit_phase(
     Ok(phase)
 }
 
+/// (oracle, column) for every column of the four oracles, in order.
+fn every_column(oracles: &[&PolynomialBatch<F, C, D>; 4]) -> Vec<(usize, usize)> {
+    (0..4).flat_map(|o| (0..oracles[o].polynomials.len()).map(move |i| (o, i))).collect()
+}
+
 /// The reference the device's commit phase ([`crate::fri_device::commit_phase`]) is checked against: plonky2's
 /// commit phase on the host for the batches this prover opens (every column of `f.oracles` at ζ, the first
 /// `f.num_challenges` columns of oracle 2 at gζ), its trees built by plonky2's `MerkleTree::new`.
 pub fn host_fri_commit_phase(f: &FriCommitInputs<'_>, ch: &mut Challenger<F, PoseidonHash>) -> Result<CommitPhase> {
-    let every = (0..4).flat_map(|o| (0..f.oracles[o].polynomials.len()).map(move |i| (o, i))).collect();
+    let every = every_column(&f.oracles);
     let batches = [
         Batch { point: f.zeta, polys: every },
         Batch { point: f.zeta_next, polys: (0..f.num_challenges).map(|i| (2, i)).collect() },
