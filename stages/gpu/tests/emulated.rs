@@ -612,8 +612,9 @@ fn merkle_tree_from_leaves_matches_plonky2() {
     assert!(commit::merkle_tree_from_leaves(emu, vec![vec![F::ONE; 3]; 3], 0).is_err(), "3 leaves");
 }
 
-/// A whole proof with every commitment on the (emulated) device, the permutation argument and FRI's commit phase
-/// too: the same bytes as the CPU backend and as plonky2, for one partition witness, with FRI folding twice.
+/// A whole proof with every commitment on the (emulated) device and the permutation argument too, then with the
+/// rows kept there and FRI's commit phase on the device as well (folding twice): the same bytes as the CPU backend
+/// and as plonky2, for one partition witness.
 #[test]
 fn a_whole_proof_through_the_emulated_device_equals_the_cpu_backend() {
     use frispool_gpu::prover::{prove, CpuCommit, DeviceCommit};

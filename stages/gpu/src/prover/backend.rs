@@ -231,9 +231,13 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
         f: &crate::fri_device::FriCommitInputs<'_>,
         ch: &mut Challenger<F, PoseidonHash>,
     ) -> Result<Option<crate::fri_device::CommitPhase>> {
-        // The benchmark's A/B switch: FRISPOOL_GPU_FRI=off leaves the commit phase to the host's threads.
+        // The benchmark's A/B switch: FRISPOOL_GPU_FRI=off leaves the commit phase to the host's threads. So does a
+        // backend that did not keep the commitments' rows: they would all go up again, where the host has them.
         static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        if !crate::cuda_quotient::switch("FRISPOOL_GPU_FRI", &ON) || !crate::fri_device::supports(f) {
+        if !crate::cuda_quotient::switch("FRISPOOL_GPU_FRI", &ON)
+            || !self.dev.keeps_rows()
+            || !crate::fri_device::supports(f)
+        {
             return Ok(None);
         }
         crate::fri_device::commit_phase(self.dev, f, ch)
