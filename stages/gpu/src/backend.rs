@@ -249,8 +249,14 @@ pub fn upload_leaves<B: Backend + ?Sized>(
     b: &B,
     batch: &plonky2::fri::oracle::PolynomialBatch<F, crate::prover::C, 2>,
 ) -> Result<B::Buf, GpuError> {
-    use plonky2::field::types::PrimeField64;
-    use rayon::prelude::*;
+    let len = leaves_len(batch)?;
+    b.upload_with(len, &|d| write_leaves(batch, d))
+}
+
+/// The element count of a batch's leaves on the host, all `polynomials.len()` wide (no salt), or why not.
+pub(crate) fn leaves_len(
+    batch: &plonky2::fri::oracle::PolynomialBatch<F, crate::prover::C, 2>,
+) -> Result<usize, GpuError> {
     let width = batch.polynomials.len();
     let leaves = &batch.merkle_tree.leaves;
     if leaves.is_empty() {
@@ -259,11 +265,17 @@ pub fn upload_leaves<B: Backend + ?Sized>(
     if leaves.iter().any(|l| l.len() != width) {
         return Err(GpuError::Unsupported(format!("LDE rows of width other than {width} (blinding salt?)")));
     }
-    b.upload_with(leaves.len() * width, &|d| {
-        d.par_chunks_mut(width).zip(leaves.par_iter()).for_each(|(dst, leaf)| {
-            for (x, v) in dst.iter_mut().zip(leaf) {
-                *x = v.to_canonical_u64();
-            }
-        })
+    Ok(leaves.len() * width)
+}
+
+/// A batch's leaves, canonical, row-major into `dst` ([`leaves_len`] elements).
+pub(crate) fn write_leaves(batch: &plonky2::fri::oracle::PolynomialBatch<F, crate::prover::C, 2>, dst: &mut [u64]) {
+    use plonky2::field::types::PrimeField64;
+    use rayon::prelude::*;
+    let width = batch.polynomials.len();
+    dst.par_chunks_mut(width).zip(batch.merkle_tree.leaves.par_iter()).for_each(|(dst, leaf)| {
+        for (x, v) in dst.iter_mut().zip(leaf) {
+            *x = v.to_canonical_u64();
+        }
     })
 }

@@ -90,7 +90,7 @@ pub struct Gpu {
     up_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
     down_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
     ntt_v1: std::sync::atomic::AtomicBool,
-    /// Per circuit digest: its quotient kernel (`None`: a gate the kernel lacks) and its setup rows.
+    /// Per circuit digest: its quotient kernel (`None`: a gate the kernel lacks); the commitments' kept rows.
     pub(crate) quotient: crate::cuda_quotient::QuotientCache,
     /// Setup data kept across proofs ([`Backend::resident`]), by circuit digest and name.
     resident: Mutex<HashMap<([u64; 4], &'static str), DeviceTable>>,

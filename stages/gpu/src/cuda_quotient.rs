@@ -50,7 +50,6 @@ type KeptRows = (Vec<u64>, Arc<CudaSlice<u64>>);
 #[derive(Default)]
 pub(crate) struct QuotientCache {
     kernels: Mutex<HashMap<Digest, Option<Arc<QuotientModule>>>>,
-    setup_rows: Mutex<HashMap<Digest, Arc<CudaSlice<u64>>>>,
     /// Oldest first: (the commitment's cap, its rows).
     kept: Mutex<std::collections::VecDeque<KeptRows>>,
 }
@@ -99,7 +98,7 @@ impl Gpu {
             return Ok(None);
         };
         let shape = m.kernel.shape;
-        let cs = self.setup_rows(q, shape.cs_width)?;
+        let cs = self.setup_rows(digest(q), q.constants_sigmas, shape.cs_width)?;
         let wires = self.rows_of(q.wires, shape.wires_width)?;
         let zs = self.rows_of(q.zs, shape.zs_width)?;
         let params = quotient_params(q.common, &shape, q.pi_hash, q.betas, q.gammas, q.alphas);
@@ -137,15 +136,22 @@ impl Gpu {
         Ok(module)
     }
 
-    /// The circuit's constants/σ rows on the device, uploaded on its first proof.
-    fn setup_rows(&self, q: &QuotientInputs<'_>, width: usize) -> Result<Arc<CudaSlice<u64>>, GpuError> {
-        let key = digest(q);
-        if let Some(rows) = self.quotient.setup_rows.lock().unwrap().get(&key) {
-            return Ok(rows.clone());
+    /// The circuit's constants/σ rows on the device (named by its digest `key`), resident from its first proof
+    /// ([`Backend::resident`]): the quotient and FRI's commit phase both read them.
+    fn setup_rows(
+        &self,
+        key: Digest,
+        batch: &PolynomialBatch<F, crate::prover::C, 2>,
+        width: usize,
+    ) -> Result<Arc<CudaSlice<u64>>, GpuError> {
+        if batch.polynomials.len() != width {
+            return Err(GpuError::Unsupported(format!(
+                "a constants/σ commitment of {} polynomials where {width} were expected",
+                batch.polynomials.len()
+            )));
         }
-        let rows = Arc::new(self.upload_rows(q.constants_sigmas, width)?);
-        self.quotient.setup_rows.lock().unwrap().insert(key, rows.clone());
-        Ok(rows)
+        let len = crate::backend::leaves_len(batch)?;
+        self.resident(key, "constants/σ rows", len, &|d| crate::backend::write_leaves(batch, d))
     }
 
     /// Whether commitments may leave their leaves on the device (`Backend::keeps_rows`): not when their rows
@@ -227,24 +233,17 @@ impl Gpu {
         crate::backend::upload_leaves(self, batch)
     }
 
-    /// A commitment's rows for FRI ([`Backend::batch_rows`]): the circuit's resident setup rows (uploaded on its
-    /// first proof, shared with the quotient), kept rows, or uploaded.
+    /// A commitment's rows for FRI ([`Backend::batch_rows`]): the circuit's resident setup rows (`setup`: its
+    /// digest), kept rows, or uploaded.
     pub(crate) fn rows_for_fri(
         &self,
         batch: &PolynomialBatch<F, crate::prover::C, 2>,
         setup: Option<Digest>,
     ) -> Result<Arc<CudaSlice<u64>>, GpuError> {
         let width = batch.polynomials.len();
-        let Some(key) = setup else {
-            return self.rows_of(batch, width);
-        };
-        if let Some(rows) = self.quotient.setup_rows.lock().unwrap().get(&key) {
-            if rows.len() == (1usize << (batch.degree_log + batch.rate_bits)) * width {
-                return Ok(rows.clone());
-            }
+        match setup {
+            Some(key) => self.setup_rows(key, batch, width),
+            None => self.rows_of(batch, width),
         }
-        let rows = Arc::new(self.upload_rows(batch, width)?);
-        self.quotient.setup_rows.lock().unwrap().insert(key, rows.clone());
-        Ok(rows)
     }
 }
