@@ -42,6 +42,8 @@
 #   NAME-hostfri  any run above with FRI's composition and commit phase on the host's threads
 #                (FRISPOOL_GPU_FRI=off): the A/B of NOTES.md run 21's device commit phase; NAME-hostpp-hostfri
 #                has both run-21 steps on the host
+#   NAME-autosync  any run above with CUDA's own wait (FRISPOOL_GPU_SYNC=auto, which spins a core while a prover
+#                waits for the card) instead of the default blocking wait: the A/B of NOTES.md run 22
 #   NAME-mps     any run above under CUDA MPS (a control daemon for that run): several provers' kernels share
 #                a GPU at once instead of time-slicing their contexts
 #   NAME-signed  any run above under the protocol's default registry, `main` and `sig` (SIG_K signatures an
@@ -161,16 +163,18 @@ device)
     [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
     # NAME-plainwit: the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
-    [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra=(FRISPOOL_WITNESS_REPLAY=off)
-    [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra=(FRISPOOL_WITNESS_REPLAY=serial)
-    [[ "$name" == *-p2poseidon ]] && name=${name%-p2poseidon} && extra=(FRISPOOL_WITNESS_POSEIDON=plonky2)
-    [[ "$name" == *-p3host ]] && name=${name%-p3host} && extra=(FRISPOOL_WIRE_COLUMNS=off)
+    # NAME-autosync combines with every suffix below (it is taken off first).
+    [[ "$name" == *-autosync ]] && name=${name%-autosync} && extra+=(FRISPOOL_GPU_SYNC=auto)
+    [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra+=(FRISPOOL_WITNESS_REPLAY=off)
+    [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra+=(FRISPOOL_WITNESS_REPLAY=serial)
+    [[ "$name" == *-p2poseidon ]] && name=${name%-p2poseidon} && extra+=(FRISPOOL_WITNESS_POSEIDON=plonky2)
+    [[ "$name" == *-p3host ]] && name=${name%-p3host} && extra+=(FRISPOOL_WIRE_COLUMNS=off)
     # These two combine: NAME-hostpp-hostfri has both steps on the host (the device levers of run 21 all off).
     [[ "$name" == *-hostfri ]] && name=${name%-hostfri} && extra+=(FRISPOOL_GPU_FRI=off)
     [[ "$name" == *-hostpp ]] && name=${name%-hostpp} && extra+=(FRISPOOL_GPU_PARTIAL_PRODUCTS=off)
-    [[ "$name" == *-p2host ]] && name=${name%-p2host} && extra=(FRISPOOL_WITNESS_POSEIDON=plonky2 FRISPOOL_GPU_OPENINGS=off)
-    [[ "$name" == gpu-x*-hostq ]] && name=${name%-hostq} && extra=(FRISPOOL_GPU_QUOTIENT=off)
-    [[ "$name" == gpus-*-bw1 ]] && name=${name%-bw1} && extra=(BASIC_WITNESS=1)
+    [[ "$name" == *-p2host ]] && name=${name%-p2host} && extra+=(FRISPOOL_WITNESS_POSEIDON=plonky2 FRISPOOL_GPU_OPENINGS=off)
+    [[ "$name" == gpu-x*-hostq ]] && name=${name%-hostq} && extra+=(FRISPOOL_GPU_QUOTIENT=off)
+    [[ "$name" == gpus-*-bw1 ]] && name=${name%-bw1} && extra+=(BASIC_WITNESS=1)
     case "$name" in
     cpu) env=(PROVER_ARGS="--backend cpu") ;;
     cpu-x*) n=${name#cpu-x}

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
+use cudarc::driver::sys::{CUctx_flags, CUdevice_attribute, CUevent_flags};
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice, PushKernelArg,
 };
@@ -73,6 +73,20 @@ pub(crate) fn load_kernels(
     })?;
     let module = ctx.load_module(ptx).ctx("load module")?;
     Ok((module, KernelCache::PtxFallback(cubin_err)))
+}
+
+/// How a thread waits for the card (`FRISPOOL_GPU_SYNC`, read once per process): `blocking` (the default)
+/// sleeps in the driver until the work is done; `auto` keeps CUDA's own choice, which spins a core whenever the
+/// process has fewer contexts than the host has cores — always, for a prover. Several provers share one card and
+/// the host's cores, so a spinning waiter takes a core from another prover's witness or quotient. `spin` and
+/// `yield` are CUDA's other two modes. Anything else is taken as the default.
+fn sync_mode() -> Option<CUctx_flags> {
+    match std::env::var("FRISPOOL_GPU_SYNC").as_deref() {
+        Ok("auto") => None,
+        Ok("spin") => Some(CUctx_flags::CU_CTX_SCHED_SPIN),
+        Ok("yield") => Some(CUctx_flags::CU_CTX_SCHED_YIELD),
+        _ => Some(CUctx_flags::CU_CTX_SCHED_BLOCKING_SYNC),
+    }
 }
 
 type DeviceTable = Arc<CudaSlice<u64>>;
@@ -147,6 +161,9 @@ impl Gpu {
         }
         let ctx = CudaContext::new(ordinal)
             .map_err(|e| GpuError::NoDevice(format!("device {ordinal} could not be opened ({e})")))?;
+        if let Some(flags) = sync_mode() {
+            ctx.set_flags(flags).ctx("context scheduling flags")?;
+        }
         let name = ctx.name().ctx("device name")?;
         let cc = ctx.compute_capability().ctx("compute capability")?;
         let sms =
