@@ -42,8 +42,8 @@
 #   NAME-hostfri  any run above with FRI's composition and commit phase on the host's threads
 #                (FRISPOOL_GPU_FRI=off): the A/B of NOTES.md run 21's device commit phase; NAME-hostpp-hostfri
 #                has both run-21 steps on the host
-#   NAME-autosync  any run above with CUDA's own wait (FRISPOOL_GPU_SYNC=auto, which spins a core while a prover
-#                waits for the card) instead of the default blocking wait: the A/B of NOTES.md run 22
+#   NAME-blocksync  any run above with every GPU process waiting for the card asleep in the driver
+#                (FRISPOOL_GPU_SYNC=blocking) instead of CUDA's default spin: the A/B of NOTES.md run 22
 #   NAME-mps     any run above under CUDA MPS (a control daemon for that run): several provers' kernels share
 #                a GPU at once instead of time-slicing their contexts
 #   NAME-signed  any run above under the protocol's default registry, `main` and `sig` (SIG_K signatures an
@@ -163,8 +163,8 @@ device)
     [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
     # NAME-plainwit: the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
-    # NAME-autosync combines with every suffix below (it is taken off first).
-    [[ "$name" == *-autosync ]] && name=${name%-autosync} && extra+=(FRISPOOL_GPU_SYNC=auto)
+    # NAME-blocksync combines with every suffix below (it is taken off first).
+    [[ "$name" == *-blocksync ]] && name=${name%-blocksync} && extra+=(FRISPOOL_GPU_SYNC=blocking)
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra+=(FRISPOOL_WITNESS_REPLAY=off)
     [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra+=(FRISPOOL_WITNESS_REPLAY=serial)
     [[ "$name" == *-p2poseidon ]] && name=${name%-p2poseidon} && extra+=(FRISPOOL_WITNESS_POSEIDON=plonky2)

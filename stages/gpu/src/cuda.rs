@@ -75,17 +75,18 @@ pub(crate) fn load_kernels(
     Ok((module, KernelCache::PtxFallback(cubin_err)))
 }
 
-/// How a thread waits for the card (`FRISPOOL_GPU_SYNC`, read once per process): `blocking` (the default)
-/// sleeps in the driver until the work is done; `auto` keeps CUDA's own choice, which spins a core whenever the
-/// process has fewer contexts than the host has cores — always, for a prover. Several provers share one card and
-/// the host's cores, so a spinning waiter takes a core from another prover's witness or quotient. `spin` and
-/// `yield` are CUDA's other two modes. Anything else is taken as the default.
+/// How a thread waits for the card (`FRISPOOL_GPU_SYNC`, read once per process). The default, `auto`, keeps
+/// CUDA's own choice, which spins a core whenever the process has fewer contexts than the host has cores (always,
+/// for a prover). `blocking` sleeps in the driver until the work is done, which should leave the core to another
+/// prover's witness or quotient; measured on one H100 with 16 provers (NOTES.md run 22) it lost: the wake-ups
+/// lengthen every device step (device held 85 → 95 s) and the freed cores bought nothing. `spin` and `yield` are
+/// CUDA's other two modes. Anything else is the default.
 fn sync_mode() -> Option<CUctx_flags> {
     match std::env::var("FRISPOOL_GPU_SYNC").as_deref() {
-        Ok("auto") => None,
+        Ok("blocking") => Some(CUctx_flags::CU_CTX_SCHED_BLOCKING_SYNC),
         Ok("spin") => Some(CUctx_flags::CU_CTX_SCHED_SPIN),
         Ok("yield") => Some(CUctx_flags::CU_CTX_SCHED_YIELD),
-        _ => Some(CUctx_flags::CU_CTX_SCHED_BLOCKING_SYNC),
+        _ => None,
     }
 }
 
