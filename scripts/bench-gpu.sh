@@ -42,6 +42,9 @@
 #   NAME-hostfri  any run above with FRI's composition and commit phase on the host's threads
 #                (FRISPOOL_GPU_FRI=off): the A/B of NOTES.md run 21's device commit phase; NAME-hostpp-hostfri
 #                has both run-21 steps on the host
+#   NAME-warm    any run above with the provers started and their keys loaded before the first block is handed
+#                out (WARM=1; written last, e.g. gpu-x16-blocksync-warm): the wall counts the blocks alone, as a long-running fleet sees them; plain names
+#                start every process with the blocks (the provers' start-up inside the wall)
 #   NAME-blocksync  any run above with every GPU process waiting for the card asleep in the driver
 #                (FRISPOOL_GPU_SYNC=blocking) instead of CUDA's default spin: the A/B of NOTES.md run 22
 #   NAME-mps     any run above under CUDA MPS (a control daemon for that run): several provers' kernels share
@@ -163,6 +166,7 @@ device)
     [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
     # NAME-plainwit: the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
+    [[ "$name" == *-warm ]] && name=${name%-warm} && extra+=(WARM=1)
     # NAME-blocksync combines with every suffix below (it is taken off first).
     [[ "$name" == *-blocksync ]] && name=${name%-blocksync} && extra+=(FRISPOOL_GPU_SYNC=blocking)
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra+=(FRISPOOL_WITNESS_REPLAY=off)

@@ -19,6 +19,9 @@
 #                                           BASIC_WITNESS=N: round-0 witness generators (default GPUS, else 1)
 #                                           VERIFY=last: `frispool verify` re-checks the last block only (default all)
 #                                           PRODUCED="1 2 ...": STORE already holds these blocks (nothing produced)
+#                                           WARM=1: the gateway (and so the first hand-out) starts only once every
+#                                           prover has its keys loaded and its backend open: the wall then counts
+#                                           the blocks, not the provers' start-up (printed on its own)
 #                                           WRAP=1: also the BN254 wrap (issue 11): `frispool keygen --wrapper` (a
 #                                           local TEST setup of about 4 M constraints: many minutes on 2 cores),
 #                                           the compressor writes final.snark (Groth16), the sequencer checks it
@@ -102,6 +105,7 @@ fi
 start() { local name=$1; shift; "$@" </dev/null >"$LOGS/$name.log" 2>&1 & pids+=($!); }
 start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT" "${sequencer_args[@]}"
 # Every stage of the pipeline, as `frispool stages` lists them (the one place they are written).
+gateway=()
 while read -r name bin args; do
   # PROVER_ARGS replaces the listed --backend (clap takes a flag once).
   [[ "$bin" == frispool-prover && -n "$PROVER_ARGS" ]] && args="${args/--backend cpu/} $PROVER_ARGS"
@@ -111,9 +115,29 @@ while read -r name bin args; do
     k=${name#prover-}; args="$args --device $(( (k - 1) % GPUS ))"
   fi
   # shellcheck disable=SC2086 # the stage's flags, one word each
+  if [[ -n "${WARM:-}" && "$bin" == frispool-gateway ]]; then gateway=("$name" "$BIN/$bin" $args --rescan-secs 0.5); continue; fi
+  # shellcheck disable=SC2086
   start "$name" "$BIN/$bin" $args --rescan-secs 0.5
 done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS" --wvg "$WVG" \
   --basic-witness "$BASIC_WITNESS")
+
+# WARM=1: every prover says "keys of protocol ... ready" (it runs --verbose) once its keys are loaded and its
+# backend is open; only then does the gateway start handing blocks out.
+if (( ${#gateway[@]} )); then
+  warm_ns=$(date +%s%N)
+  for k in $(seq 1 "$PROVERS"); do
+    until grep -qs 'keys of protocol .* ready' "$LOGS/prover-$k.log"; do
+      (( $(date +%s%N) - warm_ns < TIMEOUT * 1000000000 )) || { say "prover-$k not ready after ${TIMEOUT}s"; exit 1; }
+      for p in "${pids[@]}"; do
+        kill -0 "$p" 2>/dev/null || { say "a stage exited early; logs in $LOGS"; tail -n 20 "$LOGS"/*.log; exit 1; }
+      done
+      sleep 0.05
+    done
+  done
+  warm=$(( ($(date +%s%N) - warm_ns) / 1000000 ))
+  say "provers ready in $((warm / 1000)).$(( (warm % 1000) / 100 ))s (not in the wall below); starting the gateway"
+  start "${gateway[@]}"
+fi
 
 proven() { grep -l '"status": "proven"' $(for b in $blocks; do printf '%s/blocks/b%08d.json ' "$STORE" "$b"; done) 2>/dev/null | wc -l; }
 want=$(echo $blocks | wc -w)
