@@ -24,7 +24,7 @@
 #   wvg-gpus-N   N such provers, one per GPU (--device 0..N-1), WVG x N generators: the multi-GPU scaling runs
 #                (RUNS="wvg-gpus-1 wvg-gpus-2 wvg-gpus-4" on a 4-GPU machine)
 #   gpus-N       N GPUs with PER_GPU (default 4) in-process GPU provers each (--device K; cores/(PER_GPU N)
-#                threads per prover), no generators: the demo's GPU default, once per GPU
+#                threads per prover) and one compressor each, no generators: the demo's GPU default, once per GPU
 #   gpus-N-pP    the same with P provers per GPU (e.g. RUNS="gpus-1-p8 gpus-4-p8")
 #   gpus-N-bw1   gpus-N with one round-0 witness generator instead of one per GPU (BASIC_WITNESS=1)
 #   NAME-plainwit  any run above with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off): the A/B
@@ -197,7 +197,7 @@ device)
         WVG=$((WVG * g)) WVG_ARGS="--threads $((cores / (WVG * g) > 0 ? cores / (WVG * g) : 1))") ;;
     gpus-*) g=${name#gpus-}; per=$PER_GPU
       [[ "$g" == *-p* ]] && per=${g#*-p} && g=${g%-p*}
-      env=(GPUS=$g PROVERS=$((per * g)) WVG=0 COMPRESSOR_ARGS="--backend gpu"
+      env=(GPUS=$g PROVERS=$((per * g)) WVG=0 COMPRESSORS=$g COMPRESSOR_ARGS="--backend gpu"
         PROVER_ARGS="--backend gpu --threads $((cores / (per * g) > 0 ? cores / (per * g) : 1))") ;;
     gpu-wvg-hostq) env=(FRISPOOL_GPU_QUOTIENT=off PROVER_ARGS="--backend gpu --vector-slots $VECTOR_SLOTS"
       COMPRESSOR_ARGS="--backend gpu" WVG="$WVG" WVG_ARGS="--threads $((cores / WVG > 0 ? cores / WVG : 1))") ;;

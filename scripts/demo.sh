@@ -15,6 +15,9 @@
 #                                           with nproc/4 threads each)
 #                                           WVG_ARGS="--threads 4" (extra flags of every generator)
 #                                           COMPRESSOR_ARGS="--backend gpu" (extra flags of the compressor)
+#                                           COMPRESSORS=N: N compressor processes (default 1; with GPUS, the K-th
+#                                           on device (K-1) mod GPUS): one compresses about three blocks a second
+#                                           on a GPU, fewer than four GPUs prove
 #                                           GPUS=N: prover-K proves on device (K-1) mod N (one prover per GPU)
 #                                           BASIC_WITNESS=N: round-0 witness generators (default GPUS, else 1)
 #                                           VERIFY=last: `frispool verify` re-checks the last block only (default all)
@@ -116,6 +119,15 @@ while read -r name bin args; do
   fi
   # shellcheck disable=SC2086 # the stage's flags, one word each
   if [[ -n "${WARM:-}" && "$bin" == frispool-gateway ]]; then gateway=("$name" "$BIN/$bin" $args --rescan-secs 0.5); continue; fi
+  if [[ "$bin" == frispool-compressor ]]; then
+    for k in $(seq 1 "${COMPRESSORS:-1}"); do
+      dev=""
+      [[ -n "${GPUS:-}" && "$args" == *"--backend gpu"* ]] && dev="--device $(( (k - 1) % GPUS ))"
+      # shellcheck disable=SC2086
+      start "$name$( ((k > 1)) && echo "-$k")" "$BIN/$bin" $args $dev --rescan-secs 0.5
+    done
+    continue
+  fi
   # shellcheck disable=SC2086
   start "$name" "$BIN/$bin" $args --rescan-secs 0.5
 done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS" --wvg "$WVG" \
