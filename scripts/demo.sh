@@ -15,6 +15,9 @@
 #                                           with nproc/4 threads each)
 #                                           WVG_ARGS="--threads 4" (extra flags of every generator)
 #                                           COMPRESSOR_ARGS="--backend gpu" (extra flags of the compressor)
+#                                           PIN=1 (with GPUS): every GPU process runs on the CPUs next to its
+#                                           GPU (its PCI device's local_cpulist, through taskset): on a host of
+#                                           two sockets the uploads then stay on one socket
 #                                           COMPRESSORS=N: N compressor processes (default 1; with GPUS, the K-th
 #                                           on device (K-1) mod GPUS): one compresses about three blocks a second
 #                                           on a GPU, fewer than four GPUs prove
@@ -108,28 +111,39 @@ fi
 start() { local name=$1; shift; "$@" </dev/null >"$LOGS/$name.log" 2>&1 & pids+=($!); }
 start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT" "${sequencer_args[@]}"
 # Every stage of the pipeline, as `frispool stages` lists them (the one place they are written).
+# PIN=1: the CPUs local to GPU $1 (empty when the system does not say).
+cpus_of_gpu() {
+  local bus
+  bus=$(nvidia-smi --query-gpu=pci.bus_id --format=csv,noheader -i "$1" 2>/dev/null | tr 'A-F' 'a-f')
+  [[ -n "$bus" ]] && cat "/sys/bus/pci/devices/${bus: -12}/local_cpulist" 2>/dev/null || true
+}
+pinned() { local c; [[ -n "${PIN:-}" ]] && c=$(cpus_of_gpu "$1") && [[ -n "$c" ]] && echo "taskset -c $c"; true; }
 gateway=()
 while read -r name bin args; do
   # PROVER_ARGS replaces the listed --backend (clap takes a flag once).
   [[ "$bin" == frispool-prover && -n "$PROVER_ARGS" ]] && args="${args/--backend cpu/} $PROVER_ARGS"
   [[ "$bin" == frispool-wvg ]] && args="$args $WVG_ARGS"
   [[ "$bin" == frispool-compressor ]] && args="$args $COMPRESSOR_ARGS"
+  pin=""
   if [[ "$bin" == frispool-prover && -n "${GPUS:-}" ]]; then
-    k=${name#prover-}; args="$args --device $(( (k - 1) % GPUS ))"
+    k=${name#prover-}; args="$args --device $(( (k - 1) % GPUS ))"; pin=$(pinned $(( (k - 1) % GPUS )))
   fi
   # shellcheck disable=SC2086 # the stage's flags, one word each
   if [[ -n "${WARM:-}" && "$bin" == frispool-gateway ]]; then gateway=("$name" "$BIN/$bin" $args --rescan-secs 0.5); continue; fi
   if [[ "$bin" == frispool-compressor ]]; then
     for k in $(seq 1 "${COMPRESSORS:-1}"); do
       dev=""
-      [[ -n "${GPUS:-}" && "$args" == *"--backend gpu"* ]] && dev="--device $(( (k - 1) % GPUS ))"
+      cpin=""
+      if [[ -n "${GPUS:-}" && "$args" == *"--backend gpu"* ]]; then
+        dev="--device $(( (k - 1) % GPUS ))"; cpin=$(pinned $(( (k - 1) % GPUS )))
+      fi
       # shellcheck disable=SC2086
-      start "$name$( ((k > 1)) && echo "-$k")" "$BIN/$bin" $args $dev --rescan-secs 0.5
+      start "$name$( ((k > 1)) && echo "-$k")" $cpin "$BIN/$bin" $args $dev --rescan-secs 0.5
     done
     continue
   fi
   # shellcheck disable=SC2086
-  start "$name" "$BIN/$bin" $args --rescan-secs 0.5
+  start "$name" $pin "$BIN/$bin" $args --rescan-secs 0.5
 done < <("$BIN/frispool" stages --sequencer "$URL" --pull-secs 0.5 --provers "$PROVERS" --wvg "$WVG" \
   --basic-witness "$BASIC_WITNESS")
 
