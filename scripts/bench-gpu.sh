@@ -297,8 +297,15 @@ if proofs and total.get("total"):
     cells = " | ".join(f"{total[k]:.1f} s ({total[k] / total['"'"'total'"'"']:.0%})" for k in total if k != "total")
     print(f"| {run} | {proofs} | {cells} | {total['"'"'total'"'"']:.1f} s |")
 ' "$run" >> "$OUT/steps.md" || true
+    # When the provers worked, from the done tickets: their start-up, how full they kept, the drain.
+    python3 scripts/prover-timeline.py "$run" "$spool" >> "$OUT/timeline.md" 2>/dev/null || true
     [[ "$run" == "$ROUNDS_RUN" ]] && rounds_spool=$spool && rounds_profile=$profile
   done
+  if [[ -s "$OUT/timeline.md" ]]; then
+    { echo; echo "When the provers worked, from the done tickets (scripts/prover-timeline.py): the first prove job's claim after the run's first ticket, the provers inside a job on average from then to the last job's end, and the drain after the last moment all were:"; echo
+      echo "| run | provers | first proof job claimed | provers inside a job | drain |"
+      echo "|---|---|---|---|---|"; cat "$OUT/timeline.md"; } >> "$md"
+  fi
   if [[ -n "$extra_profile" ]]; then
     rounds_spool=/tmp/bench-gpu/$ROUNDS_RUN/spool rounds_profile=$extra_profile
   fi
