@@ -165,11 +165,12 @@ device)
     name=${name%-signed}
     mps_run=0
     [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
-    # NAME-plainwit: the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
+    # The suffixes, taken off from the end in this order (see the list at the top): -warm, -pin and -blocksync
+    # combine with every one after them; NAME-plainwit is the same run with plonky2's own witness-generation loop
+    # (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-warm ]] && name=${name%-warm} && extra+=(WARM=1)
     [[ "$name" == *-pin ]] && name=${name%-pin} && extra+=(PIN=1)
-    # NAME-blocksync combines with every suffix below (it is taken off first).
     [[ "$name" == *-blocksync ]] && name=${name%-blocksync} && extra+=(FRISPOOL_GPU_SYNC=blocking)
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra+=(FRISPOOL_WITNESS_REPLAY=off)
     [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra+=(FRISPOOL_WITNESS_REPLAY=serial)

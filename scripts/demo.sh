@@ -110,14 +110,15 @@ fi
 
 start() { local name=$1; shift; "$@" </dev/null >"$LOGS/$name.log" 2>&1 & pids+=($!); }
 start sequencer "$BIN/frispool-sequencer" --store "$STORE" serve --listen "127.0.0.1:$PORT" "${sequencer_args[@]}"
-# Every stage of the pipeline, as `frispool stages` lists them (the one place they are written).
-# PIN=1: the CPUs local to GPU $1 (empty when the system does not say).
+# PIN=1: the CPUs local to GPU $1 (empty when the system does not say), and the taskset prefix that binds to them.
 cpus_of_gpu() {
   local bus
   bus=$(nvidia-smi --query-gpu=pci.bus_id --format=csv,noheader -i "$1" 2>/dev/null | tr 'A-F' 'a-f')
   [[ -n "$bus" ]] && cat "/sys/bus/pci/devices/${bus: -12}/local_cpulist" 2>/dev/null || true
 }
 pinned() { local c; [[ -n "${PIN:-}" ]] && c=$(cpus_of_gpu "$1") && [[ -n "$c" ]] && echo "taskset -c $c"; true; }
+# Every stage of the pipeline, as `frispool stages` lists them (the one place they are written). WARM=1 keeps the
+# gateway back (started below); each of COMPRESSORS compressors gets its own log.
 gateway=()
 while read -r name bin args; do
   # PROVER_ARGS replaces the listed --backend (clap takes a flag once).
