@@ -43,8 +43,9 @@
 #                (FRISPOOL_GPU_FRI=off): the A/B of NOTES.md run 21's device commit phase; NAME-hostpp-hostfri
 #                has both run-21 steps on the host
 #   NAME-warm    any run above with the provers started and their keys loaded before the first block is handed
-#                out (WARM=1; written last, e.g. gpus-4-pin-warm): the wall counts the blocks alone, as a long-running fleet sees them; plain names
-#                start every process with the blocks (the provers' start-up inside the wall)
+#                out (WARM=1; written last, e.g. gpus-4-pin-warm): the wall counts the blocks alone, as a
+#                long-running fleet sees them; plain names start every process with the blocks (the provers'
+#                start-up inside the wall)
 #   NAME-pin     any gpus-N run above with every GPU process on the CPUs local to its GPU (PIN=1)
 #   NAME-blocksync  any run above with every GPU process waiting for the card asleep in the driver
 #                (FRISPOOL_GPU_SYNC=blocking) instead of CUDA's default spin: the A/B of NOTES.md run 22
