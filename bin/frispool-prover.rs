@@ -43,6 +43,11 @@ struct Cli {
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
     cli::main("frispool-prover", exit::TEMPFAIL, || {
+        if cli.serve_vectors.is_some() && cli.runner.workers > 1 {
+            // A vector server claims no jobs: its concurrency is --vector-slots.
+            eprintln!("frispool-prover: --workers is for claiming jobs; with --serve-vectors use --vector-slots");
+            return Ok(exit::USAGE);
+        }
         let started = Instant::now();
         let (spool, keys, backend) = serve_with_backend(&mut cli.runner, &cli.proving)?;
         if cli.runner.verbose {

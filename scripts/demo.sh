@@ -22,6 +22,8 @@
 #                                           on device (K-1) mod GPUS): one compresses about three blocks a second
 #                                           on a GPU, fewer than four GPUs prove
 #                                           GPUS=N: prover-K proves on device (K-1) mod N (one prover per GPU)
+#                                           ONE_PROCESS=1: the PROVERS provers become job loops (--workers) of
+#                                           one process per GPU (one without GPUS): keys loaded once per GPU
 #                                           BASIC_WITNESS=N: round-0 witness generators (default GPUS, else 1)
 #                                           VERIFY=last: `frispool verify` re-checks the last block only (default all)
 #                                           PRODUCED="1 2 ...": STORE already holds these blocks (nothing produced)
@@ -54,6 +56,13 @@ if [[ "$PROVER_ARGS" == *"--backend gpu"* && -z "${PROVERS:-}" && -z "${WVG:-}" 
   [[ "$PROVER_ARGS" == *"--threads"* ]] || PROVER_ARGS="$PROVER_ARGS --threads $(( $(nproc) / 4 > 0 ? $(nproc) / 4 : 1 ))"
 fi
 PROVERS=${PROVERS:-1}
+# ONE_PROCESS=1: the PROVERS provers run as job loops (--workers) of one process per GPU (one process without
+# GPUS), so each GPU's keys load and its CUDA context opens once instead of once per prover.
+if [[ -n "${ONE_PROCESS:-}" ]]; then
+  procs=${GPUS:-1}
+  PROVER_ARGS="$PROVER_ARGS --workers $(( PROVERS / procs > 0 ? PROVERS / procs : 1 ))"
+  PROVERS=$procs
+fi
 # One round-0 witness generator re-executes about three 1 024-transaction blocks a second: one per GPU keeps
 # several GPUs fed.
 BASIC_WITNESS=${BASIC_WITNESS:-${GPUS:-1}}

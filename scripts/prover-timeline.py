@@ -4,7 +4,7 @@ and its worker's pid): one Markdown table row for scripts/bench-gpu.sh, or with 
 
     scripts/prover-timeline.py RUN SPOOL [--seconds]
 
-Columns: the first prove job's claim after the first ticket of the run was queued (the provers' start-up when
+Columns: the provers (the most prove jobs inside at once); the first prove job's claim after the first ticket of the run was queued (the provers' start-up when
 they start with the blocks); the mean number of provers inside a prove job from that claim to the last job's end,
 over the provers that proved anything; the drain: from the last moment every prover was inside a job to the last
 job's end (the blocks' serial tails, once the basic proofs run out)."""
@@ -34,11 +34,16 @@ def main():
         return
     t0 = min(j[2] for j in all_jobs)
     first, last = min(j[3] for j in jobs), max(j[4] for j in jobs)
-    provers = len({j[5] for j in jobs})
     busy = sum(j[4] - j[3] for j in jobs)
     occupancy = busy / (last - first) if last > first else 0.0
-    # The drain starts the last time every prover was inside a job: after it, some prover waits for work.
     events = sorted([(j[3], 1) for j in jobs] + [(j[4], -1) for j in jobs], key=lambda e: (e[0], -e[1]))
+    # The provers: the most jobs ever inside at once (a process with --workers N is N provers; counting pids
+    # would count it once); a job's end counts before another's start at the same millisecond.
+    inside, provers = 0, 0
+    for _, step in sorted(events):
+        inside += step
+        provers = max(provers, inside)
+    # The drain starts the last time every prover was inside a job: after it, some prover waits for work.
     inside, all_busy = 0, first
     for t, step in events:
         inside += step

@@ -52,3 +52,61 @@ fn four_workers_drain_2000_jobs_each_exactly_once() {
         assert_eq!(std::fs::read_dir(s.spool.tmp_dir(q)).unwrap().count(), 0, "{q}/tmp left behind");
     }
 }
+
+/// `key attempt pid thread` journal lines: how often each job ran, and which (pid, thread) ran them.
+fn journal_runs(journal: &std::path::Path) -> (BTreeMap<String, usize>, std::collections::BTreeSet<(String, String)>) {
+    let mut runs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut who = std::collections::BTreeSet::new();
+    for line in std::fs::read_to_string(journal).unwrap_or_default().lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        *runs.entry(f[0].to_string()).or_default() += 1;
+        who.insert((f[2].to_string(), f[3].to_string()));
+    }
+    (runs, who)
+}
+
+#[test]
+fn one_process_with_four_workers_drains_three_round_chains_each_job_exactly_once() {
+    let s = TestSpool::new();
+    // 300 chains of three rounds: follow-ups are enqueued by one loop while the others claim.
+    s.seed(300, &["--rounds", "3"]);
+    let journal = s.path().join("journal.log");
+    let j = journal.to_str().unwrap();
+    let out = s
+        .synth_cmd(&["work", "--once", "--workers", "4", "--threads", "1", "--iterations", "16", "--journal", j])
+        .expect_success();
+    let states = s.states(&PROVE);
+    assert_eq!(states.len(), 900, "jobs lost or invented");
+    for (k, st) in &states {
+        assert_eq!(st, &vec![State::Done], "job {k} is in {st:?}");
+    }
+    let (runs, who) = journal_runs(&journal);
+    assert_eq!(runs.len(), 900);
+    let twice: Vec<_> = runs.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "jobs handled more than once: {twice:?}");
+    let pids: std::collections::BTreeSet<_> = who.iter().map(|(p, _)| p).collect();
+    assert_eq!(pids.len(), 1, "one process: {who:?}");
+    assert!(who.len() >= 2, "the jobs were not shared between the process's workers: {who:?}");
+    assert!(who.iter().all(|(_, t)| t.starts_with("worker-")), "{who:?}");
+    // The process's one summary line counts every loop's jobs.
+    assert!(text(&out).contains("frispool: 900 done, 0 failed"), "{}", text(&out));
+    for q in &QUEUES {
+        assert_eq!(std::fs::read_dir(s.spool.tmp_dir(q)).unwrap().count(), 0, "{q}/tmp left behind");
+    }
+}
+
+#[test]
+fn max_jobs_bounds_all_workers_of_a_process_together() {
+    let s = TestSpool::new();
+    s.seed(40, &[]);
+    let journal = s.path().join("journal.log");
+    let j = journal.to_str().unwrap();
+    let out = s
+        .synth_cmd(&["work", "--once", "--workers", "4", "--max-jobs", "7", "--threads", "1", "--journal", j])
+        .expect_success();
+    assert!(text(&out).contains("frispool: 7 done"), "{}", text(&out));
+    let (runs, _) = journal_runs(&journal);
+    assert_eq!(runs.len(), 7);
+    let done = s.states(&PROVE).values().filter(|st| st == &&vec![State::Done]).count();
+    assert_eq!(done, 7, "done tickets");
+}

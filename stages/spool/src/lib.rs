@@ -25,6 +25,7 @@ mod status;
 mod synthetic;
 mod ticket;
 mod watch;
+mod workers;
 
 pub use artifact::{
     check_artifact, decode_artifact, encode_artifact, read_artifact, to_hex, write_file_once, ArtifactError,

@@ -4,7 +4,8 @@
 //! A worker that dies leaves nothing but its lease, so it leaves evidence beside the lease while it lives,
 //! in its queue's `tmp/` under the held ticket's name (`<key>@<host>.<pid>.<attempt>`):
 //!
-//! - `.oom`, written by the allocator when an allocation fails (Rust then aborts: `handle_alloc_error`).
+//! - `.oom`, written by the allocator when an allocation fails (Rust then aborts: `handle_alloc_error`), for
+//!   every job the process holds (`--workers N` holds up to N, and the abort ends them all).
 //!   [`OomMarking`] is the global allocator of the worker binaries: the system allocator, plus, on a null
 //!   return, one `open(2)`/`write(2)` of a path and text prepared at claim — nothing that allocates.
 //!   `ulimit -v` / `prlimit --as`, an overcommit limit or a container without swap end a worker this way.
@@ -30,12 +31,16 @@ struct Mark {
     text: Vec<u8>,
 }
 
-static MARK: AtomicPtr<Mark> = AtomicPtr::new(std::ptr::null_mut());
-/// Allocation failures reading MARK right now: a Mark swapped out is freed only once none is.
+/// One slot per job held by this process (a process with `--workers N` holds up to N at once). A failed
+/// allocation ends the whole process, so it marks every held job: the cgroup note does the same, since
+/// every job's note sees the one OOM kill.
+const SLOTS: usize = 1024;
+static MARKS: [AtomicPtr<Mark>; SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
+/// Allocation failures reading MARKS right now: a Mark swapped out is freed only once none is.
 static READING: AtomicUsize = AtomicUsize::new(0);
-/// Whether a mark was written since the job started: only then does its end unlink one (on NFS an
+/// Whether a slot's mark was written since its job started: only then does its end unlink one (on NFS an
 /// unlink of a name that is not there still costs a round trip per job).
-static MARKED: AtomicBool = AtomicBool::new(false);
+static MARKED: [AtomicBool; SLOTS] = [const { AtomicBool::new(false) }; SLOTS];
 
 /// The global allocator of the worker binaries (`#[global_allocator]` in `bin/cli.rs`): the system's,
 /// leaving a `.oom` mark for the held job when an allocation fails.
@@ -82,12 +87,17 @@ fn failed(size: usize) {
 }
 
 fn write_mark(size: usize) {
-    let m = MARK.load(Ordering::SeqCst);
-    if m.is_null() {
-        return;
+    for (slot, marked) in MARKS.iter().zip(&MARKED) {
+        let m = slot.load(Ordering::SeqCst);
+        if !m.is_null() {
+            write_one(m, size, marked);
+        }
     }
-    // SAFETY: a Mark swapped out of MARK is freed only after READING drops to zero (`free`), and we are
-    // counted in READING from before this load.
+}
+
+fn write_one(m: *mut Mark, size: usize, marked: &AtomicBool) {
+    // SAFETY: a Mark swapped out of MARKS is freed only after READING drops to zero (`free`), and we are
+    // counted in READING from before the load.
     let m = unsafe { &*m };
     let mut digits = [0u8; 20];
     let mut n = size;
@@ -108,7 +118,7 @@ fn write_mark(size: usize) {
             libc::write(fd, digits[i..].as_ptr().cast(), digits.len() - i);
             libc::write(fd, b" bytes failed\n".as_ptr().cast(), 14);
             libc::close(fd);
-            MARKED.store(true, Ordering::SeqCst);
+            marked.store(true, Ordering::SeqCst);
         }
     }
 }
@@ -116,6 +126,8 @@ fn write_mark(size: usize) {
 /// The evidence a claimed job leaves while it runs; dropping it (the job ended, however) removes it.
 pub(crate) struct Evidence {
     mark: PathBuf,
+    /// The job's slot in MARKS; `None` when every slot was taken (no mark then).
+    slot: Option<usize>,
     note: Option<PathBuf>,
 }
 
@@ -125,26 +137,39 @@ impl Evidence {
     pub(crate) fn start(tmp: &Path, held: &Path, class: u32) -> Evidence {
         let name = held.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let mark = tmp.join(format!("{name}.oom"));
-        if let Ok(path) = CString::new(mark.as_os_str().as_encoded_bytes()) {
+        let slot = CString::new(mark.as_os_str().as_encoded_bytes()).ok().and_then(|path| {
             let text = format!("class {class}\nallocation of ").into_bytes();
-            let old = MARK.swap(Box::into_raw(Box::new(Mark { path, text })), Ordering::SeqCst);
-            free(old);
-        }
+            let m = Box::into_raw(Box::new(Mark { path, text }));
+            let null = std::ptr::null_mut();
+            let slot =
+                MARKS.iter().position(|s| s.compare_exchange(null, m, Ordering::SeqCst, Ordering::SeqCst).is_ok());
+            if slot.is_none() {
+                free(m);
+            }
+            slot
+        });
         let note = Cgroup::own().as_ref().filter(|c| c.limited).and_then(|c| {
             let note = tmp.join(format!("{name}.mem"));
             let text = format!("class {class}\ncgroup {}\noom_kill {}\n", c.dir.display(), c.oom_kills()?);
             fs::write(&note, text).ok().map(|_| note)
         });
-        Evidence { mark, note }
+        Evidence { mark, slot, note }
     }
 }
 
 impl Drop for Evidence {
     fn drop(&mut self) {
-        free(MARK.swap(std::ptr::null_mut(), Ordering::SeqCst));
-        if MARKED.swap(false, Ordering::SeqCst) {
+        let Some(slot) = self.slot else { return self.remove_note() };
+        free(MARKS[slot].swap(std::ptr::null_mut(), Ordering::SeqCst));
+        if MARKED[slot].swap(false, Ordering::SeqCst) {
             let _ = fs::remove_file(&self.mark);
         }
+        self.remove_note();
+    }
+}
+
+impl Evidence {
+    fn remove_note(&self) {
         if let Some(n) = &self.note {
             let _ = fs::remove_file(n);
         }
@@ -269,8 +294,12 @@ pub(crate) fn is_evidence(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The marks are the process's: tests that fail allocations take turns.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn a_failed_allocation_leaves_a_mark_that_recover_reads_and_a_finished_job_none() {
+        let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         let d = tempfile::tempdir().unwrap();
         let held = d.path().join("b00000001.r0.synth.d0.g0000@h.1.1");
         let ev = Evidence::start(d.path(), &held, 0);
@@ -278,11 +307,12 @@ mod tests {
         let name = held.file_name().unwrap().to_str().unwrap();
         let text = fs::read_to_string(d.path().join(format!("{name}.oom"))).unwrap();
         assert_eq!(text, "class 0\nallocation of 1099511627776 bytes failed\n");
+        let slot = ev.slot.unwrap();
         std::mem::forget(ev); // a dead worker removes nothing
         let death = memory_death(d.path(), name, true).unwrap();
         assert_eq!(death, MemoryDeath { class: 0, how: "allocation of 1099511627776 bytes failed".into() });
         assert!(memory_death(d.path(), name, true).is_none(), "the evidence is consumed");
-        free(MARK.swap(std::ptr::null_mut(), Ordering::SeqCst));
+        free(MARKS[slot].swap(std::ptr::null_mut(), Ordering::SeqCst));
 
         // A job that ends (however) removes its evidence and disarms the mark.
         let d = tempfile::tempdir().unwrap();
@@ -290,5 +320,24 @@ mod tests {
         drop(Evidence::start(d.path(), &held, 1));
         failed(1); // no job held: nothing written
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_failed_allocation_marks_every_job_a_process_holds_and_each_end_removes_its_own() {
+        let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let d = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..3).map(|i| format!("b00000002.r0.synth.d0.g000{i}@h.1.1")).collect();
+        let mut held: Vec<Evidence> = names.iter().map(|n| Evidence::start(d.path(), &d.path().join(n), 1)).collect();
+        failed(4096);
+        for n in &names {
+            let text = fs::read_to_string(d.path().join(format!("{n}.oom"))).unwrap();
+            assert_eq!(text, "class 1\nallocation of 4096 bytes failed\n", "{n}");
+        }
+        // The middle job ends: its mark goes, the others' stay (their holder may still die of it).
+        drop(held.remove(1));
+        assert!(!d.path().join(format!("{}.oom", names[1])).exists());
+        assert!(d.path().join(format!("{}.oom", names[0])).exists());
+        drop(held);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0, "every job's end removed its mark");
     }
 }

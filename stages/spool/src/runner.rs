@@ -22,6 +22,7 @@ use crate::protocol::{ClaimFilter, Claimed, Claimer, FailOutcome, Heartbeat};
 use crate::queue::State;
 use crate::recover::{recover, RecoverOptions, UnblockSweep};
 use crate::watch::Waker;
+use crate::workers::{run_workers, JobBudget};
 
 /// Flags every stage takes (README.md lists them). Flatten into the stage's own clap struct.
 #[derive(clap::Args, Clone, Debug)]
@@ -41,9 +42,14 @@ pub struct RunnerArgs {
     /// Attempts of each job this stage enqueues before it lands in failed/.
     #[arg(long, default_value_t = 3)]
     pub max_attempts: u32,
-    /// Size of the thread pool a job may use (0: one per core).
+    /// Size of the thread pool a job may use (0: one per core); with --workers, each worker's.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Job loops in this process, each claiming and running its own job with its own --threads pool. They
+    /// share what the stage loaded once (a prover's keys, its GPU context): N workers in one process
+    /// instead of N processes load the keys once.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: u16,
     /// Protocol version served: other versions' tickets are left alone. Pipeline stages serve the
     /// version of the spool's keys/ when this is left at `dev` (the synthetic stage's version).
     #[arg(long, env = "FRISPOOL_PROTOCOL", default_value = crate::DEFAULT_PROTOCOL)]
@@ -99,6 +105,7 @@ impl RunnerArgs {
             lease_secs: 60,
             max_attempts: 3,
             threads: 0,
+            workers: 1,
             protocol: crate::DEFAULT_PROTOCOL.to_string(),
             rescan_secs: 2.0,
             max_jobs: None,
@@ -212,12 +219,6 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
         signal_hook::flag::register(sig, stop.clone())
             .map_err(|e| SpoolError::Config(format!("signal handler: {e}")))?;
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .thread_name(|i| format!("job-{i}"))
-        .build()
-        .map_err(|e| SpoolError::Config(format!("thread pool: {e}")))?;
-    let queue = handler.queue();
     let sweeps = handler.sweeps();
     let _ = spool.prepare_fault_record();
     if !args.no_recover {
@@ -232,6 +233,33 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
             Err(e) => return Err(e),
         }
     }
+    if args.verbose && filter != ClaimFilter::default() {
+        eprintln!("frispool: claiming {filter} of {}", handler.queue());
+    }
+    let shared = Shared { spool, args, handler, stop: &stop, filter, budget: JobBudget::new(args.max_jobs) };
+    run_workers(args.workers, |worker| worker_loop(&shared, worker))
+}
+
+/// What every job loop of one process shares.
+struct Shared<'a> {
+    spool: &'a Spool,
+    args: &'a RunnerArgs,
+    handler: &'a dyn Handler,
+    /// Set by a signal: every loop hands its job back and ends.
+    stop: &'a AtomicBool,
+    filter: ClaimFilter,
+    budget: JobBudget,
+}
+
+/// One job loop (of `--workers`): its own claimer, thread pool, waker and fault back-off.
+fn worker_loop(shared: &Shared<'_>, worker: usize) -> Result<RunSummary> {
+    let Shared { spool, args, handler, stop, .. } = *shared;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .thread_name(move |i| if worker == 0 { format!("job-{i}") } else { format!("w{worker}-job-{i}") })
+        .build()
+        .map_err(|e| SpoolError::Config(format!("thread pool: {e}")))?;
+    let queue = handler.queue();
     let waker = (!args.once).then(|| {
         Waker::new(
             &[spool.state_dir(&queue, State::Queued)],
@@ -240,10 +268,7 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
         )
     });
     let mut claimer = Claimer::new(queue.clone(), &args.protocol);
-    claimer.filter = filter;
-    if args.verbose && claimer.filter != ClaimFilter::default() {
-        eprintln!("frispool: claiming {} of {queue}", claimer.filter);
-    }
+    claimer.filter = shared.filter.clone();
     claimer.relist_every = Duration::from_secs_f64(args.rescan_secs.clamp(0.05, 1.0));
     let mut sum = RunSummary::default();
     // A fault left open by an earlier run is cleared by this run's first finished job.
@@ -254,45 +279,71 @@ pub fn run_stage(spool: &Spool, args: &RunnerArgs, handler: &dyn Handler) -> Res
             sum.interrupted = true;
             break;
         }
-        if args.max_jobs.is_some_and(|m| sum.done + sum.failed + sum.retried >= m) {
+        // Another loop of this process ended (an error, or `--once` stopped on a fault): so does this one.
+        if shared.budget.halted() {
             break;
         }
+        // A slot of --max-jobs is taken before the claim, so that several loops never run more jobs than it.
+        if !shared.budget.take() {
+            break;
+        }
+        let counted = |s: &RunSummary| s.done + s.failed + s.retried;
+        let before = counted(&sum);
         let next = match claimer.next(spool) {
             Ok(next) => next,
-            Err(e) => match fault_of(spool, &e) {
-                Some(f) => {
-                    if faults.met(spool, args, &stop, &mut sum, FaultRecord::new(f, &e, Some(queue.to_string()), None))
-                    {
-                        break;
+            Err(e) => {
+                shared.budget.give_back();
+                match fault_of(spool, &e) {
+                    Some(f) => {
+                        let record = FaultRecord::new(f, &e, Some(queue.to_string()), None);
+                        if faults.met(spool, args, stop, &mut sum, record) {
+                            break;
+                        }
+                        claimer.invalidate();
+                        continue;
                     }
-                    claimer.invalidate();
-                    continue;
+                    None => {
+                        shared.budget.halt();
+                        return Err(e);
+                    }
                 }
-                None => return Err(e),
-            },
+            }
         };
         let Some(claimed) = next else {
+            shared.budget.give_back();
             match &waker {
                 None => break,
                 Some(w) => {
-                    w.wait(&stop);
+                    w.wait(stop);
                     claimer.invalidate();
                     continue;
                 }
             }
         };
-        match run_one(spool, args, handler, &pool, &stop, claimed, &mut claimer, &mut sum)? {
-            Step::Finished => faults.cleared(spool),
-            Step::Released => {}
-            Step::Fault(record) => {
-                if faults.met(spool, args, &stop, &mut sum, record) {
+        let step = run_one(spool, args, handler, &pool, stop, claimed, &mut claimer, &mut sum);
+        if counted(&sum) == before {
+            shared.budget.give_back();
+        }
+        match step {
+            Ok(Step::Finished) => faults.cleared(spool),
+            Ok(Step::Released) => {}
+            Ok(Step::Fault(record)) => {
+                if faults.met(spool, args, stop, &mut sum, record) {
                     break;
                 }
                 claimer.invalidate();
             }
+            Err(e) => {
+                shared.budget.halt();
+                return Err(e);
+            }
         }
     }
     sum.quarantined = claimer.quarantined;
+    // `--once` stopped on a fault: the other loops stop too (the spool is not usable now).
+    if sum.deferred.is_some() {
+        shared.budget.halt();
+    }
     Ok(sum)
 }
 

@@ -161,7 +161,8 @@ pub struct Synthetic {
     pub iterations: u64,
     /// Extra busy time per job (hashing), not part of the output, so re-runs publish identical bytes.
     pub work: Duration,
-    /// Appends `key attempt pid` per finished handler run: tests count executions with it.
+    /// Appends `key attempt pid thread` per finished handler run: tests count executions with it (the thread
+    /// tells a process's `--workers` apart).
     pub journal: Option<PathBuf>,
 }
 
@@ -214,7 +215,8 @@ impl Handler for Synthetic {
                 .insert("rounds".into(), rounds.to_string());
         }
         if let Some(j) = &self.journal {
-            let line = format!("{key} {} {}\n", ctx.attempt(), std::process::id());
+            let thread = std::thread::current().name().unwrap_or("main").to_string();
+            let line = format!("{key} {} {} {thread}\n", ctx.attempt(), std::process::id());
             let appended =
                 OpenOptions::new().create(true).append(true).open(j).and_then(|mut f| f.write_all(line.as_bytes()));
             appended.map_err(|e| JobError::retryable(&key, format!("journal {}", j.display())).because(e))?;
