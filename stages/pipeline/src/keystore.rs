@@ -4,6 +4,7 @@
 //! compressor load their prover keys from it ([`load_keys`]), `frispool verify` reads verifier keys from it
 //! once [`crate::trust`] accepted them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use frispool_circuits::{
@@ -11,7 +12,9 @@ use frispool_circuits::{
     FinalVerifier, KeyManifest, LoadFailure, ProofWire, ProtocolKeys, Registry, SnarkWire, FINAL_CIRCUIT,
     MANIFEST_FORMAT, SOURCE_FINGERPRINT,
 };
+use frispool_core::{C, D, F};
 use frispool_spool::{encode_artifact, write_file_once, ArtifactError, MappedArtifact};
+use plonky2::plonk::circuit_data::CircuitData;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -207,35 +210,24 @@ pub fn load_keys(dir: &Path) -> Result<ProtocolKeys, KeyError> {
             built: format!("unknown until built (circuit source {SOURCE_FINGERPRINT})"),
         });
     }
-    let loaded = ProtocolKeys::load(&Registry::default(), |name| {
-        let entry = manifest
-            .circuits
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| KeyFileError::NotInManifest(name.to_string()))?;
-        let mapped = MappedArtifact::open(&dir.join(prover_file(name)))?;
-        mapped.expect_kind(kinds::PROVER_KEY)?;
-        let key = parse_prover_key(mapped.payload()).ok_or(KeyFileError::NotAProverKey)?;
-        if key.protocol != manifest.protocol {
-            return Err(KeyFileError::OtherProtocol {
-                found: key.protocol.to_string(),
-                expected: manifest.protocol.clone(),
-            });
-        }
-        if key.circuit != name || key.digest != entry.digest {
-            return Err(KeyFileError::OtherCircuit {
-                circuit: name.to_string(),
-                digest: entry.digest.clone(),
-                found: key.circuit.to_string(),
-                found_digest: key.digest.to_string(),
-            });
-        }
-        let data = prover_from_bytes(name, key.data)?;
-        if digest_hex(&data.verifier_only.circuit_digest) != entry.digest {
-            return Err(KeyFileError::OtherDigest(entry.digest.clone()));
-        }
-        Ok(data)
-    });
+    // Every prover key is read and decoded before the circuits are put together, each on its own thread: the
+    // files are independent, and one after another they would leave all but one core idle while a process
+    // starts (a GPU host runs one prover process per card). FRISPOOL_KEY_LOAD=serial reads them in turn.
+    let read = |name: &str| read_prover_key(dir, &manifest, name);
+    let mut decoded: HashMap<String, Result<CircuitData<F, C, D>, KeyFileError>> =
+        if std::env::var("FRISPOOL_KEY_LOAD").is_ok_and(|v| v == "serial") {
+            HashMap::new()
+        } else {
+            std::thread::scope(|s| {
+                let threads: Vec<_> =
+                    manifest.circuits.iter().map(|c| (c.name.clone(), s.spawn(|| read(&c.name)))).collect();
+                threads
+                    .into_iter()
+                    .map(|(name, t)| (name, t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))))
+                    .collect()
+            })
+        };
+    let loaded = ProtocolKeys::load(&Registry::default(), |name| decoded.remove(name).unwrap_or_else(|| read(name)));
     let loaded = match loaded {
         Ok(k) => k,
         Err(e) => {
@@ -272,6 +264,38 @@ pub fn load_keys(dir: &Path) -> Result<ProtocolKeys, KeyError> {
         });
     }
     Ok(loaded)
+}
+
+/// Circuit `name`'s prover key from `dir`: memory-mapped and checked (header, kind, length, blake3), of the
+/// manifest's protocol and circuit, decoded, and of the manifest's digest.
+fn read_prover_key(dir: &Path, manifest: &KeyManifest, name: &str) -> Result<CircuitData<F, C, D>, KeyFileError> {
+    let entry = manifest
+        .circuits
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| KeyFileError::NotInManifest(name.to_string()))?;
+    let mapped = MappedArtifact::open(&dir.join(prover_file(name)))?;
+    mapped.expect_kind(kinds::PROVER_KEY)?;
+    let key = parse_prover_key(mapped.payload()).ok_or(KeyFileError::NotAProverKey)?;
+    if key.protocol != manifest.protocol {
+        return Err(KeyFileError::OtherProtocol {
+            found: key.protocol.to_string(),
+            expected: manifest.protocol.clone(),
+        });
+    }
+    if key.circuit != name || key.digest != entry.digest {
+        return Err(KeyFileError::OtherCircuit {
+            circuit: name.to_string(),
+            digest: entry.digest.clone(),
+            found: key.circuit.to_string(),
+            found_digest: key.digest.to_string(),
+        });
+    }
+    let data = prover_from_bytes(name, key.data)?;
+    if digest_hex(&data.verifier_only.circuit_digest) != entry.digest {
+        return Err(KeyFileError::OtherDigest(entry.digest.clone()));
+    }
+    Ok(data)
 }
 
 /// Builds this binary's keys and checks them against the keys on disk: a prover never proves for keys it
