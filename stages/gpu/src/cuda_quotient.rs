@@ -39,10 +39,12 @@ pub(crate) struct QuotientModule {
     kernel: QuotientKernel,
 }
 
-/// Commitments whose rows stay on the device until their proof releases them: a few proofs in flight, three
-/// each (wires, Z/partial products, quotient). The bound only guards against a proof that never released its
-/// rows (an error on its way): the oldest go first.
-pub(crate) const KEPT_ROWS: usize = 32;
+/// Commitments whose rows stay on the device until their proof releases them: three a proof (wires,
+/// Z/partial products, quotient), for as many proofs as a process has in flight (`--workers`, vector slots).
+/// Every proof releases its rows when it ends, error or not, so the bound is only a backstop; past it the
+/// oldest go first, and a proof whose rows went fails with a message that says so. At 32 (a few proofs in
+/// flight) a process of 16 workers evicted rows still in use (NOTES.md run 24).
+pub(crate) const KEPT_ROWS: usize = 3 * 256;
 
 /// A commitment's rows on the device, named by its cap.
 type KeptRows = (Vec<u64>, Arc<CudaSlice<u64>>);

@@ -168,8 +168,8 @@ impl CommitBackend for LockedDevice<'_> {
         self.with(|d| d.leaves(batch, indices))
     }
 
-    fn release(&self, batch: &PolynomialBatch<F, C, D>) {
-        self.with(|d| d.release(batch))
+    fn release(&self, cap: &plonky2::hash::merkle_tree::MerkleCap<F, PoseidonHash>) {
+        self.with(|d| d.release(cap))
     }
 
     fn pow_witness(&self, state: &[F; 12], pos: usize, min_zeros: u32) -> Result<Option<u64>> {

@@ -19,8 +19,11 @@ use std::time::Instant;
 use frispool_circuits::basic::main::expected_public_inputs;
 use frispool_circuits::{MainChunkWitness, MainCircuit};
 use frispool_core::{circuit_config, C, D, F};
-use frispool_gpu::prover::{prove, prove_timed, CpuCommit, PlonkyProof};
+use frispool_gpu::prover::{prove, prove_timed, CommitBackend, CpuCommit, PlonkyProof};
+use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
 use plonky2::field::types::Field;
+use plonky2::fri::oracle::PolynomialBatch;
+use plonky2::hash::merkle_tree::{MerkleCap, MerkleTree};
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::generator::generate_partial_witness;
 use plonky2::iop::target::Target;
@@ -182,4 +185,84 @@ fn leaf_over_a_main_proof_bytes_equal_plonky2() {
     let ours = assert_same_proof("leaf", &leaf.data, support::leaf_witness(&leaf, inner));
     let theirs = leaf.prove(std::slice::from_ref(inner)).expect("the leaf's own prover");
     assert_eq!(ours.public_inputs, theirs.public_inputs, "the leaf's public inputs");
+}
+
+/// `CpuCommit` that records which commitments' rows the prover releases, and fails its `fail_at`-th
+/// commitment (0: none): a device backend keeps rows per commitment until the proof releases them.
+struct Releases {
+    made: std::sync::Mutex<Vec<Vec<F>>>,
+    released: std::sync::Mutex<Vec<Vec<F>>>,
+    fail_at: usize,
+}
+
+impl Releases {
+    fn new(fail_at: usize) -> Releases {
+        Releases { made: Default::default(), released: Default::default(), fail_at }
+    }
+
+    fn made(&self, b: anyhow::Result<PolynomialBatch<F, C, D>>) -> anyhow::Result<PolynomialBatch<F, C, D>> {
+        let mut made = self.made.lock().unwrap();
+        if made.len() + 1 == self.fail_at {
+            anyhow::bail!("commitment {} fails here", self.fail_at);
+        }
+        let b = b?;
+        made.push(cap_elements(&b.merkle_tree.cap));
+        Ok(b)
+    }
+}
+
+fn cap_elements(cap: &MerkleCap<F, PoseidonHash>) -> Vec<F> {
+    cap.0.iter().flat_map(|h| h.elements).collect()
+}
+
+impl CommitBackend for Releases {
+    fn name(&self) -> String {
+        "releases".into()
+    }
+    fn commit_values(
+        &self,
+        values: &[PolynomialValues<F>],
+        rate_bits: usize,
+        blinding: bool,
+        cap_height: usize,
+    ) -> anyhow::Result<PolynomialBatch<F, C, D>> {
+        self.made(CpuCommit.commit_values(values, rate_bits, blinding, cap_height))
+    }
+    fn commit_coeffs(
+        &self,
+        coeffs: Vec<PolynomialCoeffs<F>>,
+        rate_bits: usize,
+        blinding: bool,
+        cap_height: usize,
+    ) -> anyhow::Result<PolynomialBatch<F, C, D>> {
+        self.made(CpuCommit.commit_coeffs(coeffs, rate_bits, blinding, cap_height))
+    }
+    fn merkle_tree(&self, leaves: Vec<Vec<F>>, cap_height: usize) -> anyhow::Result<MerkleTree<F, PoseidonHash>> {
+        CpuCommit.merkle_tree(leaves, cap_height)
+    }
+    fn release(&self, cap: &MerkleCap<F, PoseidonHash>) {
+        self.released.lock().unwrap().push(cap_elements(cap));
+    }
+}
+
+#[test]
+fn every_commitment_of_a_proof_is_released_when_it_ends_made_or_failed() {
+    let (data, xs) = small_circuit(circuit_config());
+    let made = Releases::new(0);
+    let p = prove(&data.prover_only, &data.common, small_witness(&xs), &made).unwrap();
+    let want: Vec<Vec<F>> = [&p.proof.wires_cap, &p.proof.plonk_zs_partial_products_cap, &p.proof.quotient_polys_cap]
+        .into_iter()
+        .map(cap_elements)
+        .collect();
+    assert_eq!(*made.released.lock().unwrap(), want, "the wires, Z and quotient commitments, each once");
+    // A proof that fails at its second, then third commitment still releases the ones it made: with many
+    // proofs on one device, rows left behind would crowd out the others'.
+    for fail_at in [2, 3] {
+        let failing = Releases::new(fail_at);
+        let e = prove(&data.prover_only, &data.common, small_witness(&xs), &failing).unwrap_err();
+        assert!(e.to_string().contains("fails here"), "{e:#}");
+        let made = failing.made.lock().unwrap().clone();
+        assert_eq!(made.len(), fail_at - 1);
+        assert_eq!(*failing.released.lock().unwrap(), made, "failing at commitment {fail_at}");
+    }
 }

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
 use plonky2::fri::oracle::PolynomialBatch;
-use plonky2::hash::merkle_tree::MerkleTree;
+use plonky2::hash::merkle_tree::{MerkleCap, MerkleTree};
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::challenger::Challenger;
 use plonky2::plonk::circuit_data::{CommonCircuitData, ProverOnlyCircuitData};
@@ -69,8 +69,9 @@ pub trait CommitBackend {
     fn leaves(&self, batch: &PolynomialBatch<F, C, D>, indices: &[usize]) -> Result<Vec<Vec<F>>> {
         host_leaves(batch, indices)
     }
-    /// The proof that made `batch` reads it no more: a backend may free what it kept for it.
-    fn release(&self, _batch: &PolynomialBatch<F, C, D>) {}
+    /// The proof that made the commitment named by `cap` reads it no more: a backend may free what it kept
+    /// for it.
+    fn release(&self, _cap: &MerkleCap<F, PoseidonHash>) {}
     /// The smallest proof-of-work witness for the duplex state `state` (see [`super::fri`]'s `grind`): the
     /// witness goes in element `pos`, and the response is element 7 after one permutation, with at least
     /// `min_zeros` leading zeros. `None` leaves the search to the host's threads.
@@ -261,8 +262,8 @@ impl<B: Backend> CommitBackend for DeviceCommit<'_, B> {
             })
     }
 
-    fn release(&self, batch: &PolynomialBatch<F, C, D>) {
-        self.dev.release_rows(&batch.merkle_tree.cap)
+    fn release(&self, cap: &MerkleCap<F, PoseidonHash>) {
+        self.dev.release_rows(cap)
     }
 
     fn pow_witness(&self, state: &[F; 12], pos: usize, min_zeros: u32) -> Result<Option<u64>> {

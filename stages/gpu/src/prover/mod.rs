@@ -53,6 +53,7 @@ use plonky2::field::extension::Extendable;
 use plonky2::field::polynomial::PolynomialValues;
 use plonky2::field::types::Field;
 use plonky2::fri::oracle::PolynomialBatch;
+use plonky2::hash::merkle_tree::MerkleCap;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::challenger::Challenger;
 use plonky2::iop::witness::{PartialWitness, PartitionWitness, Witness};
@@ -206,8 +207,13 @@ pub fn prove_timed<'a>(
     let public_inputs_hash = PoseidonHash::hash_no_pad(&public_inputs);
     step(&mut times.witness);
 
+    // What the backend keeps on the device for this proof's commitments goes when the proof ends, made or
+    // not: an error on the way (any `?` below) must not leave its rows behind.
+    let mut kept = Kept { commit, caps: Vec::new() };
+
     // 2. Wires commitment.
     let wires_commitment = commit.commit_values(&wires, rate_bits, blinding, cap_height)?;
+    kept.caps.push(wires_commitment.merkle_tree.cap.clone());
     step(&mut times.wires_commit);
 
     // 3. The transcript so far.
@@ -233,6 +239,7 @@ pub fn prove_timed<'a>(
 
     // 5. Its commitment.
     let zs_commitment = commit.commit_values(&zs_partial_products, rate_bits, blinding, cap_height)?;
+    kept.caps.push(zs_commitment.merkle_tree.cap.clone());
     drop(zs_partial_products);
     challenger.observe_cap::<PoseidonHash>(&zs_commitment.merkle_tree.cap);
     let alphas = challenger.get_n_challenges(nc);
@@ -257,6 +264,7 @@ pub fn prove_timed<'a>(
 
     // 7. Quotient commitment.
     let quotient_commitment = commit.commit_coeffs(chunks, rate_bits, blinding, cap_height)?;
+    kept.caps.push(quotient_commitment.merkle_tree.cap.clone());
     challenger.observe_cap::<PoseidonHash>(&quotient_commitment.merkle_tree.cap);
     step(&mut times.quotient_commit);
 
@@ -304,10 +312,7 @@ pub fn prove_timed<'a>(
         &common.fri_params,
         commit,
     );
-    // Whatever the backend kept for this proof's commitments goes, the proof made or not.
-    for batch in &oracles[1..] {
-        commit.release(batch);
-    }
+    drop(kept);
     let opening_proof = opening_proof?;
     step(&mut times.fri);
     times.total = start.elapsed();
@@ -320,6 +325,22 @@ pub fn prove_timed<'a>(
         opening_proof,
     };
     Ok((ProofWithPublicInputs { proof, public_inputs }, times))
+}
+
+/// A proof's commitments whose rows a backend may keep on the device (by cap), released when the proof ends:
+/// on success, on an error, on a panic. Several proofs share one device, each keeping a few commitments, so
+/// a proof that left its rows behind would crowd out the others'.
+struct Kept<'c> {
+    commit: &'c dyn CommitBackend,
+    caps: Vec<MerkleCap<F, PoseidonHash>>,
+}
+
+impl Drop for Kept<'_> {
+    fn drop(&mut self) {
+        for cap in &self.caps {
+            self.commit.release(cap);
+        }
+    }
 }
 
 /// The public inputs and the wire columns of a partition witness.
