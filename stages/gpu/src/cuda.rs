@@ -92,23 +92,40 @@ fn sync_mode() -> Option<CUctx_flags> {
 
 type DeviceTable = Arc<CudaSlice<u64>>;
 
-/// One GPU with the kernels compiled and loaded, one stream, and cached tables/staging buffers.
+/// One GPU with the kernels compiled and loaded, one stream, and cached tables/staging buffers. A [`Gpu::lane`]
+/// is another stream of the same card: it shares the context, the kernels and the device-resident tables and
+/// setup data, and has its own stream and staging buffers, so several proofs of one process drive the card at
+/// once (their host work side by side, their kernels interleaved by the hardware) instead of taking turns.
 pub struct Gpu {
-    pub(crate) ctx: Arc<CudaContext>,
+    shared: Arc<GpuShared>,
     pub(crate) stream: Arc<CudaStream>,
+    up_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
+    down_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
+}
+
+/// What every lane of one card shares. A table or setup buffer made on one lane's stream and read on another's
+/// is ordered by cudarc's event tracking (on for the context once it has a second stream).
+pub struct GpuShared {
+    pub(crate) ctx: Arc<CudaContext>,
     _module: Arc<CudaModule>,
     kernels: HashMap<String, CudaFunction>,
     set: KernelSet,
     info: DeviceInfo,
     twiddles: Mutex<HashMap<(u32, bool), DeviceTable>>,
     scales: Mutex<HashMap<u32, DeviceTable>>,
-    up_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
-    down_stage: Mutex<HashMap<usize, PinnedHostSlice<u64>>>,
     ntt_v1: std::sync::atomic::AtomicBool,
     /// Per circuit digest: its quotient kernel (`None`: a gate the kernel lacks); the commitments' kept rows.
     pub(crate) quotient: crate::cuda_quotient::QuotientCache,
     /// Setup data kept across proofs ([`Backend::resident`]), by circuit digest and name.
     resident: Mutex<HashMap<([u64; 4], &'static str), DeviceTable>>,
+}
+
+impl std::ops::Deref for Gpu {
+    type Target = GpuShared;
+
+    fn deref(&self) -> &GpuShared {
+        &self.shared
+    }
 }
 
 fn variant_name(v: PoseidonVariant) -> &'static str {
@@ -180,20 +197,35 @@ impl Gpu {
             kernels.insert(k, f);
         }
         let stream = ctx.default_stream();
-        Ok(Gpu {
+        let shared = GpuShared {
             ctx,
-            stream,
             _module: module,
             kernels,
             set,
             info: DeviceInfo { name, compute_capability: cc, multiprocessors: sms, total_mem, compile_s, kernel_cache },
             twiddles: Mutex::new(HashMap::new()),
             scales: Mutex::new(HashMap::new()),
-            up_stage: Mutex::new(HashMap::new()),
-            down_stage: Mutex::new(HashMap::new()),
             ntt_v1: std::sync::atomic::AtomicBool::new(false),
             quotient: Default::default(),
             resident: Mutex::new(HashMap::new()),
+        };
+        Ok(Gpu {
+            shared: Arc::new(shared),
+            stream,
+            up_stage: Mutex::new(HashMap::new()),
+            down_stage: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Another lane of this card: a new (non-blocking) stream and its own staging buffers, sharing everything
+    /// else. The first lane puts the context in cudarc's multi-stream mode, which orders shared buffers across
+    /// streams with events.
+    pub fn lane(&self) -> Result<Gpu, GpuError> {
+        Ok(Gpu {
+            shared: self.shared.clone(),
+            stream: self.ctx.new_stream().ctx("new stream")?,
+            up_stage: Mutex::new(HashMap::new()),
+            down_stage: Mutex::new(HashMap::new()),
         })
     }
 

@@ -4,9 +4,11 @@
 //! `frispool-wvg`. Its proofs are plonky2 proofs with the CPU backend's bytes for the same partition witness
 //! (`tests/prover_cpu.rs`, and on the device `examples/gpu_prove.rs`).
 //!
-//! Several proofs may be in flight on one GPU at once (the witness-vector server proves one per slot): the
-//! device is locked per commitment, not per proof, so one proof's host work (partial products, quotient,
-//! openings, FRI queries) overlaps another's device work.
+//! Several proofs may be in flight on one GPU at once (a prover's `--workers`, the witness-vector server's slots).
+//! Each device step (a commitment, the device quotient, FRI's commit phase) takes a free lane of the card for
+//! its length (`Gpu::lane`: its own stream and staging buffers), so the proofs' device steps run side by side
+//! too, not only their host work. `FRISPOOL_GPU_LANES=N` caps the lanes (1: every step takes turns on one
+//! stream, as before lanes; the A/B of NOTES.md run 24).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -26,7 +28,9 @@ use crate::{prove_timed, CommitBackend, DeviceCommit, Gpu, GpuError, ProveTimes}
 
 /// One GPU, shared by every proof of a process.
 pub struct GpuProver {
-    gpu: Mutex<Gpu>,
+    /// The card as opened (its default stream): lanes are made from it, and it runs nothing itself.
+    gpu: Gpu,
+    lanes: Lanes<Gpu>,
     ordinal: usize,
     /// Nanoseconds the device was held (commitments), summed over every proof.
     busy_ns: AtomicU64,
@@ -39,7 +43,8 @@ impl GpuProver {
     /// machine without a usable GPU gets the typed reason.
     pub fn open(ordinal: usize) -> Result<GpuProver, GpuError> {
         Ok(GpuProver {
-            gpu: Mutex::new(Gpu::new(ordinal)?),
+            gpu: Gpu::new(ordinal)?,
+            lanes: Lanes::new(lanes_wanted()),
             ordinal,
             busy_ns: AtomicU64::new(0),
             steps: Mutex::new((0, ProveTimes::default())),
@@ -98,17 +103,65 @@ impl ProvingBackend for GpuProver {
     }
 }
 
-/// The device's commitments, the device locked for each one: the GPU has one stream, and every commitment
-/// is a whole upload → kernels → download sequence.
+/// The device's steps, each on a lane of its own for its length: a commitment is a whole upload → kernels →
+/// download sequence on one stream.
 struct LockedDevice<'a>(&'a GpuProver);
 
 impl LockedDevice<'_> {
-    fn with<T>(&self, f: impl FnOnce(&DeviceCommit<'_>) -> T) -> T {
-        let gpu = self.0.gpu.lock().unwrap_or_else(|p| p.into_inner());
+    fn with<T>(&self, f: impl FnOnce(&DeviceCommit<'_>) -> Result<T>) -> Result<T> {
+        let gpu = &self.0.gpu;
+        let lane =
+            self.0.lanes.take(|| gpu.lane().map_err(|e| anyhow::Error::new(e).context("a new stream on the GPU")))?;
         let held = Instant::now();
-        let out = f(&DeviceCommit::new(&*gpu));
+        let out = f(&DeviceCommit::new(&lane));
         self.0.busy_ns.fetch_add(held.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.0.lanes.put(lane);
         out
+    }
+}
+
+/// `FRISPOOL_GPU_LANES`: the most lanes (streams) a process drives its card with; default [`MAX_LANES`].
+fn lanes_wanted() -> usize {
+    std::env::var("FRISPOOL_GPU_LANES").ok().and_then(|v| v.parse().ok()).unwrap_or(MAX_LANES).clamp(1, MAX_LANES)
+}
+
+/// Enough for one lane per core of the largest hosts lent (a lane is a stream and its pinned staging buffers).
+const MAX_LANES: usize = 256;
+
+/// The card's lanes: idle ones wait here, a step takes one (made on first need, up to `max`) and gives it back.
+struct Lanes<T> {
+    idle: Mutex<Vec<T>>,
+    made: Mutex<usize>,
+    freed: std::sync::Condvar,
+    max: usize,
+}
+
+impl<T> Lanes<T> {
+    fn new(max: usize) -> Lanes<T> {
+        Lanes { idle: Mutex::new(Vec::new()), made: Mutex::new(0), freed: std::sync::Condvar::new(), max }
+    }
+
+    fn take(&self, make: impl FnOnce() -> Result<T>) -> Result<T> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(lane) = idle.pop() {
+                return Ok(lane);
+            }
+            let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+            if *made < self.max {
+                *made += 1;
+                drop(made);
+                drop(idle);
+                return make().inspect_err(|_| *self.made.lock().unwrap_or_else(|p| p.into_inner()) -= 1);
+            }
+            drop(made);
+            idle = self.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn put(&self, lane: T) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(lane);
+        self.freed.notify_one();
     }
 }
 
@@ -169,10 +222,39 @@ impl CommitBackend for LockedDevice<'_> {
     }
 
     fn release(&self, cap: &plonky2::hash::merkle_tree::MerkleCap<F, PoseidonHash>) {
-        self.with(|d| d.release(cap))
+        // Kept rows are the card's, not a lane's: no stream is needed to let them go.
+        DeviceCommit::new(&self.0.gpu).release(cap)
     }
 
     fn pow_witness(&self, state: &[F; 12], pos: usize, min_zeros: u32) -> Result<Option<u64>> {
         self.with(|d| d.pow_witness(state, pos, min_zeros))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    #[test]
+    fn lanes_are_made_on_need_up_to_the_cap_and_a_step_past_it_waits_for_one() {
+        let lanes = Lanes::new(2);
+        let made = AtomicUsize::new(0);
+        let make = || Ok(made.fetch_add(1, Ordering::SeqCst));
+        let (a, b) = (lanes.take(make).unwrap(), lanes.take(make).unwrap());
+        assert_eq!((a, b), (0, 1));
+        std::thread::scope(|s| {
+            let third = s.spawn(|| lanes.take(make).unwrap());
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!third.is_finished(), "a third step waits: the cap is two lanes");
+            lanes.put(b);
+            assert_eq!(third.join().unwrap(), 1, "it gets the lane given back, no new one");
+        });
+        assert_eq!(made.load(Ordering::SeqCst), 2);
+        // A lane that cannot be made is not counted: the next step tries again.
+        let lanes = Lanes::<usize>::new(1);
+        assert!(lanes.take(|| anyhow::bail!("no stream")).is_err());
+        assert_eq!(lanes.take(|| Ok(7)).unwrap(), 7);
     }
 }

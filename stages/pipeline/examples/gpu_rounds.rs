@@ -7,7 +7,8 @@
 //! layers are captured from the block's scheduler proof. Every vector is then proven twice: by plonky2's
 //! `prove_with_partition_witness` on one thread (its proof-of-work search then returns the smallest
 //! witness, as this crate's GPU prover does) and by `frispool_gpu::GpuProver::prove_vector`; the bytes are
-//! compared and the GPU proof is verified.
+//! compared and the GPU proof is verified. Then up to 16 threads prove every vector again at once on the one
+//! `GpuProver` (its lanes: a stream each), and every such proof must have the one-at-a-time proof's bytes.
 //!
 //!     cargo run --release --example gpu_rounds -- SPOOL [PER_ROUND] [DEVICE]
 
@@ -102,6 +103,7 @@ fn main() -> Result<()> {
     println!("| job | circuit | rows | quotient | plonky2, 1 thread | GPU | bytes equal | GPU proof verifies |");
     println!("|---|---|---|---|---|---|---|---|");
     let mut unequal = 0;
+    let mut serial = Vec::new();
     for (label, v) in &vectors {
         let (name, data) = circuits
             .iter()
@@ -123,6 +125,7 @@ fn main() -> Result<()> {
         let on_gpu = gpu.prove_vector(&data.prover_only, &data.common, v).map_err(|e| anyhow!("{label}: {e}"))?;
         let gpu_ms = t.elapsed().as_secs_f64() * 1e3;
         let equal = cpu.to_bytes() == on_gpu.to_bytes();
+        serial.push(on_gpu.to_bytes());
         let verifies = data.verify(on_gpu).is_ok();
         unequal += usize::from(!equal || !verifies);
         println!(
@@ -137,5 +140,37 @@ fn main() -> Result<()> {
         bail!("{unequal} of {} proofs differ or do not verify", vectors.len());
     }
     println!("every one of {} GPU proofs equals plonky2's bytes and verifies", vectors.len());
+    // Many proofs on the card at once, as a prover's --workers run them: every thread proves every vector again,
+    // on whichever lanes (streams) are free, and each proof must be the one-at-a-time proof's bytes.
+    let threads = std::thread::available_parallelism().map_or(4, |n| n.get()).min(16);
+    let t = Instant::now();
+    let differ = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for w in 0..threads {
+            let (gpu, circuits, vectors, serial, differ) = (&gpu, &circuits, &vectors, &serial, &differ);
+            s.spawn(move || {
+                // Each thread starts at another vector, so different circuits meet on the card.
+                for k in 0..vectors.len() {
+                    let i = (k + w) % vectors.len();
+                    let (label, v) = &vectors[i];
+                    let data = circuits.iter().find(|(_, d)| d.prover_only.circuit_digest == v.circuit_digest);
+                    let bytes = data.and_then(|(_, d)| gpu.prove_vector(&d.prover_only, &d.common, v).ok());
+                    if bytes.map(|p| p.to_bytes()).as_ref() != Some(&serial[i]) {
+                        eprintln!("{label}: a concurrent GPU proof differs from the one-at-a-time proof (or failed)");
+                        differ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    let differ = differ.into_inner();
+    println!(
+        "{threads} threads at once on the card: {} proofs in {:.1?}, {differ} differ from the one-at-a-time bytes",
+        threads * vectors.len(),
+        t.elapsed()
+    );
+    if differ > 0 {
+        bail!("{differ} concurrent GPU proofs differ from the one-at-a-time proofs");
+    }
     Ok(())
 }
