@@ -49,6 +49,7 @@
 #   NAME-pin     any gpus-N run above with every GPU process on the CPUs local to its GPU (PIN=1)
 #   NAME-1p      any gpu-xN or gpus-N run above with its provers as job loops of one process per GPU
 #                (ONE_PROCESS=1: --workers N, keys loaded once per GPU); order: -1p before -pin and -warm
+#   NAME-wK      the same with K job loops in each prover process (WORKERS=K: PROVERS/K processes of --workers K)
 #   NAME-blocksync  any run above with every GPU process waiting for the card asleep in the driver
 #                (FRISPOOL_GPU_SYNC=blocking) instead of CUDA's default spin: the A/B of NOTES.md run 22
 #   NAME-mps     any run above under CUDA MPS (a control daemon for that run): several provers' kernels share
@@ -168,13 +169,14 @@ device)
     name=${name%-signed}
     mps_run=0
     [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
-    # The suffixes, taken off from the end in this order (see the list at the top): -warm, -pin, -1p and -blocksync
+    # The suffixes, taken off from the end in this order (see the list at the top): -warm, -pin, -1p, -wK and -blocksync
     # combine with every one after them; NAME-plainwit is the same run with plonky2's own witness-generation loop
     # (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-warm ]] && name=${name%-warm} && extra+=(WARM=1)
     [[ "$name" == *-pin ]] && name=${name%-pin} && extra+=(PIN=1)
     [[ "$name" == *-1p ]] && name=${name%-1p} && extra+=(ONE_PROCESS=1)
+    if [[ "$name" =~ ^(.*)-w([0-9]+)$ ]]; then name=${BASH_REMATCH[1]}; extra+=(WORKERS=${BASH_REMATCH[2]}); fi
     [[ "$name" == *-blocksync ]] && name=${name%-blocksync} && extra+=(FRISPOOL_GPU_SYNC=blocking)
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra+=(FRISPOOL_WITNESS_REPLAY=off)
     [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra+=(FRISPOOL_WITNESS_REPLAY=serial)

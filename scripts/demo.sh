@@ -24,6 +24,8 @@
 #                                           GPUS=N: prover-K proves on device (K-1) mod N (one prover per GPU)
 #                                           ONE_PROCESS=1: the PROVERS provers become job loops (--workers) of
 #                                           one process per GPU (one without GPUS): keys loaded once per GPU
+#                                           WORKERS=K: K job loops (--workers K) in each prover process,
+#                                           PROVERS/K processes
 #                                           BASIC_WITNESS=N: round-0 witness generators (default GPUS, else 1)
 #                                           VERIFY=last: `frispool verify` re-checks the last block only (default all)
 #                                           PRODUCED="1 2 ...": STORE already holds these blocks (nothing produced)
@@ -58,10 +60,13 @@ fi
 PROVERS=${PROVERS:-1}
 # ONE_PROCESS=1: the PROVERS provers run as job loops (--workers) of one process per GPU (one process without
 # GPUS), so each GPU's keys load and its CUDA context opens once instead of once per prover.
+# WORKERS=K: K job loops (--workers K) in each prover process, PROVERS/K processes.
 if [[ -n "${ONE_PROCESS:-}" ]]; then
-  procs=${GPUS:-1}
-  PROVER_ARGS="$PROVER_ARGS --workers $(( PROVERS / procs > 0 ? PROVERS / procs : 1 ))"
-  PROVERS=$procs
+  WORKERS=$(( PROVERS / ${GPUS:-1} > 0 ? PROVERS / ${GPUS:-1} : 1 ))
+fi
+if [[ -n "${WORKERS:-}" ]] && (( WORKERS > 1 )); then
+  PROVER_ARGS="$PROVER_ARGS --workers $WORKERS"
+  PROVERS=$(( PROVERS / WORKERS > 0 ? PROVERS / WORKERS : 1 ))
 fi
 # One round-0 witness generator re-executes about three 1 024-transaction blocks a second: one per GPU keeps
 # several GPUs fed.
