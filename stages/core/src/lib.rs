@@ -26,7 +26,8 @@ pub use circuit_type::CircuitType;
 pub use commitment::block_commitment;
 pub use config::{circuit_config, Proof, C, D, F, NUM_CHALLENGES};
 pub use prover::{
-    cpu_backend, current_job, prove, with_job, BackendError, CpuProver, ProveError, ProvingBackend, SharedBackend,
+    cpu_backend, current_job, prove, reproducible_witness, with_job, BackendError, CpuProver, ProveError,
+    ProvingBackend, SharedBackend,
 };
 pub use round::{AggregationRound, UnknownRound};
 pub use wire_columns::{wire_columns, WIRE_COLUMNS_SWITCH_VAR};

@@ -113,6 +113,20 @@ fn fix_random_wires(
     Ok(())
 }
 
+/// The full witness of `inputs` with the public-input gate's random wires fixed ([`fix_random_wires`]): what
+/// every backend proves from a partial witness, and what a witness vector is made of, so that one job gives one
+/// proof whichever backend or machine proves it and however often (a duplicate or retried job then writes the
+/// bytes already there instead of a conflicting artifact).
+pub fn reproducible_witness<'a>(
+    inputs: PartialWitness<F>,
+    prover: &'a ProverOnlyCircuitData<F, C, D>,
+    common: &'a CommonCircuitData<F, D>,
+) -> Result<PartitionWitness<'a, F>, BackendError> {
+    let mut pw = crate::generate_witness(inputs, prover, common)?;
+    fix_random_wires(prover, common, &mut pw)?;
+    Ok(pw)
+}
+
 impl ProvingBackend for CpuProver {
     fn name(&self) -> &'static str {
         "cpu"
@@ -125,8 +139,7 @@ impl ProvingBackend for CpuProver {
         witness: PartialWitness<F>,
     ) -> Result<Proof, BackendError> {
         // plonky2's `prove`, with the random wires fixed between its two steps.
-        let mut pw = crate::generate_witness(witness, prover, common)?;
-        fix_random_wires(prover, common, &mut pw)?;
+        let pw = reproducible_witness(witness, prover, common)?;
         plonky2::plonk::prover::prove_with_partition_witness::<F, C, D>(prover, common, pw, &mut TimingTree::default())
             .map_err(Into::into)
     }

@@ -71,14 +71,15 @@ pub struct WitnessVector {
 }
 
 impl WitnessVector {
-    /// Runs the circuit's witness generators on `inputs` and reads every wire: step 1 of plonky2's prover.
+    /// Runs the circuit's witness generators on `inputs` (the random wires fixed, as every backend proves them)
+    /// and reads every wire: step 1 of plonky2's prover.
     pub fn generate(
         prover: &ProverOnlyCircuitData<F, C, D>,
         common: &CommonCircuitData<F, D>,
         inputs: PartialWitness<F>,
     ) -> Result<WitnessVector, WitnessVectorError> {
-        let pw = crate::generate_witness(inputs, prover, common)
-            .map_err(|e| WitnessVectorError::Generate(format!("{e:#}")))?;
+        let pw = crate::reproducible_witness(inputs, prover, common)
+            .map_err(|e| WitnessVectorError::Generate(e.to_string()))?;
         Ok(Self::of_partition(prover, common, &pw))
     }
 

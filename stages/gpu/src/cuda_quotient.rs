@@ -46,14 +46,47 @@ pub(crate) struct QuotientModule {
 /// flight) a process of 16 workers evicted rows still in use (NOTES.md run 24).
 pub(crate) const KEPT_ROWS: usize = 3 * 256;
 
-/// A commitment's rows on the device, named by its cap.
-type KeptRows = (Vec<u64>, Arc<CudaSlice<u64>>);
-
 #[derive(Default)]
 pub(crate) struct QuotientCache {
     kernels: Mutex<HashMap<Digest, Option<Arc<QuotientModule>>>>,
-    /// Oldest first: (the commitment's cap, its rows).
-    kept: Mutex<std::collections::VecDeque<KeptRows>>,
+    /// The commitments' rows on the device, named by their caps.
+    kept: KeptList<Arc<CudaSlice<u64>>>,
+}
+
+/// Kept commitments, oldest first, by cap. Two proofs of one witness in flight at once (a retried job, a
+/// check that proves a vector from many threads) make commitments of one cap and the same rows: each keeps its
+/// own entry and each release takes away one, so neither proof loses the rows the other still reads.
+pub(crate) struct KeptList<T> {
+    list: Mutex<std::collections::VecDeque<(Vec<u64>, T)>>,
+    bound: usize,
+}
+
+impl<T> Default for KeptList<T> {
+    fn default() -> Self {
+        KeptList { list: Mutex::new(Default::default()), bound: KEPT_ROWS }
+    }
+}
+
+impl<T: Clone> KeptList<T> {
+    fn keep(&self, key: Vec<u64>, rows: T) {
+        let mut list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        if list.len() >= self.bound {
+            list.pop_front();
+        }
+        list.push_back((key, rows));
+    }
+
+    fn get(&self, key: &[u64]) -> Option<T> {
+        self.list.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(k, _)| k == key).map(|(_, r)| r.clone())
+    }
+
+    /// Takes away one entry of `key` (the newest).
+    fn release(&self, key: &[u64]) {
+        let mut list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = list.iter().rposition(|(k, _)| k == key) {
+            list.remove(i);
+        }
+    }
 }
 
 fn cap_key(cap: &MerkleCap<F, PoseidonHash>) -> Vec<u64> {
@@ -166,16 +199,12 @@ impl Gpu {
         if !rows_kept() {
             return;
         }
-        let mut kept = self.quotient.kept.lock().unwrap();
-        if kept.len() >= KEPT_ROWS {
-            kept.pop_front();
-        }
-        kept.push_back((cap_key(cap), Arc::new(rows)));
+        self.quotient.kept.keep(cap_key(cap), Arc::new(rows));
     }
 
     fn kept_rows(&self, cap: &MerkleCap<F, PoseidonHash>) -> Option<Arc<CudaSlice<u64>>> {
         let key = cap_key(cap);
-        self.quotient.kept.lock().unwrap().iter().find(|(k, _)| *k == key).map(|(_, rows)| rows.clone())
+        self.quotient.kept.get(&key)
     }
 
     /// Rows `indices` of a kept commitment, one small copy each (a proof opens a few dozen).
@@ -204,7 +233,7 @@ impl Gpu {
 
     pub(crate) fn release_kept_rows(&self, cap: &MerkleCap<F, PoseidonHash>) {
         let key = cap_key(cap);
-        self.quotient.kept.lock().unwrap().retain(|(k, _)| *k != key);
+        self.quotient.kept.release(&key);
     }
 
     /// A commitment's rows on the device: the kept ones if its commitment left them there, else uploaded.
@@ -247,5 +276,33 @@ impl Gpu {
             Some(key) => self.setup_rows(key, batch, width),
             None => self.rows_of(batch, width),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_proofs_of_one_cap_each_release_their_own_entry() {
+        let kept = KeptList::<u32>::default();
+        let cap = vec![1, 2, 3, 4];
+        kept.keep(cap.clone(), 7);
+        kept.keep(cap.clone(), 7);
+        kept.release(&cap);
+        assert_eq!(kept.get(&cap), Some(7), "the other proof still reads its rows");
+        kept.release(&cap);
+        assert_eq!(kept.get(&cap), None);
+        kept.release(&cap); // nothing left: no effect
+    }
+
+    #[test]
+    fn past_the_bound_the_oldest_go_first() {
+        let kept = KeptList::<usize> { list: Mutex::new(Default::default()), bound: 3 };
+        for i in 0..4 {
+            kept.keep(vec![i as u64], i);
+        }
+        assert_eq!(kept.get(&[0]), None);
+        assert_eq!((kept.get(&[1]), kept.get(&[3])), (Some(1), Some(3)));
     }
 }

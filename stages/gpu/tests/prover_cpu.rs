@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use frispool_circuits::basic::main::expected_public_inputs;
 use frispool_circuits::{MainChunkWitness, MainCircuit};
-use frispool_core::{circuit_config, C, D, F};
+use frispool_core::{circuit_config, ProvingBackend, C, D, F};
 use frispool_gpu::prover::{prove, prove_timed, CommitBackend, CpuCommit, PlonkyProof};
 use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
 use plonky2::field::types::Field;
@@ -103,11 +103,20 @@ fn small_circuit_proof_bytes_equal_plonky2() {
 }
 
 #[test]
-fn partial_witness_input_proves_and_verifies() {
-    // Generators run inside `prove` (random public-input-gate padding: a different, valid proof).
+fn partial_witness_input_proves_verifies_and_proves_again_to_the_same_bytes() {
+    // Generators run inside `prove`.
     let (data, xs) = small_circuit(circuit_config());
     let p = prove(&data.prover_only, &data.common, small_witness(&xs), &CpuCommit).unwrap();
-    data.verify(p).expect("verifies");
+    data.verify(p.clone()).expect("verifies");
+    // The public-input gate's random wires are fixed as the CPU backend fixes them: the same job proves to the
+    // same bytes every time, so a duplicate run of it writes the artifact already there, not a conflict.
+    let again = prove(&data.prover_only, &data.common, small_witness(&xs), &CpuCommit).unwrap();
+    assert!(p.to_bytes() == again.to_bytes(), "two proofs of one partial witness differ");
+    // plonky2's proof of work is the smallest witness only on one thread (module comment).
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let cpu = one.install(|| frispool_core::CpuProver.prove(&data.prover_only, &data.common, small_witness(&xs)));
+    let cpu = cpu.unwrap();
+    assert!(p.to_bytes() == cpu.to_bytes(), "the CPU backend's proof of the same partial witness differs");
 }
 
 #[test]

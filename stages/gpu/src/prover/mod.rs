@@ -195,9 +195,12 @@ pub fn prove_timed<'a>(
 
     // 1. Witness: the generators, then every wire of every row (unset wires are zero).
     let (public_inputs, wires) = match witness.into() {
-        WitnessInput::Partial(inputs) => {
-            of_partition(&frispool_core::generate_witness(inputs, prover, common)?, prover, common)
-        }
+        // The random wires fixed as the CPU backend fixes them: one job, one proof, on any backend.
+        WitnessInput::Partial(inputs) => of_partition(
+            &frispool_core::reproducible_witness(inputs, prover, common).map_err(|e| anyhow!("witness: {e}"))?,
+            prover,
+            common,
+        ),
         WitnessInput::Partition(pw) => of_partition(&pw, prover, common),
         WitnessInput::Vector(v) => {
             v.check_circuit(prover, common)?;
