@@ -61,7 +61,7 @@ impl GpuProver {
         common: &'a CommonCircuitData<F, D>,
         witness: WitnessInput<'a>,
     ) -> Result<Proof, BackendError> {
-        let (proof, times) = prove_timed(prover, common, witness, &LockedDevice(self))?;
+        let (proof, times) = prove_timed(prover, common, witness, &OnLanes(self))?;
         let mut steps = self.steps.lock().unwrap_or_else(|p| p.into_inner());
         steps.0 += 1;
         steps.1 += &times;
@@ -105,18 +105,33 @@ impl ProvingBackend for GpuProver {
 
 /// The device's steps, each on a lane of its own for its length: a commitment is a whole upload → kernels →
 /// download sequence on one stream.
-struct LockedDevice<'a>(&'a GpuProver);
+struct OnLanes<'a>(&'a GpuProver);
 
-impl LockedDevice<'_> {
+impl OnLanes<'_> {
     fn with<T>(&self, f: impl FnOnce(&DeviceCommit<'_>) -> Result<T>) -> Result<T> {
         let gpu = &self.0.gpu;
         let lane =
             self.0.lanes.take(|| gpu.lane().map_err(|e| anyhow::Error::new(e).context("a new stream on the GPU")))?;
+        // Given back however the step ends: a panic (caught further up as a failed proof) must not cost a lane.
+        let lane = Taken { lanes: &self.0.lanes, lane: Some(lane) };
         let held = Instant::now();
-        let out = f(&DeviceCommit::new(&lane));
+        let out = f(&DeviceCommit::new(lane.lane.as_ref().expect("held until dropped")));
         self.0.busy_ns.fetch_add(held.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        self.0.lanes.put(lane);
         out
+    }
+}
+
+/// A lane taken for one step, put back when dropped.
+struct Taken<'a, T> {
+    lanes: &'a Lanes<T>,
+    lane: Option<T>,
+}
+
+impl<T> Drop for Taken<'_, T> {
+    fn drop(&mut self) {
+        if let Some(lane) = self.lane.take() {
+            self.lanes.put(lane);
+        }
     }
 }
 
@@ -165,7 +180,7 @@ impl<T> Lanes<T> {
     }
 }
 
-impl CommitBackend for LockedDevice<'_> {
+impl CommitBackend for OnLanes<'_> {
     fn name(&self) -> String {
         "gpu".into()
     }
@@ -256,5 +271,17 @@ mod tests {
         let lanes = Lanes::<usize>::new(1);
         assert!(lanes.take(|| anyhow::bail!("no stream")).is_err());
         assert_eq!(lanes.take(|| Ok(7)).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_step_that_panics_gives_its_lane_back() {
+        let lanes = Lanes::new(1);
+        let lane = lanes.take(|| Ok(5)).unwrap();
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _taken = Taken { lanes: &lanes, lane: Some(lane) };
+            panic!("a device step failed");
+        }));
+        assert!(step.is_err());
+        assert_eq!(lanes.take(|| anyhow::bail!("no new lane: the cap is one")).unwrap(), 5);
     }
 }
