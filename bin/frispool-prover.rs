@@ -68,7 +68,7 @@ fn main() -> ExitCode {
             }
             return Ok(exit::OK);
         }
-        let stage = ProverStage { keys, max_attempts: cli.runner.max_attempts };
+        let stage = ProverStage { keys, max_attempts: cli.runner.max_attempts, backend: Some(backend.clone()) };
         let summary = run_stage(&spool, &cli.runner, &stage)?;
         summary.log();
         if let Some(busy) = backend.device_busy() {

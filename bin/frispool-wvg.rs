@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         if cli.runner.verbose {
             eprintln!("frispool-wvg: keys of protocol {} ready in {:.1?}", keys.version(), started.elapsed());
         }
-        let stage = ProverStage { keys, max_attempts: cli.runner.max_attempts };
+        let stage = ProverStage { keys, max_attempts: cli.runner.max_attempts, backend: None };
         let summary = run_stage(&spool, &cli.runner, &stage)?;
         summary.log();
         Ok(summary.exit_code())

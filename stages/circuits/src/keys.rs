@@ -9,7 +9,7 @@
 //! of building (seconds of FFTs and Merkle trees per circuit): they run only each circuit's construction to
 //! recover the targets their witness is set through, and check that it fits the loaded data.
 
-use frispool_aggregation::{AggKey, AggregationKeys, BasicKey};
+use frispool_aggregation::{AggKey, AggregationKeys, BasicKey, ProofId};
 use frispool_core::{ChainBinding, CircuitType, SharedBackend, C, D, F};
 use frispool_sig::{SigGateSerializer, SigGeneratorSerializer};
 use plonky2::hash::hash_types::HashOut;
@@ -243,6 +243,17 @@ impl ProtocolKeys {
             out.push((layer_name(i, layers.len()), *layer));
         }
         out
+    }
+
+    /// The circuit that proves `id`.
+    pub fn circuit_proving(&self, id: &ProofId) -> Option<&CircuitData<F, C, D>> {
+        match id {
+            ProofId::Basic { circuit_type, .. } => self.basic(*circuit_type).map(|b| &b.data),
+            ProofId::Leaf { circuit_type, .. } => self.circuit(&leaf_name(*circuit_type)),
+            ProofId::Node { .. } => self.circuit(NODE),
+            ProofId::Tip => self.circuit(TIP),
+            ProofId::Scheduler => self.circuit(SCHEDULER),
+        }
     }
 
     pub fn circuit(&self, name: &str) -> Option<&CircuitData<F, C, D>> {

@@ -71,6 +71,13 @@ pub trait ProvingBackend: Send + Sync {
     fn step_summary(&self) -> Option<String> {
         None
     }
+
+    /// Whether this backend holds the setup data of the circuit of `circuit_digest` already (a GPU: its
+    /// constants/σ rows on the device), so a job of that circuit starts without uploading them: the prover
+    /// stage prefers such jobs when it claims. `false` for a backend with nothing to hold.
+    fn holds_setup(&self, _circuit_digest: &plonky2::hash::hash_types::HashOut<F>) -> bool {
+        false
+    }
 }
 
 /// A backend shared by every circuit of a process.

@@ -309,6 +309,11 @@ impl Gpu {
             .ctx("launch poseidon_bench")
     }
 
+    /// Whether setup data of the circuit of `digest` is resident ([`Backend::resident`]).
+    pub fn holds_setup(&self, digest: [u64; 4]) -> bool {
+        self.resident.lock().unwrap_or_else(|p| p.into_inner()).keys().any(|(circuit, _)| *circuit == digest)
+    }
+
     pub fn upload(&self, data: &[u64]) -> Result<CudaSlice<u64>, GpuError> {
         self.stream.clone_htod(data).ctx("upload")
     }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use frispool_core::{BackendError, Proof, ProvingBackend, WitnessVector, C, D, F};
 use plonky2::field::polynomial::{PolynomialCoeffs, PolynomialValues};
+use plonky2::field::types::PrimeField64;
 use plonky2::fri::oracle::PolynomialBatch;
 use plonky2::hash::merkle_tree::MerkleTree;
 use plonky2::hash::poseidon::PoseidonHash;
@@ -94,6 +95,10 @@ impl ProvingBackend for GpuProver {
 
     fn device_busy(&self) -> Option<Duration> {
         Some(Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)))
+    }
+
+    fn holds_setup(&self, circuit_digest: &plonky2::hash::hash_types::HashOut<F>) -> bool {
+        self.gpu.holds_setup(circuit_digest.elements.map(|e| e.to_canonical_u64()))
     }
 
     fn step_summary(&self) -> Option<String> {

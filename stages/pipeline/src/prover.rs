@@ -3,17 +3,52 @@
 //! deterministic key).
 
 use frispool_circuits::{ApiError, ProtocolKeys, WitnessWire};
-use frispool_spool::{Handler, JobContext, JobError, JobKey, Queue, UnblockSweep};
+use std::sync::Arc;
+
+use frispool_spool::{ClaimPreference, Handler, JobContext, JobError, JobKey, Queue, UnblockSweep};
+use plonky2::hash::hash_types::HashOut;
 
 use crate::routing::PROVE;
 use crate::unblock::{self, PlanSweep};
 use crate::vectors::NoProver;
 use crate::{jobs, kinds};
-use frispool_core::ProveError;
+use frispool_core::{ProveError, SharedBackend, F};
 
 pub struct ProverStage {
     pub keys: ProtocolKeys,
     pub max_attempts: u32,
+    /// The backend the keys prove on, when it may hold circuits' setup data (a GPU): the stage then prefers
+    /// the jobs of circuits it holds when it claims (`Handler::claim_preference`).
+    pub backend: Option<SharedBackend>,
+}
+
+/// Jobs whose circuit's setup data `backend` holds.
+fn prefer_held(keys: &ProtocolKeys, backend: SharedBackend) -> ClaimPreference {
+    let circuits = job_circuits(keys);
+    Arc::new(move |key: &JobKey| {
+        circuits
+            .iter()
+            .find(|(round, name, _)| *round == key.round && *name == key.circuit)
+            .is_some_and(|(_, _, digest)| backend.holds_setup(digest))
+    })
+}
+
+/// Every job shape the stage proves, as (round, circuit in the job key), with the digest of the circuit that
+/// proves it.
+fn job_circuits(keys: &ProtocolKeys) -> Vec<(u8, String, HashOut<F>)> {
+    let mut names: Vec<String> = keys.registry().types().map(|t| t.name().to_string()).collect();
+    names.push(jobs::ALL.to_string());
+    let mut out = Vec::new();
+    for round in 0..=4u8 {
+        for name in &names {
+            let Ok(key) = JobKey::new(0, round, name, 0, 0) else { continue };
+            let data = jobs::proof_id(&key, keys.registry()).and_then(|id| keys.circuit_proving(&id));
+            if let Some(data) = data {
+                out.push((round, name.clone(), data.prover_only.circuit_digest));
+            }
+        }
+    }
+    out
 }
 
 impl Handler for ProverStage {
@@ -69,6 +104,10 @@ impl Handler for ProverStage {
         Ok(())
     }
 
+    fn claim_preference(&self) -> Option<ClaimPreference> {
+        Some(prefer_held(&self.keys, self.backend.clone()?))
+    }
+
     fn sweeps(&self) -> Vec<Box<dyn UnblockSweep>> {
         vec![Box::new(PlanSweep {
             protocol: self.keys.version().to_string(),
@@ -108,6 +147,50 @@ fn no_prover_in(e: &(dyn std::error::Error + 'static)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A backend that holds one circuit's setup and proves nothing.
+    struct Holds(HashOut<F>);
+
+    impl frispool_core::ProvingBackend for Holds {
+        fn name(&self) -> &'static str {
+            "holds"
+        }
+        fn prove_vector(
+            &self,
+            _: &plonky2::plonk::circuit_data::ProverOnlyCircuitData<F, frispool_core::C, { frispool_core::D }>,
+            _: &plonky2::plonk::circuit_data::CommonCircuitData<F, { frispool_core::D }>,
+            _: &frispool_core::WitnessVector,
+        ) -> Result<frispool_core::Proof, frispool_core::BackendError> {
+            Err("proves nothing".into())
+        }
+        fn holds_setup(&self, digest: &HashOut<F>) -> bool {
+            *digest == self.0
+        }
+    }
+
+    #[test]
+    fn the_stage_prefers_the_jobs_of_circuits_whose_setup_its_backend_holds() {
+        let (keys, _) = crate::keystore::tests::keygen();
+        let digest = |name: &str| keys.circuit(name).unwrap().prover_only.circuit_digest;
+        let shapes = job_circuits(keys);
+        // Every round's jobs, for every type and for the whole block, each with the circuit that proves it.
+        let want = [
+            (0, "main", digest("main")),
+            (1, "main", digest("leaf-main")),
+            (2, "main", digest("node")),
+            (3, "all", digest("tip")),
+            (4, "all", digest("scheduler")),
+        ];
+        for (round, name, d) in want {
+            assert!(shapes.contains(&(round, name.to_string(), d)), "round {round} {name}: {shapes:?}");
+        }
+        let prefer = prefer_held(keys, Arc::new(Holds(digest("leaf-main"))));
+        let key = |k: &str| k.parse::<JobKey>().unwrap();
+        assert!(prefer(&key("b00000007.r1.main.d0.g0003")));
+        assert!(!prefer(&key("b00000007.r0.main.d0.g0003")));
+        assert!(!prefer(&key("b00000007.r3.all.d0.g0000")));
+        assert!(!prefer(&key("b00000007.r1.nosuch.d0.g0000")), "a circuit type the keys do not know");
+    }
     use frispool_aggregation::AggError;
     use frispool_spool::Disposition;
 

@@ -13,7 +13,7 @@ use crate::artifact::{ArtifactError, ArtifactKind, MappedArtifact, OutputBatch};
 use crate::fault::InfraFault;
 use crate::key::JobKey;
 use crate::layout::Spool;
-use crate::protocol::Claimed;
+use crate::protocol::{ClaimPreference, Claimed};
 use crate::queue::Queue;
 use crate::recover::UnblockSweep;
 use crate::runner::RunnerArgs;
@@ -104,6 +104,10 @@ pub trait Handler: Send + Sync {
     /// Hooks that redo missed unblocks; run by recover at start and by `frispool recover`.
     fn sweeps(&self) -> Vec<Box<dyn UnblockSweep>> {
         Vec::new()
+    }
+    /// Which queued jobs this stage would rather take next (see [`ClaimPreference`]); `None`: claim order alone.
+    fn claim_preference(&self) -> Option<ClaimPreference> {
+        None
     }
 }
 

@@ -39,7 +39,9 @@ pub use jobstats::{job_stats, JobStats, StatsByJob, TIME_BUCKETS};
 pub use key::{JobKey, KeyParseError};
 pub use layout::{Spool, CLOCK_PROBE};
 pub use memory::{MemoryDeath, OomMarking};
-pub use protocol::{ClaimFilter, Claimed, Claimer, Enqueued, FailOutcome, Heartbeat, Holder};
+pub use protocol::{
+    ClaimFilter, ClaimPreference, Claimed, Claimer, Enqueued, FailOutcome, Heartbeat, Holder, PREFERENCE_WINDOW,
+};
 pub use queue::{BadQueueName, Queue, State};
 pub use recover::{recover, RecoverOptions, RecoverReport, UnblockSweep};
 pub use runner::{parse_memory_class, run_stage, RunSummary, RunnerArgs};

@@ -269,6 +269,7 @@ fn worker_loop(shared: &Shared<'_>, worker: usize) -> Result<RunSummary> {
     });
     let mut claimer = Claimer::new(queue.clone(), &args.protocol);
     claimer.filter = shared.filter.clone();
+    claimer.prefer = handler.claim_preference();
     claimer.relist_every = Duration::from_secs_f64(args.rescan_secs.clamp(0.05, 1.0));
     let mut sum = RunSummary::default();
     // A fault left open by an earlier run is cleared by this run's first finished job.

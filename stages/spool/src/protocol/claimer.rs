@@ -29,7 +29,18 @@ pub struct Claimer {
     foreign: HashMap<String, u64>,
     /// Malformed tickets moved to failed/ so far.
     pub quarantined: u64,
+    /// Jobs this worker would rather take next ([`crate::Handler::claim_preference`]).
+    pub prefer: Option<ClaimPreference>,
 }
+
+/// Which queued jobs a worker would rather take next: a GPU prover, those whose circuit's setup data is on its
+/// device already (Era's prover groups keep their setup loaded the same way).
+pub type ClaimPreference = std::sync::Arc<dyn Fn(&JobKey) -> bool + Send + Sync>;
+
+/// How far past the head of the queue a preference looks, among jobs of the head's round and block only: claim
+/// order still decides between rounds and blocks, so no round or block waits longer for a worker's taste, and a
+/// job passed over is passed over only by jobs of its own round and block, of which there are finitely many.
+pub const PREFERENCE_WINDOW: usize = 16;
 
 impl Claimer {
     pub fn new(queue: Queue, protocol: &str) -> Claimer {
@@ -42,6 +53,7 @@ impl Claimer {
             relist_every: Duration::from_millis(1000),
             foreign: HashMap::new(),
             quarantined: 0,
+            prefer: None,
         }
     }
 
@@ -87,7 +99,7 @@ impl Claimer {
         }
         let mut relisted = stale;
         loop {
-            let Some(key) = self.pending.pop_first() else {
+            let Some(key) = self.take_next() else {
                 if relisted {
                     return Ok(None);
                 }
@@ -127,6 +139,28 @@ impl Claimer {
                 return Ok(Some(c));
             }
         }
+    }
+
+    /// The next key in claim order, or, with a preference and a head it does not prefer, the first preferred
+    /// key among the next [`PREFERENCE_WINDOW`] of the head's round and block.
+    fn take_next(&mut self) -> Option<JobKey> {
+        let head = self.pending.first()?;
+        if let Some(prefer) = &self.prefer {
+            if !prefer(head) {
+                let preferred = self
+                    .pending
+                    .iter()
+                    .take(PREFERENCE_WINDOW)
+                    .take_while(|k| k.round == head.round && k.block == head.block)
+                    .find(|k| prefer(k))
+                    .cloned();
+                if let Some(k) = preferred {
+                    self.pending.remove(&k);
+                    return Some(k);
+                }
+            }
+        }
+        self.pending.pop_first()
     }
 
     /// A ticket that cannot be a job (bad name or content) is claimed and moved to `failed/` with

@@ -28,7 +28,7 @@ mod filter;
 mod finish;
 mod heartbeat;
 
-pub use claimer::Claimer;
+pub use claimer::{ClaimPreference, Claimer, PREFERENCE_WINDOW};
 pub use filter::ClaimFilter;
 pub use heartbeat::Heartbeat;
 

@@ -192,3 +192,34 @@ fn a_filtered_claimer_takes_only_its_jobs_in_claim_order() {
     let rest: Vec<String> = std::iter::from_fn(|| all.next(&s).unwrap()).map(|j| j.key().to_string()).collect();
     assert_eq!(rest, vec![keys[3], keys[1]]);
 }
+
+/// A preference reorders only the head of the queue's round and block: the preferred jobs of that round and
+/// block go first, claim order decides the rest, and nothing of another round or block jumps ahead.
+#[test]
+fn a_preference_picks_among_the_heads_round_and_block_only() {
+    let (_d, s) = setup();
+    let keys = [
+        "b00000001.r1.main.d0.g0000",
+        "b00000001.r1.sig.d0.g0000",
+        "b00000001.r0.main.d0.g0000",
+        "b00000001.r0.sig.d0.g0000",
+        "b00000001.r0.sig.d0.g0001",
+        "b00000002.r1.sig.d0.g0000",
+    ];
+    for k in keys {
+        s.enqueue(&ticket(k, "v1", 3)).unwrap();
+    }
+    let mut c = Claimer::new(PROVE, "v1");
+    c.prefer = Some(std::sync::Arc::new(|k: &crate::key::JobKey| k.circuit == "sig"));
+    let got: Vec<String> = std::iter::from_fn(|| c.next(&s).unwrap())
+        .map(|j| {
+            let k = j.key().to_string();
+            s.complete(&j, vec![]).unwrap();
+            k
+        })
+        .collect();
+    // Round 1 of block 1 first (sig before main), then block 2's round 1 (a later block: not pulled ahead of
+    // block 1's main), then round 0 with its sig jobs first.
+    let want = [keys[1], keys[0], keys[5], keys[3], keys[4], keys[2]];
+    assert_eq!(got, want);
+}
