@@ -212,7 +212,8 @@ pub fn load_keys(dir: &Path) -> Result<ProtocolKeys, KeyError> {
     }
     // Every prover key is read and decoded before the circuits are put together, each on its own thread: the
     // files are independent, and one after another they would leave all but one core idle while a process
-    // starts (a GPU host runs one prover process per card). FRISPOOL_KEY_LOAD=serial reads them in turn.
+    // starts (a GPU host runs a few prover processes of several workers). FRISPOOL_KEY_LOAD=serial reads them in
+    // turn.
     let read = |name: &str| read_prover_key(dir, &manifest, name);
     let mut decoded: HashMap<String, Result<CircuitData<F, C, D>, KeyFileError>> =
         if std::env::var("FRISPOOL_KEY_LOAD").is_ok_and(|v| v == "serial") {
