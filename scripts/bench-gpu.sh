@@ -170,8 +170,8 @@ device)
     mps_run=0
     [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
     # The suffixes, taken off from the end in this order (see the list at the top): -warm, -pin, -1p, -wK and
-    # -blocksync combine with every one after them; NAME-plainwit is the same run with plonky2's own witness-generation loop
-    # (FRISPOOL_WITNESS_REPLAY=off).
+    # -blocksync combine with every one after them; NAME-plainwit is the same run with plonky2's own
+    # witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-warm ]] && name=${name%-warm} && extra+=(WARM=1)
     [[ "$name" == *-pin ]] && name=${name%-pin} && extra+=(PIN=1)

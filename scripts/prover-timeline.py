@@ -4,10 +4,10 @@ and its worker's pid): one Markdown table row for scripts/bench-gpu.sh, or with 
 
     scripts/prover-timeline.py RUN SPOOL [--seconds]
 
-Columns: the provers (the most prove jobs inside at once); the first prove job's claim after the first ticket of the run was queued (the provers' start-up when
-they start with the blocks); the mean number of provers inside a prove job from that claim to the last job's end,
-over the provers that proved anything; the drain: from the last moment every prover was inside a job to the last
-job's end (the blocks' serial tails, once the basic proofs run out)."""
+Columns: the provers (the most prove jobs inside at once); the first prove job's claim after the first ticket of
+the run was queued (the provers' start-up when they start with the blocks); the mean number of provers inside a
+prove job from that claim to the last job's end; the drain: from the last moment every prover was inside a job to
+the last job's end (the blocks' serial tails, once the basic proofs run out)."""
 import glob
 import json
 import signal
