@@ -150,37 +150,44 @@ const MAX_LANES: usize = 256;
 
 /// The card's lanes: idle ones wait here, a step takes one (made on first need, up to `max`) and gives it back.
 struct Lanes<T> {
-    idle: Mutex<Vec<T>>,
-    made: Mutex<usize>,
+    pool: Mutex<LanePool<T>>,
     freed: std::sync::Condvar,
     max: usize,
 }
 
+/// The lanes not in use, and how many were made (in use or not).
+struct LanePool<T> {
+    idle: Vec<T>,
+    made: usize,
+}
+
 impl<T> Lanes<T> {
     fn new(max: usize) -> Lanes<T> {
-        Lanes { idle: Mutex::new(Vec::new()), made: Mutex::new(0), freed: std::sync::Condvar::new(), max }
+        Lanes { pool: Mutex::new(LanePool { idle: Vec::new(), made: 0 }), freed: std::sync::Condvar::new(), max }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LanePool<T>> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn take(&self, make: impl FnOnce() -> Result<T>) -> Result<T> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pool = self.lock();
         loop {
-            if let Some(lane) = idle.pop() {
+            if let Some(lane) = pool.idle.pop() {
                 return Ok(lane);
             }
-            let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
-            if *made < self.max {
-                *made += 1;
-                drop(made);
-                drop(idle);
-                return make().inspect_err(|_| *self.made.lock().unwrap_or_else(|p| p.into_inner()) -= 1);
+            if pool.made < self.max {
+                pool.made += 1;
+                drop(pool);
+                // Made outside the lock (a new stream); one that fails is not counted.
+                return make().inspect_err(|_| self.lock().made -= 1);
             }
-            drop(made);
-            idle = self.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
+            pool = self.freed.wait(pool).unwrap_or_else(|p| p.into_inner());
         }
     }
 
     fn put(&self, lane: T) {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(lane);
+        self.lock().idle.push(lane);
         self.freed.notify_one();
     }
 }

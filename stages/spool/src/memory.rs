@@ -159,17 +159,12 @@ impl Evidence {
 
 impl Drop for Evidence {
     fn drop(&mut self) {
-        let Some(slot) = self.slot else { return self.remove_note() };
-        free(MARKS[slot].swap(std::ptr::null_mut(), Ordering::SeqCst));
-        if MARKED[slot].swap(false, Ordering::SeqCst) {
-            let _ = fs::remove_file(&self.mark);
+        if let Some(slot) = self.slot {
+            free(MARKS[slot].swap(std::ptr::null_mut(), Ordering::SeqCst));
+            if MARKED[slot].swap(false, Ordering::SeqCst) {
+                let _ = fs::remove_file(&self.mark);
+            }
         }
-        self.remove_note();
-    }
-}
-
-impl Evidence {
-    fn remove_note(&self) {
         if let Some(n) = &self.note {
             let _ = fs::remove_file(n);
         }
@@ -181,7 +176,7 @@ fn free(m: *mut Mark) {
         while READING.load(Ordering::SeqCst) > 0 {
             std::hint::spin_loop();
         }
-        // SAFETY: made by Box::into_raw in `Evidence::start` and swapped out of MARK exactly once.
+        // SAFETY: made by Box::into_raw in `Evidence::start` and swapped out of MARKS exactly once.
         drop(unsafe { Box::from_raw(m) });
     }
 }
