@@ -207,7 +207,9 @@ impl Gpu {
         self.quotient.kept.get(&key)
     }
 
-    /// Rows `indices` of a kept commitment, one small copy each (a proof opens a few dozen).
+    /// Rows `indices` of a kept commitment. A proof opens a few dozen: they are gathered on the device
+    /// (a copy each, queued on the stream) and come down in one copy through pinned memory, so the host waits
+    /// for the card once per commitment, where a small pageable copy per row waited once per row.
     pub(crate) fn fetch_kept_rows(
         &self,
         cap: &MerkleCap<F, PoseidonHash>,
@@ -217,18 +219,24 @@ impl Gpu {
         let Some(rows) = self.kept_rows(cap) else {
             return Ok(None);
         };
-        let mut out = Vec::with_capacity(indices.len());
-        for &i in indices {
-            if (i + 1) * width > rows.len() {
-                return Err(GpuError::Unsupported(format!(
-                    "row {i} of width {width} is outside the kept rows ({} elements)",
-                    rows.len()
-                )));
-            }
-            let row = self.stream.clone_dtoh(&rows.slice(i * width..(i + 1) * width)).ctx("fetch rows")?;
-            out.push(row.into_iter().map(F::from_canonical_u64).collect());
+        if let Some(&i) = indices.iter().find(|&&i| (i + 1) * width > rows.len()) {
+            return Err(GpuError::Unsupported(format!(
+                "row {i} of width {width} is outside the kept rows ({} elements)",
+                rows.len()
+            )));
         }
-        Ok(Some(out))
+        if indices.is_empty() || width == 0 {
+            return Ok(Some(vec![Vec::new(); indices.len()]));
+        }
+        let mut gathered = self.alloc(indices.len() * width)?;
+        for (k, &i) in indices.iter().enumerate() {
+            let mut dst = gathered.slice_mut(k * width..(k + 1) * width);
+            self.stream.memcpy_dtod(&rows.slice(i * width..(i + 1) * width), &mut dst).ctx("gather rows")?;
+        }
+        let rows = self.download_with(&gathered, |flat| {
+            flat.chunks_exact(width).map(|row| row.iter().map(|&v| F::from_canonical_u64(v)).collect()).collect()
+        })?;
+        Ok(Some(rows))
     }
 
     pub(crate) fn release_kept_rows(&self, cap: &MerkleCap<F, PoseidonHash>) {

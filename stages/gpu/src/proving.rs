@@ -104,8 +104,19 @@ impl ProvingBackend for GpuProver {
     fn step_summary(&self) -> Option<String> {
         let (proofs, times) = self.steps.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let steps: Vec<String> = times.steps().iter().map(|(name, ms)| format!("{name} {:.2}", ms / 1e3)).collect();
-        Some(format!("steps of {proofs} proofs, seconds summed: {}", steps.join(", ")))
+        let pool = match self.gpu.pool_high_water() {
+            Ok(Some((reserved, used))) => {
+                format!("; device pool high water {:.2} GiB reserved, {:.2} GiB in use", gib(reserved), gib(used))
+            }
+            Ok(None) => String::new(),
+            Err(e) => format!("; device pool unread ({e})"),
+        };
+        Some(format!("steps of {proofs} proofs, seconds summed: {}{pool}", steps.join(", ")))
     }
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
 }
 
 /// The device's steps, each on a lane of its own for its length: a commitment is a whole upload → kernels →

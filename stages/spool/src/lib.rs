@@ -12,6 +12,7 @@ mod commit;
 mod error;
 mod fault;
 mod fsx;
+mod heap;
 mod job;
 mod jobstats;
 mod key;
@@ -34,6 +35,7 @@ pub use artifact::{
 pub use clock::{now_unix_ms, rfc3339};
 pub use error::{error_chain, exit, SpoolError};
 pub use fault::{FaultRecord, FsSpace, InfraFault, SpaceLevel, FAULT_RECORD};
+pub use heap::heap_name;
 pub use job::{Disposition, Handler, JobContext, JobError};
 pub use jobstats::{job_stats, JobStats, StatsByJob, TIME_BUCKETS};
 pub use key::{JobKey, KeyParseError};
