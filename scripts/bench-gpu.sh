@@ -303,7 +303,8 @@ for line in sys.stdin:
     if not m:
         continue
     proofs += int(m.group(1))
-    for part in m.group(2).split(", "):
+    # The steps end at the first ";" (the device pool high water follows it).
+    for part in m.group(2).split(";")[0].split(", "):
         name, secs = part.rsplit(" ", 1)
         total[name] = total.get(name, 0.0) + float(secs)
 if proofs and total.get("total"):
