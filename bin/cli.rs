@@ -9,9 +9,8 @@ use std::process::ExitCode;
 use frispool_pipeline::{GatewayError, SetupError};
 use frispool_spool::{OomMarking, SpoolError};
 
-/// The process's heap (jemalloc, or the system's with `FRISPOOL_ALLOCATOR=system`), leaving a mark for the held
-/// job when an allocation fails (the worker then aborts): `frispool recover` reads it as a memory death and the
-/// job waits for a larger `--memory-class`.
+/// The system allocator, leaving a mark for the held job when an allocation fails (the worker then
+/// aborts): `frispool recover` reads it as a memory death and the job waits for a larger `--memory-class`.
 #[global_allocator]
 static ALLOCATOR: OomMarking = OomMarking;
 

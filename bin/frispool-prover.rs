@@ -51,12 +51,7 @@ fn main() -> ExitCode {
         let started = Instant::now();
         let (spool, keys, backend) = serve_with_backend(&mut cli.runner, &cli.proving)?;
         if cli.runner.verbose {
-            eprintln!(
-                "frispool-prover: keys of protocol {} ready in {:.1?} (heap: {})",
-                keys.version(),
-                started.elapsed(),
-                frispool_spool::heap_name()
-            );
+            eprintln!("frispool-prover: keys of protocol {} ready in {:.1?}", keys.version(), started.elapsed());
         }
         if let Some(listen) = cli.serve_vectors {
             let opts = ServeOptions {

@@ -52,10 +52,8 @@
 #   NAME-wK      the same with K job loops in each prover process (WORKERS=K: PROVERS/K processes of --workers K)
 #   NAME-blocksync  any run above with every GPU process waiting for the card asleep in the driver
 #                (FRISPOOL_GPU_SYNC=blocking) instead of CUDA's default spin: the A/B of NOTES.md run 22
-#   NAME-pool0   any run above with CUDA's default memory-pool release threshold (FRISPOOL_GPU_POOL_KEEP_MIB=0:
-#                freed device memory goes back to the driver at every synchronisation): the A/B of NOTES.md run 25
-#   NAME-sysalloc  any run above with every process on the C library's heap (FRISPOOL_ALLOCATOR=system) instead of
-#                jemalloc: the A/B of NOTES.md run 25
+#   NAME-rowcopy  any run above with the FRI queries' rows fetched one small pageable copy each
+#                (FRISPOOL_GPU_ROW_GATHER=off) instead of gathered on the device: the A/B of NOTES.md run 25
 #   NAME-mps     any run above under CUDA MPS (a control daemon for that run): several provers' kernels share
 #                a GPU at once instead of time-slicing their contexts
 #   NAME-signed  any run above under the protocol's default registry, `main` and `sig` (SIG_K signatures an
@@ -174,7 +172,7 @@ device)
     mps_run=0
     [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
     # The suffixes, taken off from the end in this order (see the list at the top): -warm, -pin, -1p, -wK,
-    # -blocksync, -pool0 and -sysalloc combine with every one after them (gpu-x16-sysalloc-pool0-w4-warm);
+    # -blocksync and -rowcopy combine with every one after them (gpu-x16-rowcopy-blocksync-1p-warm);
     # NAME-plainwit is the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-warm ]] && name=${name%-warm} && extra+=(WARM=1)
@@ -182,8 +180,7 @@ device)
     [[ "$name" == *-1p ]] && name=${name%-1p} && extra+=(ONE_PROCESS=1)
     if [[ "$name" =~ ^(.*)-w([0-9]+)$ ]]; then name=${BASH_REMATCH[1]}; extra+=(WORKERS=${BASH_REMATCH[2]}); fi
     [[ "$name" == *-blocksync ]] && name=${name%-blocksync} && extra+=(FRISPOOL_GPU_SYNC=blocking)
-    [[ "$name" == *-pool0 ]] && name=${name%-pool0} && extra+=(FRISPOOL_GPU_POOL_KEEP_MIB=0)
-    [[ "$name" == *-sysalloc ]] && name=${name%-sysalloc} && extra+=(FRISPOOL_ALLOCATOR=system)
+    [[ "$name" == *-rowcopy ]] && name=${name%-rowcopy} && extra+=(FRISPOOL_GPU_ROW_GATHER=off)
     [[ "$name" == *-plainwit ]] && name=${name%-plainwit} && extra+=(FRISPOOL_WITNESS_REPLAY=off)
     [[ "$name" == *-serialwit ]] && name=${name%-serialwit} && extra+=(FRISPOOL_WITNESS_REPLAY=serial)
     [[ "$name" == *-p2poseidon ]] && name=${name%-p2poseidon} && extra+=(FRISPOOL_WITNESS_POSEIDON=plonky2)

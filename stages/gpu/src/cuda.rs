@@ -90,21 +90,6 @@ fn sync_mode() -> Option<CUctx_flags> {
     }
 }
 
-/// How many bytes of freed device memory the process's memory pool keeps for its next allocations
-/// (`FRISPOOL_GPU_POOL_KEEP_MIB`, read once per context; default a quarter of the card). cudarc allocates from
-/// the device's default pool (`cuMemAllocAsync`), whose release threshold is 0 unless set: every stream
-/// synchronisation then hands the freed memory back to the driver, and the next proof's buffers are mapped
-/// again. A proof allocates and frees hundreds of megabytes a commitment, so a prover would unmap and map its
-/// whole working set once per step, and with several workers in one process they would take turns at it.
-/// A pool keeps at most what the process had in use at its peak, so several processes on one card keep at most
-/// the sum of their peaks. `0` is CUDA's default (the A/B).
-fn pool_keep_bytes(total_mem: usize) -> u64 {
-    match std::env::var("FRISPOOL_GPU_POOL_KEEP_MIB").ok().and_then(|v| v.trim().parse::<u64>().ok()) {
-        Some(mib) => mib.saturating_mul(1 << 20),
-        None => total_mem as u64 / 4,
-    }
-}
-
 /// The device's default memory pool (the one `cuMemAllocAsync` draws from).
 fn default_pool(ctx: &CudaContext) -> Result<cudarc::driver::sys::CUmemoryPool, GpuError> {
     use cudarc::driver::sys;
@@ -112,19 +97,6 @@ fn default_pool(ctx: &CudaContext) -> Result<cudarc::driver::sys::CUmemoryPool, 
     let mut pool = std::ptr::null_mut();
     unsafe { sys::cuDeviceGetDefaultMemPool(&mut pool, ctx.cu_device()) }.result().ctx("default memory pool")?;
     Ok(pool)
-}
-
-fn set_pool_keep(ctx: &CudaContext, bytes: u64) -> Result<(), GpuError> {
-    use cudarc::driver::sys;
-    if !ctx.has_async_alloc() {
-        return Ok(());
-    }
-    let pool = default_pool(ctx)?;
-    let mut value = bytes;
-    let attr = sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD;
-    unsafe { sys::cuMemPoolSetAttribute(pool, attr, (&mut value as *mut u64).cast()) }
-        .result()
-        .ctx("memory pool release threshold")
 }
 
 /// The memory pool's high-water marks since the context opened: (reserved from the driver, in use), in bytes.
@@ -244,7 +216,6 @@ impl Gpu {
         let sms =
             ctx.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT).ctx("multiprocessor count")?;
         let total_mem = ctx.total_mem().ctx("total memory")?;
-        set_pool_keep(&ctx, pool_keep_bytes(total_mem))?;
         let src = kernel_source(set).map_err(GpuError::Compile)?;
         let t0 = Instant::now();
         let (module, kernel_cache) = load_kernels(&ctx, &src, cc)?;

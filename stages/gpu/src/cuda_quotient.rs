@@ -103,6 +103,13 @@ fn keep_rows_on() -> bool {
     switch("FRISPOOL_GPU_KEEP_ROWS", &ON)
 }
 
+/// Whether the FRI queries' rows are gathered on the device and fetched in one copy (`FRISPOOL_GPU_ROW_GATHER=off`:
+/// one small pageable copy per row, the A/B of NOTES.md run 25).
+fn row_gather_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    switch("FRISPOOL_GPU_ROW_GATHER", &ON)
+}
+
 fn keep_leaves_on() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     switch("FRISPOOL_GPU_KEEP_LEAVES", &ON)
@@ -227,6 +234,14 @@ impl Gpu {
         }
         if indices.is_empty() || width == 0 {
             return Ok(Some(vec![Vec::new(); indices.len()]));
+        }
+        if !row_gather_on() {
+            let mut out = Vec::with_capacity(indices.len());
+            for &i in indices {
+                let row = self.stream.clone_dtoh(&rows.slice(i * width..(i + 1) * width)).ctx("fetch rows")?;
+                out.push(row.into_iter().map(F::from_canonical_u64).collect());
+            }
+            return Ok(Some(out));
         }
         let mut gathered = self.alloc(indices.len() * width)?;
         for (k, &i) in indices.iter().enumerate() {

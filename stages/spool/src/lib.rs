@@ -12,7 +12,6 @@ mod commit;
 mod error;
 mod fault;
 mod fsx;
-mod heap;
 mod job;
 mod jobstats;
 mod key;
@@ -35,7 +34,6 @@ pub use artifact::{
 pub use clock::{now_unix_ms, rfc3339};
 pub use error::{error_chain, exit, SpoolError};
 pub use fault::{FaultRecord, FsSpace, InfraFault, SpaceLevel, FAULT_RECORD};
-pub use heap::heap_name;
 pub use job::{Disposition, Handler, JobContext, JobError};
 pub use jobstats::{job_stats, JobStats, StatsByJob, TIME_BUCKETS};
 pub use key::{JobKey, KeyParseError};

@@ -6,7 +6,7 @@
 //!
 //! - `.oom`, written by the allocator when an allocation fails (Rust then aborts: `handle_alloc_error`), for
 //!   every job the process holds (`--workers N` holds up to N, and the abort ends them all).
-//!   [`OomMarking`] is the global allocator of the worker binaries: their heap (`heap.rs`), plus, on a null
+//!   [`OomMarking`] is the global allocator of the worker binaries: the system allocator, plus, on a null
 //!   return, one `open(2)`/`write(2)` of a path and text prepared at claim — nothing that allocates.
 //!   `ulimit -v` / `prlimit --as`, an overcommit limit or a container without swap end a worker this way.
 //! - `.mem`, written at claim when the worker runs in a memory cgroup with a limit (Slurm's job cgroup,
@@ -18,7 +18,7 @@
 //! Without a memory cgroup limit, an OOM kill by the whole machine's killer is not told apart from any
 //! other SIGKILL: the job is requeued like any dead lease.
 
-use std::alloc::{GlobalAlloc, Layout};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::CString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -42,15 +42,15 @@ static READING: AtomicUsize = AtomicUsize::new(0);
 /// unlink of a name that is not there still costs a round trip per job).
 static MARKED: [AtomicBool; SLOTS] = [const { AtomicBool::new(false) }; SLOTS];
 
-/// The global allocator of the worker binaries (`#[global_allocator]` in `bin/cli.rs`): the process's heap,
+/// The global allocator of the worker binaries (`#[global_allocator]` in `bin/cli.rs`): the system's,
 /// leaving a `.oom` mark for the held job when an allocation fails.
 pub struct OomMarking;
 
-// SAFETY: every call goes to the process's heap (`crate::heap`: jemalloc or the system's) unchanged; on a
-// null return the mark is written with raw syscalls (no allocation) and the null is passed on.
+// SAFETY: every call goes to `System` unchanged; on a null return the mark is written with raw syscalls
+// (no allocation) and the null is passed on.
 unsafe impl GlobalAlloc for OomMarking {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = crate::heap::alloc(layout);
+        let p = System.alloc(layout);
         if p.is_null() {
             failed(layout.size());
         }
@@ -58,7 +58,7 @@ unsafe impl GlobalAlloc for OomMarking {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = crate::heap::alloc_zeroed(layout);
+        let p = System.alloc_zeroed(layout);
         if p.is_null() {
             failed(layout.size());
         }
@@ -66,11 +66,11 @@ unsafe impl GlobalAlloc for OomMarking {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        crate::heap::dealloc(ptr, layout)
+        System.dealloc(ptr, layout)
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = crate::heap::realloc(ptr, layout, new_size);
+        let p = System.realloc(ptr, layout, new_size);
         if p.is_null() {
             failed(new_size);
         }
