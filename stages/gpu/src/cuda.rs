@@ -75,18 +75,20 @@ pub(crate) fn load_kernels(
     Ok((module, KernelCache::PtxFallback(cubin_err)))
 }
 
-/// How a thread waits for the card (`FRISPOOL_GPU_SYNC`, read once per process). The default, `auto`, keeps
-/// CUDA's own choice, which spins a core whenever the process has fewer contexts than the host has cores (always,
-/// for a prover). `blocking` sleeps in the driver until the work is done, which should leave the core to another
-/// prover's witness or quotient; measured on one H100 with 16 provers (NOTES.md run 22) it lost: the wake-ups
-/// lengthen every device step (device held 85 → 95 s) and the freed cores bought nothing. `spin` and `yield` are
-/// CUDA's other two modes. Anything else is the default.
-fn sync_mode() -> Option<CUctx_flags> {
+/// How a thread waits for the card (`FRISPOOL_GPU_SYNC`, read once per context): `spin`, `yield` or
+/// `blocking` (sleep in the driver until the work is done), or `auto`, CUDA's own choice, which spins a core
+/// whenever the process has fewer contexts than the host has cores (always, for a prover). Unset, a process
+/// whose `workers` job loops share the card blocks, and one with a single loop keeps CUDA's choice: measured on
+/// one H100 (NOTES.md runs 22 and 25), sleeping lost with 16 single-loop processes (the wake-ups lengthen every
+/// device step, device held 85 → 95 s) and won with one process of 16 workers (2 074 against 1 966 tx/s),
+/// whose waiting threads otherwise spin on cores that its other workers' witnesses need.
+fn sync_mode(workers: usize) -> Option<CUctx_flags> {
     match std::env::var("FRISPOOL_GPU_SYNC").as_deref() {
         Ok("blocking") => Some(CUctx_flags::CU_CTX_SCHED_BLOCKING_SYNC),
         Ok("spin") => Some(CUctx_flags::CU_CTX_SCHED_SPIN),
         Ok("yield") => Some(CUctx_flags::CU_CTX_SCHED_YIELD),
-        _ => None,
+        Ok("auto") => None,
+        _ => (workers > 1).then_some(CUctx_flags::CU_CTX_SCHED_BLOCKING_SYNC),
     }
 }
 
@@ -182,8 +184,18 @@ impl Gpu {
         Self::with_kernels(ordinal, KernelSet::Prover)
     }
 
+    /// [`Gpu::new`] for a process of `workers` job loops sharing the card: how its threads wait for the card
+    /// depends on how many there are (see `sync_mode`).
+    pub fn for_workers(ordinal: usize, workers: usize) -> Result<Self, GpuError> {
+        Self::opened(ordinal, KernelSet::Prover, workers)
+    }
+
     /// [`Gpu::new`] with the kernel set named (`KernelSet::Bench` for every variant).
     pub fn with_kernels(ordinal: usize, set: KernelSet) -> Result<Self, GpuError> {
+        Self::opened(ordinal, set, 1)
+    }
+
+    fn opened(ordinal: usize, set: KernelSet, workers: usize) -> Result<Self, GpuError> {
         // cudarc panics when a library is missing; probe first so the error is typed.
         if !unsafe { cudarc::driver::sys::is_culib_present() } {
             return Err(GpuError::NoDriver);
@@ -191,13 +203,13 @@ impl Gpu {
         if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
             return Err(GpuError::NoNvrtc);
         }
-        match catch_unwind(AssertUnwindSafe(|| Self::open(ordinal, set))) {
+        match catch_unwind(AssertUnwindSafe(|| Self::open(ordinal, set, workers))) {
             Ok(r) => r,
             Err(p) => Err(GpuError::NoDevice(format!("CUDA initialisation panicked: {}", panic_text(p)))),
         }
     }
 
-    fn open(ordinal: usize, set: KernelSet) -> Result<Self, GpuError> {
+    fn open(ordinal: usize, set: KernelSet, workers: usize) -> Result<Self, GpuError> {
         let count = CudaContext::device_count()
             .map_err(|e| GpuError::NoDevice(format!("the CUDA driver reports no device ({e})")))?;
         if count <= 0 {
@@ -208,7 +220,7 @@ impl Gpu {
         }
         let ctx = CudaContext::new(ordinal)
             .map_err(|e| GpuError::NoDevice(format!("device {ordinal} could not be opened ({e})")))?;
-        if let Some(flags) = sync_mode() {
+        if let Some(flags) = sync_mode(workers) {
             ctx.set_flags(flags).ctx("context scheduling flags")?;
         }
         let name = ctx.name().ctx("device name")?;

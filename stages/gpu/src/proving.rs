@@ -40,11 +40,11 @@ pub struct GpuProver {
 }
 
 impl GpuProver {
-    /// Opens device `ordinal` and loads the kernels (from the on-disk kernel cache when it has them). A
-    /// machine without a usable GPU gets the typed reason.
-    pub fn open(ordinal: usize) -> Result<GpuProver, GpuError> {
+    /// Opens device `ordinal` for a process of `workers` job loops and loads the kernels (from the on-disk
+    /// kernel cache when it has them). A machine without a usable GPU gets the typed reason.
+    pub fn open(ordinal: usize, workers: usize) -> Result<GpuProver, GpuError> {
         Ok(GpuProver {
-            gpu: Gpu::new(ordinal)?,
+            gpu: Gpu::for_workers(ordinal, workers)?,
             lanes: Lanes::new(lanes_wanted()),
             ordinal,
             busy_ns: AtomicU64::new(0),

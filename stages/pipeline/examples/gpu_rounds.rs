@@ -97,7 +97,7 @@ fn main() -> Result<()> {
     let vectors = std::mem::take(&mut *capture.vectors.lock().unwrap());
     eprintln!("captured {} witness vectors in {:.1?}", vectors.len(), started.elapsed());
 
-    let gpu = GpuProver::open(device).map_err(|e| anyhow!("GPU {device}: {e}"))?;
+    let gpu = GpuProver::open(device, 1).map_err(|e| anyhow!("GPU {device}: {e}"))?;
     let circuits = keys.circuits();
     let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     println!("| job | circuit | rows | quotient | plonky2, 1 thread | GPU | bytes equal | GPU proof verifies |");

@@ -24,12 +24,13 @@ pub enum BackendError {
 }
 
 impl Backend {
-    /// The backend to hand to `ProtocolKeys::use_backend`; `device` is the GPU's ordinal (ignored on the CPU).
-    pub fn select(self, device: usize) -> Result<SharedBackend, BackendError> {
+    /// The backend to hand to `ProtocolKeys::use_backend`; `device` is the GPU's ordinal and `workers` the job
+    /// loops that will share it (both ignored on the CPU).
+    pub fn select(self, device: usize, workers: usize) -> Result<SharedBackend, BackendError> {
         match self {
             Backend::Cpu => Ok(cpu_backend()),
             Backend::Gpu => {
-                let gpu = GpuProver::open(device).map_err(|source| BackendError::Gpu { device, source })?;
+                let gpu = GpuProver::open(device, workers).map_err(|source| BackendError::Gpu { device, source })?;
                 Ok(Arc::new(gpu))
             }
         }
@@ -42,7 +43,7 @@ mod tests {
 
     #[test]
     fn the_gpu_backend_names_the_device_and_the_way_out_when_there_is_no_gpu() {
-        match Backend::Gpu.select(3) {
+        match Backend::Gpu.select(3, 1) {
             // A machine with a usable GPU 3 (never CI's): nothing to refuse.
             Ok(b) => assert_eq!(b.name(), "gpu"),
             Err(e) => {
@@ -50,6 +51,6 @@ mod tests {
                 assert!(text.contains("GPU 3 is not usable") && text.contains("--backend cpu"), "{text}");
             }
         }
-        assert_eq!(Backend::Cpu.select(3).unwrap().name(), "cpu");
+        assert_eq!(Backend::Cpu.select(3, 1).unwrap().name(), "cpu");
     }
 }

@@ -84,7 +84,7 @@ pub fn serve_with_backend(
     proving: &ProvingArgs,
 ) -> Result<(Spool, ProtocolKeys, SharedBackend), SetupError> {
     let spool = serve(args)?;
-    let backend = proving.backend.select(proving.device)?;
+    let backend = proving.backend.select(proving.device, usize::from(args.workers.max(1)))?;
     let mut keys = load(&spool, proving.rebuild_keys)?;
     keys.use_backend(backend.clone());
     Ok((spool, keys, backend))
