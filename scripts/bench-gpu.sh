@@ -46,6 +46,9 @@
 #                out (WARM=1; written last, e.g. gpus-4-pin-warm): the wall counts the blocks alone, as a
 #                long-running fleet sees them; plain names start every process with the blocks (the provers'
 #                start-up inside the wall)
+#   NAME-cN      any run above on the host's first N cores alone (taskset; every stage's process, thread counts
+#                from N; written just before -warm, e.g. gpus-1-p16-1p-c16-warm): one GPU with its share of a
+#                larger host, the per-GPU baseline of a scaling run
 #   NAME-pin     any gpus-N run above with every GPU process on the CPUs local to its GPU (PIN=1)
 #   NAME-1p      any gpu-xN or gpus-N run above with its provers as job loops of one process per GPU
 #                (ONE_PROCESS=1: --workers N, keys loaded once per GPU); order: -1p before -pin and -warm
@@ -103,7 +106,7 @@ device)
   BLOCKS=${BLOCKS:-4} TXS=${TXS:-1024} SEED=${SEED:-7} WVG=${WVG:-6} VECTOR_SLOTS=${VECTOR_SLOTS:-4}
   RUNS=${RUNS:-cpu gpu gpu-x4 gpu-wvg gpu-wvg-hostq}
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
-  cores=$(nproc)
+  cores=$(nproc) host_cores=$(nproc)
   md="$OUT/bench-gpu.md"
   # A run's keygen profile: B (`main` instances of 2^B rows, FRISPOOL_MAIN_DEGREE_BITS=B; 13 unless the run is
   # named NAME@B), with an "s" when the run is NAME-signed (`sig` registered, SIG_K signatures an instance).
@@ -171,11 +174,17 @@ device)
     name=${name%-signed}
     mps_run=0
     [[ "$name" == *-mps ]] && name=${name%-mps} && mps_run=1
-    # The suffixes, taken off from the end in this order (see the list at the top): -warm, -pin, -1p, -wK,
+    # The suffixes, taken off from the end in this order (see the list at the top): -warm, -cN, -pin, -1p, -wK,
     # -blocksync and -rowcopy combine with every one after them (gpu-x16-rowcopy-blocksync-1p-warm);
     # NAME-plainwit is the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-warm ]] && name=${name%-warm} && extra+=(WARM=1)
+    # NAME-cN: the whole run (sequencer, gateway, witness generators, provers, compressors) on the host's first N
+    # cores, and the thread counts below computed from N: a GPU's share of a larger host.
+    cores=$host_cores on_cores=()
+    if [[ "$name" =~ ^(.*)-c([0-9]+)$ ]]; then
+      name=${BASH_REMATCH[1]}; cores=${BASH_REMATCH[2]}; on_cores=(taskset -c "0-$((cores - 1))")
+    fi
     [[ "$name" == *-pin ]] && name=${name%-pin} && extra+=(PIN=1)
     [[ "$name" == *-1p ]] && name=${name%-1p} && extra+=(ONE_PROCESS=1)
     if [[ "$name" =~ ^(.*)-w([0-9]+)$ ]]; then name=${BASH_REMATCH[1]}; extra+=(WORKERS=${BASH_REMATCH[2]}); fi
@@ -234,7 +243,7 @@ device)
       mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
       nvidia-cuda-mps-control -d && mps=on || echo "run $run: MPS did not start, running without it"
     fi
-    env "${extra[@]}" "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
+    "${on_cores[@]}" env "${extra[@]}" "${env[@]}" SPOOL="$spool" STORE="$store" BLOCKS=$BLOCKS TXS=$TXS SEED=$SEED PORT=$port \
       PRODUCED="$produced" scripts/demo.sh > "$OUT/$tag.txt" 2>&1 || { kill $sampler; echo "run $run failed:"; tail -40 "$OUT/$tag.txt"; tail -20 /tmp/bench-gpu/$tag/frispool-demo-logs/*.log; exit 1; }
     kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
     if [[ -n "$mps" ]]; then
