@@ -46,9 +46,9 @@
 #                out (WARM=1; written last, e.g. gpus-4-pin-warm): the wall counts the blocks alone, as a
 #                long-running fleet sees them; plain names start every process with the blocks (the provers'
 #                start-up inside the wall)
-#   NAME-cN      any run above on the host's first N cores alone (taskset; every stage's process, thread counts
-#                from N; written just before -warm, e.g. gpus-1-p16-1p-c16-warm): one GPU with its share of a
-#                larger host, the per-GPU baseline of a scaling run
+#   NAME-cN      any run above on N of the host's logical CPUs alone, whole physical cores first (taskset; every
+#                stage's process, thread counts from N; written just before -warm, e.g. gpus-1-p16-1p-c16-warm):
+#                one GPU with its share of a larger host, the per-GPU baseline of a scaling run
 #   NAME-pin     any gpus-N run above with every GPU process on the CPUs local to its GPU (PIN=1)
 #   NAME-1p      any gpu-xN or gpus-N run above with its provers as job loops of one process per GPU
 #                (ONE_PROCESS=1: --workers N, keys loaded once per GPU); order: -1p before -pin and -warm
@@ -107,6 +107,9 @@ device)
   RUNS=${RUNS:-cpu gpu gpu-x4 gpu-wvg gpu-wvg-hostq}
   device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
   cores=$(nproc) host_cores=$(nproc)
+  threads_per_core=$(lscpu 2>/dev/null | sed -n 's/^Thread(s) per core: *//p')
+  # N logical CPUs of whole physical cores (siblings together, lscpu's CORE column), as a comma list.
+  share_cpus() { lscpu -p=CPU,CORE | grep -v '^#' | sort -t, -k2,2n -k1,1n | head -n "$1" | cut -d, -f1 | paste -sd, ; }
   md="$OUT/bench-gpu.md"
   # A run's keygen profile: B (`main` instances of 2^B rows, FRISPOOL_MAIN_DEGREE_BITS=B; 13 unless the run is
   # named NAME@B), with an "s" when the run is NAME-signed (`sig` registered, SIG_K signatures an instance).
@@ -151,7 +154,7 @@ device)
   produced=$(sed -n 's/^produced block \([0-9]*\).*/\1/p' "$OUT/produce.txt" | tr '\n' ' ')
   prep="$prep blocks produced in $((SECONDS - t0)) s;"
   {
-    echo "Device: $device; host: $cores cores; $BLOCKS blocks x $TXS transactions, seed $SEED;$prep"
+    echo "Device: $device; host: $cores cores (${threads_per_core:-?} threads per core); $BLOCKS blocks x $TXS transactions, seed $SEED;$prep"
     echo
     echo "| run | GPUs | wall | blocks/min | tx/s | vs first | efficiency per GPU | proving busy (sum of prove jobs) | compress busy | aggregation + tail / basic | device held | GPU busy | kernel util |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -179,11 +182,12 @@ device)
     # NAME-plainwit is the same run with plonky2's own witness-generation loop (FRISPOOL_WITNESS_REPLAY=off).
     extra=()
     [[ "$name" == *-warm ]] && name=${name%-warm} && extra+=(WARM=1)
-    # NAME-cN: the whole run (sequencer, gateway, witness generators, provers, compressors) on the host's first N
-    # cores, and the thread counts below computed from N: a GPU's share of a larger host.
+    # NAME-cN: the whole run (sequencer, gateway, witness generators, provers, compressors) on N of the host's
+    # logical CPUs, whole physical cores first (both hyperthreads of a core together), and the thread counts
+    # below computed from N: a GPU's share of a larger host, as a quarter of a 4-GPU host's CPUs is.
     cores=$host_cores on_cores=()
     if [[ "$name" =~ ^(.*)-c([0-9]+)$ ]]; then
-      name=${BASH_REMATCH[1]}; cores=${BASH_REMATCH[2]}; on_cores=(taskset -c "0-$((cores - 1))")
+      name=${BASH_REMATCH[1]}; cores=${BASH_REMATCH[2]}; on_cores=(taskset -c "$(share_cpus "$cores")")
     fi
     [[ "$name" == *-pin ]] && name=${name%-pin} && extra+=(PIN=1)
     [[ "$name" == *-1p ]] && name=${name%-1p} && extra+=(ONE_PROCESS=1)
