@@ -77,11 +77,11 @@ pub(crate) fn load_kernels(
 
 /// How a thread waits for the card (`FRISPOOL_GPU_SYNC`, read once per context): `spin`, `yield` or
 /// `blocking` (sleep in the driver until the work is done), or `auto`, CUDA's own choice, which spins a core
-/// whenever the process has fewer contexts than the host has cores (always, for a prover). Unset, a process
-/// whose `workers` job loops share the card blocks, and one with a single loop keeps CUDA's choice: measured on
-/// one H100 (NOTES.md runs 22 and 25), sleeping lost with 16 single-loop processes (the wake-ups lengthen every
-/// device step, device held 85 → 95 s) and won with one process of 16 workers (2 074 against 1 966 tx/s),
-/// whose waiting threads otherwise spin on cores that its other workers' witnesses need.
+/// whenever the process has fewer contexts than the host has cores (always, for a prover). Unset (or any other
+/// value): a process of several workers (`--workers`, job loops sharing the card) sleeps, and a process of one
+/// keeps CUDA's choice. Measured on one H100 (NOTES.md runs 22 and 25), sleeping lost with 16 one-worker processes
+/// (the wake-ups lengthen every device step, device held 85 → 95 s) and won with one process of 16 workers
+/// (2 074 against 1 966 tx/s), whose waiting threads would otherwise spin on cores its other workers need.
 fn sync_mode(workers: usize) -> Option<CUctx_flags> {
     match std::env::var("FRISPOOL_GPU_SYNC").as_deref() {
         Ok("blocking") => Some(CUctx_flags::CU_CTX_SCHED_BLOCKING_SYNC),
